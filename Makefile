@@ -1,0 +1,78 @@
+# Public Good Market — the two commands a new user needs: `make run` and `make test`.
+SHELL := /bin/bash
+PY ?= python3
+VENV := .venv
+UV := $(VENV)/bin/uv
+UV_VERSION := 0.13.8
+PORT ?= 8000
+export PICCOLO_CONF := piccolo_conf
+export UV_PROJECT_ENVIRONMENT := $(VENV)
+
+.PHONY: run serve test test-sqlite test-postgres test-e2e lint format setup migrate demo bench clean browser
+
+$(UV):
+	$(PY) -m venv $(VENV)
+	$(VENV)/bin/python -m pip install --quiet "uv==$(UV_VERSION)"
+
+$(VENV)/.synced: $(UV) uv.lock pyproject.toml
+	$(UV) sync --frozen --quiet
+	@touch $@
+
+setup: $(VENV)/.synced
+
+migrate: setup
+	@mkdir -p var
+	$(VENV)/bin/market migrate
+
+demo: migrate
+	$(VENV)/bin/market demo --if-empty
+
+run: demo
+	@echo ""
+	@echo "  Public Good Market → http://127.0.0.1:$(PORT)"
+	@$(VENV)/bin/market demo --logins
+	@echo ""
+	$(VENV)/bin/market serve --port $(PORT)
+
+# Debian's Chromium for the browser tests (never `playwright install`).
+browser:
+	@if [ ! -x /usr/bin/chromium ]; then \
+	  echo "installing Debian chromium for the browser tests"; \
+	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null) \
+	    || echo "chromium could not be installed: browser tests will be skipped"; \
+	fi
+
+lint: setup
+	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/mypy
+
+format: setup
+	$(VENV)/bin/ruff format .
+	$(VENV)/bin/ruff check --fix .
+
+test-sqlite: setup
+	MARKET_TEST_ENGINE=sqlite $(VENV)/bin/pytest $(PYTEST_ARGS)
+
+test-postgres: setup
+	MARKET_TEST_ENGINE=postgres $(VENV)/bin/pytest $(PYTEST_ARGS)
+
+test: setup browser
+	@$(VENV)/bin/ruff format --check . && $(VENV)/bin/ruff check . && $(VENV)/bin/mypy
+	@set -e; engines="sqlite"; \
+	echo "=== test suite on SQLite ==="; \
+	MARKET_TEST_ENGINE=sqlite $(VENV)/bin/pytest $(PYTEST_ARGS); \
+	if $(VENV)/bin/python -m tests.dbsetup pg-answers; then \
+	  echo "=== test suite on PostgreSQL ==="; \
+	  MARKET_TEST_ENGINE=postgres $(VENV)/bin/pytest $(PYTEST_ARGS); \
+	  engines="$$engines, postgresql"; \
+	else \
+	  echo "PostgreSQL did not answer on 127.0.0.1:5432: SKIPPED the PostgreSQL pass and its concurrency tests"; \
+	fi; \
+	echo "engines ran: $$engines"
+
+bench: setup
+	$(VENV)/bin/python -m benchmarks.run_all
+
+clean:
+	rm -rf $(VENV) var/*.sqlite3* var/sessions .pytest_cache

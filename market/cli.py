@@ -1,0 +1,78 @@
+"""The `market` console script: one subcommand per operation.
+
+Commands live beside the code they drive; this module only parses arguments and
+dispatches. Each command is `(name, help, "module:function", add_arguments)`; the
+function takes the parsed namespace and returns an exit code (async allowed).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import importlib
+import inspect
+import os
+import sys
+from collections.abc import Callable
+from typing import Any
+
+os.environ.setdefault("PICCOLO_CONF", "piccolo_conf")
+
+Adder = Callable[[argparse.ArgumentParser], None]
+
+
+def _no_args(parser: argparse.ArgumentParser) -> None:
+    return None
+
+
+def _serve_args(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--port", type=int, default=int(os.environ.get("PORT", "8000")))
+    parser.add_argument("--workers", type=int, default=1)
+    parser.add_argument("--reload", action="store_true")
+
+
+def _demo_args(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--if-empty", action="store_true", help="load only into an empty database")
+    parser.add_argument("--logins", action="store_true", help="print the demo log-ins and exit")
+
+
+COMMANDS: list[tuple[str, str, str, Adder]] = [
+    ("migrate", "apply database migrations", "market.migrate:command", _no_args),
+    ("serve", "serve the web app", "market.serve:command", _serve_args),
+    ("demo", "load the demo district", "market.demo:command", _demo_args),
+]
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="market", description="Public Good Market operations")
+    sub = parser.add_subparsers(dest="command", required=True)
+    groups: dict[str, Any] = {}
+    for name, help_text, target, add in COMMANDS:
+        words = name.split()
+        if len(words) == 1:
+            command_parser = sub.add_parser(words[0], help=help_text)
+        else:
+            group, leaf = words
+            if group not in groups:
+                group_parser = sub.add_parser(group, help=f"{group} commands")
+                groups[group] = group_parser.add_subparsers(dest="subcommand", required=True)
+            command_parser = groups[group].add_parser(leaf, help=help_text)
+        add(command_parser)
+        command_parser.set_defaults(target=target)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    sys.path.insert(0, os.getcwd())
+    args = build_parser().parse_args(argv)
+    module_name, function_name = args.target.split(":")
+    function = getattr(importlib.import_module(module_name), function_name)
+    result = function(args)
+    if inspect.isawaitable(result):
+        result = asyncio.run(result)
+    return int(result or 0)
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

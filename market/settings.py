@@ -1,0 +1,117 @@
+"""Settings, read once from the environment.
+
+In tests the environment is set before the app is imported (see tests/conftest.py).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from market.errors import ConfigurationError
+
+ROOT = Path(__file__).resolve().parent.parent
+DEV_SECRET = "dev-only-insecure-secret-key-change-me"  # noqa: S105 - dev default, refused in prod
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    env: str
+    database_url: str
+    redis_url: str
+    secret_key: str
+    bid_key: str
+    var_dir: Path
+    base_url: str
+    session_idle_seconds: int
+    session_absolute_seconds: int
+    login_max_failures: int
+    login_window_seconds: int
+    default_currency: str = "CNY"
+    ocds_prefix: str = "pgm001"
+    district_population: int = 850_000
+    stripe_secret_key: str = ""
+    stripe_publishable_key: str = ""
+    stripe_webhook_secret: str = ""
+    stripe_api_base: str = ""
+    languages: tuple[str, ...] = field(default=("zh_Hans", "en"))
+
+    @property
+    def dev(self) -> bool:
+        return self.env == "dev"
+
+    @property
+    def uses_postgres(self) -> bool:
+        return self.database_url.startswith(("postgres://", "postgresql://"))
+
+
+def _int(env: dict[str, str], name: str, default: int) -> int:
+    raw = env.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        return int(raw)
+    except ValueError:
+        raise ConfigurationError(f"{name} must be an integer, got {raw!r}") from None
+
+
+def load_settings(environ: dict[str, str] | None = None) -> Settings:
+    """Build settings from the environment; in prod a missing secret is a start-up error."""
+    env = dict(os.environ if environ is None else environ)
+    mode = env.get("MARKET_ENV", "dev")
+    if mode not in ("dev", "prod", "test"):
+        raise ConfigurationError(f"MARKET_ENV must be dev, test or prod, got {mode!r}")
+    var_dir = Path(env.get("MARKET_VAR_DIR", str(ROOT / "var")))
+    secret = env.get("SECRET_KEY", "")
+    bid_key = env.get("MARKET_BID_KEY", "")
+    if mode == "prod":
+        missing = [n for n, v in (("SECRET_KEY", secret), ("MARKET_BID_KEY", bid_key)) if not v]
+        if missing:
+            raise ConfigurationError(
+                "Refusing to start in prod without " + ", ".join(missing) + " set in the environment"
+            )
+        if len(secret) < 32:
+            raise ConfigurationError("SECRET_KEY must be at least 32 characters in prod")
+        if not env.get("DATABASE_URL"):
+            raise ConfigurationError("Refusing to start in prod without DATABASE_URL")
+    secret = secret or DEV_SECRET
+    # Outside prod a stable key derived from the secret, so demo bids survive restarts.
+    bid_key = bid_key or hashlib.sha256(b"bid-key:" + secret.encode()).hexdigest()
+    return Settings(
+        env=mode,
+        database_url=env.get("DATABASE_URL", f"sqlite:///{var_dir / 'market.sqlite3'}"),
+        redis_url=env.get("REDIS_URL", ""),
+        secret_key=secret,
+        bid_key=bid_key,
+        var_dir=var_dir,
+        base_url=env.get("MARKET_BASE_URL", "http://127.0.0.1:8000"),
+        session_idle_seconds=_int(env, "MARKET_SESSION_IDLE", 30 * 60),
+        session_absolute_seconds=_int(env, "MARKET_SESSION_ABSOLUTE", 12 * 3600),
+        login_max_failures=_int(env, "MARKET_LOGIN_MAX_FAILURES", 5),
+        login_window_seconds=_int(env, "MARKET_LOGIN_WINDOW", 15 * 60),
+        default_currency=env.get("MARKET_CURRENCY", "CNY"),
+        ocds_prefix=env.get("MARKET_OCDS_PREFIX", "pgm001"),
+        district_population=_int(env, "MARKET_DISTRICT_POPULATION", 850_000),
+        stripe_secret_key=env.get("STRIPE_SECRET_KEY", ""),
+        stripe_publishable_key=env.get("STRIPE_PUBLISHABLE_KEY", ""),
+        stripe_webhook_secret=env.get("STRIPE_WEBHOOK_SECRET", ""),
+        stripe_api_base=env.get("STRIPE_API_BASE", ""),
+    )
+
+
+_settings: Settings | None = None
+
+
+def get_settings() -> Settings:
+    global _settings  # noqa: PLW0603 - read once, cached for the process
+    if _settings is None:
+        _settings = load_settings()
+    return _settings
+
+
+def reset_settings(settings: Settings | None = None) -> None:
+    """For tests and the CLI: replace the cached settings."""
+    global _settings  # noqa: PLW0603
+    _settings = settings

@@ -1,0 +1,56 @@
+"""Kernel tables: columns only. Foreign keys choose on_delete explicitly."""
+
+from __future__ import annotations
+
+from piccolo.columns import (
+    BigInt,
+    Boolean,
+    ForeignKey,
+    Integer,
+    OnDelete,
+    Text,
+    Timestamptz,
+    Varchar,
+)
+from piccolo.table import Table
+
+
+class User(Table, tablename="market_user"):
+    email = Varchar(length=254, unique=True, index=True)
+    display_name = Varchar(length=100)
+    password_hash = Varchar(length=255)
+    # "" for ordinary users; "auditor" for read-only oversight staff.
+    platform_role = Varchar(length=20, default="")
+    locale = Varchar(length=10, default="")
+    active = Boolean(default=True)
+    created_at = Timestamptz()
+    last_login_at = Timestamptz(null=True, default=None)
+
+
+class Organization(Table, tablename="market_organization"):
+    kind = Varchar(length=20, index=True)  # department | social_org | company | foundation | operator
+    name_zh = Varchar(length=200)
+    name_en = Varchar(length=200, default="")
+    uscc = Varchar(length=18, unique=True)
+    category = Varchar(length=40, default="", index=True)  # social_org only
+    rating = Varchar(length=2, default="")  # "" or 1A..5A
+    status = Varchar(length=20, default="pending", index=True)
+    area = Varchar(length=100, default="")  # street office the org is based in
+    description_zh = Text(default="")
+    description_en = Text(default="")
+    contact_email = Varchar(length=254, default="")
+    registered_year = Integer(null=True, default=None)
+    created_at = Timestamptz()
+    submitted_at = Timestamptz()
+    decision_due_at = Timestamptz()
+    decided_at = Timestamptz(null=True, default=None)
+    decided_by = ForeignKey(User, on_delete=OnDelete.restrict, null=True, default=None)
+    decision_reason = Text(default="")
+    version = BigInt(default=1)
+
+
+class Membership(Table, tablename="market_membership"):
+    user = ForeignKey(User, on_delete=OnDelete.restrict, index=True)
+    organization = ForeignKey(Organization, on_delete=OnDelete.restrict, index=True)
+    role = Varchar(length=20, default="member")  # admin | member
+    created_at = Timestamptz()

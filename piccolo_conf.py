@@ -1,0 +1,16 @@
+"""Piccolo configuration: one engine from DATABASE_URL, the three apps."""
+
+from piccolo.conf.apps import AppRegistry
+
+from market.db import make_engine
+from market.settings import get_settings
+
+DB = make_engine(get_settings().database_url)
+
+APP_REGISTRY = AppRegistry(
+    apps=[
+        "market.piccolo_app",
+        "bids.piccolo_app",
+        "donors.piccolo_app",
+    ]
+)

@@ -1,0 +1,95 @@
+"""Test set-up: environment first, then the app; per-test rollback.
+
+Ordinary tests run inside a transaction rolled back afterwards. Tests that need
+real separate connections (concurrency, atomicity) use the `committing` marker's
+fixture `fresh_db`, which truncates instead.
+"""
+
+from __future__ import annotations
+
+import os
+
+from tests.dbsetup import configure_environment
+
+ENGINE = configure_environment()
+
+from collections.abc import AsyncIterator, Iterator  # noqa: E402
+from datetime import UTC, datetime  # noqa: E402
+
+import httpx  # noqa: E402
+import pytest  # noqa: E402
+
+from market import clock  # noqa: E402
+from market.db import engine, is_postgres  # noqa: E402
+
+
+def pytest_report_header(config: pytest.Config) -> str:
+    return f"market test engine: {ENGINE} ({os.environ['DATABASE_URL']})"
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    skip_pg = pytest.mark.skip(reason="needs PostgreSQL: runs in the postgres pass of make test")
+    for item in items:
+        if "postgres_only" in item.keywords and ENGINE != "postgres":
+            item.add_marker(skip_pg)
+
+
+@pytest.fixture(scope="session", autouse=True)
+async def migrated() -> AsyncIterator[None]:
+    from market.migrate import migrate
+
+    await migrate()
+    from market.db import start_pool, close_pool
+
+    await start_pool()
+    yield
+    await close_pool()
+
+
+@pytest.fixture(autouse=True)
+async def rollback(request: pytest.FixtureRequest) -> AsyncIterator[None]:
+    """Every test runs in a transaction that is rolled back, unless it asks for fresh_db."""
+    if "fresh_db" in request.fixturenames:
+        yield
+        return
+    async with engine().transaction() as tx:
+        yield
+        await tx.rollback()
+
+
+@pytest.fixture
+async def fresh_db() -> AsyncIterator[None]:
+    """Real commits on separate connections; every table truncated afterwards."""
+    yield
+    from market.migrate import truncate_all
+
+    await truncate_all()
+
+
+@pytest.fixture
+def frozen_clock() -> Iterator[clock.FrozenClock]:
+    fc = clock.FrozenClock(datetime(2026, 11, 2, 9, 0, tzinfo=UTC))
+    clock.set_clock(fc)
+    yield fc
+    clock.set_clock(None)
+
+
+@pytest.fixture
+def app():  # type: ignore[no-untyped-def]
+    from market.app import create_app
+
+    return create_app()
+
+
+@pytest.fixture
+async def client(app) -> AsyncIterator[httpx.AsyncClient]:  # type: ignore[no-untyped-def]
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(
+        transport=transport, base_url="http://testserver", follow_redirects=False
+    ) as c:
+        yield c
+
+
+@pytest.fixture
+def postgres() -> bool:
+    return is_postgres()
