@@ -20,7 +20,7 @@ def now() -> datetime:
 
 def set_clock(fn: Callable[[], datetime] | None) -> None:
     """Install a clock (None restores the system clock)."""
-    global _now  # noqa: PLW0603
+    global _now
     _now = fn or _system_now
 
 

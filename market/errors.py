@@ -8,14 +8,20 @@ from __future__ import annotations
 
 
 class DomainError(Exception):
-    """A rule refused the request. `field` names the form field it concerns, if any."""
+    """A rule refused the request.
+
+    `message` is an English msgid with optional `%(name)s` placeholders filled from
+    `params`, so the web layer can translate it; `field` names the form field it
+    concerns, if any.
+    """
 
     status_code = 422
 
-    def __init__(self, message: str, *, field: str | None = None) -> None:
-        super().__init__(message)
+    def __init__(self, message: str, *, field: str | None = None, **params: object) -> None:
         self.message = message
         self.field = field
+        self.params = params
+        super().__init__(message % params if params else message)
 
 
 class ValidationFailed(DomainError):
@@ -24,6 +30,10 @@ class ValidationFailed(DomainError):
     def __init__(self, errors: dict[str, str]) -> None:
         super().__init__("; ".join(errors.values()))
         self.errors = errors
+
+    @classmethod
+    def single(cls, field: str, message: str) -> ValidationFailed:
+        return cls({field: message})
 
 
 class NotFound(DomainError):

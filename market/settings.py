@@ -70,7 +70,9 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
         missing = [n for n, v in (("SECRET_KEY", secret), ("MARKET_BID_KEY", bid_key)) if not v]
         if missing:
             raise ConfigurationError(
-                "Refusing to start in prod without " + ", ".join(missing) + " set in the environment"
+                "Refusing to start in prod without "
+                + ", ".join(missing)
+                + " set in the environment"
             )
         if len(secret) < 32:
             raise ConfigurationError("SECRET_KEY must be at least 32 characters in prod")
@@ -105,7 +107,7 @@ _settings: Settings | None = None
 
 
 def get_settings() -> Settings:
-    global _settings  # noqa: PLW0603 - read once, cached for the process
+    global _settings
     if _settings is None:
         _settings = load_settings()
     return _settings
@@ -113,5 +115,5 @@ def get_settings() -> Settings:
 
 def reset_settings(settings: Settings | None = None) -> None:
     """For tests and the CLI: replace the cached settings."""
-    global _settings  # noqa: PLW0603
+    global _settings
     _settings = settings

@@ -28,7 +28,8 @@ class User(Table, tablename="market_user"):
 
 
 class Organization(Table, tablename="market_organization"):
-    kind = Varchar(length=20, index=True)  # department | social_org | company | foundation | operator
+    # department | social_org | company | foundation | operator
+    kind = Varchar(length=20, index=True)
     name_zh = Varchar(length=200)
     name_en = Varchar(length=200, default="")
     uscc = Varchar(length=18, unique=True)

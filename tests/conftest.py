@@ -39,7 +39,7 @@ async def migrated() -> AsyncIterator[None]:
     from market.migrate import migrate
 
     await migrate()
-    from market.db import start_pool, close_pool
+    from market.db import close_pool, start_pool
 
     await start_pool()
     yield

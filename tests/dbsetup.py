@@ -13,9 +13,7 @@ import sys
 import tempfile
 from urllib.parse import urlparse, urlunparse
 
-PG_ADMIN_URL = os.environ.get(
-    "MARKET_TEST_PG_URL", "postgresql://postgres@127.0.0.1:5432/postgres"
-)
+PG_ADMIN_URL = os.environ.get("MARKET_TEST_PG_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
 TEST_DB_NAME = os.environ.get("MARKET_TEST_PG_DB", "market_test")
 
 

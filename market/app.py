@@ -1,0 +1,85 @@
+"""The composition root: `create_app()` wires settings, stores, middleware and routes."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from litestar import Litestar, Router
+from litestar.config.csrf import CSRFConfig
+from litestar.datastructures import State
+from litestar.exceptions import HTTPException
+from litestar.middleware import DefineMiddleware
+from litestar.openapi import OpenAPIConfig
+from litestar.openapi.plugins import JsonRenderPlugin, YamlRenderPlugin
+from litestar.static_files import create_static_files_router
+
+from market.db import close_pool, start_pool
+from market.errors import DomainError
+from market.settings import Settings, get_settings
+from market.web.auth import PrincipalMiddleware, public
+from market.web.errors import domain_error, http_error, server_error
+from market.web.ratelimit import LoginLimiter
+from market.web.security import security_headers
+from market.web.sessions import SessionMiddleware
+from market.web.stores import make_store
+
+STATIC = Path(__file__).resolve().parent.parent / "static"
+
+
+def route_handlers() -> list[Any]:
+    """Every app's controllers, imported here: the kernel never imports bids/donors at import."""
+    from market.controllers.accounts import AccountController
+    from market.controllers.home import HomeController
+    from market.controllers.system import SystemController
+
+    handlers: list[Any] = [SystemController, HomeController, AccountController]
+    return handlers
+
+
+def create_app(settings: Settings | None = None) -> Litestar:
+    settings = settings or get_settings()
+    csrf = CSRFConfig(
+        secret=settings.secret_key,
+        cookie_name="pgm_csrf",
+        cookie_secure=not (settings.dev or settings.env == "test"),
+        cookie_httponly=True,
+        cookie_samesite="lax",
+        header_name="x-csrftoken",
+        exclude=[r"^/webhooks/stripe$"],
+    )
+    static = create_static_files_router(
+        path="/static",
+        directories=[STATIC],
+        guards=[public],
+        include_in_schema=False,
+        cache_control=None,
+    )
+    return Litestar(
+        route_handlers=[*route_handlers(), static],
+        middleware=[
+            DefineMiddleware(
+                SessionMiddleware, store=make_store(settings, "sessions"), settings=settings
+            ),
+            PrincipalMiddleware,
+        ],
+        before_send=[security_headers(hsts=settings.env == "prod")],
+        csrf_config=csrf,
+        exception_handlers={
+            DomainError: domain_error,
+            HTTPException: http_error,
+            Exception: server_error,
+        },
+        on_startup=[start_pool],
+        on_shutdown=[close_pool],
+        openapi_config=OpenAPIConfig(
+            title="Public Good Market API",
+            version="1.0.0",
+            path="/api/schema",
+            description="Open data and integration API: tenders, projects, ledgers, OCDS.",
+            render_plugins=[JsonRenderPlugin(), YamlRenderPlugin()],
+            openapi_router=Router(path="/api/schema", guards=[public], route_handlers=[]),
+        ),
+        state=State({"settings": settings, "login_limiter": LoginLimiter(settings)}),
+        debug=False,
+    )

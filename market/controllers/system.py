@@ -1,0 +1,56 @@
+"""Health, readiness and the language switch."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from litestar import Controller, Request, Response, get, post
+from litestar.datastructures import Cookie
+from litestar.response import Redirect
+
+from market.db import engine
+from market.web import i18n
+from market.web.auth import public
+from market.web.render import safe_next
+
+
+class SystemController(Controller):
+    include_in_schema = False
+
+    @get("/healthz", guards=[public])
+    async def healthz(self) -> dict[str, str]:
+        return {"status": "ok"}
+
+    @get("/readyz", guards=[public])
+    async def readyz(self) -> Response[dict[str, str]]:
+        try:
+            await engine().run_ddl("SELECT 1")
+        except Exception as exc:  # a down database is the answer, not an error
+            return Response(
+                {"status": "unavailable", "database": type(exc).__name__}, status_code=503
+            )
+        return Response({"status": "ready", "database": "ok"})
+
+    @post("/lang", guards=[public])
+    async def switch_language(self, request: Request[Any, Any, Any]) -> Redirect:
+        form = await request.form()
+        language = i18n.normalise(str(form.get("lang", ""))) or i18n.DEFAULT
+        target = safe_next(
+            str(form.get("next", ""))
+            or request.headers.get("referer", "").split(request.url.netloc, 1)[-1]
+            or "/"
+        )
+        return Redirect(
+            path=target,
+            status_code=303,
+            cookies=[
+                Cookie(
+                    key=i18n.COOKIE,
+                    value=language,
+                    max_age=365 * 86400,
+                    samesite="lax",
+                    httponly=True,
+                    path="/",
+                )
+            ],
+        )

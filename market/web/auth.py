@@ -1,0 +1,102 @@
+"""Who is asking (from the session) and the guards every route declares.
+
+Every route handler lists at least one guard from this module — `public` for
+pages anyone may see — and a test enumerates the routes to hold that line.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from litestar.connection import ASGIConnection
+from litestar.exceptions import NotAuthorizedException, PermissionDeniedException
+from litestar.handlers.base import BaseRouteHandler
+from litestar.types import ASGIApp, Receive, Scope, Send
+
+from market.accounts import Principal, load_principal
+from market.web import i18n
+
+Guard = Callable[[ASGIConnection[Any, Any, Any, Any], BaseRouteHandler], None]
+
+
+class PrincipalMiddleware:
+    """Loads the signed-in principal into `scope["state"]["principal"]` and picks the language."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        principal: Principal | None = None
+        session = scope.get("session") or {}
+        user_id = session.get("user_id")
+        if isinstance(user_id, int):
+            principal = await load_principal(user_id)
+            if principal is None:
+                session.clear()
+        scope.setdefault("state", {})["principal"] = principal
+        i18n.activate(_language(scope, principal))
+        await self.app(scope, receive, send)
+
+
+def _language(scope: Scope, principal: Principal | None) -> str:
+    headers = dict((k.decode("latin-1"), v.decode("latin-1")) for k, v in scope["headers"])
+    cookie_header = headers.get("cookie", "")
+    for part in cookie_header.split(";"):
+        name, _, value = part.strip().partition("=")
+        if name == i18n.COOKIE and (chosen := i18n.normalise(value)):
+            return chosen
+    if principal and (preferred := i18n.normalise(principal.locale)):
+        return preferred
+    return i18n.from_accept_language(headers.get("accept-language")) or i18n.DEFAULT
+
+
+def principal_of(connection: ASGIConnection[Any, Any, Any, Any]) -> Principal | None:
+    return connection.scope.get("state", {}).get("principal")  # type: ignore[no-any-return]
+
+
+def _require(connection: ASGIConnection[Any, Any, Any, Any]) -> Principal:
+    principal = principal_of(connection)
+    if principal is None:
+        raise NotAuthorizedException("Please log in to continue.")
+    return principal
+
+
+def public(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
+    """Anyone, signed in or not. Declared explicitly so no route is public by omission."""
+
+
+def requires_login(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
+    _require(connection)
+
+
+def requires_operator(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
+    if not _require(connection).is_operator:
+        raise PermissionDeniedException("Only platform operators may do this.")
+
+
+def requires_oversight(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
+    principal = _require(connection)
+    if not (principal.is_operator or principal.is_auditor):
+        raise PermissionDeniedException("Only operators and auditors may see this.")
+
+
+def requires_member(*kinds: str) -> Guard:
+    """A verified member of an organization of one of these kinds."""
+
+    def guard(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
+        if not _require(connection).has_kind(*kinds):
+            raise PermissionDeniedException(
+                "This page is for members of a verified organization of the right kind."
+            )
+
+    guard.__name__ = "requires_member_" + "_".join(kinds)
+    return guard
+
+
+requires_department = requires_member("department")
+requires_social_org = requires_member("social_org")
+requires_sponsor = requires_member("company", "foundation")

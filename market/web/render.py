@@ -1,0 +1,158 @@
+"""Rendering: one page = one template; htmx fragments are named blocks of it.
+
+`render(request, "market/tenders.html", ctx, block="results")` returns the whole
+page for a plain browser and only the named block for an htmx request that is not
+boosted. Responses carry `Vary: HX-Request` so caches keep the two apart.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlencode
+
+from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+from litestar import Request, Response
+from litestar.response import Redirect
+from litestar.utils.scope.state import ScopeState
+from markupsafe import Markup
+
+from market import clock
+from market.settings import get_settings
+from market.web import i18n
+
+TEMPLATES = Path(__file__).resolve().parent.parent.parent / "templates"
+HTMX_FILE = "htmx-2.0.11.min.js"
+
+_filters: dict[str, Any] = {}
+_globals: dict[str, Any] = {}
+
+
+def template_filter(name: str) -> Any:
+    """Register a Jinja filter from any app (e.g. `money`)."""
+
+    def register(fn: Any) -> Any:
+        _filters[name] = fn
+        if _env is not None:
+            _env.filters[name] = fn
+        return fn
+
+    return register
+
+
+def template_global(name: str, value: Any) -> None:
+    _globals[name] = value
+    if _env is not None:
+        _env.globals[name] = value
+
+
+_env: Environment | None = None
+
+
+def environment() -> Environment:
+    global _env
+    if _env is None:
+        env = Environment(
+            loader=FileSystemLoader(TEMPLATES),
+            autoescape=select_autoescape(default=True, default_for_string=True),
+            undefined=StrictUndefined,
+            extensions=["jinja2.ext.i18n"],
+            auto_reload=get_settings().dev,
+        )
+        env.install_gettext_callables(  # type: ignore[attr-defined]
+            gettext=i18n.gettext, ngettext=i18n.ngettext, pgettext=i18n.pgettext, newstyle=True
+        )
+        env.globals.update(
+            htmx_file=HTMX_FILE,
+            languages=i18n.LANGUAGE_NAMES,
+            querystring=querystring,
+        )
+        env.globals.update(_globals)
+        env.filters.update(_filters)
+        env.filters["datetime"] = format_datetime
+        env.filters["date"] = format_date
+        _env = env
+    return _env
+
+
+def querystring(params: dict[str, Any], **changes: Any) -> str:
+    """Rebuild a query string with some parameters changed (None removes one)."""
+    merged = {k: v for k, v in {**params, **changes}.items() if v not in (None, "")}
+    return urlencode(merged, doseq=True)
+
+
+def format_datetime(value: Any) -> str:
+    from babel.dates import format_datetime as babel_format
+
+    if value is None:
+        return ""
+    return babel_format(value, "medium", tzinfo="Asia/Shanghai", locale=i18n.babel_locale())
+
+
+def format_date(value: Any) -> str:
+    from babel.dates import format_date as babel_format
+
+    if value is None:
+        return ""
+    if hasattr(value, "astimezone"):
+        from zoneinfo import ZoneInfo
+
+        value = value.astimezone(ZoneInfo("Asia/Shanghai")).date()
+    return babel_format(value, "medium", locale=i18n.babel_locale())
+
+
+def is_fragment_request(request: Request[Any, Any, Any]) -> bool:
+    return (
+        request.headers.get("hx-request") == "true" and request.headers.get("hx-boosted") != "true"
+    )
+
+
+def base_context(request: Request[Any, Any, Any]) -> dict[str, Any]:
+    token = ScopeState.from_scope(request.scope).csrf_token
+    token = token if isinstance(token, str) else ""
+    return {
+        "request": request,
+        "principal": request.scope.get("state", {}).get("principal"),
+        "csrf_token": token,
+        "csrf_input": Markup('<input type="hidden" name="_csrf_token" value="{}">').format(token),
+        "lang": i18n.current(),
+        "settings": get_settings(),
+        "now": clock.now(),
+        "flash": request.session.pop("flash", None) if request.scope.get("session") else None,
+    }
+
+
+def render(
+    request: Request[Any, Any, Any],
+    template_name: str,
+    context: dict[str, Any] | None = None,
+    *,
+    block: str | None = None,
+    status: int = 200,
+    headers: dict[str, str] | None = None,
+) -> Response[str]:
+    template = environment().get_template(template_name)
+    full_context = {**base_context(request), **(context or {})}
+    if block is not None and is_fragment_request(request):
+        ctx = template.new_context(full_context)
+        body = "".join(template.blocks[block](ctx))
+    else:
+        body = template.render(full_context)
+    response_headers = {"Vary": "HX-Request", **(headers or {})}
+    return Response(body, status_code=status, media_type="text/html", headers=response_headers)
+
+
+def flash(request: Request[Any, Any, Any], message: str, kind: str = "ok") -> None:
+    request.session["flash"] = {"message": message, "kind": kind}
+
+
+def see_other(path: str) -> Redirect:
+    """303 after a successful POST (the browser then GETs the page)."""
+    return Redirect(path=path, status_code=303)
+
+
+def safe_next(value: str | None, default: str = "/") -> str:
+    """Only local paths are followed after log-in (no open redirects)."""
+    if value and value.startswith("/") and not value.startswith("//") and "\\" not in value:
+        return value
+    return default
