@@ -7,7 +7,10 @@ CURRENT_DIRECTORY = Path(__file__).parent
 APP_CONFIG = AppConfig(
     app_name="market",
     migrations_folder_path=str(CURRENT_DIRECTORY / "piccolo_migrations"),
-    table_classes=table_finder(modules=["market.tables"], exclude_imported=True),
+    table_classes=table_finder(
+        modules=["market.tables", "market.ledger.tables", "market.audit_tables"],
+        exclude_imported=True,
+    ),
     migration_dependencies=[],
     commands=[],
 )

@@ -1,0 +1,228 @@
+# ruff: noqa: S608 - SQL text is built from constants and `{}` marks; values are bound parameters
+"""Tamper-evident audit chain: every state change and money movement appends a row.
+
+row.hash = sha256(prev_hash ‖ canonical JSON of the row), as UTF-8 bytes of the
+64-character hex previous hash followed by the JSON; the first row's prev_hash is
+64 zeros. Canonical JSON: sorted keys, no spaces, ensure_ascii=False. The JSON
+covers seq, time, actor, action, object and change, so editing, deleting or
+reordering any row breaks the chain at that row.
+
+Writers serialize on the single `audit_head` row (SELECT … FOR UPDATE on
+PostgreSQL; BEGIN IMMEDIATE on SQLite), inside the caller's transaction, so the
+event commits or rolls back with the change it records and `seq` stays contiguous.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from market import clock
+from market.db import atomic, in_transaction, is_postgres
+from market.errors import DomainError
+from market.sql import fetch, for_update
+
+GENESIS = "0" * 64
+_BATCH = 2000
+
+
+def canonical_json(value: Any) -> str:
+    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+
+
+def _iso(at: datetime) -> str:
+    return at.astimezone(UTC).isoformat(timespec="microseconds")
+
+
+def payload(
+    seq: int,
+    at: datetime,
+    actor: str,
+    action: str,
+    object_type: str,
+    object_id: str,
+    change_json: str,
+) -> str:
+    """The canonical JSON that a row's hash covers (change embedded as parsed JSON)."""
+    return canonical_json(
+        {
+            "seq": seq,
+            "at": _iso(at),
+            "actor": actor,
+            "action": action,
+            "object_type": object_type,
+            "object_id": object_id,
+            "change": json.loads(change_json),
+        }
+    )
+
+
+def chain_hash(prev_hash: str, canonical: str) -> str:
+    return hashlib.sha256((prev_hash + canonical).encode("utf-8")).hexdigest()
+
+
+@dataclass(frozen=True, slots=True)
+class AuditRecord:
+    seq: int
+    at: datetime
+    actor: str
+    action: str
+    object_type: str
+    object_id: str
+    change: str
+    prev_hash: str
+    hash: str
+
+
+async def _lock_head() -> tuple[int, str]:
+    sql = "SELECT seq, hash FROM audit_head WHERE id = 1" + for_update()
+    rows = await fetch(sql)
+    if not rows:
+        await fetch(
+            "INSERT INTO audit_head (id, seq, hash) VALUES (1, 0, {}) ON CONFLICT (id) DO NOTHING",
+            GENESIS,
+        )
+        rows = await fetch(sql)
+    return int(rows[0]["seq"]), str(rows[0]["hash"])
+
+
+async def append_audit(
+    actor: str,
+    action: str,
+    object_type: str,
+    object_id: str | int,
+    change: Mapping[str, Any],
+) -> AuditRecord:
+    """Append one event inside the caller's transaction (or a new one)."""
+    if not actor or not action or not object_type:
+        raise DomainError("audit events need an actor, an action and an object type")
+    change_json = canonical_json(dict(change))
+    if not in_transaction():
+        async with atomic():
+            return await _append(actor, action, object_type, str(object_id), change_json)
+    return await _append(actor, action, object_type, str(object_id), change_json)
+
+
+async def _append(
+    actor: str, action: str, object_type: str, object_id: str, change_json: str
+) -> AuditRecord:
+    prev_seq, prev_hash = await _lock_head()
+    seq = prev_seq + 1
+    at = clock.now()
+    digest = chain_hash(
+        prev_hash, payload(seq, at, actor, action, object_type, object_id, change_json)
+    )
+    args = (seq, at, actor, action, object_type, object_id, change_json, prev_hash, digest)
+    insert = (
+        "INSERT INTO audit_event (seq, at, actor, action, object_type, object_id, change,"
+        " prev_hash, hash) VALUES ({}, {}, {}, {}, {}, {}, {}, {}, {})"
+    )
+    if is_postgres():
+        await fetch(
+            "WITH head AS (UPDATE audit_head SET seq = {}, hash = {} WHERE id = 1) " + insert,
+            seq,
+            digest,
+            *args,
+        )
+    else:
+        await fetch("UPDATE audit_head SET seq = {}, hash = {} WHERE id = 1", seq, digest)
+        await fetch(insert, *args)
+    return AuditRecord(
+        seq, at, actor, action, object_type, object_id, change_json, prev_hash, digest
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class ChainStatus:
+    ok: bool
+    length: int
+    head: str
+    first_broken: int | None = None
+    reason: str = ""
+
+    def summary(self) -> str:
+        if self.ok:
+            return f"audit chain OK: {self.length} events, head {self.head}"
+        return f"audit chain BROKEN at index {self.first_broken}: {self.reason}"
+
+
+def _check_row(row: Mapping[str, Any], expected_seq: int, prev_hash: str) -> str:
+    """'' when the row continues the chain, else why not."""
+    if int(row["seq"]) != expected_seq:
+        return f"expected sequence {expected_seq}, found {row['seq']} (a row is missing)"
+    if row["prev_hash"] != prev_hash:
+        return "prev_hash does not match the previous row's hash"
+    change = str(row["change"])
+    try:
+        if canonical_json(json.loads(change)) != change:
+            return "change is not canonical JSON"
+    except ValueError:
+        return "change is not valid JSON"
+    at = row["at"]
+    if isinstance(at, str):
+        at = datetime.fromisoformat(at).replace(tzinfo=UTC)
+    body = payload(
+        expected_seq,
+        at,
+        str(row["actor"]),
+        str(row["action"]),
+        str(row["object_type"]),
+        str(row["object_id"]),
+        change,
+    )
+    if chain_hash(prev_hash, body) != row["hash"]:
+        return "hash does not match the row's content"
+    return ""
+
+
+async def verify_chain() -> ChainStatus:
+    """Recompute the chain from the first row; report the first broken index (seq)."""
+    expected, prev_hash, last_seq = 1, GENESIS, 0
+    while True:
+        rows = await fetch(
+            "SELECT seq, at, actor, action, object_type, object_id, change, prev_hash, hash"
+            " FROM audit_event WHERE seq > {} ORDER BY seq LIMIT {}",
+            last_seq,
+            _BATCH,
+        )
+        for row in rows:
+            reason = _check_row(row, expected, prev_hash)
+            if reason:
+                return ChainStatus(False, expected - 1, prev_hash, expected, reason)
+            prev_hash, last_seq, expected = str(row["hash"]), int(row["seq"]), expected + 1
+        if len(rows) < _BATCH:
+            break
+    head = await fetch("SELECT seq, hash FROM audit_head WHERE id = 1")
+    head_seq, head_hash = (int(head[0]["seq"]), str(head[0]["hash"])) if head else (0, GENESIS)
+    if head_seq != last_seq or head_hash != prev_hash:
+        return ChainStatus(
+            False,
+            last_seq,
+            prev_hash,
+            last_seq + 1,
+            f"chain ends at {last_seq} but the head records {head_seq} (rows removed at the end?)",
+        )
+    return ChainStatus(True, last_seq, prev_hash)
+
+
+async def chain_head() -> tuple[int, str]:
+    """(length, head hash) for the public /audit page and OCDS publisher metadata."""
+    rows = await fetch("SELECT seq, hash FROM audit_head WHERE id = 1")
+    return (int(rows[0]["seq"]), str(rows[0]["hash"])) if rows else (0, GENESIS)
+
+
+async def command(args: object) -> int:
+    """`market audit verify`."""
+    from market.db import close_pool, start_pool
+
+    await start_pool()
+    try:
+        status = await verify_chain()
+    finally:
+        await close_pool()
+    print(status.summary())
+    return 0 if status.ok else 1
