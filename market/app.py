@@ -20,7 +20,7 @@ from market.settings import Settings, get_settings
 from market.web.auth import PrincipalMiddleware, public
 from market.web.errors import domain_error, http_error, server_error
 from market.web.ratelimit import LoginLimiter
-from market.web.security import security_headers
+from market.web.security import htmx_redirects, security_headers
 from market.web.sessions import SessionMiddleware
 from market.web.stores import make_store
 
@@ -63,7 +63,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             ),
             PrincipalMiddleware,
         ],
-        before_send=[security_headers(hsts=settings.env == "prod")],
+        before_send=[security_headers(hsts=settings.env == "prod"), htmx_redirects()],
         csrf_config=csrf,
         exception_handlers={
             DomainError: domain_error,

@@ -40,3 +40,28 @@ def security_headers(*, hsts: bool) -> Callable[[Message, Scope], Awaitable[None
             headers["Strict-Transport-Security"] = "max-age=31536000; includeSubDomains"
 
     return before_send
+
+
+def htmx_redirects() -> Callable[[Message, Scope], Awaitable[None]]:
+    """A `before_send` hook: a redirect answering an htmx request becomes `HX-Redirect`.
+
+    The browser's XHR would follow a 303 itself and htmx would swap the next page
+    into the form; with HX-Redirect htmx navigates the whole window instead. Plain
+    browsers keep the 303.
+    """
+
+    async def before_send(message: Message, scope: Scope) -> None:
+        if message["type"] != "http.response.start" or message["status"] not in (301, 302, 303):
+            return
+        request_headers = dict(scope.get("headers", []))
+        if request_headers.get(b"hx-request") != b"true":
+            return
+        headers = MutableScopeHeaders.from_message(message)
+        location = headers.get("location")
+        if location is None:
+            return
+        del headers["location"]
+        headers["HX-Redirect"] = location
+        message["status"] = 200
+
+    return before_send
