@@ -8,7 +8,7 @@ PORT ?= 8000
 export PICCOLO_CONF := piccolo_conf
 export UV_PROJECT_ENVIRONMENT := $(VENV)
 
-.PHONY: run serve test test-sqlite test-postgres test-e2e lint format setup migrate demo bench clean browser
+.PHONY: messages run serve test test-sqlite test-postgres test-e2e lint format setup migrate demo bench clean browser
 
 $(UV):
 	$(PY) -m venv $(VENV)
@@ -76,3 +76,15 @@ bench: setup
 
 clean:
 	rm -rf $(VENV) var/*.sqlite3* var/sessions .pytest_cache
+
+# Refresh the message catalogs after changing user-facing text; translate the
+# new entries in market/translations/zh_Hans/LC_MESSAGES/messages.po.
+messages: setup
+	$(VENV)/bin/pybabel extract -F babel.cfg --no-location --sort-output -o var/messages.pot -k _ -k gettext -k ngettext:1,2 -k pgettext:1c,2 .
+	for lang in zh_Hans en; do \
+	  if [ -f market/translations/$$lang/LC_MESSAGES/messages.po ]; then \
+	    $(VENV)/bin/pybabel update --no-fuzzy-matching -i var/messages.pot -d market/translations -l $$lang; \
+	  else \
+	    $(VENV)/bin/pybabel init -i var/messages.pot -d market/translations -l $$lang; \
+	  fi; \
+	done
