@@ -53,9 +53,10 @@ def _messages(tree: ast.AST) -> Iterator[tuple[int, str]]:
                 for keyword in node.keywords:
                     if keyword.arg in ("message", "errors"):
                         yield from _strings(keyword.value)
-        elif isinstance(node, ast.Assign):
-            if any(_is_message_target(target, node.value) for target in node.targets):
-                yield from _strings(node.value)
+        elif isinstance(node, ast.Assign) and any(
+            _is_message_target(target, node.value) for target in node.targets
+        ):
+            yield from _strings(node.value)
 
 
 def _is_message_target(target: ast.AST, value: ast.AST) -> bool:
