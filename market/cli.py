@@ -41,6 +41,8 @@ COMMANDS: list[tuple[str, str, str, Adder]] = [
     ("migrate", "apply database migrations", "market.migrate:command", _no_args),
     ("serve", "serve the web app", "market.serve:command", _serve_args),
     ("demo", "load the demo district", "market.demo:command", _demo_args),
+    ("ledger check", "verify the ledger invariants", "market.ledger.check:command", _no_args),
+    ("audit verify", "recompute the audit hash chain", "market.audit:command", _no_args),
 ]
 
 

@@ -1,0 +1,186 @@
+# ruff: noqa: S608 - SQL text is built from constants; values are bound parameters
+"""`market ledger check`: recompute everything from the transfers and verify the
+invariants (reliability anchors L2, L3, L5, L9, L10, L11):
+
+1. every transfer: amount > 0, known kind, both accounts in its currency, two
+   different accounts; post/void name a pending transfer with the same accounts;
+   a post never exceeds its pending amount (L4, L5, L9);
+2. each pending transfer resolved at most once (L9);
+3. cached balances = balances recomputed from transfers, per account (L3);
+4. per currency, Σ debits = Σ credits for the posted and the pending columns (L2);
+5. no account breaks its flags (L10);
+6. per tender, released + refunded + held ≤ received, from the transfers' tender tags
+   and the recomputed escrow balances (L11).
+
+Reports the first offending account or transfer.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from market.ledger.rules import Flags
+from market.sql import fetch
+
+_ESCROW = re.compile(r"^tender:(\d+):escrow:(\w+)$")
+
+
+@dataclass
+class CheckReport:
+    accounts: int = 0
+    transfers: int = 0
+    problems: list[str] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+    def summary(self) -> str:
+        if self.ok:
+            return (
+                f"ledger OK: {self.accounts} accounts, {self.transfers} transfers; zero-sum, "
+                "cache = recomputation, limits, pending resolution and per-tender totals hold"
+            )
+        return f"ledger check FAILED: {self.problems[0]} ({len(self.problems)} problem(s))"
+
+
+_BAD_TRANSFERS = """
+SELECT t.key, t.kind, t.amount, t.currency, d.currency AS dc, c.currency AS cc,
+       t.debit_account, t.credit_account, p.kind AS pkind, p.amount AS pamount,
+       p.debit_account AS pdebit, p.credit_account AS pcredit
+FROM ledger_transfer t
+JOIN ledger_account d ON d.id = t.debit_account
+JOIN ledger_account c ON c.id = t.credit_account
+LEFT JOIN ledger_transfer p ON p.id = t.pending
+WHERE t.amount <= 0 OR t.kind NOT IN ('single', 'pending', 'post', 'void')
+   OR t.currency <> d.currency OR t.currency <> c.currency
+   OR t.debit_account = t.credit_account
+   OR (t.kind IN ('post', 'void') AND (p.id IS NULL OR p.kind <> 'pending'
+       OR p.debit_account <> t.debit_account OR p.credit_account <> t.credit_account
+       OR t.amount > p.amount OR (t.kind = 'void' AND t.amount <> p.amount)))
+   OR (t.kind IN ('single', 'pending') AND t.pending IS NOT NULL)
+ORDER BY t.id LIMIT 1
+"""
+
+_TWICE = """
+SELECT p.key, COUNT(*) AS n FROM ledger_transfer r JOIN ledger_transfer p ON p.id = r.pending
+GROUP BY p.key HAVING COUNT(*) > 1 ORDER BY p.key LIMIT 1
+"""
+
+# Effects per account side: posted += amount for single/post; pending += amount for
+# pending, −= the pending's amount for post/void.
+_RECOMPUTE = """
+SELECT a.id, a.code, a.currency, a.flags,
+       a.debits_pending, a.debits_posted, a.credits_pending, a.credits_posted,
+       COALESCE(d.pending, 0) AS r_debits_pending, COALESCE(d.posted, 0) AS r_debits_posted,
+       COALESCE(c.pending, 0) AS r_credits_pending, COALESCE(c.posted, 0) AS r_credits_posted
+FROM ledger_account a
+LEFT JOIN (
+  SELECT t.debit_account AS account,
+         SUM(CASE WHEN t.kind IN ('single', 'post') THEN t.amount ELSE 0 END) AS posted,
+         SUM(CASE WHEN t.kind = 'pending' THEN t.amount
+                  WHEN t.kind IN ('post', 'void') THEN -p.amount ELSE 0 END) AS pending
+  FROM ledger_transfer t LEFT JOIN ledger_transfer p ON p.id = t.pending
+  GROUP BY t.debit_account
+) d ON d.account = a.id
+LEFT JOIN (
+  SELECT t.credit_account AS account,
+         SUM(CASE WHEN t.kind IN ('single', 'post') THEN t.amount ELSE 0 END) AS posted,
+         SUM(CASE WHEN t.kind = 'pending' THEN t.amount
+                  WHEN t.kind IN ('post', 'void') THEN -p.amount ELSE 0 END) AS pending
+  FROM ledger_transfer t LEFT JOIN ledger_transfer p ON p.id = t.pending
+  GROUP BY t.credit_account
+) c ON c.account = a.id
+ORDER BY a.id
+"""
+
+_TENDER_OUT = """
+SELECT tender_id, reason, SUM(amount) AS total FROM ledger_transfer
+WHERE tender_id IS NOT NULL AND reason IN ('release', 'return') AND kind IN ('single', 'post')
+GROUP BY tender_id, reason
+"""
+
+_COLUMNS = ("debits_pending", "debits_posted", "credits_pending", "credits_posted")
+
+
+async def run_checks() -> CheckReport:
+    report = CheckReport()
+    report.transfers = int((await fetch("SELECT COUNT(*) AS n FROM ledger_transfer"))[0]["n"])
+    problems = report.problems
+
+    bad = await fetch(_BAD_TRANSFERS)
+    if bad:
+        problems.append(f"transfer {bad[0]['key']!r} is malformed (kind {bad[0]['kind']})")
+    twice = await fetch(_TWICE)
+    if twice:
+        problems.append(f"pending transfer {twice[0]['key']!r} was resolved {twice[0]['n']} times")
+
+    rows = await fetch(_RECOMPUTE)
+    report.accounts = len(rows)
+    sums: dict[str, list[int]] = {}
+    escrow: dict[int, list[int]] = {}  # tender → [received, debited, held, pending_out]
+    for row in rows:
+        code = row["code"]
+        recomputed = [int(row["r_" + c]) for c in _COLUMNS]
+        cached = [int(row[c]) for c in _COLUMNS]
+        if cached != recomputed:
+            diff = ", ".join(
+                f"{c} cached {a} ≠ {b}"
+                for c, a, b in zip(_COLUMNS, cached, recomputed, strict=True)
+                if a != b
+            )
+            problems.append(f"account {code!r}: {diff}")
+        dp, dpo, cp, cpo = recomputed
+        if min(recomputed) < 0:
+            problems.append(f"account {code!r} has a negative balance column")
+        flags = int(row["flags"])
+        if flags & Flags.DEBITS_MUST_NOT_EXCEED_CREDITS and dp + dpo > cpo:
+            problems.append(f"account {code!r} debits {dp + dpo} exceed credits {cpo}")
+        if flags & Flags.CREDITS_MUST_NOT_EXCEED_DEBITS and cp + cpo > dpo:
+            problems.append(f"account {code!r} credits {cp + cpo} exceed debits {dpo}")
+        totals = sums.setdefault(row["currency"], [0, 0, 0, 0])
+        for i, value in enumerate(recomputed):
+            totals[i] += value
+        match = _ESCROW.match(code)
+        if match:
+            t = escrow.setdefault(int(match.group(1)), [0, 0, 0, 0])
+            t[0] += cpo
+            t[1] += dpo
+            t[2] += cpo - dpo
+            t[3] += dp
+
+    for currency, (dp, dpo, cp, cpo) in sorted(sums.items()):
+        if dpo != cpo:
+            problems.append(f"{currency}: posted debits {dpo} ≠ posted credits {cpo}")
+        if dp != cp:
+            problems.append(f"{currency}: pending debits {dp} ≠ pending credits {cp}")
+
+    out: dict[int, dict[str, int]] = {}
+    for row in await fetch(_TENDER_OUT):
+        out.setdefault(int(row["tender_id"]), {})[row["reason"]] = int(row["total"])
+    for tender_id in sorted(set(escrow) | set(out)):
+        received, debited, held, pending_out = escrow.get(tender_id, [0, 0, 0, 0])
+        released = out.get(tender_id, {}).get("release", 0)
+        refunded = out.get(tender_id, {}).get("return", 0)
+        if released + refunded + held > received or released + refunded > debited:
+            problems.append(
+                f"tender {tender_id}: released {released} + refunded {refunded} + held {held}"
+                f" > received {received}"
+            )
+        if pending_out > held:
+            problems.append(f"tender {tender_id}: holds {pending_out} exceed escrow {held}")
+    return report
+
+
+async def command(args: object) -> int:
+    """`market ledger check`: exit 0 with a one-line summary, 1 naming the first problem."""
+    from market.db import close_pool, start_pool
+
+    await start_pool()
+    try:
+        report = await run_checks()
+    finally:
+        await close_pool()
+    print(report.summary())
+    return 0 if report.ok else 1

@@ -1,0 +1,198 @@
+# ruff: noqa: S608 - SQL text is built from constants and `{}` marks; values are bound parameters
+"""Read models for pages: per-tender funding by source and keyset-paged statements.
+
+Both stay fast at millions of transfers: funding reads the five cached escrow
+balances (unique index on code) plus the few `return` transfers of the tender
+(partial index on tender_id, reason); statements walk the (account, id) indexes
+backwards from a cursor and never count or offset.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from market.ledger.rules import SOURCES, escrow_code
+from market.money import Money
+from market.sql import fetch, marks
+
+
+@dataclass(frozen=True, slots=True)
+class SourceFunding:
+    source: str
+    received: Money  # everything posted into this source's escrow
+    released: Money  # paid out to organizations (reason "release")
+    refunded: Money  # returned on cancellation (reason "return")
+    held: Money  # in escrow now: received − released − refunded
+    pending_out: Money  # of `held`, reserved by open holds (e.g. a milestone)
+    pending_in: Money  # promised by open holds into escrow (e.g. the department budget)
+
+    @property
+    def available(self) -> Money:
+        return self.held - self.pending_out
+
+
+@dataclass(frozen=True, slots=True)
+class TenderFunding:
+    tender_id: int
+    currency: str
+    sources: dict[str, SourceFunding]
+
+    def total(self, field: str) -> Money:
+        total = Money.zero(self.currency)
+        for funding in self.sources.values():
+            total = total + getattr(funding, field)
+        return total
+
+
+async def tender_funding(tender_id: int, currency: str = "CNY") -> TenderFunding:
+    codes = [escrow_code(tender_id, s) for s in SOURCES]
+    rows = await fetch(
+        "SELECT code, debits_pending, debits_posted, credits_pending, credits_posted"
+        f" FROM ledger_account WHERE code IN ({marks(len(codes))})",
+        *codes,
+    )
+    accounts = {row["code"]: row for row in rows}
+    returned_rows = await fetch(
+        "SELECT source, SUM(amount) AS total FROM ledger_transfer"
+        " WHERE tender_id = {} AND reason = 'return' AND kind IN ('single', 'post')"
+        " GROUP BY source",
+        tender_id,
+    )
+    returned = {row["source"]: int(row["total"]) for row in returned_rows}
+    sources: dict[str, SourceFunding] = {}
+    for source, code in zip(SOURCES, codes, strict=True):
+        row = accounts.get(code)
+        dp, dpo, cp, cpo = (
+            (
+                int(row["debits_pending"]),
+                int(row["debits_posted"]),
+                int(row["credits_pending"]),
+                int(row["credits_posted"]),
+            )
+            if row
+            else (0, 0, 0, 0)
+        )
+        refunded = returned.get(source, 0)
+
+        def m(amount: int) -> Money:
+            return Money(amount, currency)
+
+        sources[source] = SourceFunding(
+            source=source,
+            received=m(cpo),
+            released=m(dpo - refunded),
+            refunded=m(refunded),
+            held=m(cpo - dpo),
+            pending_out=m(dp),
+            pending_in=m(cp),
+        )
+    return TenderFunding(tender_id, currency, sources)
+
+
+@dataclass(frozen=True, slots=True)
+class StatementLine:
+    id: int
+    key: str
+    created_at: datetime
+    kind: str
+    direction: str  # "debit" | "credit" (from the statement account's side)
+    amount: Money
+    counterparty: str
+    reason: str
+    reference: str
+    pending_key: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class StatementPage:
+    lines: list[StatementLine]
+    next_cursor: int | None  # pass as `before` for the next (older) page
+
+
+_LINE = (
+    "SELECT t.id, t.key, t.created_at, t.kind, t.amount, t.currency, t.reason, t.reference,"
+    " t.debit_account, t.credit_account, t.pending"
+    " FROM ledger_transfer t WHERE t.{side} = {{}} AND t.id < {{}}"
+    " ORDER BY t.id DESC LIMIT {{}}"
+)
+
+
+async def account_statement(
+    code: str, *, limit: int = 50, before: int | None = None
+) -> StatementPage:
+    """Newest first, `limit` lines older than the cursor `before` (a transfer id)."""
+    limit = max(1, min(int(limit), 500))
+    account = await fetch("SELECT id FROM ledger_account WHERE code = {}", code)
+    if not account:
+        return StatementPage([], None)
+    account_id = int(account[0]["id"])
+    cursor = before if before is not None else 2**62
+    rows = await fetch(
+        "SELECT * FROM (" + _LINE.format(side="debit_account") + ") AS d UNION ALL "
+        "SELECT * FROM (" + _LINE.format(side="credit_account") + ") AS c "
+        "ORDER BY id DESC LIMIT {}",
+        account_id,
+        cursor,
+        limit + 1,
+        account_id,
+        cursor,
+        limit + 1,
+        limit + 1,
+    )
+    page, more = rows[:limit], len(rows) > limit
+    other_ids = {
+        int(r["credit_account"] if int(r["debit_account"]) == account_id else r["debit_account"])
+        for r in page
+    }
+    codes: dict[int, str] = {}
+    if other_ids:
+        codes = {
+            int(r["id"]): r["code"]
+            for r in await fetch(
+                f"SELECT id, code FROM ledger_account WHERE id IN ({marks(len(other_ids))})",
+                *sorted(other_ids),
+            )
+        }
+    pending_ids = sorted({int(r["pending"]) for r in page if r["pending"] is not None})
+    pending_keys: dict[int, str] = {}
+    if pending_ids:
+        pending_keys = {
+            int(r["id"]): r["key"]
+            for r in await fetch(
+                f"SELECT id, key FROM ledger_transfer WHERE id IN ({marks(len(pending_ids))})",
+                *pending_ids,
+            )
+        }
+    lines = []
+    for r in page:
+        is_debit = int(r["debit_account"]) == account_id
+        other = int(r["credit_account"] if is_debit else r["debit_account"])
+        lines.append(
+            StatementLine(
+                id=int(r["id"]),
+                key=r["key"],
+                created_at=r["created_at"],
+                kind=r["kind"],
+                direction="debit" if is_debit else "credit",
+                amount=Money(int(r["amount"]), r["currency"]),
+                counterparty=codes.get(other, "?"),
+                reason=r["reason"],
+                reference=r["reference"],
+                pending_key=pending_keys.get(int(r["pending"])) if r["pending"] else None,
+            )
+        )
+    return StatementPage(lines, lines[-1].id if more and lines else None)
+
+
+async def tender_transfers(
+    tender_id: int, *, limit: int = 50, before: int | None = None
+) -> list[int]:
+    """Ids of the tender's transfers, newest first (keyset on the tender_id index)."""
+    rows = await fetch(
+        "SELECT id FROM ledger_transfer WHERE tender_id = {} AND id < {} ORDER BY id DESC LIMIT {}",
+        tender_id,
+        before if before is not None else 2**62,
+        max(1, min(int(limit), 500)),
+    )
+    return [int(r["id"]) for r in rows]
