@@ -1,4 +1,3 @@
-# ruff: noqa: S608 - SQL text is built from constants; values are bound parameters
 """`market ledger check`: recompute everything from the transfers and verify the
 invariants (reliability anchors L2, L3, L5, L9, L10, L11):
 

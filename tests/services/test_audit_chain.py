@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import itertools
 
 import pytest
 
@@ -33,7 +34,7 @@ async def test_appends_are_contiguous_and_hash_linked(chain: None) -> None:
     rows = await fetch("SELECT seq, prev_hash, hash FROM audit_event ORDER BY seq")
     assert [r["seq"] for r in rows] == list(range(1, 8))
     assert rows[0]["prev_hash"] == GENESIS
-    for prev, row in zip(rows, rows[1:], strict=False):
+    for prev, row in itertools.pairwise(rows):
         assert row["prev_hash"] == prev["hash"]
     assert await chain_head() == (7, rows[-1]["hash"])
 

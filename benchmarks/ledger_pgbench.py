@@ -1,0 +1,215 @@
+"""Single-transfer ledger throughput next to pgbench's TPC-B-like script, same server.
+
+    .venv/bin/python -m benchmarks.ledger_pgbench [--clients 8] [--duration 15]
+
+Creates two scratch databases on the PostgreSQL at MARKET_BENCH_PG_URL (default
+postgresql://postgres@127.0.0.1:5432/postgres): `pgbench_ref` initialised by
+`pgbench -i -s <scale>` (scale = clients, so the branch rows are not one hot spot)
+and `ledger_bench` migrated with the app's migrations. It runs pgbench (built-in
+TPC-B-like: BEGIN; 3 UPDATEs, 1 SELECT, 1 INSERT; END) with N clients for D
+seconds, then N concurrent clients calling `market.ledger.services.transfer` (one
+posted transfer between two random limit-checked accounts of 1,000, row locks in id
+order, cached balances, idempotency look-up) for D seconds — once without and once
+with the audit-chain append — and prints transfers/s and the ratio to pgbench.
+Each ledger worker process runs its clients on one asyncio loop (like one app
+worker); `--procs` sets how many worker processes share the N clients.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import multiprocessing
+import os
+import random
+import re
+import shutil
+import subprocess
+import sys
+import time
+from urllib.parse import urlparse, urlunparse
+
+ADMIN_URL = os.environ.get("MARKET_BENCH_PG_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
+LEDGER_DB = "ledger_bench"
+PGBENCH_DB = "pgbench_ref"
+ACCOUNTS = 1000
+
+
+def db_url(name: str) -> str:
+    return urlunparse(urlparse(ADMIN_URL)._replace(path="/" + name))
+
+
+def find_pgbench() -> str:
+    found = shutil.which("pgbench")
+    if found:
+        return found
+    for version in range(20, 10, -1):
+        path = f"/usr/lib/postgresql/{version}/bin/pgbench"
+        if os.path.exists(path):
+            return path
+    raise SystemExit("pgbench not found: apt-get install postgresql-contrib")
+
+
+async def recreate(name: str) -> None:
+    import asyncpg
+
+    conn = await asyncpg.connect(ADMIN_URL)
+    try:
+        await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        await conn.execute(f'CREATE DATABASE "{name}"')
+    finally:
+        await conn.close()
+
+
+def run_pgbench(clients: int, duration: int, scale: int) -> float:
+    pgbench = find_pgbench()
+    asyncio.run(recreate(PGBENCH_DB))
+    parts = urlparse(ADMIN_URL)
+    conn = [
+        "-h",
+        parts.hostname or "127.0.0.1",
+        "-p",
+        str(parts.port or 5432),
+        "-U",
+        parts.username or "postgres",
+    ]
+    subprocess.run(
+        [pgbench, *conn, "-i", "-q", "-s", str(scale), PGBENCH_DB], check=True, capture_output=True
+    )
+    threads = max(1, min(clients, os.cpu_count() or 1))
+    out = subprocess.run(
+        [pgbench, *conn, "-c", str(clients), "-j", str(threads), "-T", str(duration), PGBENCH_DB],
+        check=True,
+        capture_output=True,
+        text=True,
+    ).stdout
+    match = re.search(r"tps = ([\d.]+) \((?:without initial connection time|excluding)", out)
+    if not match:
+        raise SystemExit("could not read pgbench output:\n" + out)
+    return float(match.group(1))
+
+
+def _setup_env() -> None:
+    os.environ["DATABASE_URL"] = db_url(LEDGER_DB)
+    os.environ.setdefault("PICCOLO_CONF", "piccolo_conf")
+    os.environ.setdefault("MARKET_ENV", "test")
+    sys.path.insert(0, os.getcwd())
+
+
+async def prepare_ledger() -> None:
+    await recreate(LEDGER_DB)
+    _setup_env()
+    from market.db import close_pool, start_pool
+    from market.ledger.services import ensure_accounts, transfer
+    from market.migrate import migrate
+    from market.money import Money
+
+    await migrate()
+    await start_pool()
+    codes = [f"pledge:{i}" for i in range(ACCOUNTS)]
+    await ensure_accounts(["external:bank", *codes], "CNY")
+    for code in codes:
+        await transfer(
+            f"seed:{code}",
+            debit="external:bank",
+            credit=code,
+            amount=Money(10**12, "CNY"),
+            reason="seed",
+            audit=False,
+        )
+    await close_pool()
+
+
+async def _clients(worker: int, clients: int, duration: float, audit: bool) -> tuple[int, float]:
+    _setup_env()
+    from market.db import engine
+    from market.ledger.services import transfer
+    from market.money import Money
+
+    await engine().start_connection_pool(min_size=clients, max_size=clients)
+    rng = random.Random(worker)
+    done = 0
+    started = time.perf_counter()
+    deadline = started + duration
+
+    async def client(c: int) -> None:
+        nonlocal done
+        n = 0
+        while time.perf_counter() < deadline:
+            a, b = rng.sample(range(ACCOUNTS), 2)
+            n += 1
+            await transfer(
+                f"b:{int(audit)}:{worker}:{c}:{n}",
+                debit=f"pledge:{a}",
+                credit=f"pledge:{b}",
+                amount=Money(rng.randint(1, 5000), "CNY"),
+                reason="bench",
+                audit=audit,
+                actor="bench",
+            )
+            done += 1
+
+    await asyncio.gather(*(client(c) for c in range(clients)))
+    elapsed = time.perf_counter() - started
+    await engine().close_connection_pool()
+    return done, elapsed
+
+
+def _worker(args: tuple[int, int, float, bool]) -> tuple[int, float]:
+    return asyncio.run(_clients(*args))
+
+
+def run_ledger(clients: int, duration: int, procs: int, audit: bool) -> float:
+    shares = [clients // procs + (1 if i < clients % procs else 0) for i in range(procs)]
+    with multiprocessing.get_context("spawn").Pool(procs) as pool:
+        results = pool.map(_worker, [(i, n, duration, audit) for i, n in enumerate(shares) if n])
+    return sum(count / elapsed for count, elapsed in results)
+
+
+async def verify() -> str:
+    _setup_env()
+    from market.audit import verify_chain
+    from market.db import close_pool, start_pool
+    from market.ledger.check import run_checks
+
+    await start_pool()
+    report, chain = await run_checks(), await verify_chain()
+    await close_pool()
+    return f"{report.summary()}\n{chain.summary()}"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--clients", type=int, default=8)
+    parser.add_argument("--duration", type=int, default=15)
+    parser.add_argument("--procs", type=int, default=os.cpu_count() or 1)
+    parser.add_argument("--scale", type=int, default=0, help="pgbench scale (default: clients)")
+    args = parser.parse_args()
+    scale = args.scale or args.clients
+
+    print(
+        f"clients={args.clients} duration={args.duration}s ledger worker processes={args.procs}"
+        f" pgbench scale={scale} cpus={os.cpu_count()}"
+    )
+    pgbench_tps = run_pgbench(args.clients, args.duration, scale)
+    print(f"pgbench TPC-B-like:                 {pgbench_tps:10.1f} tps")
+    asyncio.run(prepare_ledger())
+    plain = run_ledger(args.clients, args.duration, args.procs, audit=False)
+    print(
+        f"ledger single transfer, no audit:   {plain:10.1f} transfers/s"
+        f"  ratio {plain / pgbench_tps:.2f}"
+    )
+    audited = run_ledger(args.clients, args.duration, args.procs, audit=True)
+    print(
+        f"ledger single transfer + audit row: {audited:10.1f} transfers/s"
+        f"  ratio {audited / pgbench_tps:.2f}"
+    )
+    print(asyncio.run(verify()))
+    print(
+        f"RESULT ratio(no audit)={plain / pgbench_tps:.2f} target>=0.5"
+        f" ratio(audit)={audited / pgbench_tps:.2f}"
+    )
+
+
+if __name__ == "__main__":
+    main()
