@@ -31,9 +31,17 @@ def route_handlers() -> list[Any]:
     """Every app's controllers, imported here: the kernel never imports bids/donors at import."""
     from market.controllers.accounts import AccountController
     from market.controllers.home import HomeController
+    from market.controllers.operator import OperatorController
+    from market.controllers.organizations import OrganizationController
     from market.controllers.system import SystemController
 
-    handlers: list[Any] = [SystemController, HomeController, AccountController]
+    handlers: list[Any] = [
+        SystemController,
+        HomeController,
+        AccountController,
+        OrganizationController,
+        OperatorController,
+    ]
     return handlers
 
 

@@ -1,0 +1,144 @@
+"""Organizations: the public directory and profiles, registration, members."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from litestar import Controller, Request, Response, get, post
+from litestar.params import FromPath
+
+from market import organization_rules as rules
+from market import organizations
+from market.accounts import Principal
+from market.errors import ValidationFailed
+from market.web import i18n
+from market.web.auth import principal_of, public, requires_login
+from market.web.render import flash, render, see_other
+
+REGISTRATION_FIELDS = (
+    "kind",
+    "name_zh",
+    "name_en",
+    "uscc",
+    "category",
+    "area",
+    "registered_year",
+    "contact_email",
+    "description_zh",
+    "description_en",
+)
+
+
+def field_errors(exc: ValidationFailed) -> dict[str, str]:
+    """Translate each field's msgid, then fill in its parameters (if any)."""
+    params: dict[str, dict[str, object]] = getattr(exc, "field_params", {})
+    translated = {}
+    for name, message in exc.errors.items():
+        text = i18n.gettext(message)
+        translated[name] = text % params[name] if params.get(name) else text
+    return translated
+
+
+def signed_in(request: Request[Any, Any, Any]) -> Principal:
+    principal = principal_of(request)
+    assert principal is not None  # noqa: S101 - the route's guard ensures it
+    return principal
+
+
+def _page_number(raw: str | None) -> int:
+    try:
+        return max(1, int(raw or 1))
+    except ValueError:
+        return 1
+
+
+class OrganizationController(Controller):
+    include_in_schema = False
+
+    @get("/organizations", guards=[public])
+    async def directory(self, request: Request[Any, Any, Any]) -> Response[str]:
+        query = request.query_params
+        filters = organizations.Filters.parse({k: str(query.get(k, "")) for k in query})
+        result = await organizations.list_organizations(
+            filters, page=_page_number(query.get("page"))
+        )
+        context = {
+            "filters": filters,
+            "params": filters.as_params(),
+            "result": result,
+            "areas": await organizations.public_areas(),
+            "kinds": rules.KINDS,
+            "categories": rules.CATEGORIES,
+        }
+        return render(request, "market/organizations/list.html", context, block="results")
+
+    @get("/organizations/{organization_id:int}", guards=[public])
+    async def profile(
+        self, request: Request[Any, Any, Any], organization_id: FromPath[int]
+    ) -> Response[str]:
+        context = await organizations.organization_profile(organization_id, principal_of(request))
+        return render(request, "market/organizations/profile.html", context)
+
+    @get("/organizations/register", guards=[requires_login])
+    async def register_page(self, request: Request[Any, Any, Any]) -> Response[str]:
+        return render(request, "market/organizations/register.html", _register_context({}, {}))
+
+    @post("/organizations/register", guards=[requires_login])
+    async def register(self, request: Request[Any, Any, Any]) -> Response[Any]:
+        form = await request.form()
+        values = {name: str(form.get(name, "")) for name in REGISTRATION_FIELDS}
+        try:
+            organization_id = await organizations.register_organization(
+                user_id=signed_in(request).id, **values
+            )
+        except ValidationFailed as exc:
+            return render(
+                request,
+                "market/organizations/register.html",
+                _register_context(values, field_errors(exc)),
+                block="form",
+                status=422,
+            )
+        flash(
+            request,
+            i18n.gettext("Thank you. The cultivation centre will review your registration."),
+        )
+        return see_other(f"/organizations/{organization_id}")
+
+    @get("/organizations/{organization_id:int}/members", guards=[requires_login])
+    async def members_page(
+        self, request: Request[Any, Any, Any], organization_id: FromPath[int]
+    ) -> Response[str]:
+        context = await organizations.organization_members(organization_id, signed_in(request))
+        return render(
+            request,
+            "market/organizations/members.html",
+            {**context, "values": {}, "errors": {}},
+        )
+
+    @post("/organizations/{organization_id:int}/members", guards=[requires_login])
+    async def add_member(
+        self, request: Request[Any, Any, Any], organization_id: FromPath[int]
+    ) -> Response[Any]:
+        principal = signed_in(request)
+        form = await request.form()
+        values = {"email": str(form.get("email", "")), "role": str(form.get("role", "member"))}
+        try:
+            await organizations.add_member(
+                admin_user_id=principal.id, organization_id=organization_id, **values
+            )
+        except ValidationFailed as exc:
+            context = await organizations.organization_members(organization_id, principal)
+            return render(
+                request,
+                "market/organizations/members.html",
+                {**context, "values": values, "errors": field_errors(exc)},
+                block="member_form",
+                status=422,
+            )
+        flash(request, i18n.gettext("Member added."))
+        return see_other(f"/organizations/{organization_id}/members")
+
+
+def _register_context(values: dict[str, str], errors: dict[str, str]) -> dict[str, Any]:
+    return {"values": values, "errors": errors, "categories": rules.CATEGORIES}
