@@ -83,7 +83,9 @@ async def _lock_head() -> tuple[int, str]:
     rows = await fetch(sql)
     if not rows:
         await fetch(
-            "INSERT INTO audit_head (id, seq, hash) VALUES (1, 0, {}) ON CONFLICT (id) DO NOTHING",
+            "INSERT INTO audit_head (id, seq, hash, prev_hash) VALUES (1, 0, {}, {})"
+            " ON CONFLICT (id) DO NOTHING",
+            GENESIS,
             GENESIS,
         )
         rows = await fetch(sql)
@@ -110,29 +112,81 @@ async def append_audit(
 async def _append(
     actor: str, action: str, object_type: str, object_id: str, change_json: str
 ) -> AuditRecord:
+    at = clock.now()
+    if is_postgres():
+        return await _append_pg(at, actor, action, object_type, object_id, change_json)
     prev_seq, prev_hash = await _lock_head()
     seq = prev_seq + 1
-    at = clock.now()
     digest = chain_hash(
         prev_hash, payload(seq, at, actor, action, object_type, object_id, change_json)
     )
-    args = (seq, at, actor, action, object_type, object_id, change_json, prev_hash, digest)
-    insert = (
-        "INSERT INTO audit_event (seq, at, actor, action, object_type, object_id, change,"
-        " prev_hash, hash) VALUES ({}, {}, {}, {}, {}, {}, {}, {}, {})"
+    await fetch(
+        "UPDATE audit_head SET seq = {}, hash = {}, prev_hash = {} WHERE id = 1",
+        seq,
+        digest,
+        prev_hash,
     )
-    if is_postgres():
-        await fetch(
-            "WITH head AS (UPDATE audit_head SET seq = {}, hash = {} WHERE id = 1) " + insert,
-            seq,
-            digest,
-            *args,
-        )
-    else:
-        await fetch("UPDATE audit_head SET seq = {}, hash = {} WHERE id = 1", seq, digest)
-        await fetch(insert, *args)
+    await fetch(
+        "INSERT INTO audit_event (seq, at, actor, action, object_type, object_id, change,"
+        " prev_hash, hash) VALUES ({}, {}, {}, {}, {}, {}, {}, {}, {})",
+        seq,
+        at,
+        actor,
+        action,
+        object_type,
+        object_id,
+        change_json,
+        prev_hash,
+        digest,
+    )
     return AuditRecord(
         seq, at, actor, action, object_type, object_id, change_json, prev_hash, digest
+    )
+
+
+# One statement on PostgreSQL, so the chain head stays locked for as short a time as
+# possible: the UPDATE locks the head row and computes the new hash from the row's
+# latest values. "seq" sorts last among the payload's keys, so the canonical JSON is
+# the rest of the payload without its closing brace, then `,"seq":N}`.
+_APPEND_PG = """
+WITH head AS (
+  UPDATE audit_head
+  SET seq = seq + 1, prev_hash = hash,
+      hash = encode(sha256(convert_to(hash || {} || (seq + 1)::text || chr(125), 'UTF8')), 'hex')
+  WHERE id = 1
+  RETURNING seq, hash, prev_hash
+)
+INSERT INTO audit_event (seq, at, actor, action, object_type, object_id, change,
+                         prev_hash, hash)
+SELECT head.seq, {}, {}, {}, {}, {}, {}, head.prev_hash, head.hash FROM head
+RETURNING seq, prev_hash, hash
+"""
+
+
+async def _append_pg(
+    at: datetime, actor: str, action: str, object_type: str, object_id: str, change_json: str
+) -> AuditRecord:
+    full = payload(0, at, actor, action, object_type, object_id, change_json)
+    suffix = ',"seq":0}'
+    if not full.endswith(suffix):  # pragma: no cover - guards the key-order assumption
+        raise RuntimeError("audit payload key order changed")
+    prefix = full[: -len(suffix)] + ',"seq":'
+    args = (prefix, at, actor, action, object_type, object_id, change_json)
+    rows = await fetch(_APPEND_PG, *args)
+    if not rows:  # no head row yet (new or truncated database)
+        await _lock_head()
+        rows = await fetch(_APPEND_PG, *args)
+    row = rows[0]
+    return AuditRecord(
+        int(row["seq"]),
+        at,
+        actor,
+        action,
+        object_type,
+        object_id,
+        change_json,
+        str(row["prev_hash"]),
+        str(row["hash"]),
     )
 
 

@@ -24,3 +24,4 @@ class AuditHead(Table, tablename="audit_head"):
 
     seq = BigInt(default=0)
     hash = Varchar(length=64)
+    prev_hash = Varchar(length=64, default="")

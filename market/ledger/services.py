@@ -20,7 +20,7 @@ from typing import Any
 
 from market import clock
 from market.audit import append_audit, canonical_json
-from market.db import atomic, in_transaction
+from market.db import atomic, in_transaction, is_postgres
 from market.errors import Conflict
 from market.ledger import rules
 from market.ledger.rules import (
@@ -203,23 +203,39 @@ async def _load(keys: Sequence[str]) -> dict[str, tuple[int, Transfer]]:
 async def _seen(
     keys: Sequence[str], pending_ids: Sequence[int]
 ) -> tuple[dict[str, tuple[int, Transfer]], dict[str, Row], dict[int, str]]:
-    """Under the locks: ids already used, ids that failed, pendings already resolved."""
-    existing = await _load(keys)
-    failed = {
-        row["key"]: row
-        for row in await fetch(
-            f"SELECT key, code, message FROM ledger_rejection WHERE key IN ({marks(len(keys))})",
-            *keys,
-        )
-    }
-    resolved: dict[int, str] = {}
+    """Under the locks, in one round trip: ids already used, ids that failed, and
+    pending transfers already resolved."""
+    m = marks(len(keys))
+    sql = (
+        "SELECT 'transfer' AS origin, t.id, t.key, t.kind, t.amount, d.code AS debit,"
+        " c.code AS credit, t.currency, p.key AS pending_key, t.reason, t.reference,"
+        " t.tender_id, t.source, NULL AS message"
+        " FROM ledger_transfer t"
+        " JOIN ledger_account d ON d.id = t.debit_account"
+        " JOIN ledger_account c ON c.id = t.credit_account"
+        " LEFT JOIN ledger_transfer p ON p.id = t.pending"
+        f" WHERE t.key IN ({m})"
+        " UNION ALL SELECT 'rejection', NULL, key, code, NULL, NULL, NULL, NULL, NULL, NULL,"
+        f" NULL, NULL, NULL, message FROM ledger_rejection WHERE key IN ({m})"
+    )
+    args: list[Any] = [*keys, *keys]
     if pending_ids:
-        rows = await fetch(
-            "SELECT pending, kind FROM ledger_transfer"
-            f" WHERE pending IN ({marks(len(pending_ids))})",
-            *pending_ids,
+        sql += (
+            " UNION ALL SELECT 'resolution', pending, NULL, kind, NULL, NULL, NULL, NULL, NULL,"
+            " NULL, NULL, NULL, NULL, NULL FROM ledger_transfer"
+            f" WHERE pending IN ({marks(len(pending_ids))})"
         )
-        resolved = {int(row["pending"]): row["kind"] for row in rows}
+        args += pending_ids
+    existing: dict[str, tuple[int, Transfer]] = {}
+    failed: dict[str, Row] = {}
+    resolved: dict[int, str] = {}
+    for row in await fetch(sql, *args):
+        if row["origin"] == "transfer":
+            existing[row["key"]] = (int(row["id"]), _transfer(row))
+        elif row["origin"] == "rejection":
+            failed[row["key"]] = {"code": row["kind"], "message": row["message"]}
+        else:
+            resolved[int(row["id"])] = row["kind"]
     return existing, failed, resolved
 
 
@@ -312,8 +328,7 @@ async def _create_locked(
         results.append(None)
 
     if new:
-        ids = await _insert(new, balances, pendings)
-        await _write_balances([b for b in balances.values() if b.touched])
+        ids = await _write(new, balances, pendings)
         fresh = iter(zip(ids, new, strict=True))
         results = [r or TransferResult(*next(fresh), created=True) for r in results]
         if audit:
@@ -340,11 +355,11 @@ async def _reject(req: TransferRequest, exc: LedgerError) -> None:
     )
 
 
-async def _insert(
+def _insert_sql(
     new: Sequence[Transfer],
     balances: dict[str, Balance],
     pendings: dict[str, tuple[int, Transfer]],
-) -> list[int]:
+) -> tuple[str, list[Any]]:
     now = clock.now()
     args: list[Any] = []
     for t in new:
@@ -364,20 +379,16 @@ async def _insert(
             now,
         ]
     values = ", ".join(["(" + marks(12) + ")"] * len(new))
-    rows = await fetch(
+    sql = (
         "INSERT INTO ledger_transfer (key, debit_account, credit_account, amount, currency, kind,"
         f" pending, reason, reference, tender_id, source, created_at) VALUES {values}"
-        " RETURNING id, key",
-        *args,
+        " RETURNING id, key"
     )
-    by_key = {row["key"]: int(row["id"]) for row in rows}
-    return [by_key[t.key] for t in new]
+    return sql, args
 
 
-async def _write_balances(touched: Sequence[Balance]) -> None:
+def _balances_sql(touched: Sequence[Balance]) -> tuple[str, list[Any]]:
     """One UPDATE for all touched rows; values are absolute (the rows are locked)."""
-    if not touched:
-        return
     sets, args = [], []
     for column in ("debits_pending", "debits_posted", "credits_pending", "credits_posted"):
         cases = " ".join(["WHEN {} THEN CAST({} AS BIGINT)"] * len(touched))
@@ -385,10 +396,28 @@ async def _write_balances(touched: Sequence[Balance]) -> None:
         for b in touched:
             args += [b.id, getattr(b, column)]
     args += [b.id for b in touched]
-    await fetch(
-        f"UPDATE ledger_account SET {', '.join(sets)} WHERE id IN ({marks(len(touched))})",
-        *args,
-    )
+    sql = f"UPDATE ledger_account SET {', '.join(sets)} WHERE id IN ({marks(len(touched))})"
+    return sql, args
+
+
+async def _write(
+    new: Sequence[Transfer],
+    balances: dict[str, Balance],
+    pendings: dict[str, tuple[int, Transfer]],
+) -> list[int]:
+    """Insert the transfers and write the touched balances: one statement on PostgreSQL
+    (the UPDATE as a data-modifying CTE), two on SQLite."""
+    insert, insert_args = _insert_sql(new, balances, pendings)
+    update, update_args = _balances_sql([b for b in balances.values() if b.touched])
+    if is_postgres():
+        rows = await fetch(
+            f"WITH balances AS ({update} RETURNING id) {insert}", *update_args, *insert_args
+        )
+    else:
+        await fetch(update, *update_args)
+        rows = await fetch(insert, *insert_args)
+    by_key = {row["key"]: int(row["id"]) for row in rows}
+    return [by_key[t.key] for t in new]
 
 
 async def get_transfer(key: str) -> TransferResult:

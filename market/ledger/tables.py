@@ -40,7 +40,9 @@ class LedgerTransfer(Table, tablename="ledger_transfer"):
     currency = Varchar(length=3)
     kind = Varchar(length=8)  # single | pending | post | void
     # Unique: a pending transfer is resolved (posted or voided) at most once.
-    pending = ForeignKey("self", on_delete=OnDelete.restrict, null=True, default=None, unique=True)
+    pending = ForeignKey(  # type: ignore[var-annotated]
+        "self", on_delete=OnDelete.restrict, null=True, default=None, unique=True
+    )
     reason = Varchar(length=40)
     reference = Varchar(length=120, default="", index=True)
     tender_id = Integer(null=True, default=None)
