@@ -102,8 +102,11 @@ def format_date(value: Any) -> str:
 
 
 def is_fragment_request(request: Request[Any, Any, Any]) -> bool:
+    """htmx wants only a fragment: not boosted, and not restoring history (full page then)."""
     return (
-        request.headers.get("hx-request") == "true" and request.headers.get("hx-boosted") != "true"
+        request.headers.get("hx-request") == "true"
+        and request.headers.get("hx-boosted") != "true"
+        and request.headers.get("hx-history-restore-request") != "true"
     )
 
 
@@ -122,6 +125,18 @@ def base_context(request: Request[Any, Any, Any]) -> dict[str, Any]:
     }
 
 
+def render_block(template_name: str, block: str, context: dict[str, Any]) -> str:
+    """One named block of a template, as htmx fragments are rendered."""
+    template = environment().get_template(template_name)
+    ctx = template.new_context(context)
+    # Run the template's top-level statements (its `{% import %}`s) up to the first
+    # output chunk, so names imported at the top are visible inside the block.
+    prelude = template.root_render_func(ctx)
+    next(prelude, None)
+    prelude.close()
+    return "".join(template.blocks[block](ctx))
+
+
 def render(
     request: Request[Any, Any, Any],
     template_name: str,
@@ -134,8 +149,7 @@ def render(
     template = environment().get_template(template_name)
     full_context = {**base_context(request), **(context or {})}
     if block is not None and is_fragment_request(request):
-        ctx = template.new_context(full_context)
-        body = "".join(template.blocks[block](ctx))
+        body = render_block(template_name, block, full_context)
     else:
         body = template.render(full_context)
     response_headers = {"Vary": "HX-Request", **(headers or {})}
