@@ -13,9 +13,32 @@ from market.db import engine, is_postgres
 Row = Mapping[str, Any]
 
 
+_PG_SQL: dict[str, str] = {}
+
+
+def _numbered(sql: str) -> str:
+    """`{}` placeholders → `$1, $2, …` (cached per statement text)."""
+    compiled = _PG_SQL.get(sql)
+    if compiled is None:
+        parts = sql.split("{}")
+        compiled = parts[0] + "".join(f"${i}{part}" for i, part in enumerate(parts[1:], 1))
+        _PG_SQL[sql] = compiled
+    return compiled
+
+
 async def fetch(sql: str, *args: Any) -> list[Row]:
-    """Run one statement in the current transaction (or alone) and return its rows."""
-    rows = await engine().run_querystring(QueryString(sql, *args))
+    """Run one statement in the current transaction (or alone) and return its rows.
+
+    Inside a PostgreSQL transaction the statement goes straight to the transaction's
+    asyncpg connection (prepared and cached by asyncpg): the ledger's hot path spends
+    less CPU than through Piccolo's QueryString, which re-parses the template per call.
+    """
+    db = engine()
+    if is_postgres():
+        transaction = db.current_transaction.get()
+        if transaction is not None:
+            return list(await transaction.connection.fetch(_numbered(sql), *args))
+    rows = await db.run_querystring(QueryString(sql, *args))
     return list(rows or [])
 
 

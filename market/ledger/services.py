@@ -14,7 +14,7 @@ failing (TransferAlreadyFailed) even after the account is funded.
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -23,6 +23,13 @@ from market.audit import append_audit, canonical_json
 from market.db import atomic, in_transaction, is_postgres
 from market.errors import Conflict
 from market.ledger import rules
+from market.ledger.accounts import (
+    AccountBalance,
+    ensure_accounts,
+    get_account,
+    lock_accounts,
+    open_account,
+)
 from market.ledger.rules import (
     AccountNotFound,
     Balance,
@@ -34,11 +41,8 @@ from market.ledger.rules import (
     TransferRequest,
 )
 from market.money import Money
-from market.sql import Row, fetch, for_update, is_unique_violation, marks
+from market.sql import Row, fetch, is_unique_violation, marks
 
-_BALANCE_COLUMNS = (
-    "id, code, currency, flags, debits_pending, debits_posted, credits_pending, credits_posted"
-)
 _TRANSFER_SELECT = (
     "SELECT t.id, t.key, t.kind, t.amount, d.code AS debit, c.code AS credit, t.currency,"
     " p.key AS pending_key, t.reason, t.reference, t.tender_id, t.source, t.created_at"
@@ -66,27 +70,6 @@ class TransferResult:
         return Money(self.transfer.amount, self.transfer.currency)
 
 
-@dataclass(frozen=True, slots=True)
-class AccountBalance:
-    code: str
-    currency: str
-    flags: int
-    debits_pending: int
-    debits_posted: int
-    credits_pending: int
-    credits_posted: int
-
-    @property
-    def posted(self) -> Money:
-        """credits_posted − debits_posted."""
-        return Money(self.credits_posted - self.debits_posted, self.currency)
-
-    @property
-    def available(self) -> Money:
-        """What the account can still send: posted balance less outgoing holds."""
-        return Money(self.credits_posted - self.debits_posted - self.debits_pending, self.currency)
-
-
 def _transfer(row: Row) -> Transfer:
     return Transfer(
         key=row["key"],
@@ -101,93 +84,6 @@ def _transfer(row: Row) -> Transfer:
         tender_id=row["tender_id"],
         source=row["source"],
     )
-
-
-def _balance(row: Row) -> Balance:
-    return Balance(
-        id=int(row["id"]),
-        code=row["code"],
-        currency=row["currency"],
-        flags=int(row["flags"]),
-        debits_pending=int(row["debits_pending"]),
-        debits_posted=int(row["debits_posted"]),
-        credits_pending=int(row["credits_pending"]),
-        credits_posted=int(row["credits_posted"]),
-    )
-
-
-# --- accounts --------------------------------------------------------------------------
-
-
-async def ensure_accounts(codes: Iterable[str], currency: str) -> None:
-    """Create missing accounts with the default flags for their code (idempotent)."""
-    wanted = sorted(set(codes))
-    if not wanted:
-        return
-    for code in wanted:
-        rules.validate_account(code, currency, int(rules.default_flags(code)))
-    now = clock.now()
-    values = ", ".join(["({}, {}, {}, 0, 0, 0, 0, {})"] * len(wanted))
-    args: list[Any] = []
-    for code in wanted:
-        args += [code, currency, int(rules.default_flags(code)), now]
-    await fetch(
-        "INSERT INTO ledger_account (code, currency, flags, debits_pending, debits_posted,"
-        f" credits_pending, credits_posted, created_at) VALUES {values}"
-        " ON CONFLICT (code) DO NOTHING",
-        *args,
-    )
-
-
-async def open_account(
-    code: str, currency: str = "CNY", flags: rules.Flags | None = None
-) -> AccountBalance:
-    """Create an account, or return it if it exists with the same currency and flags."""
-    chosen = int(rules.default_flags(code) if flags is None else flags)
-    rules.validate_account(code, currency, chosen)
-    async with atomic():
-        await fetch(
-            "INSERT INTO ledger_account (code, currency, flags, debits_pending, debits_posted,"
-            " credits_pending, credits_posted, created_at) VALUES ({}, {}, {}, 0, 0, 0, 0, {})"
-            " ON CONFLICT (code) DO NOTHING",
-            code,
-            currency,
-            chosen,
-            clock.now(),
-        )
-        account = await get_account(code)
-    if account.currency != currency or account.flags != chosen:
-        raise Conflict(f"account {code!r} exists with currency {account.currency}")
-    return account
-
-
-async def get_account(code: str) -> AccountBalance:
-    rows = await fetch(f"SELECT {_BALANCE_COLUMNS} FROM ledger_account WHERE code = {{}}", code)
-    if not rows:
-        raise AccountNotFound(f"no ledger account {code!r}")
-    row = rows[0]
-    return AccountBalance(
-        code=row["code"],
-        currency=row["currency"],
-        flags=int(row["flags"]),
-        debits_pending=int(row["debits_pending"]),
-        debits_posted=int(row["debits_posted"]),
-        credits_pending=int(row["credits_pending"]),
-        credits_posted=int(row["credits_posted"]),
-    )
-
-
-async def lock_accounts(codes: Iterable[str]) -> dict[str, Balance]:
-    """Lock the accounts' rows in id order (stable: no deadlocks) and snapshot them."""
-    wanted = sorted(set(codes))
-    if not wanted:
-        return {}
-    rows = await fetch(
-        f"SELECT {_BALANCE_COLUMNS} FROM ledger_account WHERE code IN ({marks(len(wanted))})"
-        " ORDER BY id" + for_update(),
-        *wanted,
-    )
-    return {row["code"]: _balance(row) for row in rows}
 
 
 # --- transfers -------------------------------------------------------------------------
@@ -253,27 +149,48 @@ async def create_transfers(
         rules.validate_request(req)
     if len({req.key for req in requests}) != len(requests):
         raise InvalidTransfer("the same transfer id appears twice in one request")
-    for attempt in (1, 2):
+    # On PostgreSQL, single/pending batches first try the optimistic path: no look-up
+    # of used or failed ids; the write itself refuses a used id (ON CONFLICT DO NOTHING)
+    # or a failed one (NOT EXISTS) and any refusal falls back to the full path, so
+    # every answer other than "created" comes from the full path. One round trip less.
+    optimistic = is_postgres() and all(r.kind in ("single", "pending") for r in requests)
+    conflicts = 0
+    while True:
         try:
             async with atomic():
-                outcome = await _create_locked(requests, actor=actor, audit=audit, action=action)
+                outcome = await _create_locked(
+                    requests, actor=actor, audit=audit, action=action, optimistic=optimistic
+                )
+        except _FullPath:
+            optimistic = False
+            continue
         except Exception as exc:
             if not is_unique_violation(exc):
                 raise
             # A concurrent call with the same id committed between our look-up and our
             # insert. Outside a caller's transaction, look again: it is now an
             # idempotent retry (or a conflict) like any other.
-            if attempt == 2 or in_transaction():
+            conflicts += 1
+            if conflicts > 1 or in_transaction():
                 raise Conflict("a concurrent request used the same transfer id; retry") from exc
+            optimistic = False
             continue
         if isinstance(outcome, LedgerError):
             raise outcome
         return outcome
-    raise AssertionError("unreachable")
+
+
+class _FullPath(Exception):
+    """The optimistic path met something only the full path may answer."""
 
 
 async def _create_locked(
-    requests: Sequence[TransferRequest], *, actor: str, audit: bool, action: str
+    requests: Sequence[TransferRequest],
+    *,
+    actor: str,
+    audit: bool,
+    action: str,
+    optimistic: bool = False,
 ) -> list[TransferResult] | LedgerError:
     pending_keys = sorted({r.pending_key for r in requests if r.pending_key})
     pendings = await _load(pending_keys)
@@ -286,9 +203,13 @@ async def _create_locked(
         elif req.debit and req.credit:
             codes.update((req.debit, req.credit))
     balances = await lock_accounts(codes)
-    existing, failed, resolved = await _seen(
-        [r.key for r in requests], [pid for pid, _ in pendings.values()]
-    )
+    existing: dict[str, tuple[int, Transfer]] = {}
+    failed: dict[str, Row] = {}
+    resolved: dict[int, str] = {}
+    if not optimistic:
+        existing, failed, resolved = await _seen(
+            [r.key for r in requests], [pid for pid, _ in pendings.values()]
+        )
 
     results: list[TransferResult | None] = []
     new: list[Transfer] = []
@@ -308,18 +229,22 @@ async def _create_locked(
         if req.pending_key and req.pending_key in pendings:
             pid, ptransfer = pendings[req.pending_key]
             pending = PendingState(ptransfer, resolved.get(pid))
-        transfer = rules.resolve(req, pending)
-        for code in (transfer.debit, transfer.credit):
-            if code not in balances:
-                raise AccountNotFound(f"no ledger account {code!r}")
         try:
+            transfer = rules.resolve(req, pending)
+            for code in (transfer.debit, transfer.credit):
+                if code not in balances:
+                    raise AccountNotFound(f"no ledger account {code!r}")
             rules.apply(
                 transfer,
                 balances[transfer.debit],
                 balances[transfer.credit],
                 pending.transfer.amount if pending else None,
             )
-        except rules.STICKY_FAILURES as exc:
+        except LedgerError as exc:
+            if optimistic:
+                raise _FullPath from exc
+            if not isinstance(exc, rules.STICKY_FAILURES):
+                raise
             await _reject(req, exc)
             return exc
         if pending is not None:
@@ -328,7 +253,7 @@ async def _create_locked(
         results.append(None)
 
     if new:
-        ids = await _write(new, balances, pendings)
+        ids = await _write(new, balances, pendings, optimistic=optimistic)
         fresh = iter(zip(ids, new, strict=True))
         results = [r or TransferResult(*next(fresh), created=True) for r in results]
         if audit:
@@ -400,16 +325,41 @@ def _balances_sql(touched: Sequence[Balance]) -> tuple[str, list[Any]]:
     return sql, args
 
 
+_TYPES = (
+    "VARCHAR", "INTEGER", "INTEGER", "BIGINT", "VARCHAR", "VARCHAR",
+    "BIGINT", "VARCHAR", "VARCHAR", "INTEGER", "VARCHAR", "TIMESTAMPTZ",
+)  # fmt: skip
+_ROW = "(" + ", ".join(f"CAST({{}} AS {t})" for t in _TYPES) + ")"
+
+
 async def _write(
     new: Sequence[Transfer],
     balances: dict[str, Balance],
     pendings: dict[str, tuple[int, Transfer]],
+    *,
+    optimistic: bool = False,
 ) -> list[int]:
     """Insert the transfers and write the touched balances: one statement on PostgreSQL
-    (the UPDATE as a data-modifying CTE), two on SQLite."""
+    (the UPDATE as a data-modifying CTE), two on SQLite. Optimistic writes insert
+    nothing for an id already used or already failed, and then go the full path."""
     insert, insert_args = _insert_sql(new, balances, pendings)
     update, update_args = _balances_sql([b for b in balances.values() if b.touched])
-    if is_postgres():
+    if optimistic:
+        keys = [t.key for t in new]
+        rows = await fetch(
+            f"WITH balances AS ({update} RETURNING id)"
+            " INSERT INTO ledger_transfer (key, debit_account, credit_account, amount, currency,"
+            " kind, pending, reason, reference, tender_id, source, created_at)"
+            f" SELECT * FROM (VALUES {', '.join([_ROW] * len(new))}) AS v"
+            f" WHERE NOT EXISTS (SELECT 1 FROM ledger_rejection WHERE key IN ({marks(len(keys))}))"
+            " ON CONFLICT (key) DO NOTHING RETURNING id, key",
+            *update_args,
+            *insert_args,
+            *keys,
+        )
+        if len(rows) != len(new):
+            raise _FullPath
+    elif is_postgres():
         rows = await fetch(
             f"WITH balances AS ({update} RETURNING id) {insert}", *update_args, *insert_args
         )
@@ -459,3 +409,16 @@ async def transfer(
     )
     (result,) = await create_transfers([req], actor=actor, audit=audit)
     return result
+
+
+__all__ = [
+    "AccountBalance",
+    "TransferResult",
+    "create_transfers",
+    "ensure_accounts",
+    "get_account",
+    "get_transfer",
+    "lock_accounts",
+    "open_account",
+    "transfer",
+]
