@@ -9,6 +9,11 @@ writes transfers and cached balances together. Idempotency (TigerBeetle):
 same id + same body → the original result; same id + different body →
 IdempotencyConflict, nothing written; an id that failed for lack of funds keeps
 failing (TransferAlreadyFailed) even after the account is funded.
+
+On PostgreSQL a batch of single/pending transfers first takes an optimistic path
+that skips the look-up of used and failed ids: the write refuses them itself
+(ON CONFLICT DO NOTHING / NOT EXISTS) and any refusal rolls back and reruns the
+full path, so every answer other than "created" comes from the full path.
 """
 
 from __future__ import annotations

@@ -1,0 +1,75 @@
+"""`market ledger check` and `market audit verify` as an operator runs them (own SQLite file)."""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+pytestmark = pytest.mark.skipif(
+    os.environ.get("MARKET_TEST_ENGINE") == "postgres",
+    reason="uses its own SQLite file: runs once, in the SQLite pass",
+)
+SEED = """
+import asyncio
+from market.ledger import escrow
+from market.money import Money
+
+async def main():
+    for i in range(3):
+        await escrow.fund(f"d{i}", tender_id=1, source="public", from_code="external:stripe",
+                          amount=Money(100 + i, "CNY"), actor="cli-test")
+
+asyncio.run(main())
+"""
+
+
+def market(db: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "DATABASE_URL": f"sqlite:///{db}", "PICCOLO_CONF": "piccolo_conf"}
+    return subprocess.run(  # noqa: S603 - fixed argv
+        [sys.executable, "-m", "market.cli", *args],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=120,
+    )
+
+
+@pytest.fixture(scope="module")
+def db(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("cli") / "market.sqlite3"
+    assert market(path, "migrate").returncode == 0
+    env = {**os.environ, "DATABASE_URL": f"sqlite:///{path}", "PICCOLO_CONF": "piccolo_conf"}
+    subprocess.run(  # noqa: S603 - fixed argv
+        [sys.executable, "-c", SEED], cwd=ROOT, env=env, check=True, timeout=120
+    )
+    return path
+
+
+def test_check_and_verify_pass_on_an_untouched_database(db: Path) -> None:
+    check = market(db, "ledger", "check")
+    assert check.returncode == 0, check.stdout + check.stderr
+    assert check.stdout.startswith("ledger OK: 2 accounts, 3 transfers")
+    verify = market(db, "audit", "verify")
+    assert verify.returncode == 0 and "audit chain OK: 3 events" in verify.stdout
+
+
+def test_tampering_makes_both_commands_fail_and_name_the_row(db: Path) -> None:
+    with sqlite3.connect(db) as conn:
+        conn.execute(
+            "UPDATE ledger_account SET credits_posted = credits_posted + 1"
+            " WHERE code = 'tender:1:escrow:public'"
+        )
+        conn.execute("DROP TRIGGER audit_event_append_only")
+        conn.execute("UPDATE audit_event SET actor = 'mallory' WHERE seq = 2")
+    check = market(db, "ledger", "check")
+    assert check.returncode == 1 and "'tender:1:escrow:public'" in check.stdout
+    verify = market(db, "audit", "verify")
+    assert verify.returncode == 1 and "BROKEN at index 2" in verify.stdout
