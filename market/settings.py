@@ -32,6 +32,7 @@ class Settings:
     default_currency: str = "CNY"
     ocds_prefix: str = "pgm001"
     district_population: int = 850_000
+    tender_min_window_days: int = 3  # least time left to bid after publishing or amending
     stripe_secret_key: str = ""
     stripe_publishable_key: str = ""
     stripe_webhook_secret: str = ""
@@ -96,6 +97,7 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
         default_currency=env.get("MARKET_CURRENCY", "CNY"),
         ocds_prefix=env.get("MARKET_OCDS_PREFIX", "pgm001"),
         district_population=_int(env, "MARKET_DISTRICT_POPULATION", 850_000),
+        tender_min_window_days=_int(env, "MARKET_TENDER_MIN_WINDOW_DAYS", 3),
         stripe_secret_key=env.get("STRIPE_SECRET_KEY", ""),
         stripe_publishable_key=env.get("STRIPE_PUBLISHABLE_KEY", ""),
         stripe_webhook_secret=env.get("STRIPE_WEBHOOK_SECRET", ""),

@@ -1,0 +1,188 @@
+"""Status transitions after publication, and the government budget in the ledger.
+
+The chronograph (`market tick`) and the bids app call these; each is one
+transaction that locks the tender, first applies any time transition that is due
+(so a late scheduler never matters), then the requested one, with a revision and
+an audit event. Money: the budget is held (pending) from `department:{id}:budget`
+into `tender:{id}:escrow:government` at publication, posted at contract signing,
+voided when the tender is cancelled or unsuccessful.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from market import clock
+from market.db import atomic
+from market.errors import ValidationFailed
+from market.ledger import escrow
+from market.ledger.rules import ExceedsCredits, escrow_code
+from market.ledger.services import TransferResult, ensure_accounts, transfer
+from market.money import Money, format_money
+from market.tender_tables import Tender
+from market.tenders import hooks, records, rules
+
+__all__ = [
+    "appropriate_budget",
+    "budget_account",
+    "catch_up",
+    "mark_tender_awarded",
+    "mark_tender_completed",
+    "mark_tender_contracted",
+    "mark_tender_unsuccessful",
+    "reopen_evaluation",
+]
+
+TOO_FEW_BIDS = "Fewer valid bids than the tender's minimum."
+
+
+def budget_account(department_id: int) -> str:
+    return f"department:{department_id}:budget"
+
+
+async def appropriate_budget(
+    department_id: int, amount: Money, *, key: str, actor: str
+) -> TransferResult:
+    """Fund a department's budget account from the treasury (an annual appropriation)."""
+    code = budget_account(department_id)
+    await ensure_accounts(["external:treasury", code], amount.currency)
+    return await transfer(
+        key,
+        debit="external:treasury",
+        credit=code,
+        amount=amount,
+        reason="appropriation",
+        reference=f"department:{department_id}",
+        actor=actor,
+    )
+
+
+async def hold_budget(row: dict[str, Any], *, actor: str) -> str:
+    """Reserve the tender's budget (inside the caller's transaction); returns the key."""
+    key = f"tender:{row['id']}:budget:v{row['version']}"
+    money = Money(int(row["budget"]), row["currency"])
+    try:
+        await escrow.hold(
+            key,
+            debit=budget_account(row["department"]),
+            credit=escrow_code(row["id"], "government"),
+            amount=money,
+            actor=actor,
+            reason="budget_hold",
+            reference=f"tender:{row['id']}",
+            tender_id=row["id"],
+            source="government",
+        )
+    except ExceedsCredits:
+        failure = ValidationFailed.single(
+            "budget", "The department's budget account does not have %(amount)s available."
+        )
+        failure.field_params = {"budget": {"amount": format_money(money)}}  # type: ignore[attr-defined]
+        raise failure from None
+    await Tender.update({Tender.budget_hold_key: key}).where(Tender.id == row["id"])
+    row["budget_hold_key"] = key
+    return key
+
+
+async def void_budget(row: dict[str, Any], *, actor: str) -> None:
+    if row["budget_hold_key"]:
+        key = row["budget_hold_key"]
+        await escrow.void(
+            f"{key}:void", pending_key=key, actor=actor, reference=f"tender:{row['id']}"
+        )
+
+
+async def close_tendering_locked(row: dict[str, Any]) -> str:
+    """At the bid deadline: evaluation, or unsuccessful when the bids app reports fewer
+    live bids than the minimum (without a bids app the tender goes to evaluation)."""
+    live = await hooks.count_live_bids(row["id"])
+    if live is not None and live < row["min_bids"]:
+        await records.set_status(row, "close_tendering", actor=records.CHRONOGRAPH)
+        return await _fail(row, actor=records.CHRONOGRAPH, reason=TOO_FEW_BIDS)
+    return await records.set_status(row, "close_tendering", actor=records.CHRONOGRAPH)
+
+
+async def catch_up(row: dict[str, Any]) -> None:
+    """Apply the time transitions that are due, in order, to a locked row."""
+    while (
+        action := rules.due_action(
+            row["status"], row["enquiry_end"], row["bid_deadline"], clock.now()
+        )
+    ) is not None:
+        if action == "close_tendering":
+            await close_tendering_locked(row)
+        else:
+            await records.set_status(row, action, actor=records.CHRONOGRAPH)
+
+
+async def advance(tender_id: int) -> str:
+    """The chronograph's step for one tender (idempotent); returns its status after."""
+    async with atomic():
+        row = await records.load_locked(tender_id)
+        await catch_up(row)
+        return str(row["status"])
+
+
+async def _fail(row: dict[str, Any], *, actor: str, reason: str) -> str:
+    status = await records.set_status(
+        row, "fail", actor=actor, note=reason, extra={Tender.cancel_reason: reason}
+    )
+    await void_budget(row, actor=actor)
+    return status
+
+
+async def _apply(tender_id: int, action: str, *, actor: str, note: str = "") -> dict[str, Any]:
+    async with atomic():
+        row = await records.load_locked(tender_id)
+        await catch_up(row)
+        await records.set_status(row, action, actor=actor, note=note)
+        return row
+
+
+# --- called by the bids app ---------------------------------------------------------
+
+
+async def mark_tender_awarded(tender_id: int, *, actor: str, note: str = "") -> None:
+    """evaluation → awarded (the panel's award decision is recorded by the bids app)."""
+    await _apply(tender_id, "award", actor=actor, note=note)
+
+
+async def reopen_evaluation(tender_id: int, *, actor: str, note: str) -> None:
+    """awarded → evaluation (e.g. a complaint was upheld during the standstill)."""
+    await _apply(tender_id, "reopen", actor=actor, note=note)
+
+
+async def mark_tender_contracted(
+    tender_id: int, *, actor: str, government_amount: Money | None = None, note: str = ""
+) -> None:
+    """awarded → contracted, posting the held budget into escrow (in full, or
+    `government_amount` of it; the remainder returns to the department)."""
+    async with atomic():
+        row = await records.load_locked(tender_id)
+        await catch_up(row)
+        await records.set_status(row, "contract", actor=actor, note=note)
+        key = row["budget_hold_key"]
+        if key:
+            await escrow.post(
+                f"{key}:post",
+                pending_key=key,
+                actor=actor,
+                amount=government_amount,
+                reference=f"tender:{tender_id}",
+            )
+
+
+async def mark_tender_completed(tender_id: int, *, actor: str, note: str = "") -> None:
+    """contracted → completed (the contract's last milestone is settled)."""
+    await _apply(tender_id, "complete", actor=actor, note=note)
+
+
+async def mark_tender_unsuccessful(tender_id: int, *, actor: str, reason: str) -> None:
+    """tendering | evaluation | awarded → unsuccessful; the budget hold is voided.
+    Other sources' escrow balances stay as the obligation the donors app refunds."""
+    reason = rules.check_reason(reason)
+    async with atomic():
+        row = await records.load_locked(tender_id)
+        await catch_up(row)
+        if row["status"] != "unsuccessful":
+            await _fail(row, actor=actor, reason=reason)

@@ -1,0 +1,92 @@
+"""The chronograph: `market tick` moves tenders whose periods have ended.
+
+Idempotent and safe to run twice at once: each tender is advanced in its own
+transaction that locks its row and updates conditionally (`WHERE status = old AND
+version = v`), so a second runner finds nothing due and changes nothing. In dev
+the app also runs it every minute (`start_ticker`, an on_startup task).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import logging
+from collections import Counter
+from typing import Any
+
+from market import clock
+from market.errors import Conflict
+from market.sql import fetch
+from market.tenders.lifecycle import advance
+
+log = logging.getLogger("market.tick")
+INTERVAL_SECONDS = 60
+
+
+async def due_tender_ids(limit: int = 1000) -> list[int]:
+    now = clock.now()
+    rows = await fetch(
+        "SELECT id FROM market_tender WHERE status = 'published' AND enquiry_end <= {}"
+        " UNION SELECT id FROM market_tender WHERE status = 'tendering' AND bid_deadline <= {}"
+        " ORDER BY id LIMIT {}",
+        now,
+        now,
+        limit,
+    )
+    return [int(row["id"]) for row in rows]
+
+
+async def tick() -> dict[str, int]:
+    """Advance every tender that is due; returns how many ended in each status."""
+    moved: Counter[str] = Counter()
+    while ids := await due_tender_ids():
+        progressed = False
+        for tender_id in ids:
+            try:
+                status = await advance(tender_id)
+            except Conflict:  # another runner moved it between our read and our lock
+                continue
+            moved[status] += 1
+            progressed = True
+        if not progressed:
+            break
+    return dict(moved)
+
+
+async def command(args: argparse.Namespace) -> int:
+    """`market tick`."""
+    from market.db import close_pool, start_pool
+
+    await start_pool()
+    try:
+        moved = await tick()
+    finally:
+        await close_pool()
+    summary = ", ".join(f"{n} → {status}" for status, n in sorted(moved.items())) or "nothing due"
+    print(f"tick: {summary}")
+    return 0
+
+
+async def _loop(interval: float) -> None:
+    while True:
+        try:
+            moved = await tick()
+            if moved:
+                log.info("tick moved tenders: %s", moved)
+        except Exception:  # keep ticking; the next run retries
+            log.exception("tick failed")
+        await asyncio.sleep(interval)
+
+
+def start_ticker(app: Any) -> None:
+    """on_startup (dev only): tick every minute in the background."""
+    app.state.ticker = asyncio.get_running_loop().create_task(_loop(INTERVAL_SECONDS))
+
+
+async def stop_ticker(app: Any) -> None:
+    task = getattr(app.state, "ticker", None)
+    if task is not None:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task

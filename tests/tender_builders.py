@@ -1,0 +1,122 @@
+"""Tender factories: a department with a funded budget, a valid tender form, tenders
+in a given status (through the real services, with the clock moved as needed)."""
+
+from __future__ import annotations
+
+import itertools
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from market import clock
+from market.money import Money
+from market.tenders import lifecycle, rules, services
+from tests.builders import make_org, make_user
+
+_serial = itertools.count(1)
+DAY = timedelta(days=1)
+
+
+@dataclass(frozen=True)
+class Department:
+    id: int
+    user_id: int
+    email: str
+
+
+async def make_department(*, budget_yuan: int = 10_000_000, name: str = "民政局") -> Department:
+    n = next(_serial)
+    email = f"dept{n}@example.org"
+    user_id = await make_user(email, display_name="Department staff")
+    department_id = await make_org(
+        kind="department", name_zh=name, name_en="Civil Affairs Bureau", category="", admin=user_id
+    )
+    if budget_yuan:
+        await lifecycle.appropriate_budget(
+            department_id,
+            Money(budget_yuan * 100, "CNY"),
+            key=f"appropriation:{department_id}:{n}",
+            actor="system:test",
+        )
+    return Department(department_id, user_id, email)
+
+
+def local(at: datetime) -> str:
+    return rules.to_local_input(at)
+
+
+def tender_form(now: datetime | None = None, **overrides: Any) -> dict[str, str]:
+    """A valid form: enquiries 5 days, bids 10 days, opening 10 days + 1 hour from now."""
+    now = now or clock.now()
+    form = {
+        "title_zh": "社区居家养老服务项目",
+        "title_en": "Community home-based elderly care",
+        "description_zh": "为辖区80岁以上独居老人提供上门服务。",
+        "description_en": "Home visits for residents over 80 living alone.",
+        "category": "community_services",
+        "area_level": "street",
+        "area": "湖滨街道",
+        "budget": "200000.00",
+        "goal_corporate": "50000",
+        "goal_foundation": "",
+        "goal_public": "20000",
+        "goal_own": "",
+        "min_bids": "2",
+        "enquiry_end": local(now + 5 * DAY),
+        "bid_deadline": local(now + 10 * DAY),
+        "opening_at": local(now + 10 * DAY + timedelta(hours=1)),
+        "criteria_dummy": "",
+        "criterion_name_0": "Service plan",
+        "criterion_weight_0": "50",
+        "criterion_name_1": "Team experience",
+        "criterion_weight_1": "20",
+        "criterion_name_2": "Price",
+        "criterion_weight_2": "30",
+        "price_criterion": "2",
+    }
+    form.pop("criteria_dummy")
+    form.update(overrides)
+    return form
+
+
+async def make_tender(department: Department, *, status: str = "draft", **overrides: Any) -> int:
+    """A tender in `status`, reached through the services (the clock is restored)."""
+    tender_id = await services.create_tender(
+        user_id=department.user_id, department_id=department.id, form=tender_form(**overrides)
+    )
+    if status == "draft":
+        return tender_id
+    await services.publish_tender(user_id=department.user_id, tender_id=tender_id)
+    if status == "published":
+        return tender_id
+    if status == "cancelled":
+        await services.cancel_tender(
+            user_id=department.user_id, tender_id=tender_id, reason="No longer needed"
+        )
+        return tender_id
+    real = clock._now
+    start = clock.now()
+    try:
+        clock.set_clock(lambda: start + 5 * DAY + timedelta(minutes=1))
+        await lifecycle.advance(tender_id)
+        if status == "tendering":
+            return tender_id
+        clock.set_clock(lambda: start + 10 * DAY + timedelta(minutes=1))
+        await lifecycle.advance(tender_id)
+        if status == "evaluation":
+            return tender_id
+        if status == "unsuccessful":
+            await lifecycle.mark_tender_unsuccessful(
+                tender_id, actor="bids:test", reason="Fewer valid bids than the minimum."
+            )
+            return tender_id
+        await lifecycle.mark_tender_awarded(tender_id, actor="bids:test")
+        if status == "awarded":
+            return tender_id
+        await lifecycle.mark_tender_contracted(tender_id, actor="bids:test")
+        if status == "contracted":
+            return tender_id
+        await lifecycle.mark_tender_completed(tender_id, actor="bids:test")
+        return tender_id
+    finally:
+        clock.set_clock(real)
