@@ -17,6 +17,7 @@ from litestar.static_files import create_static_files_router
 from market.db import close_pool, start_pool
 from market.errors import DomainError
 from market.settings import Settings, get_settings
+from market.tenders.tick import start_ticker, stop_ticker
 from market.web.auth import PrincipalMiddleware, public
 from market.web.errors import domain_error, http_error, server_error
 from market.web.ratelimit import LoginLimiter
@@ -34,6 +35,9 @@ def route_handlers() -> list[Any]:
     from market.controllers.operator import OperatorController
     from market.controllers.organizations import OrganizationController
     from market.controllers.system import SystemController
+    from market.controllers.tender_workspace import TenderWorkspaceController
+    from market.controllers.tenders import TenderController
+    from market.controllers.tenders_api import TenderApiController
 
     handlers: list[Any] = [
         SystemController,
@@ -41,6 +45,9 @@ def route_handlers() -> list[Any]:
         AccountController,
         OrganizationController,
         OperatorController,
+        TenderController,
+        TenderWorkspaceController,
+        TenderApiController,
     ]
     return handlers
 
@@ -78,8 +85,8 @@ def create_app(settings: Settings | None = None) -> Litestar:
             HTTPException: http_error,
             Exception: server_error,
         },
-        on_startup=[start_pool],
-        on_shutdown=[close_pool],
+        on_startup=[start_pool, *([start_ticker] if settings.dev else [])],
+        on_shutdown=[*([stop_ticker] if settings.dev else []), close_pool],
         openapi_config=OpenAPIConfig(
             title="Public Good Market API",
             version="1.0.0",

@@ -1,0 +1,252 @@
+"""Department workspace: draft, edit, publish, amend, cancel, documents, answers.
+
+Guards let only department members in; each service checks that the user belongs
+to the department owning the tender (a member of another department gets 403).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from litestar import Controller, Request, Response, get, post
+from litestar.datastructures import UploadFile
+from litestar.params import FromPath
+
+from market.accounts import Principal
+from market.controllers.organizations import signed_in
+from market.controllers.tenders import form_errors
+from market.errors import DomainError, InvalidTransition, PermissionDenied, ValidationFailed
+from market.tenders import qa, queries, rules, services
+from market.tenders.forms import form_values, pick
+from market.web import i18n
+from market.web.auth import requires_department
+from market.web.render import flash, render, see_other
+
+FORM = "market/tenders/form.html"
+MANAGE = "market/tenders/manage.html"
+Req = Request[Any, Any, Any]
+
+
+def _departments(principal: Principal) -> list[Any]:
+    return [m for m in principal.memberships if m.kind == "department" and m.status == "verified"]
+
+
+async def _own_detail(principal: Principal, tender_id: int) -> queries.TenderDetail:
+    detail = await queries.tender_detail(tender_id, principal)
+    if detail.tender["department"] not in principal.org_ids("department"):
+        raise PermissionDenied("Only members of the department that owns this tender may do this.")
+    return detail
+
+
+def _form_context(
+    principal: Principal, mode: str, values: dict[str, str], errors: dict[str, str], **extra: Any
+) -> dict[str, Any]:
+    return {
+        "mode": mode,
+        "values": values,
+        "errors": errors,
+        "departments": _departments(principal),
+        "categories": rules.CATEGORIES,
+        "area_levels": rules.AREA_LEVELS,
+        "sources": rules.GOAL_SOURCES,
+        "max_criteria": rules.MAX_CRITERIA,
+        "min_window_days": services.min_window().days,
+        **extra,
+    }
+
+
+class TenderWorkspaceController(Controller):
+    path = "/workspace/tenders"
+    include_in_schema = False
+
+    @get("/", guards=[requires_department])
+    async def index(self, request: Req) -> Response[str]:
+        principal = signed_in(request)
+        rows = await queries.workspace_tenders(principal.org_ids("department"))
+        return render(request, "market/tenders/workspace.html", {"rows": rows})
+
+    @get("/new", guards=[requires_department])
+    async def new(self, request: Req) -> Response[str]:
+        return render(request, FORM, _form_context(signed_in(request), "new", {}, {}))
+
+    @post("/", guards=[requires_department])
+    async def create(self, request: Req) -> Response[Any]:
+        principal = signed_in(request)
+        form = await request.form()
+        values = pick(form)
+        department = str(form.get("department_id", ""))
+        values["department_id"] = department
+        try:
+            if not department.isdigit():
+                raise ValidationFailed.single("department_id", "Choose the department.")
+            tender_id = await services.create_tender(
+                user_id=principal.id, department_id=int(department), form=values
+            )
+        except ValidationFailed as exc:
+            context = _form_context(principal, "new", values, form_errors(exc, "title_zh"))
+            return render(request, FORM, context, block="form", status=422)
+        flash(request, i18n.gettext("Draft saved. Add documents, then publish it."))
+        return see_other(f"/workspace/tenders/{tender_id}")
+
+    @get("/{tender_id:int}", guards=[requires_department])
+    async def manage(self, request: Req, tender_id: FromPath[int]) -> Response[str]:
+        detail = await _own_detail(signed_in(request), tender_id)
+        return render(request, MANAGE, {"d": detail, "t": detail.tender, "errors": {}})
+
+    @get("/{tender_id:int}/edit", guards=[requires_department])
+    async def edit_page(self, request: Req, tender_id: FromPath[int]) -> Response[str]:
+        return await self._form_page(request, tender_id, "edit")
+
+    @get("/{tender_id:int}/amend", guards=[requires_department])
+    async def amend_page(self, request: Req, tender_id: FromPath[int]) -> Response[str]:
+        return await self._form_page(request, tender_id, "amend")
+
+    async def _form_page(self, request: Req, tender_id: int, mode: str) -> Response[str]:
+        principal = signed_in(request)
+        detail = await _own_detail(principal, tender_id)
+        values = form_values(await queries.tender_for_edit(tender_id))
+        context = _form_context(principal, mode, values, {}, t=detail.tender)
+        return render(request, FORM, context)
+
+    @post("/{tender_id:int}/edit", guards=[requires_department])
+    async def edit(self, request: Req, tender_id: FromPath[int]) -> Response[Any]:
+        return await self._save(request, tender_id, "edit")
+
+    @post("/{tender_id:int}/amend", guards=[requires_department])
+    async def amend(self, request: Req, tender_id: FromPath[int]) -> Response[Any]:
+        return await self._save(request, tender_id, "amend")
+
+    async def _save(self, request: Req, tender_id: int, mode: str) -> Response[Any]:
+        principal = signed_in(request)
+        form = await request.form()
+        values = pick(form)
+        note = str(form.get("note", ""))
+        try:
+            if mode == "edit":
+                await services.update_draft(user_id=principal.id, tender_id=tender_id, form=values)
+                message = i18n.gettext("Draft saved.")
+            else:
+                result = await services.amend_tender(
+                    user_id=principal.id, tender_id=tender_id, form=values, note=note
+                )
+                message = i18n.gettext("Amendment published.")
+                if result.extended:
+                    message += " " + i18n.gettext(
+                        "The bid deadline was extended to keep the minimum bidding window."
+                    )
+        except (ValidationFailed, InvalidTransition) as exc:
+            detail = await _own_detail(principal, tender_id)
+            context = _form_context(
+                principal,
+                mode,
+                {**values, "note": note},
+                form_errors(exc, "status"),
+                t=detail.tender,
+            )
+            return render(request, FORM, context, block="form", status=422)
+        flash(request, message)
+        return see_other(f"/workspace/tenders/{tender_id}")
+
+    @post("/{tender_id:int}/publish", guards=[requires_department])
+    async def publish(self, request: Req, tender_id: FromPath[int]) -> Response[Any]:
+        principal = signed_in(request)
+        return await self._act(
+            request,
+            tender_id,
+            services.publish_tender(user_id=principal.id, tender_id=tender_id),
+            i18n.gettext("Published. The budget is held for this tender."),
+        )
+
+    @post("/{tender_id:int}/cancel", guards=[requires_department])
+    async def cancel(self, request: Req, tender_id: FromPath[int]) -> Response[Any]:
+        principal = signed_in(request)
+        form = await request.form()
+        reason = str(form.get("reason", ""))
+        return await self._act(
+            request,
+            tender_id,
+            services.cancel_tender(user_id=principal.id, tender_id=tender_id, reason=reason),
+            i18n.gettext("The tender is cancelled and its budget hold released."),
+        )
+
+    @post("/{tender_id:int}/documents", guards=[requires_department])
+    async def upload(self, request: Req, tender_id: FromPath[int]) -> Response[Any]:
+        principal = signed_in(request)
+        form = await request.form()
+        upload = form.get("document")
+        data, filename = b"", ""
+        if isinstance(upload, UploadFile):
+            data, filename = await upload.read(), upload.filename or ""
+        return await self._act(
+            request,
+            tender_id,
+            services.add_document(
+                user_id=principal.id,
+                tender_id=tender_id,
+                filename=filename,
+                data=data,
+                title=str(form.get("title", "")),
+                note=str(form.get("note", "")),
+            ),
+            i18n.gettext("Document added."),
+        )
+
+    @post("/{tender_id:int}/documents/{document_id:int}/delete", guards=[requires_department])
+    async def remove(
+        self, request: Req, tender_id: FromPath[int], document_id: FromPath[int]
+    ) -> Response[Any]:
+        principal = signed_in(request)
+        return await self._act(
+            request,
+            tender_id,
+            services.remove_document(
+                user_id=principal.id, tender_id=tender_id, document_id=document_id
+            ),
+            i18n.gettext("Document removed."),
+        )
+
+    @post("/{tender_id:int}/questions/{question_id:int}/answer", guards=[requires_department])
+    async def answer(
+        self, request: Req, tender_id: FromPath[int], question_id: FromPath[int]
+    ) -> Response[Any]:
+        principal = signed_in(request)
+        form = await request.form()
+        return await self._act(
+            request,
+            tender_id,
+            qa.answer_question(
+                user_id=principal.id,
+                tender_id=tender_id,
+                question_id=question_id,
+                text=str(form.get(f"answer-{question_id}", form.get("answer", ""))),
+            ),
+            i18n.gettext("Answer published."),
+            error_field="answer",
+            error_key=f"answer-{question_id}",
+        )
+
+    async def _act(
+        self,
+        request: Req,
+        tender_id: int,
+        action: Any,
+        message: str,
+        *,
+        error_field: str = "status",
+        error_key: str = "",
+    ) -> Response[Any]:
+        """Run one service call; errors re-render the manage page (422) beside the
+        control that caused them; success → flash + 303."""
+        try:
+            await action
+        except (ValidationFailed, InvalidTransition) as exc:
+            errors = form_errors(exc, error_field)
+            if error_key and error_field in errors:
+                errors[error_key] = errors.pop(error_field)
+            detail = await _own_detail(signed_in(request), tender_id)
+            context = {"d": detail, "t": detail.tender, "errors": errors}
+            return render(request, MANAGE, context, block="manage", status=422)
+        except DomainError:
+            raise
+        flash(request, message)
+        return see_other(f"/workspace/tenders/{tender_id}")

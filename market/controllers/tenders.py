@@ -1,0 +1,135 @@
+"""Public tender pages: the list (live filters, keyset pages), the detail, document
+downloads, and questions from social organizations."""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import quote
+
+from litestar import Controller, Request, Response, get, post
+from litestar.params import FromPath
+
+from market.controllers.organizations import field_errors, signed_in
+from market.errors import DomainError, InvalidTransition, PermissionDenied, ValidationFailed
+from market.money import Money, format_money
+from market.settings import get_settings
+from market.tenders import qa, queries, rules
+from market.web import i18n
+from market.web.auth import principal_of, public, requires_social_org
+from market.web.errors import translated
+from market.web.render import flash, render, see_other, template_filter
+
+
+@template_filter("money")
+def money_filter(value: Money | None) -> str:
+    """The one money format: ¥200,000.00 (zh) / CN¥200,000.00 (en)."""
+    if value is None:
+        return ""
+    return format_money(value, "zh_Hans_CN" if i18n.current() == "zh_Hans" else "en")
+
+
+@template_filter("filesize")
+def filesize_filter(size: int) -> str:
+    if size >= 1024 * 1024:
+        return f"{size / (1024 * 1024):.1f} MB"
+    return f"{max(1, size // 1024)} KB"
+
+
+def form_errors(exc: DomainError, default_field: str) -> dict[str, str]:
+    """Field → translated message, for rendering each error beside its field."""
+    if isinstance(exc, ValidationFailed):
+        return field_errors(exc)
+    return {exc.field or default_field: translated(exc)}
+
+
+def list_context(
+    query: Any, page: queries.TenderPage, filters: queries.TenderFilters
+) -> dict[str, Any]:
+    return {
+        "filters": filters,
+        "params": filters.as_params(),
+        "page": page,
+        "statuses": rules.PUBLIC_STATUSES,
+        "categories": rules.CATEGORIES,
+    }
+
+
+class TenderController(Controller):
+    include_in_schema = False
+
+    @get("/tenders", guards=[public])
+    async def tender_list(self, request: Request[Any, Any, Any]) -> Response[str]:
+        query = request.query_params
+        params = {k: str(query.get(k, "")) for k in query}
+        filters = queries.TenderFilters.parse(params, get_settings().default_currency)
+        page = await queries.list_tenders(filters, cursor=params.get("after"))
+        context = {**list_context(query, page, filters), "areas": await queries.public_areas()}
+        return render(request, "market/tenders/list.html", context, block="results")
+
+    @get("/tenders/{tender_id:int}", guards=[public])
+    async def tender_page(
+        self, request: Request[Any, Any, Any], tender_id: FromPath[int]
+    ) -> Response[str]:
+        detail = await queries.tender_detail(tender_id, principal_of(request))
+        return render(request, "market/tenders/detail.html", _detail_context(request, detail))
+
+    @get("/tenders/{tender_id:int}/documents/{document_id:int}", guards=[public])
+    async def download(
+        self, request: Request[Any, Any, Any], tender_id: FromPath[int], document_id: FromPath[int]
+    ) -> Response[bytes]:
+        row = await queries.document_for_download(tender_id, document_id, principal_of(request))
+        return Response(
+            row["content"],
+            media_type=row["content_type"],
+            headers={
+                "Content-Disposition": f"attachment; filename*=UTF-8''{quote(row['filename'])}",
+                "Digest": f"sha-256={row['sha256']}",
+                "Cache-Control": "public, max-age=3600",
+            },
+        )
+
+    @post("/tenders/{tender_id:int}/questions", guards=[requires_social_org])
+    async def ask(self, request: Request[Any, Any, Any], tender_id: FromPath[int]) -> Response[Any]:
+        principal = signed_in(request)
+        form = await request.form()
+        text = str(form.get("question", ""))
+        try:
+            org_id = _org_choice(str(form.get("org_id", "")), principal.org_ids("social_org"))
+            await qa.ask_question(
+                user_id=principal.id, org_id=org_id, tender_id=tender_id, text=text
+            )
+        except (ValidationFailed, InvalidTransition) as exc:
+            errors = form_errors(exc, "question")
+            detail = await queries.tender_detail(tender_id, principal)
+            context = {**_detail_context(request, detail), "question": text, "errors": errors}
+            return render(
+                request, "market/tenders/detail.html", context, block="questions", status=422
+            )
+        flash(request, i18n.gettext("Your question is published; the department will answer it."))
+        return see_other(f"/tenders/{tender_id}#questions")
+
+
+def _org_choice(raw: str, allowed: list[int]) -> int:
+    if not raw and allowed:
+        return allowed[0]
+    if not raw.isdigit() or int(raw) not in allowed:
+        raise PermissionDenied("Ask on behalf of an organization you belong to.")
+    return int(raw)
+
+
+def _detail_context(
+    request: Request[Any, Any, Any], detail: queries.TenderDetail
+) -> dict[str, Any]:
+    principal = principal_of(request)
+    asking_orgs = [
+        m
+        for m in (principal.memberships if principal else ())
+        if m.kind == "social_org" and m.status == "verified"
+    ]
+    return {
+        "d": detail,
+        "t": detail.tender,
+        "asking_orgs": asking_orgs,
+        "question": "",
+        "errors": {},
+    }
