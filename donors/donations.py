@@ -1,0 +1,260 @@
+# ruff: noqa: S608 - SQL text is built from constants and `{}` marks; values are bound parameters
+"""Public donations: validate, reserve the match, pay, confirm or release.
+
+The match a donor is shown is the match they get: it is reserved when the donation
+is created — a pending ledger transfer from `pledge:{id}` into the tender's escrow
+for the pledge's source — under a row lock on the pledge, so the pledge's total cap
+and balance hold under any concurrency (and the ledger refuses an overdraft in any
+case). Paying posts the donation and the match together; a failed payment voids
+the reservation and gives the pledge its room back.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from donors import matching, payments
+from donors import rules as donation_rules
+from donors.config import donation_limits
+from donors.pledges import lock_eligible_pledges, pledge_code
+from donors.providers import Started
+from donors.tender_facts import tender_info
+from market import clock
+from market.db import atomic
+from market.errors import NotFound
+from market.ledger.accounts import ensure_accounts
+from market.ledger.rules import Transfer, TransferRequest, escrow_code
+from market.ledger.services import create_transfers
+from market.money import Money
+from market.sql import Row, fetch, for_update
+
+
+@dataclass(frozen=True, slots=True)
+class DonationStarted:
+    donation_id: int
+    payment_id: int
+    provider: str
+    status: str  # the donation's status after the provider answered
+    reference_code: str
+    match: Money  # reserved (zero when none)
+    started: Started
+
+
+async def preview_match(tender_id: int, amount: Money) -> Money:
+    """The match a donation of `amount` would get now (shown before paying)."""
+    info = await tender_info(tender_id)
+    if amount.amount <= 0 or amount.currency != info.currency:
+        return Money.zero(info.currency)
+    states, _ = await lock_eligible_pledges(info.facts, amount.currency, lock=False)
+    chosen = matching.choose_match(states, info.facts, amount.amount, clock.now())
+    return Money(chosen[1] if chosen else 0, info.currency)
+
+
+async def start_donation(
+    *,
+    tender_id: int,
+    amount: Money,
+    provider: str,
+    donor_id: int | None = None,
+    display_name: str = "",
+    message: str = "",
+    anonymous: bool = False,
+    on_failure: str = "refund",
+    email: str = "",
+    payment_method: str = "",
+    sandbox_outcome: str = "approve",
+) -> DonationStarted:
+    info = await tender_info(tender_id)
+    donation_rules.check_donation(
+        amount=amount.amount,
+        currency=amount.currency,
+        tender_currency=info.currency,
+        tender_status=info.status,
+        provider=provider,
+        on_failure=on_failure,
+        limits=donation_limits(),
+        display_name=display_name,
+        message=message,
+    )
+    now = clock.now()
+    async with atomic():
+        rows = await fetch(
+            "INSERT INTO donors_donation (tender, donor, amount, currency, display_name, message,"
+            " anonymous, email, on_failure, status, match_pledge, match_amount, match_status,"
+            " receipt_no, refund_amount, refund_ref, created_at) VALUES ({}, {}, {}, {}, {}, {},"
+            " {}, {}, {}, 'pending', NULL, 0, 'none', NULL, 0, '', {}) RETURNING id",
+            tender_id,
+            donor_id,
+            amount.amount,
+            amount.currency,
+            display_name.strip(),
+            message.strip(),
+            anonymous,
+            email.strip()[:254],
+            on_failure,
+            now,
+        )
+        donation_id = int(rows[0]["id"])
+        match = await _reserve_match(donation_id, info.facts, amount, now)
+        payment = await payments.create_payment(
+            kind="donation",
+            object_id=donation_id,
+            provider_name=provider,
+            amount=amount.amount,
+            currency=amount.currency,
+        )
+    started = await payments.start_payment(
+        payment, payment_method=payment_method, sandbox_outcome=sandbox_outcome
+    )
+    status = (await get_donation(donation_id))["status"]
+    return DonationStarted(
+        donation_id=donation_id,
+        payment_id=int(payment["id"]),
+        provider=provider,
+        status=status,
+        reference_code=payment["reference_code"],
+        match=match,
+        started=started,
+    )
+
+
+async def _reserve_match(
+    donation_id: int, facts: matching.TenderFacts, amount: Money, now: Any
+) -> Money:
+    states, sources = await lock_eligible_pledges(facts, amount.currency, lock=True)
+    chosen = matching.choose_match(states, facts, amount.amount, now)
+    if chosen is None:
+        return Money.zero(amount.currency)
+    pledge_id, match = chosen
+    source = sources[pledge_id]
+    escrow = escrow_code(facts.tender_id, source)
+    await ensure_accounts([escrow], amount.currency)
+    await create_transfers(
+        [
+            TransferRequest(
+                key=f"donation:{donation_id}:match",
+                kind="pending",
+                amount=match,
+                debit=pledge_code(pledge_id),
+                credit=escrow,
+                currency=amount.currency,
+                reason="match",
+                reference=f"donation:{donation_id}",
+                tender_id=facts.tender_id,
+                source=source,
+            )
+        ],
+        actor="system",
+        audit=False,
+    )
+    await fetch("UPDATE donors_pledge SET matched = matched + {} WHERE id = {}", match, pledge_id)
+    await fetch(
+        "UPDATE donors_donation SET match_pledge = {}, match_amount = {},"
+        " match_status = 'reserved' WHERE id = {}",
+        pledge_id,
+        match,
+        donation_id,
+    )
+    return Money(match, amount.currency)
+
+
+async def get_donation(donation_id: int) -> Row:
+    rows = await fetch("SELECT * FROM donors_donation WHERE id = {}", donation_id)
+    if not rows:
+        raise NotFound("No such donation.")
+    return rows[0]
+
+
+async def _lock_donation(donation_id: int) -> Row:
+    rows = await fetch("SELECT * FROM donors_donation WHERE id = {}" + for_update(), donation_id)
+    if not rows:
+        raise NotFound("No such donation.")
+    return rows[0]
+
+
+async def _on_paid(payment: Row) -> tuple[list[Transfer], dict[str, Any]]:
+    donation = await _lock_donation(int(payment["object_id"]))
+    donation_id = int(donation["id"])
+    tender_id = int(donation["tender"])
+    external = donation_rules.EXTERNAL_ACCOUNT[payment["provider"]]
+    escrow = escrow_code(tender_id, "public")
+    requests = [
+        TransferRequest(
+            key=f"payment:{payment['id']}",
+            kind="single",
+            amount=int(payment["amount"]),
+            debit=external,
+            credit=escrow,
+            currency=payment["currency"],
+            reason="donation",
+            reference=f"donation:{donation_id}",
+            tender_id=tender_id,
+            source="public",
+        )
+    ]
+    matched = donation["match_status"] == "reserved"
+    if matched:
+        requests.append(
+            TransferRequest(
+                key=f"donation:{donation_id}:match:post",
+                kind="post",
+                amount=None,
+                pending_key=f"donation:{donation_id}:match",
+                reference=f"donation:{donation_id}",
+            )
+        )
+    await ensure_accounts([external, escrow], payment["currency"])
+    results = await create_transfers(requests, actor="system", audit=False)
+    now = clock.now()
+    await fetch(
+        "UPDATE donors_donation SET status = 'paid', paid_at = {}, receipt_no = {},"
+        " match_status = {} WHERE id = {}",
+        now,
+        donation_rules.receipt_number("donation", donation_id, now),
+        "posted" if matched else donation["match_status"],
+        donation_id,
+    )
+    return [r.transfer for r in results], {
+        "tender_id": tender_id,
+        "match": int(donation["match_amount"]) if matched else 0,
+    }
+
+
+async def _on_failed(payment: Row) -> tuple[list[Transfer], dict[str, Any]]:
+    donation = await _lock_donation(int(payment["object_id"]))
+    donation_id = int(donation["id"])
+    transfers: list[Transfer] = []
+    if donation["match_status"] == "reserved":
+        pledge_id = int(donation["match_pledge"])
+        await fetch("SELECT id FROM donors_pledge WHERE id = {}" + for_update(), pledge_id)
+        results = await create_transfers(
+            [
+                TransferRequest(
+                    key=f"donation:{donation_id}:match:void",
+                    kind="void",
+                    amount=None,
+                    pending_key=f"donation:{donation_id}:match",
+                    reference=f"donation:{donation_id}",
+                )
+            ],
+            actor="system",
+            audit=False,
+        )
+        transfers = [r.transfer for r in results]
+        await fetch(
+            "UPDATE donors_pledge SET matched = matched - {} WHERE id = {}",
+            int(donation["match_amount"]),
+            pledge_id,
+        )
+    await fetch(
+        "UPDATE donors_donation SET status = 'failed', closed_at = {},"
+        " match_status = CASE WHEN match_status = 'reserved' THEN 'released'"
+        " ELSE match_status END WHERE id = {}",
+        clock.now(),
+        donation_id,
+    )
+    return transfers, {"released_match": int(donation["match_amount"]) if transfers else 0}
+
+
+payments.register("donation", on_paid=_on_paid, on_failed=_on_failed)

@@ -1,0 +1,325 @@
+# ruff: noqa: S608 - SQL text is built from constants and `{}` marks; values are bound parameters
+"""Payments: money expected from outside, confirmed once, with its ledger effect.
+
+Lock order in every transaction here (no deadlocks under concurrency): payment row →
+the paid-for object's row (donation, pledge, contribution) → pledge rows → ledger
+account rows (id order, inside `create_transfers`) → the audit head (last).
+
+`confirm_payment` is the one way money enters: from the sandbox at once, from the
+operator's record of a bank transfer, or from Stripe's signed webhook. It records
+the provider event id (unique) in the same transaction as the ledger effect, so a
+redelivered event changes nothing, and refuses an amount or currency that differs
+from our row (nothing is written then).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any
+
+from donors import rules
+from donors.providers import PaymentRequest, Started, provider
+from market import clock
+from market.audit import append_audit
+from market.db import atomic
+from market.errors import Conflict, DomainError, NotFound
+from market.ledger.rules import Transfer
+from market.sql import Row, fetch, for_update
+
+
+class PaymentMismatch(DomainError):
+    """The provider reports another amount or currency than we asked for."""
+
+
+@dataclass(frozen=True, slots=True)
+class Event:
+    id: str
+    type: str
+
+
+# A kind's ledger effect, run inside the confirming transaction after the payment row
+# is locked: returns the transfers it made (for the audit event) and a summary.
+Effect = Callable[[Row], Awaitable[tuple[list[Transfer], dict[str, Any]]]]
+_ON_PAID: dict[str, Effect] = {}
+_ON_FAILED: dict[str, Effect] = {}
+
+
+def register(kind: str, *, on_paid: Effect, on_failed: Effect) -> None:
+    _ON_PAID[kind] = on_paid
+    _ON_FAILED[kind] = on_failed
+
+
+def _effects() -> None:
+    """Import the modules that register their kinds (they import this one)."""
+    from donors import contributions, donations, pledges  # noqa: F401
+
+
+async def create_payment(
+    *, kind: str, object_id: int, provider_name: str, amount: int, currency: str
+) -> Row:
+    """Inside the caller's transaction: the payment row, with a fresh reference code."""
+    if provider_name not in rules.PROVIDERS:
+        raise DomainError("Choose a way to pay.", field="provider")
+    for _ in range(5):
+        code = rules.reference_code()
+        rows = await fetch(
+            "INSERT INTO donors_payment (kind, object_id, object_key, provider, amount, currency,"
+            " status, reference_code, provider_ref, client_secret, failure_reason,"
+            " bank_reference, created_at) VALUES ({}, {}, {}, {}, {}, {}, 'awaiting', {}, '',"
+            " '', '', '', {}) ON CONFLICT (reference_code) DO NOTHING RETURNING *",
+            kind,
+            object_id,
+            f"{kind}:{object_id}",
+            provider_name,
+            amount,
+            currency,
+            code,
+            clock.now(),
+        )
+        if rows:
+            return rows[0]
+    raise Conflict("Could not allocate a payment reference; please retry.")
+
+
+async def get_payment(payment_id: int) -> Row:
+    rows = await fetch("SELECT * FROM donors_payment WHERE id = {}", payment_id)
+    if not rows:
+        raise NotFound("No such payment.")
+    return rows[0]
+
+
+async def payment_for(kind: str, object_id: int) -> Row | None:
+    rows = await fetch("SELECT * FROM donors_payment WHERE object_key = {}", f"{kind}:{object_id}")
+    return rows[0] if rows else None
+
+
+async def start_payment(
+    payment: Row, *, payment_method: str = "", sandbox_outcome: str = "approve"
+) -> Started:
+    """After the payment row is committed: ask the provider, then apply what it said
+    (sandbox: confirm or fail now; Stripe: a decline fails now, success waits for the
+    webhook; bank transfer: wait for the operator)."""
+    request = PaymentRequest(
+        payment_id=int(payment["id"]),
+        kind=payment["kind"],
+        object_id=int(payment["object_id"]),
+        amount=int(payment["amount"]),
+        currency=payment["currency"],
+        reference_code=payment["reference_code"],
+        payment_method=payment_method,
+        sandbox_outcome=sandbox_outcome,
+    )
+    try:
+        started = await provider(payment["provider"]).start(request)
+    except DomainError as exc:
+        await fail_payment(request.payment_id, reason=exc.message)
+        raise
+    if started.provider_ref or started.client_secret:
+        await fetch(
+            "UPDATE donors_payment SET provider_ref = {}, client_secret = {} WHERE id = {}",
+            started.provider_ref,
+            started.client_secret,
+            request.payment_id,
+        )
+    if started.outcome == "succeeded" and payment["provider"] == "sandbox":
+        await confirm_payment(
+            request.payment_id,
+            amount=request.amount,
+            currency=request.currency,
+            provider_ref=started.provider_ref,
+        )
+    elif started.outcome == "failed":
+        await fail_payment(request.payment_id, reason=started.failure)
+    return started
+
+
+async def _record_event(event: Event | None, payment_id: int, outcome: str) -> bool:
+    """False when this event id was applied before (the caller then does nothing)."""
+    if event is None:
+        return True
+    rows = await fetch(
+        "INSERT INTO donors_webhook_event (event_id, type, payment, outcome, received_at)"
+        " VALUES ({}, {}, {}, {}, {}) ON CONFLICT (event_id) DO NOTHING RETURNING id",
+        event.id,
+        event.type,
+        payment_id,
+        outcome,
+        clock.now(),
+    )
+    return bool(rows)
+
+
+async def _lock(payment_id: int) -> Row:
+    rows = await fetch("SELECT * FROM donors_payment WHERE id = {}" + for_update(), payment_id)
+    if not rows:
+        raise NotFound("No such payment.")
+    return rows[0]
+
+
+async def confirm_payment(
+    payment_id: int,
+    *,
+    amount: int,
+    currency: str,
+    provider_ref: str = "",
+    event: Event | None = None,
+    actor: str = "system",
+    bank_reference: str = "",
+    recorded_by: int | None = None,
+) -> str:
+    """Money arrived: apply the kind's ledger effect once. Returns "paid" or "duplicate"."""
+    _effects()
+    async with atomic():
+        if not await _record_event(event, payment_id, "paid"):
+            return "duplicate"
+        payment = await _lock(payment_id)
+        if payment["status"] == "succeeded":
+            return "duplicate"
+        if int(payment["amount"]) != amount or payment["currency"] != currency.upper():
+            raise PaymentMismatch(
+                "The payment amount or currency does not match what was asked for."
+            )
+        if provider_ref and payment["provider_ref"] and payment["provider_ref"] != provider_ref:
+            raise PaymentMismatch("The payment reference does not match.")
+        transfers, summary = await _ON_PAID[payment["kind"]](payment)
+        await fetch(
+            "UPDATE donors_payment SET status = 'succeeded', settled_at = {},"
+            " bank_reference = {}, recorded_by = {} WHERE id = {}",
+            clock.now(),
+            bank_reference,
+            recorded_by,
+            payment_id,
+        )
+        await append_audit(
+            actor,
+            f"{payment['kind']}.paid",
+            payment["kind"],
+            payment["object_id"],
+            {
+                "payment": payment_id,
+                "provider": payment["provider"],
+                "amount": amount,
+                "currency": currency.upper(),
+                "event": event.id if event else None,
+                "transfers": [t.body() for t in transfers],
+                **summary,
+            },
+        )
+    return "paid"
+
+
+async def fail_payment(
+    payment_id: int, *, reason: str, event: Event | None = None, actor: str = "system"
+) -> str:
+    """The payment will not arrive: release what was reserved for it. Idempotent."""
+    _effects()
+    async with atomic():
+        if not await _record_event(event, payment_id, "failed"):
+            return "duplicate"
+        payment = await _lock(payment_id)
+        if payment["status"] != "awaiting":
+            return "duplicate"
+        transfers, summary = await _ON_FAILED[payment["kind"]](payment)
+        await fetch(
+            "UPDATE donors_payment SET status = 'failed', failure_reason = {}, settled_at = {}"
+            " WHERE id = {}",
+            reason[:500],
+            clock.now(),
+            payment_id,
+        )
+        await append_audit(
+            actor,
+            f"{payment['kind']}.payment_failed",
+            payment["kind"],
+            payment["object_id"],
+            {
+                "payment": payment_id,
+                "reason": reason[:200],
+                "transfers": [t.body() for t in transfers],
+                **summary,
+            },
+        )
+    return "failed"
+
+
+# --- bank transfers recorded by the operator --------------------------------------------
+
+
+async def awaiting_bank_transfers(limit: int = 200) -> list[Row]:
+    return await fetch(
+        "SELECT * FROM donors_payment WHERE provider = 'bank_transfer' AND status = 'awaiting'"
+        " ORDER BY id LIMIT {}",
+        limit,
+    )
+
+
+async def record_bank_transfer(
+    *, reference_code: str, amount: int, currency: str, bank_reference: str, operator_id: int
+) -> Row:
+    """The operator saw the money on the bank statement: confirm the payment."""
+    rows = await fetch(
+        "SELECT * FROM donors_payment WHERE reference_code = {}",
+        reference_code.strip().upper(),
+    )
+    if not rows or rows[0]["provider"] != "bank_transfer":
+        raise NotFound("No bank transfer is expected with this reference.")
+    payment = rows[0]
+    if payment["status"] != "awaiting":
+        raise Conflict("This bank transfer was already recorded.")
+    if not bank_reference.strip():
+        raise DomainError("Enter the bank statement reference.", field="bank_reference")
+    await confirm_payment(
+        int(payment["id"]),
+        amount=amount,
+        currency=currency,
+        actor=f"user:{operator_id}",
+        bank_reference=bank_reference.strip()[:120],
+        recorded_by=operator_id,
+    )
+    return await get_payment(int(payment["id"]))
+
+
+# --- Stripe webhook ---------------------------------------------------------------------
+
+
+async def apply_stripe_event(payload: bytes) -> str:
+    """A verified event body: confirm or fail the payment it names. Returns an outcome
+    word for the response and the log; unknown event types are acknowledged."""
+    try:
+        event = json.loads(payload)
+        kind = event["type"]
+        event_id = event["id"]
+        intent = event["data"]["object"]
+    except (ValueError, KeyError, TypeError):
+        raise DomainError("Malformed event.") from None
+    if kind not in ("payment_intent.succeeded", "payment_intent.payment_failed"):
+        return "ignored"
+    try:
+        payment_id = int(intent["metadata"]["payment_id"])
+    except (KeyError, TypeError, ValueError):
+        return "ignored"
+    rows = await fetch(
+        "SELECT id, provider, provider_ref FROM donors_payment WHERE id = {}", payment_id
+    )
+    if not rows or rows[0]["provider"] != "stripe":
+        return "ignored"
+    if rows[0]["provider_ref"] and rows[0]["provider_ref"] != intent.get("id"):
+        raise PaymentMismatch("The payment reference does not match.")
+    if kind == "payment_intent.succeeded":
+        return await confirm_payment(
+            payment_id,
+            amount=int(intent["amount"]),
+            currency=str(intent["currency"]),
+            provider_ref=str(intent.get("id", "")),
+            event=Event(event_id, kind),
+            actor="stripe",
+        )
+    error = intent.get("last_payment_error") or {}
+    return await fail_payment(
+        payment_id,
+        reason=str(error.get("message") or "The card payment failed."),
+        event=Event(event_id, kind),
+        actor="stripe",
+    )
