@@ -4,17 +4,44 @@ in a given status (through the real services, with the clock moved as needed).""
 from __future__ import annotations
 
 import itertools
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
 from market import clock
 from market.money import Money
-from market.tenders import lifecycle, rules, services
+from market.tenders import hooks, lifecycle, rules, services
 from tests.builders import make_org, make_user
 
 _serial = itertools.count(1)
 DAY = timedelta(days=1)
+
+
+@contextmanager
+def bids_app(
+    live_bids: int | None = None, on_amended: hooks.AmendedHook | None = None
+) -> Iterator[None]:
+    """Stand in for the bids app's registrations (restored afterwards): `live_bids`
+    is what the counter reports (None: no counter), `on_amended` the amendment hook."""
+    saved_counter, saved_amended = hooks._bid_counter, list(hooks._amended)
+    hooks.clear()
+    if live_bids is not None:
+
+        async def count(tender_id: int) -> int:
+            return live_bids
+
+        hooks.set_live_bid_counter(count)
+    if on_amended is not None:
+        hooks.on_tender_amended(on_amended)
+    try:
+        yield
+    finally:
+        hooks.clear()
+        hooks.set_live_bid_counter(saved_counter)
+        for hook in saved_amended:
+            hooks.on_tender_amended(hook)
 
 
 @dataclass(frozen=True)
@@ -102,13 +129,11 @@ async def make_tender(department: Department, *, status: str = "draft", **overri
         if status == "tendering":
             return tender_id
         clock.set_clock(lambda: start + 10 * DAY + timedelta(minutes=1))
-        await lifecycle.advance(tender_id)
+        with bids_app(live_bids=0 if status == "unsuccessful" else 9):
+            await lifecycle.advance(tender_id)
         if status == "evaluation":
             return tender_id
         if status == "unsuccessful":
-            await lifecycle.mark_tender_unsuccessful(
-                tender_id, actor="bids:test", reason="Fewer valid bids than the minimum."
-            )
             return tender_id
         await lifecycle.mark_tender_awarded(tender_id, actor="bids:test")
         if status == "awarded":

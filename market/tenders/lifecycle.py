@@ -117,10 +117,17 @@ async def catch_up(row: dict[str, Any]) -> None:
 
 async def advance(tender_id: int) -> str:
     """The chronograph's step for one tender (idempotent); returns its status after."""
+    return (await advance_if_due(tender_id))[0]
+
+
+async def advance_if_due(tender_id: int) -> tuple[str, bool]:
+    """(status after, whether this call moved it): under the row lock, so of two
+    concurrent callers exactly one sees the move."""
     async with atomic():
         row = await records.load_locked(tender_id)
+        before = row["status"]
         await catch_up(row)
-        return str(row["status"])
+        return str(row["status"]), row["status"] != before
 
 
 async def _fail(row: dict[str, Any], *, actor: str, reason: str) -> str:

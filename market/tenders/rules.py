@@ -64,6 +64,17 @@ TRANSITIONS: dict[str, tuple[tuple[str, ...], str]] = {
     "fail": (("tendering", "evaluation", "awarded"), "unsuccessful"),
     "cancel": (("draft", "published", "tendering", "evaluation", "awarded"), "cancelled"),
 }
+ACTION_WORDS = {
+    "publish": "published",
+    "open_tendering": "opened for bids",
+    "close_tendering": "closed for bids",
+    "award": "awarded",
+    "reopen": "reopened for evaluation",
+    "contract": "contracted",
+    "complete": "completed",
+    "fail": "declared unsuccessful",
+    "cancel": "cancelled",
+}
 # Actions only the chronograph or the bids app take (never a form).
 TIME_ACTIONS = ("open_tendering", "close_tendering")
 
@@ -87,7 +98,7 @@ def transition(action: str, status: str) -> str:
             "A tender that is %(status)s cannot be %(action)s.",
             field="status",
             status=status,
-            action=action,
+            action=ACTION_WORDS[action],
         )
     return target
 

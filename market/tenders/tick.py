@@ -18,7 +18,7 @@ from typing import Any
 from market import clock
 from market.errors import Conflict
 from market.sql import fetch
-from market.tenders.lifecycle import advance
+from market.tenders.lifecycle import advance_if_due
 
 log = logging.getLogger("market.tick")
 INTERVAL_SECONDS = 60
@@ -44,10 +44,11 @@ async def tick() -> dict[str, int]:
         progressed = False
         for tender_id in ids:
             try:
-                status = await advance(tender_id)
+                status, changed = await advance_if_due(tender_id)
             except Conflict:  # another runner moved it between our read and our lock
                 continue
-            moved[status] += 1
+            if changed:
+                moved[status] += 1
             progressed = True
         if not progressed:
             break
