@@ -8,7 +8,7 @@ from datetime import datetime
 from typing import Annotated, Any
 
 from litestar import Controller, Request, get
-from litestar.params import Parameter
+from litestar.params import FromPath, Parameter
 
 from market.money import Money
 from market.settings import get_settings
@@ -182,7 +182,9 @@ class TenderApiController(Controller):
         return TenderListOut([_summary(r) for r in page.rows], page.next_cursor, next_url)
 
     @get("/{tender_id:int}", guards=[public], summary="One tender with documents, Q&A, funding")
-    async def tender(self, request: Request[Any, Any, Any], tender_id: int) -> TenderDetailOut:
+    async def tender(
+        self, request: Request[Any, Any, Any], tender_id: FromPath[int]
+    ) -> TenderDetailOut:
         detail = await queries.tender_detail(tender_id, principal_of(request))
         t = detail.tender
         return TenderDetailOut(
