@@ -32,6 +32,7 @@ from market.demo_data import (
     USERS,
 )
 from market.tables import Membership, Organization, User
+from market.tenders.demo import create_tenders
 
 __all__ = ["DEMO_PASSWORD", "STREETS", "USERS", "DemoDistrict", "command", "email", "load_demo"]
 
@@ -277,6 +278,7 @@ async def load_demo() -> DemoDistrict:
         demo.social_orgs = await create_social_orgs(demo.users, codes, since)
         demo.companies, demo.foundations = await create_sponsors(demo.users, codes, since)
         demo.pending = await create_pending(demo.users, codes)
+        await create_tenders(demo)
     return demo
 
 

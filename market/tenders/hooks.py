@@ -19,7 +19,8 @@ only if the amendment commits. The durable record is the tender's `amend` revisi
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -71,3 +72,18 @@ def clear() -> None:
     global _bid_counter
     _amended.clear()
     _bid_counter = None
+
+
+@contextmanager
+def detached() -> Iterator[None]:
+    """Run without any registration (restored afterwards): for demo data and tests
+    that stand in for the bids app, e.g. to reach `evaluation` without bids."""
+    global _bid_counter
+    saved_counter, saved_amended = _bid_counter, list(_amended)
+    clear()
+    try:
+        yield
+    finally:
+        clear()
+        _bid_counter = saved_counter
+        _amended.extend(saved_amended)
