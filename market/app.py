@@ -30,6 +30,7 @@ STATIC = Path(__file__).resolve().parent.parent / "static"
 
 def route_handlers() -> list[Any]:
     """Every app's controllers, imported here: the kernel never imports bids/donors at import."""
+    from donors.controllers import DONOR_CONTROLLERS
     from market.controllers.accounts import AccountController
     from market.controllers.home import HomeController
     from market.controllers.operator import OperatorController
@@ -48,6 +49,7 @@ def route_handlers() -> list[Any]:
         TenderController,
         TenderWorkspaceController,
         TenderApiController,
+        *DONOR_CONTROLLERS,
     ]
     return handlers
 

@@ -1,0 +1,34 @@
+"""`POST /webhooks/stripe`: the only route without CSRF (exempt by exact path).
+
+The signature is checked on the raw body before anything is parsed; the event is
+then applied by `payments.apply_stripe_event` (dedupe on the event id, amount and
+currency checked, all in the transaction of the ledger effect).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from litestar import Controller, Request, Response, post
+
+from donors import payments, signatures
+from market import clock
+from market.settings import get_settings
+from market.web.auth import public
+
+
+class StripeWebhookController(Controller):
+    include_in_schema = False
+
+    @post("/webhooks/stripe", guards=[public], status_code=200)
+    async def stripe_webhook(self, request: Request[Any, Any, Any]) -> Response[dict[str, str]]:
+        raw = await request.body()
+        secrets = [s.strip() for s in get_settings().stripe_webhook_secret.split(",")]
+        signatures.verify(
+            raw,
+            request.headers.get("stripe-signature", ""),
+            secrets,
+            now=int(clock.now().timestamp()),
+        )
+        outcome = await payments.apply_stripe_event(raw)
+        return Response({"received": outcome}, status_code=200)

@@ -1,0 +1,219 @@
+"""Stripe webhooks: signature on the raw body, time window both ways, dedupe on the
+event id, amount and currency checked — and the chaos run of reliability anchor T5."""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import json
+import random
+import time
+from collections.abc import Iterator
+
+import httpx
+import pytest
+
+from donors import donations, providers, signatures
+from donors.providers import PaymentRequest, Started
+from market.db import is_postgres
+from market.ledger.check import run_checks
+from market.money import Money
+from market.settings import get_settings, reset_settings
+from market.sql import fetch
+from tests.donation_builders import make_pledge, make_tender
+
+SECRET = "whsec_test_secret"
+
+
+class FakeStripeApi:
+    """Stands in for the Stripe API side only: a PaymentIntent id per payment."""
+
+    name = "stripe"
+
+    async def start(self, request: PaymentRequest) -> Started:
+        return Started("awaiting", f"pi_test_{request.payment_id}", "secret")
+
+    async def refund(self, provider_ref: str, amount: int, key: str) -> providers.Refunded:
+        return providers.Refunded("succeeded", "re_test")
+
+
+@pytest.fixture
+def stripe_configured(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    before = get_settings()
+    reset_settings(
+        dataclasses.replace(before, stripe_webhook_secret=SECRET, stripe_secret_key="sk_test_x")
+    )
+    monkeypatch.setitem(providers._PROVIDERS, "stripe", FakeStripeApi())
+    yield
+    reset_settings(before)
+
+
+def event(payment_id: int, amount: int, *, n: int, currency: str = "cny", ok: bool = True) -> bytes:
+    kind = "payment_intent.succeeded" if ok else "payment_intent.payment_failed"
+    body = {
+        "id": f"evt_{n}",
+        "type": kind,
+        "data": {
+            "object": {
+                "id": f"pi_test_{payment_id}",
+                "object": "payment_intent",
+                "amount": amount,
+                "currency": currency,
+                "metadata": {"payment_id": str(payment_id)},
+            }
+        },
+    }
+    return json.dumps(body, indent=2).encode()
+
+
+async def deliver(
+    client: httpx.AsyncClient, body: bytes, *, at: int | None = None, header: str | None = None
+) -> httpx.Response:
+    stamp = int(time.time()) if at is None else at
+    return await client.post(
+        "/webhooks/stripe",
+        content=body,
+        headers={
+            "Stripe-Signature": header or signatures.sign(body, SECRET, stamp),
+            "Content-Type": "application/json",
+        },
+    )
+
+
+async def posted_donations(tender_id: int) -> int:
+    rows = await fetch(
+        "SELECT COUNT(*) AS n FROM ledger_transfer WHERE tender_id = {} AND reason = 'donation'",
+        tender_id,
+    )
+    return int(rows[0]["n"])
+
+
+async def stripe_donation(tender: int, amount: int = 100_00) -> donations.DonationStarted:
+    return await donations.start_donation(
+        tender_id=tender, amount=Money(amount, "CNY"), provider="stripe"
+    )
+
+
+async def test_a_signed_event_posts_the_donation_once(
+    client: httpx.AsyncClient, stripe_configured: None
+) -> None:
+    tender = await make_tender()
+    started = await stripe_donation(tender)
+    assert started.status == "pending"
+    body = event(started.payment_id, 100_00, n=1)
+    first = await deliver(client, body)
+    second = await deliver(client, body)
+    assert first.status_code == 200, first.text
+    assert first.json() == {"received": "paid"}
+    assert second.json() == {"received": "duplicate"}
+    assert await posted_donations(tender) == 1
+    assert (await donations.get_donation(started.donation_id))["status"] == "paid"
+
+
+async def test_rotated_secrets_accept_either_signature(
+    client: httpx.AsyncClient, stripe_configured: None
+) -> None:
+    tender = await make_tender()
+    started = await stripe_donation(tender)
+    body = event(started.payment_id, 100_00, n=2)
+    stamp = int(time.time())
+    old = signatures.sign(body, "whsec_old", stamp).split(",")[1]
+    header = signatures.sign(body, SECRET, stamp) + "," + old
+    assert (await deliver(client, body, header=header)).status_code == 200
+    assert await posted_donations(tender) == 1
+
+
+@pytest.mark.parametrize("case", ["flipped_byte", "wrong_secret", "stale", "future", "no_header"])
+async def test_bad_signatures_are_refused_and_nothing_is_posted(
+    client: httpx.AsyncClient, stripe_configured: None, case: str
+) -> None:
+    tender = await make_tender()
+    started = await stripe_donation(tender)
+    body = event(started.payment_id, 100_00, n=3)
+    now = int(time.time())
+    if case == "flipped_byte":
+        header = signatures.sign(body, SECRET, now)
+        body = body.replace(b"10000", b"10001")
+        response = await deliver(client, body, header=header)
+    elif case == "wrong_secret":
+        response = await deliver(client, body, header=signatures.sign(body, "whsec_x", now))
+    elif case == "stale":
+        response = await deliver(client, body, at=now - 301)
+    elif case == "future":
+        response = await deliver(client, body, at=now + 301)
+    else:
+        response = await client.post("/webhooks/stripe", content=body)
+    assert response.status_code == 400
+    assert await posted_donations(tender) == 0
+    assert (await donations.get_donation(started.donation_id))["status"] == "pending"
+
+
+@pytest.mark.parametrize(("amount", "currency"), [(100_01, "cny"), (100_00, "usd")])
+async def test_a_mismatched_amount_or_currency_is_refused(
+    client: httpx.AsyncClient, stripe_configured: None, amount: int, currency: str
+) -> None:
+    tender = await make_tender()
+    started = await stripe_donation(tender)
+    response = await deliver(client, event(started.payment_id, amount, n=4, currency=currency))
+    assert response.status_code == 422
+    assert await posted_donations(tender) == 0
+    rows = await fetch("SELECT COUNT(*) AS n FROM donors_webhook_event")
+    assert int(rows[0]["n"]) == 0  # a refused event is not remembered: a good one may follow
+
+
+async def test_a_failed_payment_event_releases_the_match(
+    client: httpx.AsyncClient, stripe_configured: None
+) -> None:
+    tender = await make_tender()
+    pledge = await make_pledge()
+    started = await stripe_donation(tender)
+    assert started.match == Money(100_00, "CNY")
+    response = await deliver(client, event(started.payment_id, 100_00, n=5, ok=False))
+    assert response.json() == {"received": "failed"}
+    row = await donations.get_donation(started.donation_id)
+    assert (row["status"], row["match_status"]) == ("failed", "released")
+    rows = await fetch("SELECT matched FROM donors_pledge WHERE id = {}", pledge)
+    assert int(rows[0]["matched"]) == 0
+
+
+EVENTS = 500
+
+
+async def test_webhook_chaos_500_events_three_times_shuffled_post_exactly_500(
+    client: httpx.AsyncClient, stripe_configured: None, fresh_db: None
+) -> None:
+    rng = random.Random(20261126)
+    tender = await make_tender()
+    await make_pledge(per_donation_cap=50_00, total_cap=5_000_00)
+    started = [await stripe_donation(tender, rng.randint(1, 500) * 100) for _ in range(EVENTS)]
+    bodies = []
+    for n, s in enumerate(started):
+        row = await donations.get_donation(s.donation_id)
+        bodies.append(event(s.payment_id, int(row["amount"]), n=n))
+    deliveries = [b for b in bodies for _ in range(3)]
+    rng.shuffle(deliveries)
+    # Batches delivered at once: copies of one event often land together. SQLite runs
+    # one writer at a time (its busy wait makes wide batches slow, not different).
+    width = 25 if is_postgres() else 4
+    statuses: list[int] = []
+    for i in range(0, len(deliveries), width):
+        batch = deliveries[i : i + width]
+        responses = await asyncio.gather(*(deliver(client, b) for b in batch))
+        statuses += [r.status_code for r in responses]
+    assert statuses.count(200) == 3 * EVENTS, set(statuses)
+    assert await posted_donations(tender) == EVENTS
+    paid = await fetch("SELECT COUNT(*) AS n FROM donors_donation WHERE status = 'paid'")
+    assert int(paid[0]["n"]) == EVENTS
+    amounts = await fetch("SELECT amount FROM donors_donation WHERE tender = {}", tender)
+    total = sum(int(row["amount"]) for row in amounts)
+    escrow = await fetch(
+        "SELECT credits_posted FROM ledger_account WHERE code = {}",
+        f"tender:{tender}:escrow:public",
+    )
+    assert int(escrow[0]["credits_posted"]) == total
+    matches = await fetch(
+        "SELECT p.amount FROM ledger_transfer t JOIN ledger_transfer p ON p.id = t.pending"
+        " WHERE t.kind = 'post' AND p.reason = 'match'"
+    )
+    assert sum(int(m["amount"]) for m in matches) == 5_000_00  # the pledge's cap, exactly
+    assert (await run_checks()).ok
