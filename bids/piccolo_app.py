@@ -1,13 +1,18 @@
 from pathlib import Path
 
-from piccolo.conf.apps import AppConfig
+from piccolo.conf.apps import AppConfig, table_finder
 
 CURRENT_DIRECTORY = Path(__file__).parent
 
 APP_CONFIG = AppConfig(
     app_name="bids",
     migrations_folder_path=str(CURRENT_DIRECTORY / "piccolo_migrations"),
-    table_classes=[],
+    table_classes=table_finder(modules=["bids.tables"], exclude_imported=True),
     migration_dependencies=["market.piccolo_app"],
     commands=[],
 )
+
+# Loading the app (piccolo_conf's registry does) registers its hooks with the kernel.
+from bids.hooks import register  # noqa: E402
+
+register()

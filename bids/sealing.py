@@ -84,6 +84,20 @@ def unwrap_tender_key(
     """The tender key, only once the bid deadline has passed."""
     if now <= deadline:
         raise SealedTooEarly("bids stay sealed until the deadline has passed")
+    return _unwrap(master, tender_id, wrapped)
+
+
+def key_for_sealing(master: bytes, tender_id: int, wrapped: bytes) -> bytes:
+    """The tender key to seal a new bid with while the tender is open.
+
+    AES-GCM is symmetric, so sealing needs the same key that opens; the one caller
+    (bid submission) only encrypts with it and never reads stored bids. Reading goes
+    through `unwrap_tender_key`, which the deadline gates.
+    """
+    return _unwrap(master, tender_id, wrapped)
+
+
+def _unwrap(master: bytes, tender_id: int, wrapped: bytes) -> bytes:
     envelope = Envelope.from_bytes(wrapped)
     try:
         return AESGCM(master).decrypt(
@@ -118,6 +132,31 @@ def unseal(
     if not isinstance(value, dict):
         raise SealingError("sealed bid content is not an object")
     return value
+
+
+def seal_document(
+    tender_key: bytes, data: bytes, *, tender_id: int, org_id: int, bid_id: int, position: int
+) -> Envelope:
+    """Encrypt a bid attachment; its name and hash travel inside the bid's own envelope."""
+    nonce = os.urandom(NONCE_BYTES)
+    aad = _aad("bid-document", tender_id, org_id, bid_id, position)
+    return Envelope(nonce=nonce, ciphertext=AESGCM(tender_key).encrypt(nonce, data, aad))
+
+
+def unseal_document(
+    tender_key: bytes,
+    envelope: Envelope,
+    *,
+    tender_id: int,
+    org_id: int,
+    bid_id: int,
+    position: int,
+) -> bytes:
+    aad = _aad("bid-document", tender_id, org_id, bid_id, position)
+    try:
+        return AESGCM(tender_key).decrypt(envelope.nonce, envelope.ciphertext, aad)
+    except InvalidTag:
+        raise SealingError("a sealed bid document was altered or belongs elsewhere") from None
 
 
 def receipt(envelope: Envelope, received_at: datetime) -> str:

@@ -1,0 +1,113 @@
+# ruff: noqa: S608 - SQL text is built from constants and `{}` marks; values are bound parameters
+"""Shared steps of the bids services: who may act, locked reads, the sealing gate.
+
+Every check of who may do what in the bids app is here or in `rules.py`; templates
+and controllers never decide it. A refused look at sealed bids is logged (B7).
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from market.errors import NotFound, PermissionDenied
+from market.sql import fetch, for_update
+from market.tables import Membership
+from market.tenders import records
+
+log = logging.getLogger("bids.access")
+
+NO_BID = "No such bid."
+SEALED = "Bids stay sealed until they are opened after the bid deadline."
+
+
+def actor_of(user_id: int) -> str:
+    return f"user:{user_id}"
+
+
+async def load_tender(tender_id: int, *, lock: bool = False) -> dict[str, Any]:
+    """The tender row (aware datetimes, criteria parsed); locked when asked."""
+    if lock:
+        return await records.load_locked(tender_id)
+    rows = await fetch(
+        "SELECT id, department, status, title_zh, title_en, currency, budget, min_bids,"
+        " criteria, enquiry_end, bid_deadline, opening_at FROM market_tender WHERE id = {}",
+        tender_id,
+    )
+    if not rows or rows[0]["status"] == "draft":
+        raise NotFound(records.NOT_FOUND)
+    import json
+    from datetime import datetime
+
+    row = dict(rows[0])
+    for name in ("enquiry_end", "bid_deadline", "opening_at"):
+        if isinstance(row[name], str):
+            row[name] = datetime.fromisoformat(row[name])
+    row["criteria"] = json.loads(row["criteria"] or "[]")
+    return row
+
+
+async def is_member(user_id: int, organization_id: int, kind: str) -> bool:
+    """A member of this verified organization of this kind."""
+    return bool(
+        await Membership.exists().where(
+            (Membership.user == user_id)
+            & (Membership.organization == organization_id)
+            & (Membership.organization.kind == kind)
+            & (Membership.organization.status == "verified")
+        )
+    )
+
+
+async def check_bidder(user_id: int, organization_id: int) -> None:
+    """Verified social organizations bid, through their members."""
+    if not await is_member(user_id, organization_id, "social_org"):
+        raise PermissionDenied("Only members of a verified social organization may bid for it.")
+
+
+async def check_department(user_id: int, tender: dict[str, Any]) -> None:
+    if not await is_member(user_id, int(tender["department"]), "department"):
+        raise PermissionDenied("Only members of the department that owns this tender may do this.")
+
+
+async def is_department_member(user_id: int, tender: dict[str, Any]) -> bool:
+    return await is_member(user_id, int(tender["department"]), "department")
+
+
+async def opened_at(tender_id: int) -> Any:
+    rows = await fetch("SELECT opened_at FROM bids_tender_key WHERE tender = {}", tender_id)
+    return rows[0]["opened_at"] if rows else None
+
+
+async def check_opened(tender_id: int, *, user_id: int | None, what: str) -> None:
+    """The sealing gate for everyone but the bidder: bids were opened (which needs the
+    deadline to have passed). Refusals are logged with actor, object and time."""
+    if await opened_at(tender_id) is None:
+        log.warning(
+            "sealed bids: refused %s on tender %s to %s",
+            what,
+            tender_id,
+            actor_of(user_id) if user_id else "anonymous",
+        )
+        raise PermissionDenied(SEALED)
+
+
+async def load_bid_locked(bid_id: int) -> dict[str, Any]:
+    rows = await fetch("SELECT * FROM bids_bid WHERE id = {}" + for_update(), bid_id)
+    if not rows:
+        raise NotFound(NO_BID)
+    return dict(rows[0])
+
+
+async def bid_by_ref(ref: str) -> dict[str, Any]:
+    rows = await fetch("SELECT * FROM bids_bid WHERE ref = {}", ref)
+    if not rows:
+        raise NotFound(NO_BID)
+    return dict(rows[0])
+
+
+async def check_bid_owner(user_id: int, bid: dict[str, Any]) -> None:
+    """The bidder's members only; anyone else gets 404 (existence is not confirmed)."""
+    if not await is_member(user_id, int(bid["organization"]), "social_org"):
+        log.warning("sealed bids: %s refused bid %s", actor_of(user_id), bid["id"])
+        raise NotFound(NO_BID)

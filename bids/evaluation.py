@@ -1,0 +1,338 @@
+# ruff: noqa: S608 - SQL text is built from constants and `{}` marks; values are bound parameters
+"""The evaluation panel and the award.
+
+The department appoints evaluators (any registered user, by e-mail). Each evaluator
+declares, before seeing any bid, that they have no conflict of interest (or recuses
+themself); a member of a bidding organization cannot declare. Declared evaluators
+score every qualified bid on each quality criterion 0–100 with a comment; price is
+scored automatically. The department awards once every declared evaluator has scored
+every qualified bid: the highest total wins, a standstill period starts, the others
+lose. An upheld complaint reopens evaluation and the next award replaces this one.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+from typing import Any
+
+from bids import rules, scoring
+from bids.access import actor_of, check_department, check_opened, load_tender
+from bids.tables import Award, Bid, Evaluator, Score
+from market import clock
+from market.audit import append_audit, canonical_json
+from market.db import atomic
+from market.errors import Conflict, DomainError, NotFound, PermissionDenied, ValidationFailed
+from market.sql import fetch, for_update
+from market.tables import User
+from market.tenders import lifecycle
+
+COMMENT_MAX = 2_000
+STATEMENT_MAX = 2_000
+
+
+def criteria_of(tender: dict[str, Any]) -> list[scoring.Criterion]:
+    return [
+        scoring.Criterion(key=str(c["key"]), weight=int(c["weight"]), is_price=bool(c["is_price"]))
+        for c in tender["criteria"]
+    ]
+
+
+def quality_criteria(tender: dict[str, Any]) -> list[dict[str, Any]]:
+    return [c for c in tender["criteria"] if not c["is_price"]]
+
+
+async def appoint_evaluator(*, user_id: int, tender_id: int, email: str) -> int:
+    """Any time before the award; returns the appointment id."""
+    email = (email or "").strip().lower()
+    async with atomic():
+        tender = await load_tender(tender_id, lock=True)
+        await check_department(user_id, tender)
+        if tender["status"] in ("awarded", "contracted", "completed", "cancelled", "unsuccessful"):
+            raise DomainError("Evaluators can only be appointed before the award.")
+        found = await User.select(User.id).where(User.email == email).first()
+        if found is None:
+            raise ValidationFailed.single("email", "No user has this e-mail address.")
+        evaluator_id = int(found["id"])
+        if await Evaluator.exists().where(
+            (Evaluator.tender == tender_id) & (Evaluator.user == evaluator_id)
+        ):
+            raise ValidationFailed.single("email", "This person is already on the panel.")
+        rows = await Evaluator.insert(
+            Evaluator(
+                tender=tender_id,
+                user=evaluator_id,
+                appointed_by=user_id,
+                appointed_at=clock.now(),
+                status="appointed",
+            )
+        ).returning(Evaluator.id)
+        await append_audit(
+            actor_of(user_id),
+            "evaluator.appoint",
+            "tender",
+            tender_id,
+            {"evaluator": evaluator_id},
+        )
+    return int(rows[0]["id"])
+
+
+async def panel_seat(tender_id: int, user_id: int) -> dict[str, Any]:
+    """This user's appointment on the tender's panel (404 for anyone else)."""
+    row = (
+        await Evaluator.select()
+        .where((Evaluator.tender == tender_id) & (Evaluator.user == user_id))
+        .first()
+    )
+    if row is None:
+        raise NotFound("You are not on this tender's evaluation panel.")
+    return row
+
+
+async def declare_interests(
+    *, user_id: int, tender_id: int, conflict: bool, statement: str = ""
+) -> str:
+    """No conflict → `declared` (may see and score bids); a conflict → `recused`."""
+    statement = (statement or "").strip()
+    if len(statement) > STATEMENT_MAX:
+        raise ValidationFailed.single("statement", "The statement can be at most 2,000 characters.")
+    if conflict and not statement:
+        raise ValidationFailed.single("statement", "Describe the conflict of interest.")
+    async with atomic():
+        seat = await panel_seat(tender_id, user_id)
+        if seat["status"] != "appointed":
+            raise Conflict("You have already made your declaration for this tender.")
+        if not conflict and await _bidder_member(tender_id, user_id):
+            raise ValidationFailed.single(
+                "conflict",
+                "You are a member of an organization that bid for this tender: declare the "
+                "conflict of interest.",
+            )
+        status = "recused" if conflict else "declared"
+        await Evaluator.update(
+            {
+                Evaluator.status: status,
+                Evaluator.declared_at: clock.now(),
+                Evaluator.statement: statement,
+            }
+        ).where(Evaluator.id == seat["id"])
+        await append_audit(
+            actor_of(user_id),
+            f"evaluator.{status}",
+            "tender",
+            tender_id,
+            {"statement": statement} if statement else {},
+        )
+    return status
+
+
+async def _bidder_member(tender_id: int, user_id: int) -> bool:
+    rows = await fetch(
+        "SELECT 1 FROM bids_bid b JOIN market_membership m ON m.organization = b.organization"
+        " WHERE b.tender = {} AND m.\"user\" = {} AND b.status <> 'withdrawn' LIMIT 1",
+        tender_id,
+        user_id,
+    )
+    return bool(rows)
+
+
+async def check_may_see_bids(tender_id: int, user_id: int) -> dict[str, Any]:
+    """An evaluator sees bids only after opening and after declaring no conflict."""
+    seat = await panel_seat(tender_id, user_id)
+    if seat["status"] != "declared":
+        raise PermissionDenied(
+            "Declare that you have no conflict of interest before you see any bid."
+        )
+    await check_opened(tender_id, user_id=user_id, what="evaluator view")
+    return seat
+
+
+def parse_marks(tender: dict[str, Any], form: dict[str, str]) -> dict[str, tuple[int, str]]:
+    """`mark_{key}` (0–100) and `comment_{key}` for each quality criterion."""
+    marks: dict[str, tuple[int, str]] = {}
+    errors: dict[str, str] = {}
+    for criterion in quality_criteria(tender):
+        key = str(criterion["key"])
+        text = str(form.get(f"mark_{key}", "")).strip()
+        comment = str(form.get(f"comment_{key}", "")).strip()
+        try:
+            mark = int(text)
+            scoring.check_mark(mark)
+        except (ValueError, scoring.ScoringError):
+            errors[f"mark_{key}"] = "A mark is a whole number from 0 to 100."
+            continue
+        if not comment:
+            errors[f"comment_{key}"] = "Explain the mark in a comment."
+        elif len(comment) > COMMENT_MAX:
+            errors[f"comment_{key}"] = "A comment can be at most 2,000 characters."
+        marks[key] = (mark, comment)
+    if errors:
+        raise ValidationFailed(errors)
+    return marks
+
+
+async def score_bid(*, user_id: int, tender_id: int, bid_ref: str, form: dict[str, str]) -> None:
+    """Record (or revise, until the award) this evaluator's marks for one bid."""
+    async with atomic():
+        tender = await load_tender(tender_id, lock=True)
+        await check_may_see_bids(tender_id, user_id)
+        if tender["status"] != "evaluation":
+            raise DomainError("Scores can only be given while the tender is in evaluation.")
+        bid = await _qualified_bid(tender_id, bid_ref)
+        marks = parse_marks(tender, form)
+        now = clock.now()
+        await Score.delete().where((Score.bid == bid["id"]) & (Score.evaluator == user_id))
+        for key, (mark, comment) in marks.items():
+            await Score.insert(
+                Score(
+                    tender=tender_id,
+                    bid=bid["id"],
+                    evaluator=user_id,
+                    criterion=key,
+                    mark=mark,
+                    comment=comment,
+                    scored_at=now,
+                )
+            )
+        await append_audit(
+            actor_of(user_id),
+            "bid.score",
+            "bid",
+            bid["id"],
+            {"marks": {k: m for k, (m, _) in marks.items()}},
+        )
+
+
+async def _qualified_bid(tender_id: int, ref: str) -> dict[str, Any]:
+    rows = await fetch(
+        "SELECT * FROM bids_bid WHERE tender = {} AND ref = {}"
+        " AND status IN ('qualified', 'awarded', 'lost')",
+        tender_id,
+        ref,
+    )
+    if not rows:
+        raise NotFound("No such bid.")
+    return dict(rows[0])
+
+
+async def ranking(tender: dict[str, Any]) -> list[dict[str, Any]]:
+    """The current ranking (totals to two decimals, parts per criterion); raises
+    DomainError while any declared evaluator still has bids to score."""
+    bids = await fetch(
+        "SELECT b.id, b.ref, b.price, b.received_at, b.organization, o.name_zh, o.name_en"
+        " FROM bids_bid b JOIN market_organization o ON o.id = b.organization"
+        " WHERE b.tender = {} AND b.status IN ('qualified', 'awarded', 'lost') ORDER BY b.id",
+        tender["id"],
+    )
+    if not bids:
+        raise DomainError("There is no qualified bid to award.")
+    evaluators = await fetch(
+        "SELECT e.\"user\" AS uid FROM bids_evaluator e WHERE tender = {} AND status = 'declared'",
+        tender["id"],
+    )
+    quality = quality_criteria(tender)
+    if quality and not evaluators:
+        raise DomainError("At least one evaluator must declare and score the bids.")
+    scores = await fetch(
+        "SELECT bid, evaluator, criterion, mark FROM bids_score WHERE tender = {}", tender["id"]
+    )
+    declared = {int(e["uid"]) for e in evaluators}
+    marks: dict[int, dict[str, list[int]]] = {}
+    given: dict[tuple[int, int], int] = {}
+    for s in scores:
+        if int(s["evaluator"]) not in declared:
+            continue
+        marks.setdefault(int(s["bid"]), {}).setdefault(s["criterion"], []).append(int(s["mark"]))
+        given[(int(s["bid"]), int(s["evaluator"]))] = (
+            given.get((int(s["bid"]), int(s["evaluator"])), 0) + 1
+        )
+    if quality:
+        for bid in bids:
+            for evaluator in declared:
+                if given.get((int(bid["id"]), evaluator), 0) < len(quality):
+                    raise DomainError("Every declared evaluator must score every qualified bid.")
+    candidates = [
+        scoring.Candidate(int(b["id"]), int(b["price"]), _aware(b["received_at"])) for b in bids
+    ]
+    results = scoring.rank(criteria_of(tender), candidates, marks)
+    by_id = {int(b["id"]): b for b in bids}
+    return [
+        {
+            "rank": r.rank,
+            "bid": r.bid_id,
+            "ref": by_id[r.bid_id]["ref"],
+            "organization": int(by_id[r.bid_id]["organization"]),
+            "name_zh": by_id[r.bid_id]["name_zh"],
+            "name_en": by_id[r.bid_id]["name_en"],
+            "price": int(by_id[r.bid_id]["price"]),
+            "total": r.display_total(),
+            "parts": {k: f"{float(v):.2f}" for k, v in r.parts.items()},
+        }
+        for r in results
+    ]
+
+
+def _aware(value: Any) -> datetime:
+    return datetime.fromisoformat(value) if isinstance(value, str) else value
+
+
+async def award_tender(*, user_id: int, tender_id: int) -> int:
+    """Award to the highest total; starts the standstill period. Returns the award id."""
+    async with atomic():
+        tender = await load_tender(tender_id, lock=True)
+        await check_department(user_id, tender)
+        await check_opened(tender_id, user_id=user_id, what="award")
+        if tender["status"] != "evaluation":
+            raise DomainError("Only a tender in evaluation can be awarded.")
+        results = await ranking(tender)
+        winner = results[0]
+        now = clock.now()
+        for row in results:
+            bid = await fetch(
+                "SELECT status FROM bids_bid WHERE id = {}" + for_update(), row["bid"]
+            )
+            current = str(bid[0]["status"])
+            target = "awarded" if row["bid"] == winner["bid"] else "lost"
+            if current != target:
+                rules.transition("bid", current, target)
+                await Bid.update({Bid.status: target, Bid.updated_at: now}).where(
+                    Bid.id == row["bid"]
+                )
+        rows = await Award.insert(
+            Award(
+                tender=tender_id,
+                bid=winner["bid"],
+                status="active",
+                awarded_by=user_id,
+                awarded_at=now,
+                standstill_ends=rules.standstill_ends(now),
+                results=canonical_json(results),
+            )
+        ).returning(Award.id)
+        award_id = int(rows[0]["id"])
+        await append_audit(
+            actor_of(user_id),
+            "tender.award_decision",
+            "tender",
+            tender_id,
+            {
+                "award": award_id,
+                "bid": winner["bid"],
+                "organization": winner["organization"],
+                "price": winner["price"],
+                "ranking": [[r["bid"], r["total"]] for r in results],
+            },
+        )
+        await lifecycle.mark_tender_awarded(
+            tender_id, actor=actor_of(user_id), note=f"award {award_id}"
+        )
+    return award_id
+
+
+async def active_award(tender_id: int) -> dict[str, Any] | None:
+    row = (
+        await Award.select().where((Award.tender == tender_id) & (Award.status == "active")).first()
+    )
+    if row is not None:
+        row["results"] = json.loads(row["results"])
+    return row
