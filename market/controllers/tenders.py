@@ -17,7 +17,7 @@ from market.tenders import qa, queries, rules
 from market.web import i18n
 from market.web.auth import principal_of, public, requires_social_org
 from market.web.errors import translated
-from market.web.render import flash, render, see_other, template_filter
+from market.web.render import flash, is_fragment_request, render, see_other, template_filter
 
 
 @template_filter("money")
@@ -63,7 +63,9 @@ class TenderController(Controller):
         params = {k: str(query.get(k, "")) for k in query}
         filters = queries.TenderFilters.parse(params, get_settings().default_currency)
         page = await queries.list_tenders(filters, cursor=params.get("after"))
-        context = {**list_context(query, page, filters), "areas": await queries.public_areas()}
+        # The fragment has no filter form: skip the areas' query for htmx requests.
+        areas = [] if is_fragment_request(request) else await queries.public_areas()
+        context = {**list_context(query, page, filters), "areas": areas}
         return render(request, "market/tenders/list.html", context, block="results")
 
     @get("/tenders/{tender_id:int}", guards=[public])
