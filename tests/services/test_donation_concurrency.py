@@ -1,0 +1,53 @@
+"""PostgreSQL: hundreds of simultaneous donations never overdraw a pledge."""
+
+from __future__ import annotations
+
+import asyncio
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from donors import donations
+from market.ledger.accounts import get_account
+from market.ledger.check import run_checks
+from market.money import Money
+from market.sql import fetch
+from tests.donation_builders import make_pledge, make_tender
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@pytest.mark.postgres_only
+async def test_200_concurrent_donations_match_exactly_the_pledge_cap(fresh_db: None) -> None:
+    tender = await make_tender()
+    # 1:1 up to ¥100 a donation, ¥5,000 in all: room for exactly 50 matches.
+    pledge = await make_pledge(per_donation_cap=100_00, total_cap=5_000_00)
+    results = await asyncio.gather(
+        *(
+            donations.start_donation(
+                tender_id=tender, amount=Money(200_00, "CNY"), provider="sandbox"
+            )
+            for _ in range(200)
+        )
+    )
+    assert all(r.status == "paid" for r in results)
+    assert sum(r.match.amount for r in results) == 5_000_00
+    assert sum(1 for r in results if r.match.amount) == 50
+    corporate = await get_account(f"tender:{tender}:escrow:corporate")
+    assert corporate.posted.amount == 5_000_00
+    assert (await get_account(f"pledge:{pledge}")).available.amount == 0
+    rows = await fetch("SELECT matched FROM donors_pledge WHERE id = {}", pledge)
+    assert int(rows[0]["matched"]) == 5_000_00
+    assert (await get_account(f"tender:{tender}:escrow:public")).posted.amount == 200 * 200_00
+    assert (await run_checks()).ok
+    check = subprocess.run(  # noqa: S603 - our own CLI, fixed arguments
+        [sys.executable, "-m", "market.cli", "ledger", "check"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert check.returncode == 0, check.stdout + check.stderr
+    assert "ledger OK" in check.stdout
