@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -217,7 +217,6 @@ class TenderInput:
     enquiry_end: datetime
     bid_deadline: datetime
     opening_at: datetime
-    field_params: dict[str, dict[str, object]] = field(default_factory=dict, compare=False)
 
     def columns(self) -> dict[str, Any]:
         """The stored form (goal_* columns, criteria as a list of dicts)."""
@@ -374,7 +373,11 @@ def validate_tender(form: dict[str, str], *, currency: str = "CNY") -> TenderInp
         failure.field_params = params  # type: ignore[attr-defined]
         raise failure
     return TenderInput(
-        **values,
+        title_zh=values["title_zh"],
+        title_en=values["title_en"],
+        description_zh=values["description_zh"],
+        description_en=values["description_en"],
+        area=values["area"],
         category=category,
         area_level=area_level,
         currency=currency,
