@@ -1,0 +1,120 @@
+"""Donations paid by card through a real Stripe-compatible server (localstripe), the
+signed webhook delivered by it to the running app, the ledger posted once."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+
+import stripe
+
+from donors import donations, providers
+from market.ledger.accounts import get_account
+from market.ledger.check import run_checks
+from market.money import Money
+from market.sql import fetch
+from tests.donation_builders import make_pledge, make_tender
+from tests.stripe.conftest import StripeStack
+
+
+async def wait_for(sql: str, *args: object, within: float = 20) -> list[object]:
+    deadline = time.monotonic() + within
+    while time.monotonic() < deadline:
+        rows = await fetch(sql, *args)
+        if rows:
+            return list(rows)
+        await asyncio.sleep(0.2)
+    raise AssertionError(f"timed out waiting for: {sql} {args}")
+
+
+async def ledger_lines(reference: str) -> list[str]:
+    rows = await fetch(
+        "SELECT kind, reason FROM ledger_transfer WHERE reference = {} ORDER BY id", reference
+    )
+    return [f"{r['kind']}:{r['reason']}" for r in rows]
+
+
+async def test_card_donation_is_posted_once_by_localstripes_signed_webhook(
+    stripe_stack: StripeStack,
+) -> None:
+    tender = await make_tender()
+    pledge = await make_pledge(per_donation_cap=80_00)
+    started = await donations.start_donation(
+        tender_id=tender,
+        amount=Money(120_00, "CNY"),
+        provider="stripe",
+        payment_method="pm_card_visa",
+        display_name="李先生",
+    )
+    # Nothing is posted on the API's answer: confirmation comes only by webhook.
+    assert started.status == "pending"
+    assert started.started.provider_ref.startswith("pi_")
+    assert started.match == Money(80_00, "CNY")
+    intent = await providers.stripe_client().v1.payment_intents.retrieve_async(
+        started.started.provider_ref
+    )
+    assert intent.metadata["payment_id"] == str(started.payment_id)
+    assert intent.status == "succeeded"
+
+    await wait_for(
+        "SELECT id FROM donors_donation WHERE id = {} AND status = 'paid'", started.donation_id
+    )
+    events = await fetch("SELECT event_id, type FROM donors_webhook_event")
+    assert [e["type"] for e in events] == ["payment_intent.succeeded"]
+    await asyncio.sleep(1.5)  # any redelivery would have landed by now
+    reference = f"donation:{started.donation_id}"
+    assert await ledger_lines(reference) == ["pending:match", "single:donation", "post:match"]
+    assert (await get_account(f"tender:{tender}:escrow:public")).posted.amount == 120_00
+    assert (await get_account(f"tender:{tender}:escrow:corporate")).posted.amount == 80_00
+    assert (await get_account(f"pledge:{pledge}")).posted.amount == 10_000_00 - 80_00
+    assert (await run_checks()).ok
+
+
+async def test_declined_card_leaves_no_ledger_effect_and_releases_the_match(
+    stripe_stack: StripeStack,
+) -> None:
+    tender = await make_tender()
+    pledge = await make_pledge(per_donation_cap=80_00)
+    started = await donations.start_donation(
+        tender_id=tender,
+        amount=Money(50_00, "CNY"),
+        provider="stripe",
+        payment_method="pm_card_chargeCustomerFail",
+    )
+    assert started.status == "failed"
+    assert started.started.failure
+    # localstripe still sends payment_intent.payment_failed; the app takes it calmly.
+    await wait_for(
+        "SELECT id FROM donors_webhook_event WHERE type = 'payment_intent.payment_failed'"
+    )
+    row = await donations.get_donation(started.donation_id)
+    assert (row["status"], row["match_status"]) == ("failed", "released")
+    assert await ledger_lines(f"donation:{started.donation_id}") == ["pending:match", "void:match"]
+    assert (await get_account(f"pledge:{pledge}")).available.amount == 10_000_00
+    rows = await fetch(
+        "SELECT COUNT(*) AS n FROM ledger_transfer WHERE tender_id = {} AND kind <> 'pending'"
+        " AND kind <> 'void'",
+        tender,
+    )
+    assert int(rows[0]["n"]) == 0
+    assert (await run_checks()).ok
+
+
+async def test_refund_goes_through_the_stripe_api(stripe_stack: StripeStack) -> None:
+    tender = await make_tender()
+    started = await donations.start_donation(
+        tender_id=tender,
+        amount=Money(30_00, "CNY"),
+        provider="stripe",
+        payment_method="pm_card_visa",
+    )
+    await wait_for(
+        "SELECT id FROM donors_donation WHERE id = {} AND status = 'paid'", started.donation_id
+    )
+    refunded = await providers.provider("stripe").refund(
+        started.started.provider_ref, 30_00, f"pgm-refund-{started.donation_id}"
+    )
+    assert refunded.outcome == "succeeded"
+    refund = await providers.stripe_client().v1.refunds.retrieve_async(refunded.provider_ref)
+    assert refund.amount == 30_00
+    assert isinstance(refund, stripe.Refund)
