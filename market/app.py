@@ -30,6 +30,8 @@ STATIC = Path(__file__).resolve().parent.parent / "static"
 
 def route_handlers() -> list[Any]:
     """Every app's controllers, imported here: the kernel never imports bids/donors at import."""
+    from bids.controllers import BidController
+    from bids.controllers_panel import PanelController
     from donors.controllers import DONOR_CONTROLLERS
     from market.controllers.accounts import AccountController
     from market.controllers.home import HomeController
@@ -50,6 +52,8 @@ def route_handlers() -> list[Any]:
         TenderWorkspaceController,
         TenderApiController,
         *DONOR_CONTROLLERS,
+        BidController,
+        PanelController,
     ]
     return handlers
 

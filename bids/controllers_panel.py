@@ -1,0 +1,298 @@
+"""Department, evaluator and operator pages: opening, the panel, scoring, award,
+contract drafting, milestone decisions, complaints."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from litestar import Controller, Request, Response, get, post
+from litestar.params import FromPath
+
+from bids import complaints, contracts, evaluation, milestones, opening, queries
+from bids.access import actor_of, check_department, load_tender
+from bids.controllers import _attempt, _keyed
+from bids.rules import MilestonePlan
+from market.controllers.organizations import signed_in
+from market.errors import ValidationFailed
+from market.money import MoneyError, parse_money
+from market.web import i18n
+from market.web.auth import requires_department, requires_login, requires_operator
+from market.web.render import flash, render, see_other
+
+Req = Request[Any, Any, Any]
+EVALUATION = "bids/evaluation.html"
+PANEL = "bids/panel.html"
+MAX_ROWS = 12
+
+
+def parse_plan(form: Any, currency: str) -> tuple[date, list[MilestonePlan], dict[str, str]]:
+    """`starts` and rows `deliverable_{i}`, `due_{i}`, `amount_{i}`; blank rows skipped."""
+    values = {k: str(form.get(k, "")) for k in form}
+    try:
+        starts = date.fromisoformat(values.get("starts", ""))
+    except ValueError:
+        raise ValidationFailed.single("starts", "Enter the start date.") from None
+    plan: list[MilestonePlan] = []
+    for i in range(MAX_ROWS):
+        deliverable = values.get(f"deliverable_{i}", "").strip()
+        due, amount = values.get(f"due_{i}", ""), values.get(f"amount_{i}", "")
+        if not (deliverable or due or amount):
+            continue
+        try:
+            plan.append(
+                MilestonePlan(
+                    deliverable, date.fromisoformat(due), parse_money(amount, currency).amount
+                )
+            )
+        except (ValueError, MoneyError):
+            raise ValidationFailed.single(
+                "milestones", "Give every milestone a due date and an amount."
+            ) from None
+    return starts, plan, values
+
+
+class PanelController(Controller):
+    include_in_schema = False
+
+    # --- department -----------------------------------------------------------------
+
+    @get("/workspace/evaluations", guards=[requires_department])
+    async def department_workspace(self, request: Req) -> Response[str]:
+        data = await queries.department_workspace(signed_in(request).org_ids("department"))
+        return render(request, "bids/department_workspace.html", data)
+
+    @get("/workspace/tenders/{tender_id:int}/evaluation", guards=[requires_department])
+    async def evaluation_page(self, request: Req, tender_id: FromPath[int]) -> Response[str]:
+        return await self._evaluation(request, tender_id, {}, {})
+
+    async def _evaluation(
+        self,
+        request: Req,
+        tender_id: int,
+        errors: dict[str, str],
+        values: dict[str, str],
+        status: int = 200,
+    ) -> Response[str]:
+        context = await queries.evaluation_page(tender_id, signed_in(request).id)
+        context.update(errors=errors, values=values, rows=range(4))
+        return render(request, EVALUATION, context, block="actions", status=status)
+
+    def _redisplay(self, request: Req, tender_id: int, values: dict[str, str] | None = None) -> Any:
+        async def redisplay(errors: dict[str, str]) -> Response[Any]:
+            return await self._evaluation(request, tender_id, errors, values or {}, 422)
+
+        return redisplay
+
+    def _back(self, tender_id: int) -> str:
+        return f"/workspace/tenders/{tender_id}/evaluation"
+
+    @post("/workspace/tenders/{tender_id:int}/open", guards=[requires_department])
+    async def open(self, request: Req, tender_id: FromPath[int]) -> Response[Any]:
+        await check_department(signed_in(request).id, await load_tender(tender_id))
+        return await _attempt(
+            request,
+            opening.open_bids(tender_id, actor=actor_of(signed_in(request).id)),
+            redisplay=self._redisplay(request, tender_id),
+            default_field="open",
+            message=i18n.gettext("Bids opened and checked against their receipts."),
+            then=self._back(tender_id),
+        )
+
+    @post("/workspace/tenders/{tender_id:int}/evaluators", guards=[requires_department])
+    async def appoint(self, request: Req, tender_id: FromPath[int]) -> Response[Any]:
+        form = await request.form()
+        email = str(form.get("email", ""))
+        return await _attempt(
+            request,
+            evaluation.appoint_evaluator(
+                user_id=signed_in(request).id, tender_id=tender_id, email=email
+            ),
+            redisplay=self._redisplay(request, tender_id, {"email": email}),
+            default_field="email",
+            message=i18n.gettext("Evaluator appointed."),
+            then=self._back(tender_id),
+        )
+
+    @post("/workspace/tenders/{tender_id:int}/award", guards=[requires_department])
+    async def award(self, request: Req, tender_id: FromPath[int]) -> Response[Any]:
+        return await _attempt(
+            request,
+            evaluation.award_tender(user_id=signed_in(request).id, tender_id=tender_id),
+            redisplay=self._redisplay(request, tender_id),
+            default_field="award",
+            message=i18n.gettext("Awarded. The standstill period has started."),
+            then=self._back(tender_id),
+        )
+
+    @post("/workspace/tenders/{tender_id:int}/contract", guards=[requires_department])
+    async def draw_up(self, request: Req, tender_id: FromPath[int]) -> Response[Any]:
+        form = await request.form()
+        values = {k: str(form.get(k, "")) for k in form if k != "_csrf_token"}
+        try:
+            starts, plan, values = parse_plan(form, "CNY")
+        except ValidationFailed as exc:
+            return await self._redisplay(request, tender_id, values)(
+                {k: i18n.gettext(v) for k, v in exc.errors.items()}
+            )
+        return await _attempt(
+            request,
+            contracts.create_contract(
+                user_id=signed_in(request).id, tender_id=tender_id, starts=starts, plan=plan
+            ),
+            redisplay=self._redisplay(request, tender_id, values),
+            default_field="milestones",
+            message=i18n.gettext("Contract drawn up. Both parties can now sign it."),
+            then=self._back(tender_id),
+        )
+
+    @post("/milestones/{milestone_id:int}/decide", guards=[requires_department])
+    async def decide(self, request: Req, milestone_id: FromPath[int]) -> Response[Any]:
+        form = await request.form()
+        decision, reason = str(form.get("decision", "")), str(form.get("reason", ""))
+        contract_id = int(str(form.get("contract", "0")) or 0)
+        user_id = signed_in(request).id
+        if decision == "approve":
+            call: Any = milestones.approve_milestone(user_id=user_id, milestone_id=milestone_id)
+            message = i18n.gettext("Milestone approved; the tranche was released.")
+        elif decision == "not_met":
+            call = milestones.mark_not_met(
+                user_id=user_id, milestone_id=milestone_id, reason=reason
+            )
+            message = i18n.gettext("Milestone marked not met.")
+        else:
+            call = milestones.reject_milestone(
+                user_id=user_id, milestone_id=milestone_id, reason=reason
+            )
+            message = i18n.gettext("Milestone sent back with your reason.")
+
+        async def redisplay(errors: dict[str, str]) -> Response[Any]:
+            context = await queries.contract_page(contract_id, signed_in(request))
+            return render(
+                request,
+                "bids/contract.html",
+                {**context, "errors": errors},
+                block="milestones",
+                status=422,
+            )
+
+        return await _attempt(
+            request,
+            call,
+            redisplay=_keyed(redisplay, milestone_id),
+            default_field="reason",
+            message=message,
+            then=f"/contracts/{contract_id}",
+        )
+
+    @post("/contracts/{contract_id:int}/terminate", guards=[requires_department])
+    async def terminate(self, request: Req, contract_id: FromPath[int]) -> Response[Any]:
+        form = await request.form()
+        await contracts.terminate_contract(
+            user_id=signed_in(request).id,
+            contract_id=contract_id,
+            reason=str(form.get("reason", "")),
+        )
+        flash(request, i18n.gettext("The contract was terminated."))
+        return see_other(f"/contracts/{contract_id}")
+
+    # --- evaluators -------------------------------------------------------------------
+
+    @get("/panels", guards=[requires_login])
+    async def panels(self, request: Req) -> Response[str]:
+        rows = await queries.my_panels(signed_in(request).id)
+        return render(request, "bids/panels.html", {"rows": rows})
+
+    @get("/panels/{tender_id:int}", guards=[requires_login])
+    async def panel(self, request: Req, tender_id: FromPath[int]) -> Response[str]:
+        return await self._panel(request, tender_id, {})
+
+    async def _panel(
+        self, request: Req, tender_id: int, errors: dict[str, str], status: int = 200
+    ) -> Response[str]:
+        context = await queries.panel_page(tender_id, signed_in(request).id)
+        context.setdefault("sealed", False)
+        context.setdefault("quality", [])
+        return render(request, PANEL, {**context, "errors": errors}, block="panel", status=status)
+
+    @post("/panels/{tender_id:int}/declare", guards=[requires_login])
+    async def declare(self, request: Req, tender_id: FromPath[int]) -> Response[Any]:
+        form = await request.form()
+
+        async def redisplay(errors: dict[str, str]) -> Response[Any]:
+            return await self._panel(request, tender_id, errors, 422)
+
+        return await _attempt(
+            request,
+            evaluation.declare_interests(
+                user_id=signed_in(request).id,
+                tender_id=tender_id,
+                conflict=str(form.get("conflict", "")) == "yes",
+                statement=str(form.get("statement", "")),
+            ),
+            redisplay=redisplay,
+            default_field="conflict",
+            message=i18n.gettext("Your declaration is recorded."),
+            then=f"/panels/{tender_id}",
+        )
+
+    @post("/panels/{tender_id:int}/bids/{ref:str}/score", guards=[requires_login])
+    async def score(
+        self, request: Req, tender_id: FromPath[int], ref: FromPath[str]
+    ) -> Response[Any]:
+        form = await request.form()
+
+        async def redisplay(errors: dict[str, str]) -> Response[Any]:
+            return await self._panel(
+                request, tender_id, {f"{k}-{ref}": v for k, v in errors.items()}, 422
+            )
+
+        return await _attempt(
+            request,
+            evaluation.score_bid(
+                user_id=signed_in(request).id,
+                tender_id=tender_id,
+                bid_ref=ref,
+                form={k: str(form.get(k, "")) for k in form},
+            ),
+            redisplay=redisplay,
+            default_field="score",
+            message=i18n.gettext("Scores saved."),
+            then=f"/panels/{tender_id}",
+        )
+
+    # --- operator ---------------------------------------------------------------------
+
+    @get("/operator/complaints", guards=[requires_operator])
+    async def complaints_queue(self, request: Req) -> Response[str]:
+        rows = await queries.complaints_queue()
+        return render(request, "bids/complaints.html", {"rows": rows, "errors": {}})
+
+    @post("/operator/complaints/{complaint_id:int}", guards=[requires_operator])
+    async def resolve(self, request: Req, complaint_id: FromPath[int]) -> Response[Any]:
+        form = await request.form()
+
+        async def redisplay(errors: dict[str, str]) -> Response[Any]:
+            rows = await queries.complaints_queue()
+            keyed = {f"{k}-{complaint_id}": v for k, v in errors.items()}
+            return render(
+                request,
+                "bids/complaints.html",
+                {"rows": rows, "errors": keyed},
+                block="queue",
+                status=422,
+            )
+
+        return await _attempt(
+            request,
+            complaints.resolve_complaint(
+                user_id=signed_in(request).id,
+                complaint_id=complaint_id,
+                upheld=str(form.get("decision", "")) == "uphold",
+                resolution=str(form.get("resolution", "")),
+            ),
+            redisplay=redisplay,
+            default_field="resolution",
+            message=i18n.gettext("Decision recorded."),
+            then="/operator/complaints",
+        )
