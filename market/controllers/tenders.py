@@ -73,7 +73,8 @@ class TenderController(Controller):
         self, request: Request[Any, Any, Any], tender_id: FromPath[int]
     ) -> Response[str]:
         detail = await queries.tender_detail(tender_id, principal_of(request))
-        return render(request, "market/tenders/detail.html", _detail_context(request, detail))
+        context = _detail_context(request, detail)
+        return render(request, "market/tenders/detail.html", context, block="tender")
 
     @get("/tenders/{tender_id:int}/documents/{document_id:int}", guards=[public])
     async def download(

@@ -140,6 +140,22 @@ def _summary(row: dict[str, Any]) -> TenderSummaryOut:
 
 
 Text = Annotated[str | None, Parameter(required=False, max_length=100)]
+Status = Annotated[
+    str | None,
+    Parameter(
+        required=False,
+        description="published (enquiries open) | tendering | evaluation | awarded | "
+        "contracted | completed | cancelled | unsuccessful",
+    ),
+]
+Category = Annotated[
+    str | None,
+    Parameter(
+        required=False,
+        description="software_services | science_technology | dispute_mediation | "
+        "coordination_management | charity | community_services",
+    ),
+]
 
 
 class TenderApiController(Controller):
@@ -149,8 +165,8 @@ class TenderApiController(Controller):
     @get("/", guards=[public], summary="Public tenders, newest first, keyset-paged")
     async def list_tenders(
         self,
-        status: Text = None,
-        category: Text = None,
+        status: Status = None,
+        category: Category = None,
         area: Text = None,
         q: Text = None,
         budget_min: Annotated[str | None, Parameter(description="yuan, e.g. 100000")] = None,

@@ -58,6 +58,9 @@ async def test_the_detail_page_and_drafts(client) -> None:
         f"ocds-pgm001-{published}",
     ):
         assert text in page.text
+    fragment = await client.get(f"/tenders/{published}", headers=htmx())
+    assert fragment.text.strip().startswith('<article class="tender" id="tender">')
+    assert "<html" not in fragment.text and "Timeline" in fragment.text
     assert (await client.get(f"/tenders/{draft}")).status_code == 404
     assert (await client.get(f"/api/v1/tenders/{draft}")).status_code == 404
     await login(client, department.email)
