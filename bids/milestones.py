@@ -112,9 +112,9 @@ async def approve_milestone(*, user_id: int, milestone_id: int) -> list[Any]:
         tender, contract, milestone = await _milestone_locked(milestone_id)
         await check_department(user_id, tender)
         rules.check_approver(user_id, int(contract["created_by"]))
-        _active(contract)
         if milestone["status"] == "approved":
             raise Conflict("This milestone is already approved.")
+        _active(contract)
         rules.transition("milestone", milestone["status"], "approved")
         key = f"milestone:{milestone_id}:release"
         actor = actor_of(user_id)
