@@ -34,7 +34,7 @@ CONTRACT_PAGE = "bids/contract.html"
 
 async def uploads(form: Any, name: str = "document") -> list[tuple[str, bytes]]:
     files = []
-    for item in form.getall(name) if hasattr(form, "getall") else [form.get(name)]:
+    for item in form.getall(name, []) if hasattr(form, "getall") else [form.get(name)]:
         if isinstance(item, UploadFile):
             data = await item.read()
             if data or item.filename:

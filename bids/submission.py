@@ -119,13 +119,23 @@ async def submit_bid(
     if len(uploads) > MAX_DOCUMENTS:
         raise ValidationFailed.single("document", "A bid can carry at most 5 documents.")
     checked = [documents.check_document(u.filename, u.data, u.title) for u in uploads]
-    proposal = check_proposal(proposal)
     async with atomic():
         tender = await load_tender(tender_id, lock=True)
         now = clock.now()
         _check_window(tender, now)
         await check_bidder(user_id, organization_id)
-        amount = parse_price(price, tender["currency"], int(tender["budget"]))
+        errors: dict[str, str] = {}
+        amount = 0
+        try:
+            amount = parse_price(price, tender["currency"], int(tender["budget"]))
+        except ValidationFailed as exc:
+            errors.update(exc.errors)
+        try:
+            proposal = check_proposal(proposal)
+        except ValidationFailed as exc:
+            errors.update(exc.errors)
+        if errors:
+            raise ValidationFailed(errors)
         key = await tender_key(tender_id)
         existing = await fetch(
             "SELECT id FROM bids_bid WHERE tender = {} AND organization = {}",
