@@ -44,6 +44,12 @@ COMMANDS: list[tuple[str, str, str, Adder]] = [
     ("ledger check", "verify the ledger invariants", "market.ledger.check:command", _no_args),
     ("audit verify", "recompute the audit hash chain", "market.audit:command", _no_args),
     ("tick", "move tenders whose periods have ended", "market.tenders.tick:command", _no_args),
+    (
+        "bids open",
+        "open the sealed bids of tenders past their deadline",
+        "bids.opening:command",
+        _no_args,
+    ),
 ]
 
 

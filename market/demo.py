@@ -279,6 +279,9 @@ async def load_demo() -> DemoDistrict:
         demo.companies, demo.foundations = await create_sponsors(demo.users, codes, since)
         demo.pending = await create_pending(demo.users, codes)
         await create_tenders(demo)
+        from bids.demo import create_bids  # composition: bids plugs into the demo
+
+        await create_bids(demo)
     return demo
 
 
