@@ -8,7 +8,7 @@ PORT ?= 8000
 export PICCOLO_CONF := piccolo_conf
 export UV_PROJECT_ENVIRONMENT := $(VENV)
 
-.PHONY: messages run serve test test-sqlite test-postgres test-e2e lint format setup migrate demo bench clean browser
+.PHONY: messages run serve test test-sqlite test-postgres test-e2e lint format setup migrate demo bench clean browser fonts
 
 $(UV):
 	$(PY) -m venv $(VENV)
@@ -27,7 +27,7 @@ migrate: setup
 demo: migrate
 	$(VENV)/bin/market demo --if-empty
 
-run: demo
+run: demo fonts
 	@echo ""
 	@echo "  Public Good Market → http://127.0.0.1:$(PORT)"
 	@$(VENV)/bin/market demo --logins
@@ -40,6 +40,15 @@ browser:
 	  echo "installing Debian chromium for the browser tests"; \
 	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null) \
 	    || echo "chromium could not be installed: browser tests will be skipped"; \
+	fi
+
+# A Chinese font for PDF receipts from Debian (the HTML receipt needs none).
+fonts:
+	@if [ ! -e /usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc ] && \
+	    [ ! -e /usr/share/fonts/truetype/wqy/wqy-microhei.ttc ]; then \
+	  echo "installing fonts-wqy-microhei for PDF receipts"; \
+	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq fonts-wqy-microhei >/dev/null) \
+	    || echo "no CJK font could be installed: PDF receipt tests will be skipped"; \
 	fi
 
 lint: setup
@@ -57,7 +66,7 @@ test-sqlite: setup
 test-postgres: setup
 	MARKET_TEST_ENGINE=postgres $(VENV)/bin/pytest $(PYTEST_ARGS)
 
-test: setup browser
+test: setup browser fonts
 	@$(VENV)/bin/ruff format --check . && $(VENV)/bin/ruff check . && $(VENV)/bin/mypy
 	@set -e; engines="sqlite"; \
 	echo "=== test suite on SQLite ==="; \

@@ -43,6 +43,13 @@ COMMANDS: list[tuple[str, str, str, Adder]] = [
     ("demo", "load the demo district", "market.demo:command", _demo_args),
     ("ledger check", "verify the ledger invariants", "market.ledger.check:command", _no_args),
     ("audit verify", "recompute the audit hash chain", "market.audit:command", _no_args),
+    ("pledges expire", "return expired pledges' balances", "donors.pledges:command", _no_args),
+    (
+        "donations settle",
+        "apply the failure policy to failed tenders",
+        "donors.settlement:command",
+        _no_args,
+    ),
     ("tick", "move tenders whose periods have ended", "market.tenders.tick:command", _no_args),
     (
         "bids open",

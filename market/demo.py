@@ -282,6 +282,9 @@ async def load_demo() -> DemoDistrict:
         from bids.demo import create_bids  # composition: bids plugs into the demo
 
         await create_bids(demo)
+        from donors.demo import create_funding  # composition: donors plugs into the demo
+
+        await create_funding(demo)
     return demo
 
 

@@ -2,6 +2,8 @@
 
 from typing import Any
 
+from donors.controllers.donate import DonateController
+from donors.controllers.sponsors import SponsorController
 from donors.controllers.webhooks import StripeWebhookController
 
-DONOR_CONTROLLERS: list[Any] = [StripeWebhookController]
+DONOR_CONTROLLERS: list[Any] = [DonateController, SponsorController, StripeWebhookController]

@@ -1,0 +1,223 @@
+"""Sponsors (pledges, direct sponsorship), organizations' own income, and the
+operator's bank-transfer queue."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, time, timedelta
+from typing import Any
+
+from litestar import Controller, Request, Response, get, post
+from litestar.params import FromPath
+
+from donors import contributions, payments, pledges, readmodels
+from donors.controllers.donate import _errors
+from donors.tender_facts import tender_info
+from market import clock
+from market.accounts import Principal
+from market.errors import DomainError, PermissionDenied, ValidationFailed
+from market.money import InvalidAmount, Money, parse_money
+from market.web import i18n
+from market.web.auth import (
+    principal_of,
+    requires_login,
+    requires_operator,
+    requires_sponsor,
+)
+from market.web.render import flash, render, see_other
+
+PLEDGE_FIELDS = (
+    "organization_id", "ratio_sponsor", "ratio_donor", "per_donation_cap", "total_cap",
+    "valid_from", "valid_until", "categories", "areas", "tender_ids", "provider", "note",
+)  # fmt: skip
+
+
+def _me(request: Request[Any, Any, Any]) -> Principal:
+    principal = principal_of(request)
+    assert principal is not None  # noqa: S101 - guarded
+    return principal
+
+
+def _org(principal: Principal, raw: str, kinds: tuple[str, ...]) -> tuple[int, str]:
+    """The organization the form acts for: one the user is a verified member of."""
+    for m in principal.memberships:
+        if (
+            m.kind in kinds
+            and m.status == "verified"
+            and (not raw or str(m.organization_id) == raw)
+        ):
+            return m.organization_id, m.kind
+    raise PermissionDenied("You are not a member of an organization that can do this.")
+
+
+def _money(raw: str, field: str) -> Money:
+    try:
+        return parse_money(raw, "CNY")
+    except InvalidAmount as exc:
+        raise ValidationFailed({field: exc.message}) from None
+
+
+def _int(raw: str, field: str) -> int:
+    try:
+        return int(raw)
+    except ValueError:
+        raise ValidationFailed({field: "Enter a whole number."}) from None
+
+
+def _date(raw: str, field: str, default: datetime) -> datetime:
+    if not raw:
+        return default
+    try:
+        day = datetime.strptime(raw, "%Y-%m-%d").date()  # noqa: DTZ007 - date only
+    except ValueError:
+        raise ValidationFailed({field: "Enter a date like 2026-12-31."}) from None
+    return datetime.combine(day, time(0, 0), tzinfo=UTC)
+
+
+def _set(raw: str) -> frozenset[str]:
+    return frozenset(p.strip() for p in raw.replace("，", ",").split(",") if p.strip())
+
+
+class SponsorController(Controller):
+    include_in_schema = False
+
+    @get("/sponsor", guards=[requires_sponsor])
+    async def dashboard(self, request: Request[Any, Any, Any]) -> Response[str]:
+        return render(request, "donors/sponsor.html", await _sponsor_context(request, {}, {}))
+
+    @post("/sponsor/pledges", guards=[requires_sponsor])
+    async def create_pledge(self, request: Request[Any, Any, Any]) -> Any:
+        form = await request.form()
+        values = {k: str(form.get(k, "")).strip() for k in PLEDGE_FIELDS}
+        me = _me(request)
+        now = clock.now()
+        try:
+            org_id, kind = _org(me, values["organization_id"], ("company", "foundation"))
+            pledge_id, _, _ = await pledges.create_pledge(
+                sponsor_id=org_id,
+                user_id=me.id,
+                sponsor_kind=kind,
+                ratio_sponsor=_int(values["ratio_sponsor"] or "1", "ratio"),
+                ratio_donor=_int(values["ratio_donor"] or "1", "ratio"),
+                per_donation_cap=_money(values["per_donation_cap"], "per_donation_cap").amount,
+                total_cap=_money(values["total_cap"], "total_cap").amount,
+                valid_from=_date(values["valid_from"], "valid_from", now),
+                valid_until=_date(values["valid_until"], "valid_until", now + timedelta(days=90)),
+                categories=_set(values["categories"]),
+                areas=_set(values["areas"]),
+                tender_ids=frozenset(int(t) for t in _set(values["tender_ids"]) if t.isdigit()),
+                provider=values["provider"] or "bank_transfer",
+                note=values["note"],
+            )
+        except DomainError as exc:
+            context = await _sponsor_context(request, values, _errors(exc))
+            return render(request, "donors/sponsor.html", context, block="pledge_form", status=422)
+        flash(request, i18n.gettext("Pledge %(id)s created.") % {"id": pledge_id})
+        return see_other("/sponsor")
+
+    @get("/tenders/{tender_id:int}/contribute", guards=[requires_login])
+    async def contribute_page(
+        self, request: Request[Any, Any, Any], tender_id: FromPath[int]
+    ) -> Response[str]:
+        info = await tender_info(tender_id)
+        return render(
+            request,
+            "donors/contribute.html",
+            {"tender": info, "values": {}, "errors": {}, "orgs": _contributor_orgs(_me(request))},
+        )
+
+    @post("/tenders/{tender_id:int}/contribute", guards=[requires_login])
+    async def contribute(self, request: Request[Any, Any, Any], tender_id: FromPath[int]) -> Any:
+        form = await request.form()
+        values = {k: str(form.get(k, "")).strip() for k in ("organization_id", "amount",
+                                                             "provider", "note")}  # fmt: skip
+        me = _me(request)
+        try:
+            org_id, kind = _org(
+                me, values["organization_id"], ("company", "foundation", "social_org")
+            )
+            await contributions.contribute(
+                kind="own_income" if kind == "social_org" else "sponsorship",
+                tender_id=tender_id,
+                organization_id=org_id,
+                organization_kind=kind,
+                user_id=me.id,
+                amount=_money(values["amount"], "amount"),
+                provider=values["provider"] or "bank_transfer",
+                note=values["note"],
+            )
+        except DomainError as exc:
+            context = {
+                "tender": await tender_info(tender_id),
+                "values": values,
+                "errors": _errors(exc),
+                "orgs": _contributor_orgs(me),
+            }
+            return render(request, "donors/contribute.html", context, block="form", status=422)
+        flash(request, i18n.gettext("Thank you. Your contribution is recorded."))
+        return see_other("/sponsor" if kind != "social_org" else f"/tenders/{tender_id}")
+
+    @get("/operator/bank-transfers", guards=[requires_operator])
+    async def bank_transfers(self, request: Request[Any, Any, Any]) -> Response[str]:
+        rows = await payments.awaiting_bank_transfers()
+        return render(
+            request,
+            "donors/bank_transfers.html",
+            {"payments": [dict(r) | {"money": Money(int(r["amount"]), r["currency"])}
+                          for r in rows], "errors": {}, "values": {}},
+        )  # fmt: skip
+
+    @post("/operator/bank-transfers", guards=[requires_operator])
+    async def record_bank_transfer(self, request: Request[Any, Any, Any]) -> Any:
+        form = await request.form()
+        values = {k: str(form.get(k, "")).strip() for k in ("reference_code", "amount",
+                                                             "bank_reference")}  # fmt: skip
+        try:
+            amount = _money(values["amount"], "amount")
+            await payments.record_bank_transfer(
+                reference_code=values["reference_code"],
+                amount=amount.amount,
+                currency=amount.currency,
+                bank_reference=values["bank_reference"],
+                operator_id=_me(request).id,
+            )
+        except DomainError as exc:
+            rows = await payments.awaiting_bank_transfers()
+            context = {
+                "payments": [dict(r) | {"money": Money(int(r["amount"]), r["currency"])}
+                             for r in rows],
+                "errors": _errors(exc),
+                "values": values,
+            }  # fmt: skip
+            return render(request, "donors/bank_transfers.html", context, status=422)
+        flash(request, i18n.gettext("Bank transfer recorded; the money is in escrow."))
+        return see_other("/operator/bank-transfers")
+
+
+def _contributor_orgs(principal: Principal) -> list[tuple[int, str, str]]:
+    return [
+        (m.organization_id, m.kind, m.name_zh)
+        for m in principal.memberships
+        if m.kind in ("company", "foundation", "social_org") and m.status == "verified"
+    ]
+
+
+async def _sponsor_context(
+    request: Request[Any, Any, Any], values: dict[str, str], errors: dict[str, str]
+) -> dict[str, Any]:
+    me = _me(request)
+    org_ids = me.org_ids("company", "foundation")
+    pledge_rows = await readmodels.sponsor_pledges(org_ids)
+    for p in pledge_rows:
+        for key in ("per_donation_cap", "total_cap", "matched", "returned", "available"):
+            p[key + "_money"] = Money(int(p[key] or 0), p["currency"])
+    contribution_rows = await readmodels.sponsor_contributions(org_ids)
+    for c in contribution_rows:
+        c["money"] = Money(int(c["amount"]), c["currency"])
+    return {
+        "pledges": pledge_rows,
+        "contributions": contribution_rows,
+        "orgs": [(m.organization_id, m.name_zh) for m in me.memberships
+                 if m.kind in ("company", "foundation") and m.status == "verified"],
+        "values": values,
+        "errors": errors,
+    }  # fmt: skip

@@ -1,0 +1,211 @@
+# ruff: noqa: S608 - SQL text is built from constants and `{}` marks; values are bound parameters
+"""What the donor pages show: my donations, where each went, receipts, a year's summary."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from donors.rules import ReleaseShare, follow_the_yuan
+from donors.tender_facts import TenderInfo, tender_info, tenders_info
+from market.errors import NotFound, PermissionDenied
+from market.money import Money
+from market.sql import Row, fetch
+
+
+@dataclass(frozen=True, slots=True)
+class DonationView:
+    id: int
+    tender: TenderInfo
+    amount: Money
+    match: Money
+    match_status: str
+    status: str
+    provider: str
+    reference_code: str
+    receipt_no: str | None
+    display_name: str
+    message: str
+    anonymous: bool
+    on_failure: str
+    created_at: datetime
+    paid_at: datetime | None
+    refund: Money
+    tranches: list[ReleaseShare] = field(default_factory=list)
+
+    def money(self, amount: int) -> Money:
+        return Money(amount, self.amount.currency)
+
+    @property
+    def spent(self) -> Money:
+        return Money(sum(t.amount for t in self.tranches), self.amount.currency)
+
+
+async def _views(rows: list[Row], *, with_tranches: bool) -> list[DonationView]:
+    infos = await tenders_info([int(r["tender"]) for r in rows])
+    payments = {}
+    if rows:
+        keys = [f"donation:{r['id']}" for r in rows]
+        marks = ", ".join(["{}"] * len(keys))
+        for p in await fetch(
+            f"SELECT object_id, provider, reference_code FROM donors_payment"
+            f" WHERE object_key IN ({marks})",
+            *keys,
+        ):
+            payments[int(p["object_id"])] = p
+    views = []
+    for r in rows:
+        payment = payments.get(int(r["id"]))
+        currency = r["currency"]
+        tranches = (
+            await donation_tranches(int(r["tender"]), int(r["id"]))
+            if with_tranches and r["status"] == "paid"
+            else []
+        )
+        views.append(
+            DonationView(
+                id=int(r["id"]),
+                tender=infos[int(r["tender"])],
+                amount=Money(int(r["amount"]), currency),
+                match=Money(int(r["match_amount"]), currency),
+                match_status=r["match_status"],
+                status=r["status"],
+                provider=payment["provider"] if payment else "",
+                reference_code=payment["reference_code"] if payment else "",
+                receipt_no=r["receipt_no"],
+                display_name=r["display_name"],
+                message=r["message"],
+                anonymous=bool(r["anonymous"]),
+                on_failure=r["on_failure"],
+                created_at=r["created_at"],
+                paid_at=r["paid_at"],
+                refund=Money(int(r["refund_amount"]), currency),
+                tranches=tranches,
+            )
+        )
+    return views
+
+
+async def donation_tranches(tender_id: int, donation_id: int) -> list[ReleaseShare]:
+    """The follow-your-yuan view: this donation's share of every release from the
+    tender's public escrow (pro-rata over all paid public donations)."""
+    contributions = await fetch(
+        "SELECT id, amount FROM donors_donation WHERE tender = {}"
+        " AND status IN ('paid', 'refund_queued', 'refunded', 'community_fund') ORDER BY id",
+        tender_id,
+    )
+    releases = await fetch(
+        "SELECT key, reference, created_at, amount FROM ledger_transfer WHERE tender_id = {}"
+        " AND source = 'public' AND reason = 'release' AND kind IN ('single', 'post')"
+        " ORDER BY id",
+        tender_id,
+    )
+    return follow_the_yuan(
+        donation_id,
+        [(int(c["id"]), int(c["amount"])) for c in contributions],
+        [(r["key"], r["reference"], r["created_at"], int(r["amount"])) for r in releases],
+    )
+
+
+async def my_donations(user_id: int) -> list[DonationView]:
+    rows = await fetch(
+        "SELECT * FROM donors_donation WHERE donor = {} ORDER BY id DESC LIMIT 500", user_id
+    )
+    return await _views(list(rows), with_tranches=True)
+
+
+async def donation_view(
+    donation_id: int, *, user_id: int | None, reference: str = "", oversight: bool = False
+) -> DonationView:
+    """One donation for its donor (signed in, or holding its payment reference)."""
+    rows = await fetch("SELECT * FROM donors_donation WHERE id = {}", donation_id)
+    if not rows:
+        raise NotFound("No such donation.")
+    (view,) = await _views([rows[0]], with_tranches=True)
+    owner = rows[0]["donor"] is not None and rows[0]["donor"] == user_id
+    if not (owner or oversight or (reference and reference.upper() == view.reference_code)):
+        raise PermissionDenied("Only the donor can see this donation.")
+    return view
+
+
+@dataclass(frozen=True, slots=True)
+class AnnualSummary:
+    year: int
+    donations: list[DonationView]
+    total: Money
+    matched: Money
+
+
+async def annual_summary(user_id: int, year: int, currency: str = "CNY") -> AnnualSummary:
+    start = datetime(year, 1, 1, tzinfo=UTC)
+    end = datetime(year + 1, 1, 1, tzinfo=UTC)
+    rows = await fetch(
+        "SELECT * FROM donors_donation WHERE donor = {} AND paid_at >= {} AND paid_at < {}"
+        " AND currency = {} ORDER BY paid_at",
+        user_id,
+        start,
+        end,
+        currency,
+    )
+    views = await _views(list(rows), with_tranches=False)
+    total = Money(sum(v.amount.amount for v in views), currency)
+    matched = Money(sum(v.match.amount for v in views if v.match_status == "posted"), currency)
+    return AnnualSummary(year, views, total, matched)
+
+
+async def tender_donors(tender_id: int, limit: int = 20) -> list[dict[str, Any]]:
+    """The public list of recent donations to a tender (anonymous ones without a name)."""
+    rows = await fetch(
+        "SELECT display_name, anonymous, amount, currency, message, paid_at FROM donors_donation"
+        " WHERE tender = {} AND status = 'paid' ORDER BY paid_at DESC LIMIT {}",
+        tender_id,
+        limit,
+    )
+    return [
+        {
+            "name": "" if r["anonymous"] else r["display_name"],
+            "amount": Money(int(r["amount"]), r["currency"]),
+            "message": "" if r["anonymous"] else r["message"],
+            "paid_at": r["paid_at"],
+        }
+        for r in rows
+    ]
+
+
+async def sponsor_pledges(org_ids: list[int]) -> list[dict[str, Any]]:
+    if not org_ids:
+        return []
+    marks = ", ".join(["{}"] * len(org_ids))
+    rows = await fetch(
+        f"SELECT p.*, pay.reference_code, pay.provider, pay.status AS payment_status,"
+        f" a.credits_posted - a.debits_posted - a.debits_pending AS available"
+        f" FROM donors_pledge p"
+        f" LEFT JOIN donors_payment pay ON pay.object_key = 'pledge:' || CAST(p.id AS VARCHAR)"
+        f" LEFT JOIN ledger_account a ON a.code = 'pledge:' || CAST(p.id AS VARCHAR)"
+        f" WHERE p.sponsor IN ({marks}) ORDER BY p.id DESC",
+        *org_ids,
+    )
+    return [dict(r) for r in rows]
+
+
+async def sponsor_contributions(org_ids: list[int]) -> list[dict[str, Any]]:
+    if not org_ids:
+        return []
+    marks = ", ".join(["{}"] * len(org_ids))
+    rows = await fetch(
+        f"SELECT c.*, pay.reference_code, pay.provider FROM donors_contribution c"
+        f" LEFT JOIN donors_payment pay ON pay.object_key = c.kind || ':' || CAST(c.id AS VARCHAR)"
+        f" WHERE c.organization IN ({marks}) ORDER BY c.id DESC",
+        *org_ids,
+    )
+    out = []
+    infos = await tenders_info([int(r["tender"]) for r in rows])
+    for r in rows:
+        item = dict(r)
+        item["tender_info"] = infos[int(r["tender"])]
+        out.append(item)
+    return out
+
+
+__all__ = ["tender_info"]

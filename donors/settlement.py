@@ -1,0 +1,240 @@
+# ruff: noqa: S608 - SQL text is built from constants and `{}` marks; values are bound parameters
+"""Failure policy: a cancelled or unsuccessful tender, or a terminated contract, returns
+every source's remainder (DESIGN §4, mission anchors C9).
+
+The kernel records the obligation — the tender's status (or the contract's) and the
+balances left in its escrow — and this module acts on it (`market donations settle`,
+safe to run again and concurrently: one `donors_settlement` row per tender, written
+in the transaction of the ledger's `return_all`):
+
+- government → `department:{id}:budget`;
+- corporate / foundation → matches back to their pledge (which may match again),
+  direct sponsorships back to the sponsor, pro-rata to what each put in;
+- public → per donation, pro-rata: to `donor:d{donation}:refund` and refunded
+  (sandbox at once, Stripe through the refunds API, bank transfers queued for the
+  operator), or to `community_fund` where the donor chose so when donating;
+- own → back to the organization.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+
+from donors import rules as donation_rules
+from donors.providers import provider
+from donors.tender_facts import tender_info
+from market import clock
+from market.audit import append_audit
+from market.db import atomic
+from market.ledger import escrow
+from market.ledger.accounts import ensure_accounts, get_account
+from market.ledger.rules import SOURCES, TransferRequest
+from market.ledger.services import create_transfers
+from market.sql import fetch, for_update
+
+FAILED_STATUSES = ("cancelled", "unsuccessful")
+
+
+def refund_code(donation_id: int) -> str:
+    return f"donor:d{donation_id}:refund"
+
+
+async def failed_tenders() -> list[tuple[int, str]]:
+    """Tenders whose money must go back and has not yet: (id, reason)."""
+    rows = await fetch(
+        "SELECT t.id, t.status FROM market_tender t WHERE t.status IN ('cancelled',"
+        " 'unsuccessful') AND NOT EXISTS (SELECT 1 FROM donors_settlement s"
+        " WHERE s.tender = t.id) ORDER BY t.id"
+    )
+    found = [(int(r["id"]), str(r["status"])) for r in rows]
+    try:
+        terminated = await fetch(
+            "SELECT DISTINCT c.tender FROM bids_contract c WHERE c.status = 'terminated'"
+            " AND NOT EXISTS (SELECT 1 FROM donors_settlement s WHERE s.tender = c.tender)"
+        )
+    except Exception:  # the contracts table belongs to bids; absent → none
+        terminated = []
+    found += [(int(r["tender"]), "terminated") for r in terminated]
+    return found
+
+
+async def _destinations(tender_id: int, department_id: int) -> dict[str, list[tuple[str, int]]]:
+    weights: dict[str, dict[str, int]] = {s: defaultdict(int) for s in SOURCES}
+    weights["government"][f"department:{department_id}:budget"] = 1
+    for row in await fetch(
+        "SELECT id, amount, on_failure FROM donors_donation WHERE tender = {}"
+        " AND status = 'paid' ORDER BY id",
+        tender_id,
+    ):
+        code = (
+            "community_fund"
+            if row["on_failure"] == "community_fund"
+            else refund_code(int(row["id"]))
+        )
+        weights["public"][code] += int(row["amount"])
+    for row in await fetch(
+        "SELECT match_pledge, match_amount FROM donors_donation d JOIN donors_pledge p"
+        " ON p.id = d.match_pledge WHERE d.tender = {} AND d.match_status = 'posted'",
+        tender_id,
+    ):
+        pledge = await fetch("SELECT source FROM donors_pledge WHERE id = {}", row["match_pledge"])
+        weights[pledge[0]["source"]][f"pledge:{row['match_pledge']}"] += int(row["match_amount"])
+    for row in await fetch(
+        "SELECT c.source, c.amount, p.provider FROM donors_contribution c JOIN donors_payment p"
+        " ON p.object_key = c.kind || ':' || CAST(c.id AS VARCHAR)"
+        " WHERE c.tender = {} AND c.status = 'received'",
+        tender_id,
+    ):
+        weights[row["source"]][donation_rules.EXTERNAL_ACCOUNT[row["provider"]]] += int(
+            row["amount"]
+        )
+    return {s: sorted(w.items()) for s, w in weights.items() if w}
+
+
+async def settle_tender(tender_id: int, reason: str) -> bool:
+    """Return the tender's remainders once. False when it was settled before."""
+    info = await tender_info(tender_id)
+    key = f"settle:tender:{tender_id}"
+    async with atomic():
+        inserted = await fetch(
+            "INSERT INTO donors_settlement (tender, reason, operation_key, settled_at)"
+            " VALUES ({}, {}, {}, {}) ON CONFLICT (tender) DO NOTHING RETURNING id",
+            tender_id,
+            reason,
+            key,
+            clock.now(),
+        )
+        if not inserted:
+            return False
+        destinations = await _destinations(tender_id, info.department_id)
+        codes = [c for parts in destinations.values() for c, _ in parts]
+        await ensure_accounts(codes, info.currency)
+        result = await escrow.return_all(
+            key,
+            tender_id=tender_id,
+            destinations=destinations,
+            actor="system",
+            currency=info.currency,
+            reference=f"tender:{tender_id}:{reason}",
+        )
+        returned_to_pledges: dict[int, int] = defaultdict(int)
+        for r in result.returned:
+            if r.transfer.credit.startswith("pledge:"):
+                returned_to_pledges[int(r.transfer.credit.split(":")[1])] += r.transfer.amount
+        for pledge_id, amount in sorted(returned_to_pledges.items()):
+            await fetch("SELECT id FROM donors_pledge WHERE id = {}" + for_update(), pledge_id)
+            await fetch(
+                "UPDATE donors_pledge SET matched = matched - {} WHERE id = {}", amount, pledge_id
+            )
+        shares = {r.transfer.credit: r.transfer.amount for r in result.returned}
+        for row in await fetch(
+            "SELECT id, on_failure FROM donors_donation WHERE tender = {} AND status = 'paid'",
+            tender_id,
+        ):
+            donation_id = int(row["id"])
+            if row["on_failure"] == "community_fund":
+                status, share = "community_fund", 0
+            else:
+                status, share = "refund_queued", shares.get(refund_code(donation_id), 0)
+            await fetch(
+                "UPDATE donors_donation SET status = {}, refund_amount = {}, closed_at = {}"
+                " WHERE id = {}",
+                status,
+                share,
+                clock.now(),
+                donation_id,
+            )
+        await fetch(
+            "UPDATE donors_contribution SET status = 'returned' WHERE tender = {}"
+            " AND status = 'received'",
+            tender_id,
+        )
+        await append_audit(
+            "system",
+            "tender.settle",
+            "tender",
+            tender_id,
+            {"reason": reason, "returned": {r.key: r.transfer.amount for r in result.returned}},
+        )
+    return True
+
+
+async def process_refunds() -> int:
+    """Pay queued refunds out through their provider (sandbox at once, Stripe by API);
+    bank transfers stay queued for the operator. Returns how many were paid."""
+    rows = await fetch(
+        "SELECT d.id, d.refund_amount, d.currency, p.provider, p.provider_ref"
+        " FROM donors_donation d JOIN donors_payment p"
+        " ON p.object_key = 'donation:' || CAST(d.id AS VARCHAR)"
+        " WHERE d.status = 'refund_queued' AND p.provider <> 'bank_transfer' ORDER BY d.id"
+    )
+    paid = 0
+    for row in rows:
+        donation_id, amount = int(row["id"]), int(row["refund_amount"])
+        ref = ""
+        if amount > 0:
+            refunded = await provider(row["provider"]).refund(
+                row["provider_ref"], amount, f"pgm-refund-donation-{donation_id}"
+            )
+            ref = refunded.provider_ref
+        async with atomic():
+            locked = await fetch(
+                "SELECT status FROM donors_donation WHERE id = {}" + for_update(), donation_id
+            )
+            if locked[0]["status"] != "refund_queued":
+                continue
+            if amount > 0:
+                external = donation_rules.EXTERNAL_ACCOUNT[row["provider"]]
+                await create_transfers(
+                    [
+                        TransferRequest(
+                            key=f"donation:{donation_id}:refund",
+                            kind="single",
+                            amount=amount,
+                            debit=refund_code(donation_id),
+                            credit=external,
+                            currency=row["currency"],
+                            reason="refund",
+                            reference=f"donation:{donation_id}",
+                        )
+                    ],
+                    audit=False,
+                )
+            await fetch(
+                "UPDATE donors_donation SET status = 'refunded', refund_ref = {} WHERE id = {}",
+                ref,
+                donation_id,
+            )
+            await append_audit(
+                "system", "donation.refund", "donation", donation_id, {"amount": amount}
+            )
+        paid += 1
+    return paid
+
+
+async def settle_all() -> tuple[int, int]:
+    settled = 0
+    for tender_id, reason in await failed_tenders():
+        if await settle_tender(tender_id, reason):
+            settled += 1
+    return settled, await process_refunds()
+
+
+async def refund_balance(donation_id: int) -> int:
+    try:
+        return (await get_account(refund_code(donation_id))).posted.amount
+    except Exception:  # no account yet → nothing owed
+        return 0
+
+
+async def command(args: object) -> int:
+    """`market donations settle`."""
+    from market.db import close_pool, start_pool
+
+    await start_pool()
+    try:
+        settled, refunds = await settle_all()
+    finally:
+        await close_pool()
+    print(f"{settled} failed tender(s) settled, {refunds} refund(s) paid out")
+    return 0

@@ -1,0 +1,64 @@
+"""Failure policy: a failed tender returns every source's remainder, once."""
+
+from __future__ import annotations
+
+from donors import contributions, donations, settlement
+from market.ledger import escrow
+from market.ledger.accounts import get_account
+from market.ledger.check import run_checks
+from market.money import Money
+from market.sql import fetch
+from tests.builders import make_operator, make_org
+from tests.donation_builders import make_pledge, make_sponsor, make_tender
+
+
+def cny(amount: int) -> Money:
+    return Money(amount, "CNY")
+
+
+async def posted(code: str) -> int:
+    return (await get_account(code)).posted.amount
+
+
+async def test_cancelled_tender_returns_every_source_pro_rata_and_only_once() -> None:
+    await make_operator()
+    tender = await make_tender(status="contracted")
+    pledge = await make_pledge(per_donation_cap=100_00)
+    refund = await donations.start_donation(
+        tender_id=tender, amount=cny(300_00), provider="sandbox", on_failure="refund"
+    )
+    fund = await donations.start_donation(
+        tender_id=tender, amount=cny(100_00), provider="sandbox", on_failure="community_fund"
+    )
+    user, company = await make_sponsor()
+    await contributions.contribute(
+        kind="sponsorship", tender_id=tender, organization_id=company,
+        organization_kind="company", user_id=user, amount=cny(1_000_00), provider="sandbox",
+    )  # fmt: skip
+    # A tranche of ¥800 (half of all sources) was already released to the organization.
+    org = await make_org()
+    await escrow.release("m1", tender_id=tender, org_id=org, amount=cny(800_00), actor="t")
+    public_left = await posted(f"tender:{tender}:escrow:public")
+    corporate_left = await posted(f"tender:{tender}:escrow:corporate")
+    assert public_left > 0 and corporate_left > 0
+    await fetch("UPDATE market_tender SET status = 'cancelled' WHERE id = {}", tender)
+
+    settled, refunds = await settlement.settle_all()
+    assert (settled, refunds) == (1, 1)
+    for source in ("public", "corporate"):
+        assert await posted(f"tender:{tender}:escrow:{source}") == 0
+    # public: 300:100 of what was left; the ¥300 donor refunded in the sandbox at once
+    refunded = await donations.get_donation(refund.donation_id)
+    assert refunded["status"] == "refunded"
+    assert int(refunded["refund_amount"]) == public_left * 3 // 4
+    assert await posted("community_fund") == public_left - public_left * 3 // 4
+    assert (await donations.get_donation(fund.donation_id))["status"] == "community_fund"
+    # corporate: matches back to the pledge, the sponsorship back to the sponsor
+    rows = await fetch("SELECT matched FROM donors_pledge WHERE id = {}", pledge)
+    matched_back = 200_00 - int(rows[0]["matched"])
+    assert matched_back > 0
+    assert (await get_account(f"pledge:{pledge}")).available.amount == 10_000_00 - 200_00 + (
+        matched_back
+    )
+    assert await settlement.settle_all() == (0, 0)
+    assert (await run_checks()).ok
