@@ -30,7 +30,7 @@ def free_port() -> int:
 
 
 def wait_until_up(url: str, process: subprocess.Popen[bytes], what: str) -> None:
-    deadline = time.monotonic() + 30
+    deadline = time.monotonic() + 120  # a loaded CI machine may take a while
     while time.monotonic() < deadline:
         if process.poll() is not None:
             raise RuntimeError(f"{what} exited: " + process.stderr.read().decode()[-2000:])  # type: ignore[union-attr]
@@ -72,10 +72,10 @@ class StripeStack:
     app: str  # the app server localstripe posts webhooks to
 
 
-@pytest.fixture
-def stripe_stack(localstripe: str, fresh_db: None) -> Iterator[StripeStack]:
-    """The app served by uvicorn with Stripe pointed at localstripe, the webhook
-    registered there, and this test process's settings pointed the same way."""
+@pytest.fixture(scope="session")
+def stripe_app(localstripe: str) -> Iterator[str]:
+    """The app served by uvicorn (once per session) with Stripe pointed at localstripe
+    and its webhook registered there."""
     port = free_port()
     env = {
         **os.environ,
@@ -99,6 +99,14 @@ def stripe_stack(localstripe: str, fresh_db: None) -> Iterator[StripeStack]:
         data={"url": f"{app_url}/webhooks/stripe", "secret": WEBHOOK_SECRET},
     )
     response.raise_for_status()
+    yield app_url
+    stop(process)
+
+
+@pytest.fixture
+def stripe_stack(localstripe: str, stripe_app: str, fresh_db: None) -> Iterator[StripeStack]:
+    """Real commits (the server process reads them) and this test process's settings
+    pointed at localstripe too."""
     before = get_settings()
     reset_settings(
         dataclasses.replace(
@@ -109,6 +117,5 @@ def stripe_stack(localstripe: str, fresh_db: None) -> Iterator[StripeStack]:
             stripe_api_base=localstripe,
         )
     )
-    yield StripeStack(localstripe, app_url)
+    yield StripeStack(localstripe, stripe_app)
     reset_settings(before)
-    stop(process)
