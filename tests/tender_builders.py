@@ -12,7 +12,7 @@ from typing import Any
 
 from market import clock
 from market.money import Money
-from market.tenders import hooks, lifecycle, rules, services
+from market.tenders import hooks, inputs, lifecycle, services
 from tests.builders import make_org, make_user
 
 _serial = itertools.count(1)
@@ -69,7 +69,7 @@ async def make_department(*, budget_yuan: int = 10_000_000, name: str = "民政�
 
 
 def local(at: datetime) -> str:
-    return rules.to_local_input(at)
+    return inputs.to_local_input(at)
 
 
 def tender_form(now: datetime | None = None, **overrides: Any) -> dict[str, str]:

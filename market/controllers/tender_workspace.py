@@ -16,7 +16,7 @@ from market.accounts import Principal
 from market.controllers.organizations import signed_in
 from market.controllers.tenders import form_errors
 from market.errors import DomainError, InvalidTransition, PermissionDenied, ValidationFailed
-from market.tenders import qa, queries, rules, services
+from market.tenders import inputs, qa, queries, services
 from market.tenders.forms import form_values, pick
 from market.web import i18n
 from market.web.auth import requires_department
@@ -46,10 +46,10 @@ def _form_context(
         "values": values,
         "errors": errors,
         "departments": _departments(principal),
-        "categories": rules.CATEGORIES,
-        "area_levels": rules.AREA_LEVELS,
-        "sources": rules.GOAL_SOURCES,
-        "max_criteria": rules.MAX_CRITERIA,
+        "categories": inputs.CATEGORIES,
+        "area_levels": inputs.AREA_LEVELS,
+        "sources": inputs.GOAL_SOURCES,
+        "max_criteria": inputs.MAX_CRITERIA,
         "min_window_days": services.min_window().days,
         **extra,
     }

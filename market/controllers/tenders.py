@@ -13,7 +13,7 @@ from market.controllers.organizations import field_errors, signed_in
 from market.errors import DomainError, InvalidTransition, PermissionDenied, ValidationFailed
 from market.money import Money, format_money
 from market.settings import get_settings
-from market.tenders import qa, queries, rules
+from market.tenders import inputs, qa, queries, rules
 from market.web import i18n
 from market.web.auth import principal_of, public, requires_social_org
 from market.web.errors import translated
@@ -42,15 +42,13 @@ def form_errors(exc: DomainError, default_field: str) -> dict[str, str]:
     return {exc.field or default_field: translated(exc)}
 
 
-def list_context(
-    query: Any, page: queries.TenderPage, filters: queries.TenderFilters
-) -> dict[str, Any]:
+def list_context(page: queries.TenderPage, filters: queries.TenderFilters) -> dict[str, Any]:
     return {
         "filters": filters,
         "params": filters.as_params(),
         "page": page,
         "statuses": rules.PUBLIC_STATUSES,
-        "categories": rules.CATEGORIES,
+        "categories": inputs.CATEGORIES,
     }
 
 
@@ -65,7 +63,7 @@ class TenderController(Controller):
         page = await queries.list_tenders(filters, cursor=params.get("after"))
         # The fragment has no filter form: skip the areas' query for htmx requests.
         areas = [] if is_fragment_request(request) else await queries.public_areas()
-        context = {**list_context(query, page, filters), "areas": areas}
+        context = {**list_context(page, filters), "areas": areas}
         return render(request, "market/tenders/list.html", context, block="results")
 
     @get("/tenders/{tender_id:int}", guards=[public])

@@ -15,7 +15,7 @@ from typing import Any
 from market import clock
 from market.money import Money
 from market.tables import Membership
-from market.tenders import demo_data, hooks, lifecycle, qa, rules, services
+from market.tenders import demo_data, hooks, inputs, lifecycle, qa, services
 
 DAY = timedelta(days=1)
 # user slug (department staff) → department slug in market.demo
@@ -79,9 +79,9 @@ def _form(row: demo_data.Row, enquiry_end: datetime, deadline: datetime) -> dict
         "area": area,
         "budget": str(budget),
         "min_bids": str(min_bids),
-        "enquiry_end": rules.to_local_input(enquiry_end),
-        "bid_deadline": rules.to_local_input(deadline),
-        "opening_at": rules.to_local_input(deadline + timedelta(hours=1)),
+        "enquiry_end": inputs.to_local_input(enquiry_end),
+        "bid_deadline": inputs.to_local_input(deadline),
+        "opening_at": inputs.to_local_input(deadline + timedelta(hours=1)),
         "criterion_name_0": "服务方案 Service plan",
         "criterion_weight_0": "40",
         "criterion_name_1": "团队与经验 Team and experience",
@@ -90,7 +90,7 @@ def _form(row: demo_data.Row, enquiry_end: datetime, deadline: datetime) -> dict
         "criterion_weight_2": "30",
         "price_criterion": "2",
     }
-    for source, amount in zip(rules.GOAL_SOURCES, goals, strict=True):
+    for source, amount in zip(inputs.GOAL_SOURCES, goals, strict=True):
         form[f"goal_{source}"] = str(amount) if amount else ""
     return form
 

@@ -6,7 +6,7 @@ import json
 from typing import Any
 
 from market.money import Money
-from market.tenders import rules
+from market.tenders import inputs
 
 FORM_FIELDS = (
     "title_zh",
@@ -17,13 +17,13 @@ FORM_FIELDS = (
     "area_level",
     "area",
     "budget",
-    *(f"goal_{s}" for s in rules.GOAL_SOURCES),
+    *(f"goal_{s}" for s in inputs.GOAL_SOURCES),
     "min_bids",
     "enquiry_end",
     "bid_deadline",
     "opening_at",
     "price_criterion",
-    *(f"criterion_{part}_{i}" for i in range(rules.MAX_CRITERIA) for part in ("name", "weight")),
+    *(f"criterion_{part}_{i}" for i in range(inputs.MAX_CRITERIA) for part in ("name", "weight")),
 )
 
 
@@ -44,17 +44,17 @@ def form_values(row: dict[str, Any]) -> dict[str, str]:
         area=row["area"],
         budget=amount_text(row["budget"], currency),
         min_bids=str(row["min_bids"]),
-        enquiry_end=rules.to_local_input(row["enquiry_end"]),
-        bid_deadline=rules.to_local_input(row["bid_deadline"]),
-        opening_at=rules.to_local_input(row["opening_at"]),
+        enquiry_end=inputs.to_local_input(row["enquiry_end"]),
+        bid_deadline=inputs.to_local_input(row["bid_deadline"]),
+        opening_at=inputs.to_local_input(row["opening_at"]),
         price_criterion="",
     )
-    for source in rules.GOAL_SOURCES:
+    for source in inputs.GOAL_SOURCES:
         values[f"goal_{source}"] = amount_text(row.get(f"goal_{source}", 0), currency)
     criteria = row["criteria"]
     if isinstance(criteria, str):
         criteria = json.loads(criteria or "[]")
-    for i, criterion in enumerate(criteria[: rules.MAX_CRITERIA]):
+    for i, criterion in enumerate(criteria[: inputs.MAX_CRITERIA]):
         values[f"criterion_name_{i}"] = criterion["name"]
         values[f"criterion_weight_{i}"] = str(criterion["weight"])
         if criterion.get("is_price"):

@@ -22,7 +22,7 @@ from market.ledger.readmodels import tender_funding
 from market.money import Money, MoneyError, parse_money
 from market.sql import fetch
 from market.tender_tables import TenderDocument, TenderQuestion, TenderRevision
-from market.tenders import rules
+from market.tenders import inputs, rules
 
 PAGE_SIZE = 20
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
@@ -56,8 +56,8 @@ class TenderFilters:
         category = params.get("category", "").strip()
         return cls(
             status=status if status in rules.PUBLIC_STATUSES else "",
-            category=category if category in rules.CATEGORIES else "",
-            area=params.get("area", "").strip()[: rules.AREA_MAX],
+            category=category if category in inputs.CATEGORIES else "",
+            area=params.get("area", "").strip()[: inputs.AREA_MAX],
             q=params.get("q", "").strip()[:100],
             budget_min=amount("budget_min"),
             budget_max=amount("budget_max"),
@@ -338,7 +338,7 @@ async def _funding(tender: dict[str, Any]) -> list[FundingLine]:
     currency = tender["currency"]
     funding = await tender_funding(tender["id"], currency)
     lines = []
-    for source in ("government", *rules.GOAL_SOURCES):
+    for source in ("government", *inputs.GOAL_SOURCES):
         goal = int(tender["budget"] if source == "government" else tender[f"goal_{source}"])
         line = funding.sources[source]
         committed = line.received.amount + (line.pending_in.amount if source == "government" else 0)

@@ -11,6 +11,7 @@ from __future__ import annotations
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 from market import clock
 from market.audit import canonical_json
@@ -18,7 +19,7 @@ from market.db import atomic
 from market.errors import NotFound, ValidationFailed
 from market.settings import get_settings
 from market.tender_tables import Tender, TenderDocument
-from market.tenders import documents, hooks, lifecycle, records, rules
+from market.tenders import documents, hooks, inputs, lifecycle, records, rules
 from market.tenders.records import actor_of
 
 __all__ = [
@@ -39,7 +40,7 @@ def min_window() -> timedelta:
     return timedelta(days=get_settings().tender_min_window_days)
 
 
-def _columns(data: rules.TenderInput) -> dict[str, object]:
+def _columns(data: inputs.TenderInput) -> dict[str, object]:
     columns = data.columns()
     columns["criteria"] = canonical_json(columns["criteria"])
     return columns
@@ -47,7 +48,7 @@ def _columns(data: rules.TenderInput) -> dict[str, object]:
 
 async def create_tender(*, user_id: int, department_id: int, form: dict[str, str]) -> int:
     """A new draft owned by `department_id`; returns its id."""
-    data = rules.validate_tender(form, currency=get_settings().default_currency)
+    data = inputs.validate_tender(form, currency=get_settings().default_currency)
     now = clock.now()
     async with atomic():
         await records.check_member(user_id, department_id)
@@ -78,7 +79,7 @@ async def create_tender(*, user_id: int, department_id: int, form: dict[str, str
 
 
 async def update_draft(*, user_id: int, tender_id: int, form: dict[str, str]) -> None:
-    data = rules.validate_tender(form, currency=get_settings().default_currency)
+    data = inputs.validate_tender(form, currency=get_settings().default_currency)
     async with atomic():
         row = await records.load_locked(tender_id)
         await records.check_member(user_id, row["department"])
@@ -132,7 +133,7 @@ async def amend_tender(
     note = rules.check_reason(note) if note.strip() else ""
     if not note:
         raise ValidationFailed.single("note", "Explain the amendment: it is published.")
-    data = rules.validate_tender(form, currency=get_settings().default_currency)
+    data = inputs.validate_tender(form, currency=get_settings().default_currency)
     async with atomic():
         row = await records.load_locked(tender_id)
         await records.check_member(user_id, row["department"])
@@ -147,8 +148,8 @@ async def amend_tender(
 
 
 async def _apply_amendment(
-    row: dict[str, object],
-    data: rules.TenderInput,
+    row: dict[str, Any],
+    data: inputs.TenderInput,
     plan: rules.Amendment,
     *,
     user_id: int,
@@ -156,21 +157,21 @@ async def _apply_amendment(
     now: datetime,
 ) -> AmendmentResult:
     actor = actor_of(user_id)
-    tender_id = int(row["id"])  # type: ignore[call-overload]
+    tender_id = int(row["id"])
     columns = {
         **_columns(data),
         "bid_deadline": plan.bid_deadline,
         "opening_at": plan.opening_at,
         "amended_at": now,
-        "amendment_count": int(row["amendment_count"]) + 1,  # type: ignore[call-overload]
+        "amendment_count": int(row["amendment_count"]) + 1,
         "updated_at": now,
-        "version": int(row["version"]) + 1,  # type: ignore[call-overload]
+        "version": int(row["version"]) + 1,
     }
     await Tender.update(columns).where(Tender.id == tender_id)
     row.update(columns)
     if "budget" in plan.changes:  # re-hold the new amount
-        await lifecycle.void_budget(row, actor=actor)  # type: ignore[arg-type]
-        await lifecycle.hold_budget(row, actor=actor)  # type: ignore[arg-type]
+        await lifecycle.void_budget(row, actor=actor)
+        await lifecycle.hold_budget(row, actor=actor)
     revision_id = await records.record(
         tender_id,
         actor=actor,
@@ -273,7 +274,7 @@ async def remove_document(*, user_id: int, tender_id: int, document_id: int) -> 
         )
 
 
-def _form_of(row: dict[str, object]) -> dict[str, str]:
+def _form_of(row: dict[str, Any]) -> dict[str, str]:
     """The stored tender as the form it was entered through (to amend unchanged)."""
     from market.tenders.forms import form_values
 

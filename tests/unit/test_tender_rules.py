@@ -9,7 +9,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from market.errors import InvalidTransition, ValidationFailed
-from market.tenders import rules
+from market.tenders import inputs, rules
 from tests.tender_builders import tender_form
 
 NOW = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)
@@ -102,7 +102,7 @@ def test_amendments_and_bids_stop_at_the_deadline_even_without_tick() -> None:
 
 
 def test_a_valid_form_parses_to_minor_units_and_utc() -> None:
-    data = rules.validate_tender(tender_form(NOW))
+    data = inputs.validate_tender(tender_form(NOW))
     assert data.budget == 20_000_000
     assert data.goals == {"corporate": 5_000_000, "foundation": 0, "public": 2_000_000, "own": 0}
     assert [c.weight for c in data.criteria] == [50, 20, 30]
@@ -113,7 +113,7 @@ def test_a_valid_form_parses_to_minor_units_and_utc() -> None:
 
 def errors_of(**overrides: str) -> dict[str, str]:
     with pytest.raises(ValidationFailed) as caught:
-        rules.validate_tender(tender_form(NOW, **overrides))
+        inputs.validate_tender(tender_form(NOW, **overrides))
     return caught.value.errors
 
 
@@ -121,7 +121,7 @@ def test_dates_out_of_order_are_errors_beside_the_fields() -> None:
     form = tender_form(NOW)
     errors = errors_of(bid_deadline=form["enquiry_end"], enquiry_end=form["bid_deadline"])
     assert set(errors) == {"bid_deadline"}
-    assert "opening_at" in errors_of(opening_at=rules.to_local_input(NOW + DAY))
+    assert "opening_at" in errors_of(opening_at=inputs.to_local_input(NOW + DAY))
     assert "enquiry_end" in errors_of(enquiry_end="next tuesday")
 
 
@@ -137,7 +137,7 @@ def test_weights_must_add_up_to_100(weights: tuple[str, str, str]) -> None:
 def test_any_set_of_weights_is_valid_exactly_when_it_sums_to_100(weights: list[int]) -> None:
     form = {f"criterion_name_{i}": f"C{i}" for i in range(len(weights))}
     form.update({f"criterion_weight_{i}": str(w) for i, w in enumerate(weights)})
-    _criteria, problem = rules.parse_criteria(form)
+    _criteria, problem = inputs.parse_criteria(form)
     assert (problem is None) == (sum(weights) == 100)
 
 
@@ -154,7 +154,7 @@ def test_other_field_errors_are_reported_together() -> None:
 
 
 def test_html_is_accepted_as_text_and_control_characters_refused() -> None:
-    data = rules.validate_tender(tender_form(NOW, title_en="<script>alert(1)</script>"))
+    data = inputs.validate_tender(tender_form(NOW, title_en="<script>alert(1)</script>"))
     assert data.title_en == "<script>alert(1)</script>"
     assert "description_en" in errors_of(description_en="bell\x07")
 
@@ -167,14 +167,14 @@ def test_publication_needs_dates_ahead_and_the_minimum_window() -> None:
 
 
 def current_row() -> dict:
-    data = rules.validate_tender(tender_form(NOW))
+    data = inputs.validate_tender(tender_form(NOW))
     return {**data.columns(), "currency": "CNY"}
 
 
 def test_an_amendment_near_the_deadline_extends_it_to_keep_the_window() -> None:
     row = current_row()
     late = row["bid_deadline"] - DAY  # one day left
-    new = rules.validate_tender(tender_form(NOW, description_en="Now with evening visits."))
+    new = inputs.validate_tender(tender_form(NOW, description_en="Now with evening visits."))
     plan = rules.plan_amendment(row, new, now=late, min_window=timedelta(days=3))
     assert plan.extended
     assert plan.bid_deadline == late + timedelta(days=3)
@@ -184,7 +184,7 @@ def test_an_amendment_near_the_deadline_extends_it_to_keep_the_window() -> None:
 
 def test_an_amendment_with_time_to_spare_keeps_the_deadline() -> None:
     row = current_row()
-    new = rules.validate_tender(tender_form(NOW, budget="250000"))
+    new = inputs.validate_tender(tender_form(NOW, budget="250000"))
     plan = rules.plan_amendment(row, new, now=NOW, min_window=timedelta(days=3))
     assert not plan.extended
     assert plan.changes == {"budget": (20_000_000, 25_000_000)}
@@ -192,20 +192,20 @@ def test_an_amendment_with_time_to_spare_keeps_the_deadline() -> None:
 
 def test_an_amendment_cannot_shorten_the_deadline_or_change_nothing() -> None:
     row = current_row()
-    earlier = rules.validate_tender(
-        tender_form(NOW, bid_deadline=rules.to_local_input(NOW + 9 * DAY))
+    earlier = inputs.validate_tender(
+        tender_form(NOW, bid_deadline=inputs.to_local_input(NOW + 9 * DAY))
     )
     with pytest.raises(ValidationFailed) as caught:
         rules.plan_amendment(row, earlier, now=NOW, min_window=timedelta(days=3))
     assert "bid_deadline" in caught.value.errors
-    same = rules.validate_tender(tender_form(NOW))
+    same = inputs.validate_tender(tender_form(NOW))
     with pytest.raises(ValidationFailed):
         rules.plan_amendment(row, same, now=NOW, min_window=timedelta(days=3))
 
 
 def test_the_enquiry_end_cannot_move_once_passed() -> None:
     row = current_row()
-    new = rules.validate_tender(tender_form(NOW, enquiry_end=rules.to_local_input(NOW + 7 * DAY)))
+    new = inputs.validate_tender(tender_form(NOW, enquiry_end=inputs.to_local_input(NOW + 7 * DAY)))
     with pytest.raises(ValidationFailed) as caught:
         rules.plan_amendment(row, new, now=NOW + 6 * DAY, min_window=timedelta(days=3))
     assert "enquiry_end" in caught.value.errors
