@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import subprocess
 import sys
 from pathlib import Path
 
@@ -42,12 +41,16 @@ async def test_200_concurrent_donations_match_exactly_the_pledge_cap(fresh_db: N
     assert int(rows[0]["matched"]) == 5_000_00
     assert (await get_account(f"tender:{tender}:escrow:public")).posted.amount == 200 * 200_00
     assert (await run_checks()).ok
-    check = subprocess.run(  # noqa: S603 - our own CLI, fixed arguments
-        [sys.executable, "-m", "market.cli", "ledger", "check"],
+    process = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "market.cli",
+        "ledger",
+        "check",
         cwd=ROOT,
-        capture_output=True,
-        text=True,
-        check=False,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
     )
-    assert check.returncode == 0, check.stdout + check.stderr
-    assert "ledger OK" in check.stdout
+    out, err = await process.communicate()
+    assert process.returncode == 0, out.decode() + err.decode()
+    assert "ledger OK" in out.decode()
