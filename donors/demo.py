@@ -52,7 +52,7 @@ async def create_funding(demo: Any) -> dict[str, int]:
     )
     donor = demo.users.get("donor")
     for i, tender in enumerate(tenders):
-        for j in range(rng.randint(2, 6)):
+        for j in range(rng.randint(1, 3)):
             amount = rng.choice([20, 50, 88, 100, 200, 500, 1000]) * 100
             await donations.start_donation(
                 tender_id=int(tender["id"]),
