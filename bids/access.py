@@ -7,7 +7,9 @@ and controllers never decide it. A refused look at sealed bids is logged (B7).
 
 from __future__ import annotations
 
+import json
 import logging
+from datetime import datetime
 from typing import Any
 
 from market.errors import NotFound, PermissionDenied
@@ -36,9 +38,6 @@ async def load_tender(tender_id: int, *, lock: bool = False) -> dict[str, Any]:
     )
     if not rows or rows[0]["status"] == "draft":
         raise NotFound(records.NOT_FOUND)
-    import json
-    from datetime import datetime
-
     row = dict(rows[0])
     for name in ("enquiry_end", "bid_deadline", "opening_at"):
         if isinstance(row[name], str):

@@ -224,3 +224,20 @@ async def test_rejected_evidence_can_be_resubmitted_and_a_late_milestone_marked_
             user_id=scenario.department.user_id, contract_id=contract_id, side="department"
         )
     assert (await run_checks()).ok
+
+
+async def test_refused_looks_at_sealed_bids_are_logged_with_actor_and_object(frozen_clock, caplog):
+    from bids.access import check_bid_owner, check_opened
+    from market.errors import NotFound
+
+    scenario = await tender_with_bids(frozen_clock)
+    stranger = await make_user()
+    caplog.set_level("WARNING", logger="bids.access")
+    with pytest.raises(PermissionDenied):
+        await check_opened(scenario.tender_id, user_id=stranger, what="evaluation page")
+    bid = (await fetch("SELECT id, organization FROM bids_bid WHERE ref = {}", scenario.refs[0]))[0]
+    with pytest.raises(NotFound):
+        await check_bid_owner(stranger, dict(bid))
+    messages = [r.getMessage() for r in caplog.records]
+    assert any(f"tender {scenario.tender_id}" in m and f"user:{stranger}" in m for m in messages)
+    assert any(f"bid {bid['id']}" in m and f"user:{stranger}" in m for m in messages)

@@ -83,8 +83,13 @@ async def test_bid_form_errors_sit_beside_the_field_and_success_redirects_to_the
     late = frozen_clock.set(scenario.deadline + timedelta(seconds=1))
     assert late is None
     refused = await post(client, path, {"price": "100000", "proposal": "late"})
-    assert refused.status_code == 422
-    assert "not accepting bids" in refused.text or "deadline" in refused.text
+    assert refused.status_code == 422 and 'class="error-box"' in refused.text
+    after = await fetch(
+        "SELECT revision, received_at FROM bids_bid WHERE tender = {} AND organization = {}",
+        scenario.tender_id,
+        newcomer.org_id,
+    )
+    assert after[0]["revision"] == 1  # nothing replaced after the deadline
 
 
 async def test_evaluation_award_contract_and_milestones_through_the_pages(frozen_clock, browser):
