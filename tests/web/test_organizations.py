@@ -3,6 +3,8 @@ registration form errors, members, and the guarded operator queue."""
 
 from __future__ import annotations
 
+import pytest
+
 from market import uscc
 from market.tables import Membership, Organization
 from tests.builders import (
@@ -16,6 +18,12 @@ from tests.builders import (
     next_uscc,
     post_form,
 )
+
+
+@pytest.fixture
+def english(client):
+    """These tests compare with the English msgids: read the pages in English."""
+    client.cookies.set("pgm_lang", "en")
 
 
 async def test_directory_full_page_and_htmx_fragment(client):
@@ -161,7 +169,7 @@ async def test_htmx_registration_success_navigates_with_hx_redirect(client):
     assert response.headers["hx-redirect"].startswith("/organizations/")
 
 
-async def test_bad_checksum_errors_beside_the_field_full_page_without_htmx(client):
+async def test_bad_checksum_errors_beside_the_field_full_page_without_htmx(client, english):
     await make_user("typo@example.org")
     await login(client, "typo@example.org")
     good = next_uscc()
@@ -180,7 +188,7 @@ async def test_bad_checksum_errors_beside_the_field_full_page_without_htmx(clien
     assert await Organization.count() == 0
 
 
-async def test_form_errors_come_back_as_fragment_for_htmx(client):
+async def test_form_errors_come_back_as_fragment_for_htmx(client, english):
     await make_user("frag@example.org")
     await login(client, "frag@example.org")
     response = await post_form(
