@@ -25,6 +25,7 @@ from market.ledger.rules import (
     ExceedsCredits,
     IdempotencyConflict,
     InvalidTransfer,
+    Kind,
     TransferRequest,
     escrow_code,
 )
@@ -62,28 +63,19 @@ async def fund(
 ) -> TransferResult:
     """Post money into a tender's escrow for one source (donation, sponsorship, match)."""
     money = _money(amount)
-    to_code = escrow_code(tender_id, source)
-    async with atomic():
-        await ensure_accounts([from_code, to_code], money.currency)
-        (result,) = await create_transfers(
-            [
-                TransferRequest(
-                    key=key,
-                    kind="single",
-                    amount=money.amount,
-                    debit=from_code,
-                    credit=to_code,
-                    currency=money.currency,
-                    reason=reason,
-                    reference=reference,
-                    tender_id=tender_id,
-                    source=source,
-                )
-            ],
-            actor=actor,
-            action="escrow.fund",
-        )
-    return result
+    return await _one_transfer(
+        key,
+        kind="single",
+        debit=from_code,
+        credit=escrow_code(tender_id, source),
+        money=money,
+        reason=reason,
+        reference=reference,
+        tender_id=tender_id,
+        source=source,
+        actor=actor,
+        action="escrow.fund",
+    )
 
 
 async def hold(
@@ -99,14 +91,43 @@ async def hold(
     source: str | None = None,
 ) -> TransferResult:
     """A pending transfer: reserves `amount` on both accounts; limits checked now."""
-    money = _money(amount)
+    return await _one_transfer(
+        key,
+        kind="pending",
+        debit=debit,
+        credit=credit,
+        money=_money(amount),
+        reason=reason,
+        reference=reference,
+        tender_id=tender_id,
+        source=source,
+        actor=actor,
+        action="escrow.hold",
+    )
+
+
+async def _one_transfer(
+    key: str,
+    *,
+    kind: Kind,
+    debit: str,
+    credit: str,
+    money: Money,
+    reason: str,
+    reference: str,
+    tender_id: int | None,
+    source: str | None,
+    actor: str,
+    action: str,
+) -> TransferResult:
+    """One transfer between two accounts, opening them first if they are new."""
     async with atomic():
         await ensure_accounts([debit, credit], money.currency)
         (result,) = await create_transfers(
             [
                 TransferRequest(
                     key=key,
-                    kind="pending",
+                    kind=kind,
                     amount=money.amount,
                     debit=debit,
                     credit=credit,
@@ -118,7 +139,7 @@ async def hold(
                 )
             ],
             actor=actor,
-            action="escrow.hold",
+            action=action,
         )
     return result
 
