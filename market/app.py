@@ -41,6 +41,7 @@ def route_handlers() -> list[Any]:
     from market.controllers.tender_workspace import TenderWorkspaceController
     from market.controllers.tenders import TenderController
     from market.controllers.tenders_api import TenderApiController
+    from opendata.controllers_stats import StatisticsApi, StatisticsPages
 
     handlers: list[Any] = [
         SystemController,
@@ -54,6 +55,8 @@ def route_handlers() -> list[Any]:
         *DONOR_CONTROLLERS,
         BidController,
         PanelController,
+        StatisticsPages,
+        StatisticsApi,
     ]
     return handlers
 

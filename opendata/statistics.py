@@ -1,0 +1,192 @@
+"""District statistics: organizations by category and year, organizations per 10,000
+residents, funds by source and year, tenders by status.
+
+Every figure is one aggregate query (GROUP BY); nothing loops over rows in Python.
+Years are district years: timestamps are bucketed in SQL by a CASE over the instants
+where each local year starts (`stats_rules.year_starts`), exact on both engines.
+Funds come straight from `ledger_transfer`, so they add up to the ledger's balances:
+"received" is every posted transfer into a tender's escrow, "released" every release
+out of it to an organization, "returned" every return to the source on failure.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+from market import clock
+from market.ledger.rules import SOURCES
+from market.organization_rules import CATEGORIES
+from market.settings import get_settings
+from market.sql import fetch
+from opendata import stats_rules
+
+TENDER_STATUSES = (
+    "published",
+    "tendering",
+    "evaluation",
+    "awarded",
+    "contracted",
+    "completed",
+    "cancelled",
+    "unsuccessful",
+)
+REGISTERED = ("verified", "suspended")  # on the register (a suspension is temporary)
+FLOWS = ("received", "released", "returned")
+
+
+@dataclass(frozen=True, slots=True)
+class YearFunds:
+    year: int
+    received: dict[str, int]  # per source, minor units
+    released: dict[str, int]
+    returned: dict[str, int]
+
+
+@dataclass(frozen=True, slots=True)
+class DistrictStatistics:
+    population: int
+    organizations: int
+    per_10k: Decimal | None
+    by_category: list[tuple[str, int]]
+    growth: list[stats_rules.YearGrowth]
+    currency: str
+    funds: list[YearFunds]
+    funds_total: dict[str, dict[str, int]]  # flow → source → minor units, all years
+    tenders_by_status: list[tuple[str, int]]
+    tenders: int
+
+
+def _aware(value: Any) -> datetime:
+    return datetime.fromisoformat(value) if isinstance(value, str) else value
+
+
+def year_case(column: str, starts: list[tuple[int, datetime]]) -> tuple[str, list[Any]]:
+    """`CASE WHEN col >= start(yN) THEN yN … ELSE y0 END` and its parameters."""
+    if not starts:
+        return "0", []
+    parts, args = ["CASE"], []
+    for year, at in reversed(starts[1:]):
+        parts.append(f"WHEN {column} >= {{}} THEN {year}")
+        args.append(at)
+    parts.append(f"ELSE {starts[0][0]} END")
+    return " ".join(parts), args
+
+
+async def _span(sql: str, *args: Any) -> list[tuple[int, datetime]]:
+    rows = await fetch(sql, *args)
+    if not rows or rows[0]["first"] is None:
+        return []
+    return stats_rules.year_starts(_aware(rows[0]["first"]), _aware(rows[0]["last"]))
+
+
+async def organizations_by_category() -> list[tuple[str, int]]:
+    rows = await fetch(
+        "SELECT category, COUNT(*) AS n FROM market_organization"
+        " WHERE kind = 'social_org' AND status IN ({}, {}) GROUP BY category",
+        *REGISTERED,
+    )
+    return stats_rules.ordered_counts({r["category"]: int(r["n"]) for r in rows}, CATEGORIES)
+
+
+async def organization_growth() -> list[stats_rules.YearGrowth]:
+    """Registered social organizations by the district year they were verified."""
+    where = (
+        " FROM market_organization WHERE kind = 'social_org' AND status IN ({}, {})"
+        " AND decided_at IS NOT NULL"
+    )
+    starts = await _span(
+        "SELECT MIN(decided_at) AS first, MAX(decided_at) AS last" + where, *REGISTERED
+    )
+    if not starts:
+        return []
+    case, args = year_case("decided_at", starts)
+    rows = await fetch(
+        f"SELECT {case} AS year, COUNT(*) AS n" + where + " GROUP BY 1", *args, *REGISTERED
+    )
+    return stats_rules.growth((int(r["year"]), int(r["n"])) for r in rows)
+
+
+# Transfers that move tender money: into an escrow account, or out of it to an
+# organization (release) or back to the source (return). Holds are not money moved.
+_FLOW = (
+    "CASE WHEN a.code LIKE 'tender:%' THEN 'received'"
+    " WHEN t.reason = 'release' THEN 'released' ELSE 'returned' END"
+)
+_FUNDS_WHERE = (
+    " FROM ledger_transfer t JOIN ledger_account a ON a.id = t.credit_account"
+    " WHERE t.tender_id IS NOT NULL AND t.kind IN ('single', 'post') AND t.currency = {}"
+    " AND (a.code LIKE 'tender:%' OR t.reason IN ('release', 'return'))"
+)
+
+
+async def funds_by_year(currency: str) -> list[YearFunds]:
+    starts = await _span(
+        "SELECT MIN(t.created_at) AS first, MAX(t.created_at) AS last" + _FUNDS_WHERE, currency
+    )
+    if not starts:
+        return []
+    case, args = year_case("t.created_at", starts)
+    rows = await fetch(
+        f"SELECT {case} AS year, {_FLOW} AS flow, t.source, SUM(t.amount) AS total"
+        + _FUNDS_WHERE
+        + " GROUP BY 1, 2, 3",
+        *args,
+        currency,
+    )
+    grids = {
+        flow: stats_rules.year_grid(
+            ((int(r["year"]), r["source"], int(r["total"])) for r in rows if r["flow"] == flow),
+            SOURCES,
+        )
+        for flow in FLOWS
+    }
+    years = sorted({year for grid in grids.values() for year in grid})
+    if not years:
+        return []
+    empty = dict.fromkeys(SOURCES, 0)
+    return [
+        YearFunds(
+            year,
+            *(dict(grids[flow].get(year, empty)) for flow in FLOWS),
+        )
+        for year in range(years[0], years[-1] + 1)
+    ]
+
+
+async def tenders_by_status() -> list[tuple[str, int]]:
+    """Public tenders (not drafts) by the status their dates say they are in now."""
+    now = clock.now()
+    rows = await fetch(
+        "SELECT CASE"
+        " WHEN status IN ('published', 'tendering') AND bid_deadline <= {} THEN 'evaluation'"
+        " WHEN status = 'published' AND enquiry_end <= {} THEN 'tendering'"
+        " ELSE status END AS effective, COUNT(*) AS n"
+        " FROM market_tender WHERE status <> 'draft' GROUP BY 1",
+        now,
+        now,
+    )
+    return stats_rules.ordered_counts({r["effective"]: int(r["n"]) for r in rows}, TENDER_STATUSES)
+
+
+async def district_statistics() -> DistrictStatistics:
+    settings = get_settings()
+    by_category = await organizations_by_category()
+    organizations = sum(n for _, n in by_category)
+    funds = await funds_by_year(settings.default_currency)
+    totals = {flow: {s: sum(getattr(y, flow)[s] for y in funds) for s in SOURCES} for flow in FLOWS}
+    statuses = await tenders_by_status()
+    return DistrictStatistics(
+        population=settings.district_population,
+        organizations=organizations,
+        per_10k=stats_rules.per_10k(organizations, settings.district_population),
+        by_category=by_category,
+        growth=await organization_growth(),
+        currency=settings.default_currency,
+        funds=funds,
+        funds_total=totals,
+        tenders_by_status=statuses,
+        tenders=sum(n for _, n in statuses),
+    )
