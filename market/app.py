@@ -41,6 +41,9 @@ def route_handlers() -> list[Any]:
     from market.controllers.tender_workspace import TenderWorkspaceController
     from market.controllers.tenders import TenderController
     from market.controllers.tenders_api import TenderApiController
+    from opendata.controllers_audit import AuditApiController, AuditController
+    from opendata.controllers_project import ProjectController
+    from opendata.controllers_project_api import ProjectApiController
     from opendata.controllers_stats import StatisticsApi, StatisticsPages
 
     handlers: list[Any] = [
@@ -55,6 +58,10 @@ def route_handlers() -> list[Any]:
         *DONOR_CONTROLLERS,
         BidController,
         PanelController,
+        ProjectController,
+        ProjectApiController,
+        AuditController,
+        AuditApiController,
         StatisticsPages,
         StatisticsApi,
     ]

@@ -9,8 +9,10 @@ backwards from a cursor and never count or offset.
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator, Mapping
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
+from typing import Any
 
 from market.ledger.rules import SOURCES, escrow_code
 from market.money import Money
@@ -185,14 +187,91 @@ async def account_statement(
     return StatementPage(lines, lines[-1].id if more and lines else None)
 
 
+@dataclass(frozen=True, slots=True)
+class TenderTransfer:
+    """One transfer of a tender's ledger, accounts by code (both sides)."""
+
+    id: int
+    key: str
+    created_at: datetime
+    kind: str
+    amount: Money
+    debit: str
+    credit: str
+    reason: str
+    reference: str
+    source: str | None
+    pending_key: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class TenderTransferPage:
+    transfers: list[TenderTransfer]
+    next_cursor: int | None  # pass as `before` for the next (older) page
+
+
+_TENDER_TRANSFERS = (
+    "SELECT t.id, t.key, t.created_at, t.kind, t.amount, t.currency, t.reason, t.reference,"
+    " t.source, d.code AS debit, c.code AS credit, p.key AS pending_key"
+    " FROM ledger_transfer t"
+    " JOIN ledger_account d ON d.id = t.debit_account"
+    " JOIN ledger_account c ON c.id = t.credit_account"
+    " LEFT JOIN ledger_transfer p ON p.id = t.pending"
+    " WHERE t.tender_id = {{}} AND t.id {op} {{}} ORDER BY t.id {order} LIMIT {{}}"
+)
+
+
+def _aware(value: Any) -> datetime:
+    """SQLite hands timestamps back as text; PostgreSQL as aware datetimes."""
+    if isinstance(value, str):
+        value = datetime.fromisoformat(value)
+    return value if value.tzinfo is not None else value.replace(tzinfo=UTC)
+
+
+def _tender_transfer(row: Mapping[str, Any]) -> TenderTransfer:
+    return TenderTransfer(
+        id=int(row["id"]),
+        key=row["key"],
+        created_at=_aware(row["created_at"]),
+        kind=row["kind"],
+        amount=Money(int(row["amount"]), row["currency"]),
+        debit=row["debit"],
+        credit=row["credit"],
+        reason=row["reason"],
+        reference=row["reference"],
+        source=row["source"],
+        pending_key=row["pending_key"],
+    )
+
+
 async def tender_transfers(
     tender_id: int, *, limit: int = 50, before: int | None = None
-) -> list[int]:
-    """Ids of the tender's transfers, newest first (keyset on the tender_id index)."""
+) -> TenderTransferPage:
+    """The tender's transfers, newest first, `limit` older than the cursor `before` (a
+    transfer id): a keyset walk down the (tender_id, id) index, never COUNT or OFFSET."""
+    limit = max(1, min(int(limit), 500))
     rows = await fetch(
-        "SELECT id FROM ledger_transfer WHERE tender_id = {} AND id < {} ORDER BY id DESC LIMIT {}",
+        _TENDER_TRANSFERS.format(op="<", order="DESC"),
         tender_id,
         before if before is not None else 2**62,
-        max(1, min(int(limit), 500)),
+        limit + 1,
     )
-    return [int(r["id"]) for r in rows]
+    page = [_tender_transfer(r) for r in rows[:limit]]
+    more = len(rows) > limit
+    return TenderTransferPage(page, page[-1].id if more and page else None)
+
+
+async def iter_tender_transfers(
+    tender_id: int, *, batch: int = 1000
+) -> AsyncIterator[list[TenderTransfer]]:
+    """Every transfer of the tender, oldest first, in keyset batches (for streamed exports)."""
+    after = 0
+    while True:
+        rows = await fetch(_TENDER_TRANSFERS.format(op=">", order="ASC"), tender_id, after, batch)
+        if not rows:
+            return
+        chunk = [_tender_transfer(r) for r in rows]
+        yield chunk
+        if len(rows) < batch:
+            return
+        after = chunk[-1].id

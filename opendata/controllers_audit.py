@@ -1,0 +1,147 @@
+"""The audit chain in public: `/audit` (head, length, how to verify it yourself, and the
+rows newest first) and the JSON API `/api/v1/audit` (head) and `/api/v1/audit/events`.
+What each viewer sees of a row is decided in `opendata.transparency_rules`."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Annotated, Any
+
+from litestar import Controller, Request, Response, get
+from litestar.params import Parameter
+
+from market import audit
+from market.web.auth import principal_of, public
+from market.web.render import render
+from opendata import transparency
+from opendata.transparency_rules import AuditRowView, parse_cursor, parse_limit
+
+
+def hashed_time(at: datetime) -> str:
+    """The time exactly as the row's hash covers it (UTC, microseconds)."""
+    return at.astimezone(UTC).isoformat(timespec="microseconds")
+
+
+def canonical(row: AuditRowView) -> str | None:
+    """The canonical JSON that `hash = sha256(prev_hash ‖ this)` covers, for full rows."""
+    if row.visibility != "full" or row.actor is None or row.change is None:
+        return None
+    return audit.payload(
+        row.seq, row.at, row.actor, row.action, row.object_type, row.object_id, row.change
+    )
+
+
+class AuditController(Controller):
+    include_in_schema = False
+
+    @get("/audit", guards=[public])
+    async def audit_page(self, request: Request[Any, Any, Any]) -> Response[str]:
+        before = parse_cursor(request.query_params.get("before"))
+        page = await transparency.audit_page(principal_of(request), before=before)
+        context = {
+            "page": page,
+            "genesis": audit.GENESIS,
+            "cursor": request.query_params.get("before") or "",
+            "canonical": canonical,
+            "hashed_time": hashed_time,
+        }
+        return render(request, "opendata/audit.html", context, block="rows")
+
+
+@dataclass
+class AuditHeadOut:
+    length: int
+    head: str
+    genesis: str
+    algorithm: str
+    events_url: str
+
+
+@dataclass
+class AuditEventOut:
+    seq: int
+    prev_hash: str
+    hash: str
+    visibility: str  # full | public | sealed
+    at: str | None  # ISO 8601 UTC with microseconds, exactly as hashed
+    action: str | None
+    object_type: str | None
+    object_id: str | None
+    actor: str | None  # full rows only
+    change: str | None  # full rows only: canonical JSON as stored
+    canonical: str | None  # full rows only: hash = sha256(prev_hash + canonical)
+
+
+@dataclass
+class AuditEventListOut:
+    length: int
+    head: str
+    items: list[AuditEventOut]
+    next_cursor: int | None
+    next: str | None
+
+
+ALGORITHM = (
+    "hash = hex(sha256(utf8(prev_hash + canonical))) where canonical is the JSON object"
+    " {seq, at, actor, action, object_type, object_id, change} with keys sorted, no"
+    " spaces (separators ',' and ':'), non-ASCII characters unescaped, `at` in UTC ISO 8601"
+    " with microseconds and `change` embedded as parsed JSON; the first row's prev_hash is"
+    " 64 zeros; the head is the last row's hash."
+)
+
+
+def _event(row: AuditRowView) -> AuditEventOut:
+    shown = row.visibility != "sealed"
+    return AuditEventOut(
+        seq=row.seq,
+        prev_hash=row.prev_hash,
+        hash=row.hash,
+        visibility=row.visibility,
+        at=hashed_time(row.at) if shown and row.at is not None else None,
+        action=row.action if shown else None,
+        object_type=row.object_type if shown else None,
+        object_id=row.object_id if shown else None,
+        actor=row.actor,
+        change=row.change,
+        canonical=canonical(row),
+    )
+
+
+Before = Annotated[
+    str | None, Parameter(required=False, description="next_cursor of the previous page (a seq)")
+]
+Limit = Annotated[
+    str | None, Parameter(required=False, description="page size, 1 to 500 (default 50)")
+]
+
+
+class AuditApiController(Controller):
+    path = "/api/v1/audit"
+    tags = ["audit"]  # noqa: RUF012 - Litestar reads a class attribute
+
+    @get("/", guards=[public], summary="The audit chain's head and length")
+    async def head(self) -> AuditHeadOut:
+        """Publish or compare this head: any change to any earlier row changes it."""
+        length, head = await audit.chain_head()
+        return AuditHeadOut(length, head, audit.GENESIS, ALGORITHM, "/api/v1/audit/events")
+
+    @get("/events", guards=[public], summary="Audit chain rows, newest first, keyset-paged")
+    async def events(
+        self, request: Request[Any, Any, Any], before: Before = None, limit: Limit = None
+    ) -> AuditEventListOut:
+        """`visibility` says what the viewer may see: `full` rows carry everything needed to
+        recompute their hash; `public` rows withhold actor and change; `sealed` rows (about
+        bids not yet opened) show only their place in the chain. Auditors get full rows
+        except sealed ones."""
+        cursor = parse_cursor(before)
+        size = parse_limit(limit, transparency.AUDIT_PAGE, 500)
+        page = await transparency.audit_page(principal_of(request), before=cursor, limit=size)
+        nxt = page.next_cursor
+        return AuditEventListOut(
+            page.length,
+            page.head,
+            [_event(r) for r in page.rows],
+            nxt,
+            f"/api/v1/audit/events?before={nxt}&limit={size}" if nxt else None,
+        )

@@ -1,0 +1,245 @@
+"""Pure rules of the transparency pages: who an account or reference stands for, page
+cursors, how the release transfers of a tender group into tranches, and what the
+public sees of each audit-chain row. No Piccolo or Litestar imports.
+
+Audit rows, per viewer (documented on the /audit page):
+
+- everyone sees every row's sequence number, previous hash and hash, so the links
+  of the whole chain (row n's prev_hash = row n−1's hash, the last hash = the head)
+  can be checked by anyone;
+- the public also sees the time, the action and the object (type and id) of every
+  row except *sealed* ones, and the actor and the change (hence everything needed to
+  recompute the row's hash) of the actions in `PUBLIC_PAYLOAD_ACTIONS`: public
+  records such as tender status changes, escrow releases and returns, milestone
+  decisions and signed contracts. Other payloads (a donor's or user's identity,
+  evaluators' statements, scores, complaint texts) are withheld;
+- a row about a bid (object type `bid`) stays sealed until the bids of its tender
+  are opened: before that, nobody on the web, auditors included, learns from the
+  chain that a bid exists, when it came or who made it (DESIGN §6). Bid contents are
+  never in the chain at all: only the receipt hash is;
+- auditors see every other row in full and can recompute every hash; the whole
+  chain, sealed rows included, is recomputed on the server by `market audit verify`.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from market.errors import DomainError
+from market.ledger.rules import SOURCES
+
+CURSOR_MAX = 2**62
+
+# Actions whose actor and change are public records (see the module docstring).
+PUBLIC_PAYLOAD_ACTIONS: frozenset[str] = frozenset(
+    {
+        "tender.publish",
+        "tender.amend",
+        "tender.cancel",
+        "tender.fail",
+        "tender.award",
+        "tender.reopen",
+        "tender.contract",
+        "tender.complete",
+        "tender.open_tendering",
+        "tender.close_tendering",
+        "tender.settle",
+        "tender.award_cancelled",
+        "bids.opened",
+        "escrow.release",
+        "escrow.return_all",
+        "contract.activate",
+        "contract.complete",
+        "contract.terminate",
+        "milestone.submit",
+        "milestone.approve",
+        "milestone.rejected",
+        "milestone.not_met",
+    }
+)
+
+
+class CursorInvalid(DomainError):
+    """A page cursor from a URL that is not one this site hands out."""
+
+    status_code = 400
+
+
+def parse_cursor(text: str | None) -> int | None:
+    """`before=<id>` of a keyset page: empty means the first page; anything else that
+    is not a positive integer below 2**62 is refused (400), never silently ignored."""
+    if text is None or text == "":
+        return None
+    if not text.isascii() or not text.isdigit() or len(text) > 19:
+        raise CursorInvalid("The page cursor %(cursor)s is not valid.", cursor=text[:40])
+    value = int(text)
+    if not 0 < value < CURSOR_MAX:
+        raise CursorInvalid("The page cursor %(cursor)s is not valid.", cursor=text[:40])
+    return value
+
+
+def parse_limit(text: str | None, default: int, maximum: int) -> int:
+    if text is None or text == "":
+        return default
+    if not text.isascii() or not text.isdigit() or not 1 <= int(text) <= maximum:
+        raise CursorInvalid("The page size must be a number from 1 to %(max)d.", max=maximum)
+    return int(text)
+
+
+# --- accounts and references -------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class AccountRef:
+    """What an account code stands for, in terms a page can name.
+
+    kind: escrow | organization | department_budget | pledge | donor_refund |
+    community_fund | card_sandbox | card_stripe | bank | treasury | other."""
+
+    code: str
+    kind: str
+    ident: int | None = None
+    source: str | None = None
+
+
+_EXTERNAL = {
+    "external:sandbox": "card_sandbox",
+    "external:stripe": "card_stripe",
+    "external:bank": "bank",
+    "external:treasury": "treasury",
+    "community_fund": "community_fund",
+}
+_PATTERNS: tuple[tuple[re.Pattern[str], str], ...] = (
+    (re.compile(r"^tender:(\d+):escrow:([a-z]+)$"), "escrow"),
+    (re.compile(r"^org:(\d+):payable$"), "organization"),
+    (re.compile(r"^department:(\d+):budget$"), "department_budget"),
+    (re.compile(r"^pledge:(\d+)$"), "pledge"),
+    (re.compile(r"^donor:d(\d+):refund$"), "donor_refund"),
+)
+
+
+def parse_account(code: str) -> AccountRef:
+    if code in _EXTERNAL:
+        return AccountRef(code, _EXTERNAL[code])
+    for pattern, kind in _PATTERNS:
+        match = pattern.match(code)
+        if match:
+            source = match.group(2) if kind == "escrow" else None
+            if source is not None and source not in SOURCES:
+                return AccountRef(code, "other")
+            return AccountRef(code, kind, int(match.group(1)), source)
+    return AccountRef(code, "other")
+
+
+_REFERENCE = re.compile(r"^([a-z_]+):(\d+)$")
+
+
+def parse_reference(reference: str) -> tuple[str, int] | None:
+    """`donation:42` → ("donation", 42); anything else → None."""
+    match = _REFERENCE.match(reference or "")
+    return (match.group(1), int(match.group(2))) if match else None
+
+
+def organization_ids(refs: Iterable[AccountRef]) -> set[int]:
+    """Organizations to look up by name: payees and departments."""
+    return {
+        r.ident
+        for r in refs
+        if r.kind in ("organization", "department_budget") and r.ident is not None
+    }
+
+
+# --- tranches ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class TranchePart:
+    source: str
+    amount: int
+
+
+@dataclass(frozen=True, slots=True)
+class Tranche:
+    reference: str  # e.g. "milestone:7"; "" for a release made without one
+    total: int
+    parts: tuple[TranchePart, ...]  # in SOURCES order
+
+
+def group_releases(rows: Iterable[Mapping[str, Any]]) -> dict[str, Tranche]:
+    """Release transfers (reference, source, amount) → one tranche per reference, its
+    parts by funding source in the fixed SOURCES order, adding up to the total."""
+    sums: dict[str, dict[str, int]] = {}
+    for row in rows:
+        by_source = sums.setdefault(str(row["reference"] or ""), {})
+        source = str(row["source"] or "")
+        by_source[source] = by_source.get(source, 0) + int(row["amount"])
+    out: dict[str, Tranche] = {}
+    order = {s: i for i, s in enumerate(SOURCES)}
+    for reference, by_source in sums.items():
+        parts = tuple(
+            TranchePart(s, a)
+            for s, a in sorted(by_source.items(), key=lambda kv: order.get(kv[0], len(order)))
+            if a
+        )
+        out[reference] = Tranche(reference, sum(p.amount for p in parts), parts)
+    return out
+
+
+# --- audit rows -------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class AuditRowView:
+    """One audit-chain row as a viewer may see it. `visibility`: full (everything,
+    hash recomputable), public (no actor/change), sealed (only seq and hashes)."""
+
+    seq: int
+    prev_hash: str
+    hash: str
+    visibility: str
+    at: Any = None
+    action: str = ""
+    object_type: str = ""
+    object_id: str = ""
+    actor: str | None = None
+    change: str | None = None  # the canonical JSON exactly as hashed
+
+
+def audit_row_view(row: Mapping[str, Any], *, sealed: bool, auditor: bool) -> AuditRowView:
+    seq, prev_hash, digest = int(row["seq"]), str(row["prev_hash"]), str(row["hash"])
+    if sealed:
+        return AuditRowView(seq, prev_hash, digest, "sealed")
+    full = auditor or row["action"] in PUBLIC_PAYLOAD_ACTIONS
+    return AuditRowView(
+        seq,
+        prev_hash,
+        digest,
+        "full" if full else "public",
+        at=row["at"],
+        action=str(row["action"]),
+        object_type=str(row["object_type"]),
+        object_id=str(row["object_id"]),
+        actor=str(row["actor"]) if full else None,
+        change=str(row["change"]) if full else None,
+    )
+
+
+def bid_ids_to_check(rows: Iterable[Mapping[str, Any]]) -> set[int]:
+    """Bid ids named by rows about bids (object type `bid`), to ask whether they are open."""
+    out: set[int] = set()
+    for row in rows:
+        if row["object_type"] == "bid":
+            text = str(row["object_id"])
+            out.add(int(text) if text.isdigit() else -1)
+    return out
+
+
+def is_sealed(row: Mapping[str, Any], opened_bids: set[int]) -> bool:
+    """A bid row is sealed unless its bid's tender has had its bids opened."""
+    if row["object_type"] != "bid":
+        return False
+    text = str(row["object_id"])
+    return not (text.isdigit() and int(text) in opened_bids)
