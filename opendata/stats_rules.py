@@ -22,6 +22,7 @@ from market.errors import DomainError
 
 DISTRICT_ZONE = ZoneInfo("Asia/Shanghai")
 MAX_PAGE = 100
+MAX_ID = 2**31 - 1  # ids are 32-bit serials
 
 
 class BadPageQuery(DomainError):
@@ -189,7 +190,7 @@ def parse_before(raw: str | None) -> int | None:
     if raw is None or raw == "":
         return None
     text = raw.strip()
-    if not text.isdigit() or len(text) > 18 or int(text) <= 0:
+    if not text.isdigit() or len(text) > 10 or not 0 < int(text) <= MAX_ID:
         raise BadPageQuery(
             "The page cursor %(cursor)s is not valid.", field="before", cursor=raw[:40]
         )

@@ -1,3 +1,4 @@
+# ruff: noqa: S608 - SQL text is built from constants and `{}` marks; values are bound parameters
 """An organization's public track record, computed from audited data.
 
 Only what is public anyway: signed contracts (a pending contract is visible to its
@@ -203,10 +204,11 @@ async def organization_contracts(
         " FROM bids_contract c JOIN market_tender t ON t.id = c.tender"
         " JOIN market_organization d ON d.id = c.department"
         " WHERE c.organization = {} AND c.status IN ('active', 'completed', 'terminated')"
-        " AND c.id < {} ORDER BY c.id DESC LIMIT {}",
+        + (" AND c.id < {}" if before is not None else "")
+        + " ORDER BY c.id DESC LIMIT {}",
         True,
         org_id,
-        before if before is not None else 2**62,
+        *([before] if before is not None else []),
         limit + 1,
     )
     lines = [

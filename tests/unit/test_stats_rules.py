@@ -163,7 +163,7 @@ def test_tally_parts_add_up(statuses, offset):
     assert tally.overdue <= tally.open
 
 
-@pytest.mark.parametrize("raw", ["abc", "-3", "0", "1.5", "9" * 19, " ", "1;DROP"])
+@pytest.mark.parametrize("raw", ["abc", "-3", "0", "1.5", "9" * 19, "2147483648", " ", "1;DROP"])
 def test_a_bad_cursor_is_a_400(raw):
     with pytest.raises(BadPageQuery) as caught:
         parse_before(raw)
