@@ -1,4 +1,4 @@
-"""Piccolo configuration: one engine from DATABASE_URL, the three apps."""
+"""Piccolo configuration: one engine from DATABASE_URL, the four apps."""
 
 from piccolo.conf.apps import AppRegistry
 
@@ -12,5 +12,6 @@ APP_REGISTRY = AppRegistry(
         "market.piccolo_app",
         "bids.piccolo_app",
         "donors.piccolo_app",
+        "opendata.piccolo_app",
     ]
 )

@@ -147,15 +147,17 @@ async def sign_contract(*, user_id: int, contract_id: int, side: str) -> str:
         actor = actor_of(user_id)
         await append_audit(actor, f"contract.sign_{side}", "contract", contract_id, {})
         status = "pending"
-        if contract["department_signed_at"] and contract["organization_signed_at"]:
+        activating = bool(contract["department_signed_at"] and contract["organization_signed_at"])
+        if activating:
             status = rules.transition("contract", "pending", "active")
             values.update({Contract.status: status, Contract.activated_at: now})
+        values[Contract.version] = contract["version"] + 1
+        await Contract.update(values).where(Contract.id == contract_id)
+        if activating:  # after the row says active: hooks on the event see the signed contract
             await _post_budget(tender, contract, actor)
             await append_audit(
                 actor, "contract.activate", "contract", contract_id, {"amount": contract["amount"]}
             )
-        values[Contract.version] = contract["version"] + 1
-        await Contract.update(values).where(Contract.id == contract_id)
     return status
 
 

@@ -42,6 +42,7 @@ def route_handlers() -> list[Any]:
     from market.controllers.tenders import TenderController
     from market.controllers.tenders_api import TenderApiController
     from opendata.controllers_audit import AuditApiController, AuditController
+    from opendata.controllers_data import OpenDataController
     from opendata.controllers_project import ProjectController
     from opendata.controllers_project_api import ProjectApiController
     from opendata.controllers_stats import StatisticsApi, StatisticsPages
@@ -58,6 +59,7 @@ def route_handlers() -> list[Any]:
         *DONOR_CONTROLLERS,
         BidController,
         PanelController,
+        OpenDataController,
         ProjectController,
         ProjectApiController,
         AuditController,

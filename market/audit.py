@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -78,6 +78,31 @@ class AuditRecord:
     hash: str
 
 
+AppendedHook = Callable[[AuditRecord], Awaitable[None]]
+_appended: list[AppendedHook] = []
+
+
+def on_appended(hook: AppendedHook) -> AppendedHook:
+    """Register a hook that runs after every append, inside the same transaction (so
+    what it writes commits or rolls back with the event). Other apps use it to react
+    to kernel events without the kernel importing them, e.g. the open-data app
+    publishing an OCDS release per state change. Hooks must not append audit events."""
+    if hook not in _appended:
+        _appended.append(hook)
+    return hook
+
+
+def remove_hook(hook: AppendedHook) -> None:
+    if hook in _appended:
+        _appended.remove(hook)
+
+
+async def _appended_event(record: AuditRecord) -> AuditRecord:
+    for hook in list(_appended):
+        await hook(record)
+    return record
+
+
 async def _lock_head() -> tuple[int, str]:
     sql = "SELECT seq, hash FROM audit_head WHERE id = 1" + for_update()
     rows = await fetch(sql)
@@ -105,8 +130,10 @@ async def append_audit(
     change_json = canonical_json(dict(change))
     if not in_transaction():
         async with atomic():
-            return await _append(actor, action, object_type, str(object_id), change_json)
-    return await _append(actor, action, object_type, str(object_id), change_json)
+            record = await _append(actor, action, object_type, str(object_id), change_json)
+            return await _appended_event(record)
+    record = await _append(actor, action, object_type, str(object_id), change_json)
+    return await _appended_event(record)
 
 
 async def _append(

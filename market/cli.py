@@ -37,6 +37,10 @@ def _demo_args(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--logins", action="store_true", help="print the demo log-ins and exit")
 
 
+def _export_args(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--out", required=True, help="directory to write the bulk files into")
+
+
 COMMANDS: list[tuple[str, str, str, Adder]] = [
     ("migrate", "apply database migrations", "market.migrate:command", _no_args),
     ("serve", "serve the web app", "market.serve:command", _serve_args),
@@ -56,6 +60,12 @@ COMMANDS: list[tuple[str, str, str, Adder]] = [
         "open the sealed bids of tenders past their deadline",
         "bids.opening:command",
         _no_args,
+    ),
+    (
+        "ocds export",
+        "write OCDS release/record packages and the 360Giving package",
+        "opendata.cli:export_command",
+        _export_args,
     ),
 ]
 

@@ -1,0 +1,295 @@
+"""Pure: the facts of one contracting process at one moment → one OCDS 1.1 release.
+
+Ids inside the release (documents, amendments, awards, contracts, milestones,
+transactions) are the database ids, stable across releases so that records merge.
+Tenderers and bid prices appear only when `facts.opened` (the bids were opened
+after the deadline); until then the release says nothing about bids at all.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Any
+
+from opendata.ocds import rules
+
+SOURCE_NAMES: dict[str, str] = {
+    "government": "政府购买服务资金 Government budget",
+    "corporate": "企业赞助 Corporate sponsorship",
+    "foundation": "基金会资助 Foundation grants",
+    "public": "公众捐赠 Public donations",
+    "own": "社会组织自筹 Organization's own income",
+}
+SOURCES = tuple(SOURCE_NAMES)
+
+
+def aware(value: Any) -> Any:
+    """SQLite returns timestamps as text; PostgreSQL as aware datetimes."""
+    if isinstance(value, str):
+        return datetime.fromisoformat(value)
+    return value
+
+
+def day(value: Any) -> date:
+    if isinstance(value, str):
+        return date.fromisoformat(value[:10])
+    if isinstance(value, datetime):
+        return value.date()
+    if isinstance(value, date):
+        return value
+    raise TypeError(f"not a date: {value!r}")
+
+
+@dataclass
+class ProcessFacts:
+    tender: dict[str, Any]
+    department: dict[str, Any]
+    documents: list[dict[str, Any]]
+    amendments: list[dict[str, Any]]
+    opened: bool
+    bids: list[dict[str, Any]]
+    awards: list[dict[str, Any]]
+    contracts: list[dict[str, Any]]
+    milestones: list[dict[str, Any]]
+    releases: list[dict[str, Any]]  # ledger transfers with reason "release"
+    funding: dict[str, int]  # source → committed (received + held pending into escrow)
+    funders: dict[str, list[dict[str, Any]]] = field(default_factory=dict)  # source → orgs
+
+
+@dataclass
+class Parties:
+    """parties[] under construction: one entry per organization, roles accumulated."""
+
+    ocid: str
+    by_id: dict[str, dict[str, Any]] = field(default_factory=dict)
+
+    def org(self, row: dict[str, Any], *roles: str) -> dict[str, Any]:
+        pid = rules.party_id(str(row["uscc"]))
+        party = self.by_id.get(pid)
+        if party is None:
+            party = rules.organization_party(
+                str(row["uscc"]), str(row["name_zh"]), str(row["name_en"] or ""), set()
+            )
+            self.by_id[pid] = party
+        party["roles"] = sorted(set(party["roles"]) | set(roles))
+        return rules.reference(party)
+
+    def pool(self, source: str, *roles: str) -> dict[str, Any]:
+        """Several funders (or anonymous donors) of one source: one pooled party."""
+        pid = f"{self.ocid}-{source}"
+        party = self.by_id.setdefault(pid, {"id": pid, "name": SOURCE_NAMES[source], "roles": []})
+        party["roles"] = sorted(set(party["roles"]) | set(roles))
+        return rules.reference(party)
+
+    def as_list(self) -> list[dict[str, Any]]:
+        return [self.by_id[k] for k in sorted(self.by_id)]
+
+
+def _source_party(facts: ProcessFacts, parties: Parties, source: str, *roles: str) -> Any:
+    """Who stands behind a funding source: the department for the government budget,
+    the one funder of a source when there is one, else the source's pool."""
+    if source == "government":
+        return parties.org(facts.department, *roles)
+    funders = facts.funders.get(source, [])
+    if len(funders) == 1:
+        return parties.org(funders[0], *roles)
+    return parties.pool(source, *roles)
+
+
+def build_release(
+    facts: ProcessFacts,
+    *,
+    ocid: str,
+    release_id: str,
+    tag: str,
+    at: datetime,
+    base_url: str,
+) -> dict[str, Any]:
+    t = facts.tender
+    currency = str(t["currency"])
+    parties = Parties(ocid)
+    buyer = parties.org(facts.department, "buyer", "procuringEntity")
+    release: dict[str, Any] = {
+        "ocid": ocid,
+        "id": release_id,
+        "date": rules.iso(at),
+        "tag": [tag],
+        "initiationType": "tender",
+        "language": "zh",
+        "buyer": buyer,
+        "planning": {"budget": _budget(facts, parties, ocid, currency)},
+        "tender": _tender(facts, parties, buyer, currency, base_url),
+    }
+    awards = _awards(facts, parties, currency)
+    if awards:
+        release["awards"] = awards
+    contracts = _contracts(facts, parties, currency, base_url)
+    if contracts:
+        release["contracts"] = contracts
+    release["parties"] = parties.as_list()
+    return release
+
+
+def _budget(facts: ProcessFacts, parties: Parties, ocid: str, currency: str) -> dict[str, Any]:
+    breakdown = []
+    for source in SOURCES:
+        amount = int(facts.funding.get(source, 0))
+        if amount <= 0:
+            continue
+        line: dict[str, Any] = {
+            "id": source,
+            "description": SOURCE_NAMES[source],
+            "amount": rules.value(amount, currency),
+        }
+        line["sourceParty"] = _source_party(facts, parties, source, "funder")
+        breakdown.append(line)
+    return {
+        "id": f"{ocid}-budget",
+        "description": "按资金来源托管的项目资金 Project funds held in escrow per funding source",
+        "amount": rules.value(sum(int(v) for v in facts.funding.values()), currency),
+        "budgetBreakdown": breakdown,
+    }
+
+
+def _tender(
+    facts: ProcessFacts,
+    parties: Parties,
+    buyer: dict[str, Any],
+    currency: str,
+    base_url: str,
+) -> dict[str, Any]:
+    t = facts.tender
+    criteria = t.get("criteria") or []
+    if isinstance(criteria, str):
+        import json
+
+        criteria = json.loads(criteria or "[]")
+    only_price = bool(criteria) and all(c.get("is_price") for c in criteria)
+    tender: dict[str, Any] = {
+        "id": str(t["id"]),
+        "title": t["title_zh"] or t["title_en"],
+        "description": t["description_zh"] or t["description_en"],
+        "status": rules.TENDER_STATUS.get(str(t["status"]), "active"),
+        "procuringEntity": buyer,
+        "value": rules.value(int(t["budget"]), currency),
+        "procurementMethod": "open",
+        "mainProcurementCategory": "services",
+        "awardCriteria": "priceOnly" if only_price else "ratedCriteria",
+        "awardCriteriaDetails": "; ".join(
+            f"{c.get('name', c.get('key', ''))} {c.get('weight', '')}%" for c in criteria
+        ),
+        "submissionMethod": ["electronicSubmission"],
+        "tenderPeriod": {"endDate": rules.iso(aware(t["bid_deadline"]))},
+        "enquiryPeriod": {"endDate": rules.iso(aware(t["enquiry_end"]))},
+        "hasEnquiries": True,
+        "awardPeriod": {"startDate": rules.iso(aware(t["opening_at"]))},
+        "documents": [
+            {
+                "id": str(d["id"]),
+                "documentType": "tenderNotice",
+                "title": d["title"] or d["filename"],
+                "url": f"{base_url}/tenders/{t['id']}/documents/{d['id']}",
+                "format": d["content_type"],
+                "datePublished": rules.iso(aware(d["uploaded_at"])),
+            }
+            for d in facts.documents
+        ],
+        "amendments": [
+            {
+                "id": str(a["id"]),
+                "date": rules.iso(aware(a["at"])),
+                "rationale": a["note"] or "",
+                "description": a["changes"] or "",
+            }
+            for a in facts.amendments
+        ],
+    }
+    if t.get("published_at"):
+        published = rules.iso(aware(t["published_at"]))
+        tender["tenderPeriod"]["startDate"] = published
+        tender["enquiryPeriod"]["startDate"] = published
+    if t["status"] in ("cancelled", "unsuccessful") and t.get("cancel_reason"):
+        tender["statusDetails"] = t["cancel_reason"]
+    if facts.opened:  # sealed until opened after the deadline: nothing about bids before
+        tender["numberOfTenderers"] = len(facts.bids)
+        tender["tenderers"] = [parties.org(b, "tenderer") for b in facts.bids]
+    return tender
+
+
+def _awards(facts: ProcessFacts, parties: Parties, currency: str) -> list[dict[str, Any]]:
+    awards = []
+    for a in facts.awards:
+        status = rules.AWARD_STATUS.get(str(a["status"]), "pending")
+        supplier = parties.org(a, "supplier") if status == "active" else parties.org(a)
+        awards.append(
+            {
+                "id": str(a["id"]),
+                "title": facts.tender["title_zh"] or facts.tender["title_en"],
+                "status": status,
+                "date": rules.iso(aware(a["awarded_at"])),
+                "value": rules.value(int(a["price"]), currency),
+                "suppliers": [supplier],
+            }
+        )
+    return awards
+
+
+def _contracts(
+    facts: ProcessFacts, parties: Parties, currency: str, base_url: str
+) -> list[dict[str, Any]]:
+    out = []
+    for c in facts.contracts:
+        cid = int(c["id"])
+        payee = parties.org(c, "supplier")
+        milestone_ids = {int(m["id"]) for m in facts.milestones if int(m["contract"]) == cid}
+        transactions = []
+        for tr in facts.releases:
+            reference = str(tr["reference"] or "")
+            if not reference.startswith("milestone:"):
+                continue
+            if int(reference.split(":", 1)[1]) not in milestone_ids:
+                continue
+            payee = parties.org(c, "supplier", "payee")
+            transactions.append(
+                {
+                    "id": str(tr["key"]),
+                    "source": f"{base_url}/api/v1/tenders/{facts.tender['id']}",
+                    "date": rules.iso(aware(tr["created_at"])),
+                    "value": rules.value(int(tr["amount"]), str(tr["currency"])),
+                    "payer": _source_party(facts, parties, str(tr["source"]), "payer"),
+                    "payee": payee,
+                    "uri": f"{base_url}/tenders/{facts.tender['id']}#transfer-{tr['id']}",
+                }
+            )
+        contract: dict[str, Any] = {
+            "id": str(cid),
+            "awardID": str(c["award"]),
+            "title": facts.tender["title_zh"] or facts.tender["title_en"],
+            "status": rules.contract_status(str(c["status"]), c["activated_at"] is not None),
+            "value": rules.value(int(c["amount"]), str(c["currency"] or currency)),
+            "period": {"startDate": rules.iso_day(day(c["starts"]))},
+            "milestones": [_milestone(m) for m in facts.milestones if int(m["contract"]) == cid],
+            "implementation": {"transactions": transactions},
+        }
+        if c["activated_at"] is not None:
+            contract["dateSigned"] = rules.iso(aware(c["activated_at"]))
+        if c.get("ended_at") is not None:
+            contract["period"]["endDate"] = rules.iso(aware(c["ended_at"]))
+        out.append(contract)
+    return out
+
+
+def _milestone(m: dict[str, Any]) -> dict[str, Any]:
+    status = rules.MILESTONE_STATUS.get(str(m["status"]), "scheduled")
+    milestone: dict[str, Any] = {
+        "id": str(m["id"]),
+        "title": m["deliverable"][:200],
+        "type": "delivery",
+        "description": m["deliverable"],
+        "dueDate": rules.iso_day(day(m["due"])),
+        "status": status,
+    }
+    if status == "met" and m.get("decided_at") is not None:
+        milestone["dateMet"] = rules.iso(aware(m["decided_at"]))
+    return milestone

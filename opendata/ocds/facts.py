@@ -1,0 +1,147 @@
+# ruff: noqa: S608 - SQL text is built from constants and `{}` marks; values are bound parameters
+"""What one contracting process looks like now, read from market, bids and donors.
+
+Runs inside the caller's transaction (the publisher hook runs inside the state
+change's), so a release shows exactly the state that the change commits. Nothing
+sealed is read: tenderers and prices only once the bids were opened after the
+deadline (bids/access.py: sealed until opened).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from market.ledger.readmodels import tender_funding
+from market.sql import fetch, marks
+from opendata.ocds.build import ProcessFacts, aware
+from opendata.ocds.rules import OPENED_BID_STATUSES
+
+ORG_COLUMNS = "o.id AS org_id, o.uscc, o.name_zh, o.name_en"
+
+
+async def _org(org_id: int) -> dict[str, Any]:
+    rows = await fetch(f"SELECT {ORG_COLUMNS} FROM market_organization o WHERE o.id = {{}}", org_id)
+    return dict(rows[0])
+
+
+async def process_facts(tender_id: int) -> ProcessFacts | None:
+    """The facts of one tender's process, or None for an unknown or draft tender."""
+    rows = await fetch("SELECT * FROM market_tender WHERE id = {}", tender_id)
+    if not rows or rows[0]["status"] == "draft":
+        return None
+    tender = dict(rows[0])
+    for name in ("enquiry_end", "bid_deadline", "opening_at", "published_at", "amended_at"):
+        tender[name] = aware(tender[name])
+    department = await _org(int(tender["department"]))
+    documents = [
+        dict(r)
+        for r in await fetch(
+            "SELECT id, title, filename, content_type, sha256, uploaded_at"
+            " FROM market_tender_document WHERE tender = {} ORDER BY id",
+            tender_id,
+        )
+    ]
+    amendments = [
+        dict(r)
+        for r in await fetch(
+            "SELECT id, at, note, changes FROM market_tender_revision"
+            " WHERE tender = {} AND action = 'amend' ORDER BY id",
+            tender_id,
+        )
+    ]
+    key = await fetch("SELECT opened_at FROM bids_tender_key WHERE tender = {}", tender_id)
+    opened = bool(key) and key[0]["opened_at"] is not None
+    bids: list[dict[str, Any]] = []
+    if opened:
+        bids = [
+            dict(r)
+            for r in await fetch(
+                f"SELECT b.id, b.status, b.price, {ORG_COLUMNS} FROM bids_bid b"
+                " JOIN market_organization o ON o.id = b.organization"
+                f" WHERE b.tender = {{}} AND b.status IN ({marks(len(OPENED_BID_STATUSES))})"
+                " ORDER BY b.id",
+                tender_id,
+                *OPENED_BID_STATUSES,
+            )
+        ]
+    awards = [
+        dict(r)
+        for r in await fetch(
+            f"SELECT a.id, a.status, a.awarded_at, a.standstill_ends, b.price, {ORG_COLUMNS}"
+            " FROM bids_award a JOIN bids_bid b ON b.id = a.bid"
+            " JOIN market_organization o ON o.id = b.organization"
+            " WHERE a.tender = {} ORDER BY a.id",
+            tender_id,
+        )
+    ]
+    contracts = [
+        dict(r)
+        for r in await fetch(
+            "SELECT c.id, c.award, c.amount, c.currency, c.starts, c.status, c.activated_at,"
+            f" c.ended_at, {ORG_COLUMNS} FROM bids_contract c"
+            " JOIN market_organization o ON o.id = c.organization"
+            " WHERE c.tender = {} ORDER BY c.id",
+            tender_id,
+        )
+    ]
+    milestones: list[dict[str, Any]] = []
+    if contracts:
+        ids = [int(c["id"]) for c in contracts]
+        milestones = [
+            dict(r)
+            for r in await fetch(
+                "SELECT id, contract, position, deliverable, due, amount, status, decided_at"
+                f" FROM bids_milestone WHERE contract IN ({marks(len(ids))})"
+                " ORDER BY contract, position",
+                *ids,
+            )
+        ]
+    releases = [
+        dict(r)
+        for r in await fetch(
+            "SELECT id, key, amount, currency, source, reference, created_at FROM ledger_transfer"
+            " WHERE tender_id = {} AND reason = 'release' AND kind IN ('single', 'post')"
+            " ORDER BY id",
+            tender_id,
+        )
+    ]
+    funding = await tender_funding(tender_id, str(tender["currency"]))
+    committed = {
+        source: line.received.amount + line.pending_in.amount
+        for source, line in funding.sources.items()
+    }
+    return ProcessFacts(
+        tender=tender,
+        department=department,
+        documents=documents,
+        amendments=amendments,
+        opened=opened,
+        bids=bids,
+        awards=awards,
+        contracts=contracts,
+        milestones=milestones,
+        releases=releases,
+        funding=committed,
+        funders=await _funders(tender_id),
+    )
+
+
+async def _funders(tender_id: int) -> dict[str, list[dict[str, Any]]]:
+    """Organizations whose money is in this tender's escrow, per funding source:
+    sponsors and own income (contributions received) and matching sponsors."""
+    rows = await fetch(
+        f"SELECT DISTINCT c.source, {ORG_COLUMNS} FROM donors_contribution c"
+        " JOIN market_organization o ON o.id = c.organization"
+        " WHERE c.tender = {} AND c.status IN ('received', 'returned')"
+        " UNION"
+        f" SELECT DISTINCT p.source, {ORG_COLUMNS} FROM donors_donation d"
+        " JOIN donors_pledge p ON p.id = d.match_pledge"
+        " JOIN market_organization o ON o.id = p.sponsor"
+        " WHERE d.tender = {} AND d.match_amount > 0 AND d.match_status = 'posted'",
+        tender_id,
+        tender_id,
+    )
+    out: dict[str, list[dict[str, Any]]] = {}
+    for row in sorted(rows, key=lambda r: (str(r["source"]), int(r["org_id"]))):
+        out.setdefault(str(row["source"]), []).append(dict(row))
+    return out

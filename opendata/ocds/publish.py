@@ -1,0 +1,77 @@
+"""The OCDS publisher: an audit-chain hook that writes one immutable release per
+state change, in the transaction of that change (DESIGN §10).
+
+`register()` runs when the open-data Piccolo app is loaded (piccolo_conf's registry
+loads it in the web app, the CLI and the tests), like the bids app's tender hooks.
+"""
+
+from __future__ import annotations
+
+from market.audit import AuditRecord, canonical_json, on_appended
+from market.settings import get_settings
+from market.sql import fetch
+from opendata.ocds import rules
+from opendata.ocds.build import build_release
+from opendata.ocds.facts import process_facts
+
+
+async def tender_of(record: AuditRecord) -> int | None:
+    """The tender whose contracting process an audit event belongs to."""
+    if record.object_type == "tender":
+        return int(record.object_id)
+    if record.object_type == "contract":
+        rows = await fetch("SELECT tender FROM bids_contract WHERE id = {}", int(record.object_id))
+    elif record.object_type == "milestone":
+        rows = await fetch(
+            "SELECT c.tender FROM bids_milestone m JOIN bids_contract c ON c.id = m.contract"
+            " WHERE m.id = {}",
+            int(record.object_id),
+        )
+    else:
+        return None
+    return int(rows[0]["tender"]) if rows else None
+
+
+async def publish_for(record: AuditRecord) -> None:
+    """The hook: publish a release when the event is an OCDS state change."""
+    tag = rules.tag_for(record.action)
+    if tag is None:
+        return
+    tender_id = await tender_of(record)
+    if tender_id is None:
+        return
+    await publish_release(tender_id, tag=tag, record=record)
+
+
+async def publish_release(tender_id: int, *, tag: str, record: AuditRecord) -> str | None:
+    """Build the release from the current state and append it; returns its id."""
+    facts = await process_facts(tender_id)
+    if facts is None:
+        return None
+    settings = get_settings()
+    ocid = str(facts.tender["ocid"] or rules.ocid(settings.ocds_prefix, tender_id))
+    release_id = rules.release_id(ocid, record.seq)
+    release = build_release(
+        facts,
+        ocid=ocid,
+        release_id=release_id,
+        tag=tag,
+        at=record.at,
+        base_url=settings.base_url.rstrip("/"),
+    )
+    await fetch(
+        "INSERT INTO ocds_release (ocid, release_id, tag, tender_id, audit_seq, published_at,"
+        " body) VALUES ({}, {}, {}, {}, {}, {}, {})",
+        ocid,
+        release_id,
+        tag,
+        tender_id,
+        record.seq,
+        record.at,
+        canonical_json(release),
+    )
+    return release_id
+
+
+def register() -> None:
+    on_appended(publish_for)
