@@ -65,8 +65,8 @@ def _aware(value: Any) -> datetime:
 
 def year_case(column: str, starts: list[tuple[int, datetime]]) -> tuple[str, list[Any]]:
     """`CASE WHEN col >= start(yN) THEN yN … ELSE y0 END` and its parameters."""
-    if not starts:
-        return "0", []
+    if len(starts) <= 1:
+        return (str(starts[0][0]) if starts else "0"), []
     parts, args = ["CASE"], []
     for year, at in reversed(starts[1:]):
         parts.append(f"WHEN {column} >= {{}} THEN {year}")
