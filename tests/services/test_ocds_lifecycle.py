@@ -7,119 +7,24 @@ these tests drive the real services and read what was published.
 from __future__ import annotations
 
 import json
-from datetime import timedelta
-from decimal import Decimal
-from typing import Any
 
 import pytest
 
-from bids import milestones, submission
-from donors import contributions, donations
-from market import clock
 from market.db import atomic, is_postgres
 from market.ledger.readmodels import tender_funding
-from market.money import Money
 from market.sql import fetch
 from market.tenders import services
 from opendata.ocds import packages
-from tests.bid_builders import (
-    CANARY,
-    Scenario,
-    add_approver,
-    contracted,
-    deadline_of,
-    make_bidder,
+from tests.bid_builders import CANARY, contracted
+from tests.opendata_builders import (
+    fen,
+    funded_process,
+    pay_first_tranche,
+    releases_of,
+    uscc_of,
 )
-from tests.donation_builders import make_pledge, make_sponsor
 from tests.opendata_schemas import ocds_errors
-from tests.tender_builders import make_department, make_tender, tender_form
-
-DAY = timedelta(days=1)
-PRICES = ("150000.00", "180000.00")
-
-
-def fen(amount: int | float) -> int:
-    """A published yuan amount back to integer fen (exactly)."""
-    return int(Decimal(repr(amount)) * 100)
-
-
-async def releases_of(tender_id: int) -> list[dict[str, Any]]:
-    rows = await fetch(
-        "SELECT tag, release_id, body FROM ocds_release WHERE tender_id = {} ORDER BY id",
-        tender_id,
-    )
-    out = []
-    for row in rows:
-        body = json.loads(row["body"])
-        assert body["tag"] == [row["tag"]] and body["id"] == row["release_id"]
-        out.append(body)
-    return out
-
-
-async def uscc_of(org_id: int) -> str:
-    rows = await fetch("SELECT uscc FROM market_organization WHERE id = {}", org_id)
-    return str(rows[0]["uscc"])
-
-
-async def funded_process(fc: Any) -> tuple[Scenario, int, int]:
-    """Publish, amend, fund (a sponsorship and a matched donation), receive two sealed
-    bids; returns the scenario, the sponsor's and the matching sponsor's org ids."""
-    department = await make_department()
-    tender_id = await make_tender(department, status="published")
-    await services.amend_tender(
-        user_id=department.user_id,
-        tender_id=tender_id,
-        form=tender_form(clock.now(), description_en="Weekend visits added."),
-        note="Weekend visits added.",
-    )
-    sponsor_user, sponsor_org = await make_sponsor("foundation")
-    await contributions.contribute(
-        kind="sponsorship",
-        tender_id=tender_id,
-        organization_id=sponsor_org,
-        organization_kind="foundation",
-        user_id=sponsor_user,
-        amount=Money(30_000_00, "CNY"),
-        provider="sandbox",
-    )
-    pledge = await make_pledge(tender_ids=frozenset({tender_id}))
-    await donations.start_donation(
-        tender_id=tender_id, amount=Money(400_00, "CNY"), provider="sandbox", display_name="王女士"
-    )
-    matcher = (await fetch("SELECT sponsor FROM donors_pledge WHERE id = {}", pledge))[0]["sponsor"]
-    deadline = await deadline_of(tender_id)
-    fc.set(deadline - 2 * DAY)
-    scenario = Scenario(department, tender_id, deadline, [])
-    for i, price in enumerate(PRICES):
-        bidder = await make_bidder()
-        scenario.bidders.append(bidder)
-        receipt = await submission.submit_bid(
-            user_id=bidder.user_id,
-            organization_id=bidder.org_id,
-            tender_id=tender_id,
-            price=price,
-            proposal=f"{CANARY}-{i} 上门服务方案",
-        )
-        scenario.refs.append(receipt.ref)
-    fc.set(deadline - timedelta(seconds=1))
-    return scenario, sponsor_org, int(matcher)
-
-
-async def pay_first_tranche(scenario: Scenario, contract_id: int) -> dict[str, Any]:
-    approver = await add_approver(scenario)
-    first = dict(
-        (
-            await fetch(
-                "SELECT id, amount FROM bids_milestone WHERE contract = {} ORDER BY position",
-                contract_id,
-            )
-        )[0]
-    )
-    org = (await fetch("SELECT organization FROM bids_contract WHERE id = {}", contract_id))[0]
-    winner = next(b for b in scenario.bidders if b.org_id == org["organization"])
-    await milestones.submit_evidence(user_id=winner.user_id, milestone_id=first["id"], note="Done")
-    await milestones.approve_milestone(user_id=approver, milestone_id=first["id"])
-    return first
+from tests.tender_builders import make_department, make_tender
 
 
 async def test_a_whole_process_publishes_one_release_per_state_change(frozen_clock):

@@ -1,0 +1,66 @@
+"""The 360Giving package: sponsorships, matches and paid tranches as valid grants."""
+
+from __future__ import annotations
+
+from market.sql import fetch
+from opendata import giving
+from tests.bid_builders import contracted
+from tests.opendata_builders import fen, funded_process, pay_first_tranche, uscc_of
+from tests.opendata_schemas import giving_errors
+
+
+async def test_sponsorship_match_and_tranche_are_grants_in_a_valid_package(frozen_clock):
+    scenario, sponsor_org, matcher_org = await funded_process(frozen_clock)
+    contract_id = await contracted(frozen_clock, scenario)
+    first = await pay_first_tranche(scenario, contract_id)
+
+    package = await giving.grants_package()
+    assert giving_errors(package) == []
+    grants = {g["id"]: g for g in package["grants"]}
+    contribution = (
+        await fetch(
+            "SELECT id, amount FROM donors_contribution WHERE tender = {}", scenario.tender_id
+        )
+    )[0]
+    donation = (
+        await fetch(
+            "SELECT id, match_amount FROM donors_donation WHERE tender = {}", scenario.tender_id
+        )
+    )[0]
+    sponsorship = grants[f"360G-pgm001-sponsorship-{contribution['id']}"]
+    match = grants[f"360G-pgm001-match-{donation['id']}"]
+    tranche = grants[f"360G-pgm001-tranche-{first['id']}"]
+
+    assert fen(sponsorship["amountAwarded"]) == contribution["amount"] == 30_000_00
+    assert sponsorship["fundingOrganization"][0]["id"] == f"CN-USCI-{await uscc_of(sponsor_org)}"
+    assert fen(match["amountAwarded"]) == donation["match_amount"] > 0
+    assert match["fundingOrganization"][0]["id"] == f"CN-USCI-{await uscc_of(matcher_org)}"
+    winner = (await fetch("SELECT organization FROM bids_contract WHERE id = {}", contract_id))[0]
+    winner_id = f"CN-USCI-{await uscc_of(winner['organization'])}"
+    for grant in (sponsorship, match, tranche):  # the project now has a contracted provider
+        assert grant["recipientOrganization"][0]["id"] == winner_id
+        assert grant["currency"] == "CNY"
+        assert grant["relatedActivity"] == [f"ocds-pgm001-{scenario.tender_id}"]
+
+    # The tranche: its disbursements are the ledger's release transfers, to the fen.
+    transfers = await fetch(
+        "SELECT key, amount, source FROM ledger_transfer WHERE reason = 'release'"
+        " AND reference = {}",
+        f"milestone:{first['id']}",
+    )
+    assert {t["id"]: fen(t["value"]) for t in tranche["disbursementTransaction"]} == {
+        r["key"]: int(r["amount"]) for r in transfers
+    }
+    assert fen(tranche["amountAwarded"]) == fen(tranche["amountDisbursed"]) == first["amount"]
+    department = f"CN-USCI-{await uscc_of(scenario.department.id)}"
+    assert tranche["fundingOrganization"][0]["id"] == department
+    funded_by = {o["id"] for o in tranche["fundingOrganization"]}
+    sources = {str(r["source"]) for r in transfers}
+    if "foundation" in sources:
+        assert f"CN-USCI-{await uscc_of(sponsor_org)}" in funded_by
+
+
+async def test_without_grants_the_package_is_an_honest_empty_state():
+    package = await giving.grants_package()
+    assert package["grants"] == []
+    assert package["version"] == "1.4" and package["license"]
