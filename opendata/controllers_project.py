@@ -103,8 +103,13 @@ def funding_chart(funding: TenderFunding) -> str:
                 ],
             )
         )
+    # A wide view box keeps the chart's 16-unit text readable when scaled to the page.
     return stacked_bars(
-        bars, title=_("Funding by source: released, refunded and held"), uid="funding"
+        bars,
+        title=_("Funding by source: released, refunded and held"),
+        uid="funding",
+        width=1000,
+        label_width=240,
     )
 
 
