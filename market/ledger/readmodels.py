@@ -223,9 +223,8 @@ _TENDER_TRANSFERS = (
 
 def _aware(value: Any) -> datetime:
     """SQLite hands timestamps back as text; PostgreSQL as aware datetimes."""
-    if isinstance(value, str):
-        value = datetime.fromisoformat(value)
-    return value if value.tzinfo is not None else value.replace(tzinfo=UTC)
+    at: datetime = datetime.fromisoformat(value) if isinstance(value, str) else value
+    return at if at.tzinfo is not None else at.replace(tzinfo=UTC)
 
 
 def _tender_transfer(row: Mapping[str, Any]) -> TenderTransfer:
