@@ -4,7 +4,9 @@ residents, funds by source and year, tenders by status.
 Every figure is one aggregate query (GROUP BY); nothing loops over rows in Python.
 Years are district years: timestamps are bucketed in SQL by a CASE over the instants
 where each local year starts (`stats_rules.year_starts`), exact on both engines.
-Funds come straight from `ledger_transfer`, so they add up to the ledger's balances:
+Funds come from `ledger_transfer` through an incremental rollup (opendata/rollup.py:
+folded totals plus a live GROUP BY over the transfers not folded yet), so they add up
+to the ledger's balances:
 "received" is every posted transfer into a tender's escrow, "released" every release
 out of it to an organization, "returned" every return to the source on failure.
 """
@@ -21,7 +23,8 @@ from market.ledger.rules import SOURCES
 from market.organization_rules import CATEGORIES
 from market.settings import get_settings
 from market.sql import fetch
-from opendata import stats_rules
+from opendata import rollup, stats_rules
+from opendata.rollup import year_case
 
 TENDER_STATUSES = (
     "published",
@@ -63,18 +66,6 @@ def _aware(value: Any) -> datetime:
     return datetime.fromisoformat(value) if isinstance(value, str) else value
 
 
-def year_case(column: str, starts: list[tuple[int, datetime]]) -> tuple[str, list[Any]]:
-    """`CASE WHEN col >= start(yN) THEN yN … ELSE y0 END` and its parameters."""
-    if len(starts) <= 1:
-        return (str(starts[0][0]) if starts else "0"), []
-    parts, args = ["CASE"], []
-    for year, at in reversed(starts[1:]):
-        parts.append(f"WHEN {column} >= {{}} THEN {year}")
-        args.append(at)
-    parts.append(f"ELSE {starts[0][0]} END")
-    return " ".join(parts), args
-
-
 async def _span(sql: str, *args: Any) -> list[tuple[int, datetime]]:
     rows = await fetch(sql, *args)
     if not rows or rows[0]["first"] is None:
@@ -109,37 +100,11 @@ async def organization_growth() -> list[stats_rules.YearGrowth]:
     return stats_rules.growth((int(r["year"]), int(r["n"])) for r in rows)
 
 
-# Transfers that move tender money: into an escrow account, or out of it to an
-# organization (release) or back to the source (return). Holds are not money moved.
-_FLOW = (
-    "CASE WHEN a.code LIKE 'tender:%' THEN 'received'"
-    " WHEN t.reason = 'release' THEN 'released' ELSE 'returned' END"
-)
-_FUNDS_WHERE = (
-    " FROM ledger_transfer t JOIN ledger_account a ON a.id = t.credit_account"
-    " WHERE t.tender_id IS NOT NULL AND t.kind IN ('single', 'post') AND t.currency = {}"
-    " AND (a.code LIKE 'tender:%' OR t.reason IN ('release', 'return'))"
-)
-
-
-async def funds_by_year(currency: str) -> list[YearFunds]:
-    starts = await _span(
-        "SELECT MIN(t.created_at) AS first, MAX(t.created_at) AS last" + _FUNDS_WHERE, currency
-    )
-    if not starts:
-        return []
-    case, args = year_case("t.created_at", starts)
-    rows = await fetch(
-        f"SELECT {case} AS year, {_FLOW} AS flow, t.source, SUM(t.amount) AS total"
-        + _FUNDS_WHERE
-        + " GROUP BY 1, 2, 3",
-        *args,
-        currency,
-    )
+def _year_funds(rows: list[rollup.FundsRow]) -> list[YearFunds]:
+    """(year, flow, source, amount) rows, a key possibly repeated → a dense year series."""
     grids = {
         flow: stats_rules.year_grid(
-            ((int(r["year"]), r["source"], int(r["total"])) for r in rows if r["flow"] == flow),
-            SOURCES,
+            ((year, source, amount) for year, f, source, amount in rows if f == flow), SOURCES
         )
         for flow in FLOWS
     }
@@ -154,6 +119,18 @@ async def funds_by_year(currency: str) -> list[YearFunds]:
         )
         for year in range(years[0], years[-1] + 1)
     ]
+
+
+async def funds_by_year(currency: str) -> list[YearFunds]:
+    """From the rollup plus the live tail after folding what has settled (a bounded
+    amount of work per call; see opendata/rollup.py)."""
+    await rollup.advance()
+    return _year_funds(await rollup.funds_rows(currency))
+
+
+async def funds_by_year_scan(currency: str) -> list[YearFunds]:
+    """The same figures from a full scan of ledger_transfer: the reference."""
+    return _year_funds(await rollup.scan_rows(currency))
 
 
 async def tenders_by_status() -> list[tuple[str, int]]:

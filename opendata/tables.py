@@ -16,3 +16,23 @@ class OcdsRelease(Table, tablename="ocds_release"):
     audit_seq = BigInt()  # the audit event this release publishes
     published_at = Timestamptz()
     body = Text()  # the release as canonical JSON
+
+
+class StatsFundsRollup(Table, tablename="stats_funds_rollup"):
+    """Derived read model (opendata/rollup.py): money moved per currency, district year,
+    flow and source over every ledger transfer up to the watermark. Unique on
+    (currency, year, flow, source) (index in the migration)."""
+
+    currency = Varchar(length=3)
+    year = Integer()
+    flow = Varchar(length=10)  # received | released | returned
+    source = Varchar(length=12)
+    amount = BigInt(default=0)
+
+
+class StatsWatermark(Table, tablename="stats_watermark"):
+    """How far a rollup has folded an append-only log: the highest id folded in."""
+
+    name = Varchar(length=40, unique=True)
+    transfer_id = BigInt(default=0)
+    folded_at = Timestamptz(null=True, default=None)
