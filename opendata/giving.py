@@ -82,7 +82,7 @@ class _Context:
             {
                 "code": ocid,
                 "title": str(t["title_zh"] or t["title_en"]),
-                "url": f"{self.base_url}/tenders/{tender_id}",
+                "url": f"{self.base_url}/projects/{tender_id}",
             }
         ]
 
@@ -94,7 +94,7 @@ class _Context:
             "recipientOrganization": [self.recipients[tender_id]],
             "grantProgramme": self.programme(tender_id),
             "relatedActivity": [ocid],
-            "url": f"{self.base_url}/tenders/{tender_id}",
+            "url": f"{self.base_url}/projects/{tender_id}",
             "fromOpenCall": "Yes",
             "beneficiaryLocation": [{"name": "中国", "countryCode": "CN"}],
         }

@@ -254,12 +254,12 @@ def _contracts(
             transactions.append(
                 {
                     "id": str(tr["key"]),
-                    "source": f"{base_url}/api/v1/tenders/{facts.tender['id']}",
+                    "source": f"{base_url}/projects/{facts.tender['id']}",
                     "date": rules.iso(aware(tr["created_at"])),
                     "value": rules.value(int(tr["amount"]), str(tr["currency"])),
                     "payer": _source_party(facts, parties, str(tr["source"]), "payer"),
                     "payee": payee,
-                    "uri": f"{base_url}/tenders/{facts.tender['id']}#transfer-{tr['id']}",
+                    "uri": f"{base_url}/api/v1/projects/{facts.tender['id']}/transfers",
                 }
             )
         contract: dict[str, Any] = {

@@ -14,7 +14,7 @@ CN_USCI = "CN-USCI"
 LICENSE = "https://creativecommons.org/publicdomain/zero/1.0/"
 BUDGET_BREAKDOWN_EXTENSION = (
     "https://raw.githubusercontent.com/open-contracting-extensions/"
-    "ocds_budget_breakdown_extension/v1.1.5/extension.json"
+    "ocds_budget_breakdown_extension/master/extension.json"
 )
 EXTENSIONS = (BUDGET_BREAKDOWN_EXTENSION,)
 CHINA = timezone(timedelta(hours=8))
