@@ -186,7 +186,7 @@ def record_package(
     return package
 
 
-class BadCursor(DomainError):
+class CursorError(DomainError):
     status_code = 400
 
 
@@ -195,7 +195,7 @@ def parse_cursor(raw: str | None) -> int | None:
     if raw is None or raw == "":
         return None
     if not raw.isdigit() or len(raw) > 18:
-        raise BadCursor(
+        raise CursorError(
             "The page cursor is not valid: use the links.next URL of the previous page."
         )
     return int(raw)

@@ -148,3 +148,12 @@ def test_the_budget_breakdown_adds_up_and_names_its_source_parties() -> None:
         "id": "51330106MJ00000001",
         "legalName": "民政局",
     }
+
+
+def test_the_cli_has_an_export_command_that_needs_a_directory() -> None:
+    from market.cli import build_parser
+
+    args = build_parser().parse_args(["ocds", "export", "--out", "dump"])
+    assert args.target == "opendata.cli:export_command" and args.out == "dump"
+    with pytest.raises(SystemExit):
+        build_parser().parse_args(["ocds", "export"])
