@@ -51,6 +51,14 @@ def _defs(uid: str) -> str:
     return "<defs>" + "".join(out) + "</defs>"
 
 
+FONT_SIZE = 14  # user units; set on the <svg> so the estimates below hold
+
+
+def text_width(text: str, size: int = FONT_SIZE) -> float:
+    """A generous estimate of rendered width: CJK glyphs are square, others ~0.62 em."""
+    return sum(size if ord(ch) >= 0x2E80 else 0.62 * size for ch in text)
+
+
 def _fill(uid: str, index: int) -> str:
     return f"url(#{uid}-p{index % len(PALETTE)})"
 
@@ -73,10 +81,21 @@ def stacked_bars(
     largest = max((sum(s.value for s in b.segments) for b in bars), default=0)
     plot = width - label_width - 10
     row = bar_height + 14
-    height = len(bars) * row + 40
+    # Legend entries flow left to right and wrap onto new lines within the width.
+    legend: list[tuple[float, int, str]] = []  # (x, line, label)
+    x_at, line = 0.0, 0
+    for label in legend_labels:
+        entry = 18 + text_width(label) + 20
+        if x_at and x_at + entry > width:
+            x_at, line = 0.0, line + 1
+        legend.append((x_at, line, label))
+        x_at += entry
+    legend_top = len(bars) * row + 12
+    height = legend_top + (line + 1) * 24 + 4
     parts = [
         f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {height}" '
-        f'role="img" aria-labelledby="{uid}-title" class="chart" width="100%">',
+        f'role="img" aria-labelledby="{uid}-title" class="chart" width="{width}" height="{height}" '
+        f'font-size="{FONT_SIZE}">',
         f'<title id="{uid}-title">{escape(title)}</title>',
         _defs(uid),
     ]
@@ -102,20 +121,18 @@ def stacked_bars(
                 f'fill="{_fill(uid, index)}" stroke="#fff"><title>{escape(segment.label)}: '
                 f"{escape(segment.display)}</title></rect>"
             )
-            if w > 60:
+            if w > text_width(segment.display) + 8:
                 parts.append(
                     f'<text x="{x + 4:.2f}" y="{y + bar_height / 2 + 4:.0f}" class="in-bar">'
                     f"{escape(segment.display)}</text>"
                 )
             x += w
-    legend_y = len(bars) * row + 20
-    x = 0
-    for index, label in enumerate(legend_labels):
+    for index, (x, line, label) in enumerate(legend):
+        y = legend_top + line * 24
         parts.append(
-            f'<rect x="{x}" y="{legend_y}" width="14" height="14" fill="{_fill(uid, index)}"/>'
-            f'<text x="{x + 18}" y="{legend_y + 12}" class="legend">{escape(label)}</text>'
+            f'<rect x="{x:.0f}" y="{y}" width="14" height="14" fill="{_fill(uid, index)}"/>'
+            f'<text x="{x + 18:.0f}" y="{y + 12}" class="legend">{escape(label)}</text>'
         )
-        x += 26 + 8 * len(label) + (6 * sum(1 for ch in label if ord(ch) > 0x2E80))
     parts.append("</svg>")
     return "".join(parts)
 
@@ -125,9 +142,17 @@ def donut(segments: Sequence[Segment], *, title: str, centre: str, uid: str = "d
     size, radius, thickness = 220, 80, 34
     cx = cy = size / 2
     total = sum(s.value for s in segments if s.value > 0)
+    legend_texts = [
+        f"{segment.label} · {segment.display} · "
+        + (f"{100 * segment.value / total:.1f}%" if total else "0%")
+        for segment in segments
+    ]
+    width = size + 40 + int(max((text_width(t) for t in legend_texts), default=0))
+    height = max(size, 30 + len(segments) * 26)
     parts = [
-        f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {size + 240} {size}" role="img" '
-        f'aria-labelledby="{uid}-title" class="chart donut" width="100%">',
+        f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {height}" role="img" '
+        f'aria-labelledby="{uid}-title" class="chart donut" width="{width}" height="{height}" '
+        f'font-size="{FONT_SIZE}">',
         f'<title id="{uid}-title">{escape(title)}</title>',
         _defs(uid),
     ]
@@ -160,13 +185,11 @@ def donut(segments: Sequence[Segment], *, title: str, centre: str, uid: str = "d
     parts.append(
         f'<text x="{cx}" y="{cy + 5}" text-anchor="middle" class="centre">{escape(centre)}</text>'
     )
-    for index, segment in enumerate(segments):
+    for index, text in enumerate(legend_texts):
         y = 30 + index * 26
-        pct = f"{100 * segment.value / total:.1f}%" if total else "0%"
         parts.append(
             f'<rect x="{size + 10}" y="{y}" width="14" height="14" fill="{_fill(uid, index)}"/>'
-            f'<text x="{size + 30}" y="{y + 12}" class="legend">{escape(segment.label)} · '
-            f"{escape(segment.display)} · {pct}</text>"
+            f'<text x="{size + 30}" y="{y + 12}" class="legend">{escape(text)}</text>'
         )
     parts.append("</svg>")
     return "".join(parts)

@@ -117,7 +117,7 @@ async def test_audit_pages_walk_back_and_bad_cursors_are_400(client):
     assert seqs == list(range(length, 0, -1))
     for query in ("before=x", "before=-5", "before=1e3"):
         assert (await client.get(f"/audit?{query}", cookies=EN)).status_code == 400
-        api = await client.get(f"/api/v1/audit/events?{query}")
+        api = await client.get(f"/api/v1/audit/events?{query}", cookies=EN)
         assert api.status_code == 400 and "cursor" in api.json()["error"]
     assert (await client.get("/api/v1/audit/events?limit=501")).status_code == 400
     empty = await client.get("/audit?before=1", cookies=EN)

@@ -166,7 +166,7 @@ async def test_bad_cursors_are_400_with_a_message(client, frozen_clock):
         page = await client.get(f"/projects/{built.tender_id}?{query}", cookies=EN)
         assert page.status_code == 400, query
         assert "page cursor" in page.text
-        api = await client.get(f"/api/v1/projects/{built.tender_id}/transfers?{query}")
+        api = await client.get(f"/api/v1/projects/{built.tender_id}/transfers?{query}", cookies=EN)
         assert api.status_code == 400 and "cursor" in api.json()["error"]
     api = await client.get(f"/api/v1/projects/{built.tender_id}/transfers?limit=0")
     assert api.status_code == 400
