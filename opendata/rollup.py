@@ -14,8 +14,10 @@ holding a small id can commit after one holding a larger id. Moving the watermar
 an id whose row is not visible yet would skip that row forever. So a fold only goes up
 to the *settled horizon*:
 
-- it considers the next `batch` rows after the watermark, in id order, and stops
-  before the first one whose `created_at` is at or after the horizon;
+- it considers the next `batch` visible rows after the watermark, in id order, and
+  moves the watermark to the last visible id before the first one whose
+  `created_at` is at or after the horizon (not to "that id - 1": an id in between
+  that is not visible may belong to a transaction still open);
 - the horizon is `clock.now() - SETTLE` (10 minutes), moved further back on
   PostgreSQL by the age of the oldest open transaction of any client in this
   database (`pg_stat_activity`), plus a minute.
@@ -209,22 +211,22 @@ async def fold_step(batch: int = BATCH, *, wait: bool = False) -> tuple[int, int
             return None
         low = int(rows[0]["transfer_id"])
         horizon = await settled_horizon()
+        # The next `batch` visible rows; fold the ones before the first unsettled row, up
+        # to the last *visible* id before it (an id in between that is not visible yet
+        # may belong to a transaction still open: it must stay above the watermark).
         window = await fetch(
-            "SELECT MAX(id) AS last, MIN(CASE WHEN created_at >= {} THEN id END) AS unsettled,"
-            " MIN(created_at) AS first_at, MAX(created_at) AS last_at"
-            " FROM (SELECT id, created_at FROM ledger_transfer WHERE id > {}"
-            " ORDER BY id LIMIT {}) w",
-            horizon,
+            "WITH w AS (SELECT id, created_at FROM ledger_transfer WHERE id > {}"
+            " ORDER BY id LIMIT {}),"
+            " u AS (SELECT MIN(id) AS id FROM w WHERE created_at >= {})"
+            " SELECT MAX(w.id) AS high, MIN(w.created_at) AS first_at,"
+            " MAX(w.created_at) AS last_at FROM w, u WHERE u.id IS NULL OR w.id < u.id",
             low,
             batch,
+            horizon,
         )
-        last = window[0]["last"] if window else None
-        if last is None:
+        if not window or window[0]["high"] is None:
             return low, low
-        unsettled = window[0]["unsettled"]
-        high = int(unsettled) - 1 if unsettled is not None else int(last)
-        if high <= low:
-            return low, low
+        high = int(window[0]["high"])
         starts = stats_rules.year_starts(
             _aware(window[0]["first_at"]), _aware(window[0]["last_at"])
         )
