@@ -41,6 +41,12 @@ def _export_args(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--out", required=True, help="directory to write the bulk files into")
 
 
+def _stats_fold_args(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--rebuild", action="store_true", help="drop the rollup and fold again")
+    parser.add_argument("--check", action="store_true", help="compare with a full ledger scan")
+    parser.add_argument("--batch", type=int, default=50_000, help="rows per fold transaction")
+
+
 COMMANDS: list[tuple[str, str, str, Adder]] = [
     ("migrate", "apply database migrations", "market.migrate:command", _no_args),
     ("serve", "serve the web app", "market.serve:command", _serve_args),
@@ -66,6 +72,12 @@ COMMANDS: list[tuple[str, str, str, Adder]] = [
         "write OCDS release/record packages and the 360Giving package",
         "opendata.cli:export_command",
         _export_args,
+    ),
+    (
+        "stats fold",
+        "fold settled ledger transfers into the statistics rollup",
+        "opendata.rollup:command",
+        _stats_fold_args,
     ),
 ]
 

@@ -313,12 +313,6 @@ def totals(rows: list[FundsRow]) -> dict[tuple[int, str, str], int]:
     return out
 
 
-def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--rebuild", action="store_true", help="drop the rollup and fold again")
-    parser.add_argument("--check", action="store_true", help="compare with a full ledger scan")
-    parser.add_argument("--batch", type=int, default=BATCH, help="rows per fold transaction")
-
-
 async def command(args: argparse.Namespace) -> int:
     """`market stats fold`: fold every settled transfer into the statistics rollup."""
     if args.batch < 1:
