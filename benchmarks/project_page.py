@@ -21,13 +21,12 @@ import argparse
 import asyncio
 import os
 import random
-import statistics
 import sys
 import time
 from datetime import UTC, datetime, timedelta
 from urllib.parse import urlparse, urlunparse
 
-from benchmarks.tender_list import COLUMNS, seed_department, tender_rows
+from benchmarks.tender_list import COLUMNS, seed_department, tender_rows, time_cases
 
 ADMIN_URL = os.environ.get("MARKET_BENCH_PG_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
 BENCH_DB = "project_bench"
@@ -163,19 +162,7 @@ async def measure(client: object, tender: int, requests: int) -> dict[str, tuple
         "JSON /api/v1/projects/{id}": (f"/api/v1/projects/{tender}", {}),
         "JSON transfers page": (f"/api/v1/projects/{tender}/transfers?before={middle}", {}),
     }
-    results = {}
-    for name, (path, headers) in cases.items():
-        for _ in range(20):
-            (await client.get(path, headers=headers)).raise_for_status()
-        timings = []
-        for _ in range(requests):
-            started = time.perf_counter()
-            response = await client.get(path, headers=headers)
-            timings.append((time.perf_counter() - started) * 1000)
-            response.raise_for_status()
-        timings.sort()
-        results[name] = (statistics.median(timings), timings[int(len(timings) * 0.95) - 1])
-    return results
+    return await time_cases(client, cases, requests)
 
 
 async def main(requests: int, small: int, large: int) -> int:

@@ -117,6 +117,25 @@ async def load(conn: object, first: int, count: int, user: int, org: int) -> flo
     return time.perf_counter() - started
 
 
+async def time_cases(
+    client: object, cases: dict[str, tuple[str, dict[str, str]]], requests: int
+) -> dict[str, tuple[float, float]]:
+    """Median and p95 (ms) of `requests` GETs per case, after 20 warm-up requests."""
+    results = {}
+    for name, (path, headers) in cases.items():
+        for _ in range(20):
+            (await client.get(path, headers=headers)).raise_for_status()
+        timings = []
+        for _ in range(requests):
+            started = time.perf_counter()
+            response = await client.get(path, headers=headers)
+            timings.append((time.perf_counter() - started) * 1000)
+            response.raise_for_status()
+        timings.sort()
+        results[name] = (statistics.median(timings), timings[int(len(timings) * 0.95) - 1])
+    return results
+
+
 async def measure(client: object, requests: int) -> dict[str, tuple[float, float]]:
     """name → (median ms, p95 ms) over `requests` requests after a warm-up."""
     import httpx
@@ -138,19 +157,7 @@ async def measure(client: object, requests: int) -> dict[str, tuple[float, float
         "page ~900 rows deep": (f"/tenders?after={cursor}", {"HX-Request": "true"}),
         "JSON API /api/v1/tenders": ("/api/v1/tenders", {}),
     }
-    results = {}
-    for name, (path, headers) in cases.items():
-        for _ in range(20):
-            (await client.get(path, headers=headers)).raise_for_status()
-        timings = []
-        for _ in range(requests):
-            started = time.perf_counter()
-            response = await client.get(path, headers=headers)
-            timings.append((time.perf_counter() - started) * 1000)
-            response.raise_for_status()
-        timings.sort()
-        results[name] = (statistics.median(timings), timings[int(len(timings) * 0.95) - 1])
-    return results
+    return await time_cases(client, cases, requests)
 
 
 async def main(requests: int, small: int, large: int) -> None:

@@ -23,19 +23,11 @@ from market.ledger.rules import SOURCES
 from market.organization_rules import CATEGORIES
 from market.settings import get_settings
 from market.sql import fetch
+from market.tenders.rules import PUBLIC_STATUSES
 from opendata import rollup, stats_rules
 from opendata.rollup import year_case
 
-TENDER_STATUSES = (
-    "published",
-    "tendering",
-    "evaluation",
-    "awarded",
-    "contracted",
-    "completed",
-    "cancelled",
-    "unsuccessful",
-)
+TENDER_STATUSES = PUBLIC_STATUSES  # drafts are not public
 REGISTERED = ("verified", "suspended")  # on the register (a suspension is temporary)
 FLOWS = ("received", "released", "returned")
 
