@@ -312,3 +312,20 @@ async def test_an_open_transaction_holds_the_watermark_back(fresh_db, monkeypatc
     year = next(iter(folded))[0]
     assert folded[(year, "received", "government")] == 20_00
     assert rollup.totals(await rollup.scan_rows("CNY")) == folded
+
+
+async def test_a_request_with_nothing_settled_opens_no_fold_transaction(frozen_clock, monkeypatch):
+    await accounts(1)
+    await fund(1, "public", 100_00)
+
+    async def no_fold(*args, **kwargs):
+        raise AssertionError("fold_step ran with nothing settled to fold")
+
+    with monkeypatch.context() as patched:
+        patched.setattr(rollup, "fold_step", no_fold)
+        assert (await rollup.advance()).steps == 0  # one minute old: not settled
+        scan = await assert_equals_scan()
+        assert await statistics.funds_by_year("CNY") == scan
+    frozen_clock.advance(minutes=11)
+    result = await rollup.advance()
+    assert result.steps == 1 and result.end == await max_id()
