@@ -8,8 +8,6 @@ can be signed once the standstill has ended and no complaint is open.
 
 from __future__ import annotations
 
-from typing import Any
-
 from bids import rules
 from bids.access import actor_of, is_member, load_tender
 from bids.evaluation import active_award
@@ -21,6 +19,7 @@ from market.db import atomic
 from market.errors import DomainError, NotFound, PermissionDenied, ValidationFailed
 from market.sql import fetch
 from market.tenders import lifecycle
+from market.timestamps import timestamp
 
 TEXT_MAX = 5_000
 
@@ -44,7 +43,7 @@ async def file_complaint(*, user_id: int, organization_id: int, tender_id: int, 
         if award is None or tender["status"] != "awarded":
             raise DomainError("Complaints can only be filed during the standstill period.")
         rules.check_complaint_window(
-            clock.now(), _aware(award["awarded_at"]), _aware(award["standstill_ends"])
+            clock.now(), timestamp(award["awarded_at"]), timestamp(award["standstill_ends"])
         )
         lost = await fetch(
             "SELECT id FROM bids_bid WHERE tender = {} AND organization = {} AND status = 'lost'",
@@ -126,9 +125,3 @@ async def open_complaints(tender_id: int) -> int:
         tender_id,
     )
     return int(rows[0]["n"])
-
-
-def _aware(value: Any) -> Any:
-    from datetime import datetime
-
-    return datetime.fromisoformat(value) if isinstance(value, str) else value

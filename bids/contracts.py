@@ -39,6 +39,7 @@ from market.ledger.services import ensure_accounts, transfer
 from market.money import Money
 from market.sql import fetch, for_update
 from market.tenders import lifecycle, records
+from market.timestamps import timestamp
 
 NO_CONTRACT = "No such contract."
 
@@ -68,7 +69,7 @@ async def create_contract(
         if await Contract.exists().where(Contract.award == award["id"]):
             raise Conflict("This award already has a contract.")
         rules.check_contract_can_be_signed(
-            clock.now(), _aware(award["standstill_ends"]), await open_complaints(tender_id)
+            clock.now(), timestamp(award["standstill_ends"]), await open_complaints(tender_id)
         )
         bid = (await fetch("SELECT * FROM bids_bid WHERE id = {}", award["bid"]))[0]
         amount = int(bid["price"])
@@ -240,12 +241,6 @@ async def settle_escrow(
             "remaining_by_source": remaining,
         },
     )
-
-
-def _aware(value: Any) -> Any:
-    from datetime import datetime
-
-    return datetime.fromisoformat(value) if isinstance(value, str) else value
 
 
 __all__ = ["create_contract", "escrow", "settle_escrow", "sign_contract", "terminate_contract"]

@@ -13,7 +13,6 @@ lose. An upheld complaint reopens evaluation and the next award replaces this on
 from __future__ import annotations
 
 import json
-from datetime import datetime
 from typing import Any
 
 from bids import rules, scoring
@@ -26,6 +25,7 @@ from market.errors import Conflict, DomainError, NotFound, PermissionDenied, Val
 from market.sql import fetch, for_update
 from market.tables import User
 from market.tenders import lifecycle
+from market.timestamps import timestamp
 
 COMMENT_MAX = 2_000
 STATEMENT_MAX = 2_000
@@ -252,7 +252,7 @@ async def ranking(tender: dict[str, Any]) -> list[dict[str, Any]]:
                 if given.get((int(bid["id"]), evaluator), 0) < len(quality):
                     raise DomainError("Every declared evaluator must score every qualified bid.")
     candidates = [
-        scoring.Candidate(int(b["id"]), int(b["price"]), _aware(b["received_at"])) for b in bids
+        scoring.Candidate(int(b["id"]), int(b["price"]), timestamp(b["received_at"])) for b in bids
     ]
     results = scoring.rank(criteria_of(tender), candidates, marks)
     by_id = {int(b["id"]): b for b in bids}
@@ -270,10 +270,6 @@ async def ranking(tender: dict[str, Any]) -> list[dict[str, Any]]:
         }
         for r in results
     ]
-
-
-def _aware(value: Any) -> datetime:
-    return datetime.fromisoformat(value) if isinstance(value, str) else value
 
 
 async def award_tender(*, user_id: int, tender_id: int) -> int:

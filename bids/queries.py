@@ -4,7 +4,6 @@ bid's content, price, count or bidder to anyone but the bidder before opening.""
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Any
 
 from bids import evaluation
@@ -17,12 +16,9 @@ from market.errors import NotFound, PermissionDenied
 from market.money import Money
 from market.sql import fetch, marks
 from market.tables import User
+from market.timestamps import day, timestamp
 
 RESULT_STATUSES = ("awarded", "contracted", "completed")
-
-
-def _aware(value: Any) -> Any:
-    return datetime.fromisoformat(value) if isinstance(value, str) else value
 
 
 def _money(amount: Any, currency: str) -> Money | None:
@@ -43,7 +39,7 @@ async def my_bid(tender_id: int, organization_id: int) -> dict[str, Any] | None:
     if not rows:
         return None
     row = dict(rows[0])
-    row["received_at"] = _aware(row["received_at"])
+    row["received_at"] = timestamp(row["received_at"])
     return row
 
 
@@ -58,8 +54,8 @@ async def bid_receipt(ref: str) -> dict[str, Any]:
     if not rows:
         raise NotFound("No such bid.")
     row = dict(rows[0])
-    row["received_at"] = _aware(row["received_at"])
-    row["bid_deadline"] = _aware(row["bid_deadline"])
+    row["received_at"] = timestamp(row["received_at"])
+    row["bid_deadline"] = timestamp(row["bid_deadline"])
     return row
 
 
@@ -80,8 +76,8 @@ async def organization_workspace(org_ids: list[int]) -> dict[str, Any]:
         "bids": [
             {
                 **b,
-                "received_at": _aware(b["received_at"]),
-                "bid_deadline": _aware(b["bid_deadline"]),
+                "received_at": timestamp(b["received_at"]),
+                "bid_deadline": timestamp(b["bid_deadline"]),
             }
             for b in bids
         ],
@@ -120,7 +116,7 @@ async def department_workspace(department_ids: list[int]) -> dict[str, Any]:
     )
     contracts = await _contracts(f"c.department IN ({m})", department_ids)
     return {
-        "tenders": [{**t, "bid_deadline": _aware(t["bid_deadline"])} for t in tenders],
+        "tenders": [{**t, "bid_deadline": timestamp(t["bid_deadline"])} for t in tenders],
         "contracts": contracts,
     }
 
@@ -151,7 +147,7 @@ async def evaluation_page(tender_id: int, user_id: int) -> dict[str, Any]:
     award = await evaluation.active_award(tender_id)
     context["award"] = award
     if award is not None:
-        award["standstill_ends"] = _aware(award["standstill_ends"])
+        award["standstill_ends"] = timestamp(award["standstill_ends"])
         context["open_complaints"] = await open_complaints(tender_id)
     if tender["status"] == "evaluation":
         try:
@@ -178,7 +174,7 @@ async def opened_bids(tender: dict[str, Any]) -> list[dict[str, Any]]:
         {
             **r,
             "price_money": _money(r["price"], tender["currency"]),
-            "received_at": _aware(r["received_at"]),
+            "received_at": timestamp(r["received_at"]),
         }
         for r in rows
     ]
@@ -217,7 +213,7 @@ async def my_panels(user_id: int) -> list[dict[str, Any]]:
         ' ON t.id = e.tender WHERE e."user" = {} ORDER BY e.id DESC',
         user_id,
     )
-    return [{**r, "bid_deadline": _aware(r["bid_deadline"])} for r in rows]
+    return [{**r, "bid_deadline": timestamp(r["bid_deadline"])} for r in rows]
 
 
 async def panel_page(tender_id: int, user_id: int) -> dict[str, Any]:
@@ -283,8 +279,8 @@ async def results_page(tender_id: int) -> dict[str, Any]:
         published=True,
         award={
             **award,
-            "awarded_at": _aware(award["awarded_at"]),
-            "standstill_ends": _aware(award["standstill_ends"]),
+            "awarded_at": timestamp(award["awarded_at"]),
+            "standstill_ends": timestamp(award["standstill_ends"]),
         },
         ranking=ranking,
         disqualified=await fetch(
@@ -344,7 +340,7 @@ async def contract_page(
         "milestones": [
             {
                 **m,
-                "due": _date(m["due"]),
+                "due": day(m["due"]),
                 "amount_money": Money(int(m["amount"]), currency),
                 "files": files.get(int(m["id"]), []),
                 "can_submit": is_org and active and m["status"] in ("scheduled", "rejected"),
@@ -352,7 +348,7 @@ async def contract_page(
                 "can_mark_not_met": is_department
                 and active
                 and m["status"] in ("scheduled", "rejected")
-                and now.date() > _date(m["due"]),
+                and now.date() > day(m["due"]),
             }
             for m in milestones
         ],
@@ -367,12 +363,6 @@ async def contract_page(
         and contract["organization_signed_at"] is None,
         "can_terminate": is_department and contract["status"] in ("pending", "active"),
     }
-
-
-def _date(value: Any) -> Any:
-    from datetime import date
-
-    return date.fromisoformat(value) if isinstance(value, str) else value
 
 
 async def evidence_file(evidence_id: int, viewer: Principal) -> dict[str, Any]:

@@ -22,8 +22,9 @@ from typing import Any
 from market import clock
 from market.settings import get_settings
 from market.sql import fetch, marks
+from market.timestamps import timestamp
 from opendata.ocds import rules
-from opendata.ocds.build import SOURCE_NAMES, aware
+from opendata.ocds.build import SOURCE_NAMES
 
 VERSION = "1.4"
 ORG = "o.uscc, o.name_zh, o.name_en"
@@ -120,7 +121,7 @@ async def sponsorship_grants(ctx: _Context) -> list[dict[str, Any]]:
                 + (f" {r['note']}" if r["note"] else ""),
                 "currency": str(r["currency"]),
                 "amountAwarded": rules.yuan(int(r["amount"])),
-                "awardDate": rules.iso(aware(r["received_at"])),
+                "awardDate": rules.iso(timestamp(r["received_at"])),
                 "fundingOrganization": [organization(dict(r))],
             }
         )
@@ -147,7 +148,7 @@ async def match_grants(ctx: _Context) -> list[dict[str, Any]]:
                 f"for the project {title}.",
                 "currency": str(r["currency"]),
                 "amountAwarded": rules.yuan(int(r["match_amount"])),
-                "awardDate": rules.iso(aware(r["paid_at"])),
+                "awardDate": rules.iso(timestamp(r["paid_at"])),
                 "fundingOrganization": [organization(dict(r))],
             }
         )
@@ -194,7 +195,7 @@ async def tranche_grants(ctx: _Context) -> list[dict[str, Any]]:
             transactions.append(
                 {
                     "id": str(part["key"]),
-                    "transactionDate": rules.iso(aware(part["created_at"])),
+                    "transactionDate": rules.iso(timestamp(part["created_at"])),
                     "currency": str(part["currency"]),
                     "value": rules.yuan(int(part["amount"])),
                     "description": SOURCE_NAMES[source],
@@ -212,7 +213,7 @@ async def tranche_grants(ctx: _Context) -> list[dict[str, Any]]:
             "currency": str(r["currency"]),
             "amountAwarded": rules.yuan(int(r["amount"])),
             "amountDisbursed": rules.yuan(sum(int(p["amount"]) for p in parts)),
-            "awardDate": rules.iso(aware(r["decided_at"])),
+            "awardDate": rules.iso(timestamp(r["decided_at"])),
             "fundingOrganization": funding,
             "disbursementTransaction": transactions,
         }

@@ -54,6 +54,7 @@ from typing import Any
 from market import clock
 from market.db import atomic, engine, in_transaction, is_postgres
 from market.sql import Row, fetch
+from market.timestamps import timestamp
 from opendata import stats_rules
 
 NAME = "funds"
@@ -85,10 +86,6 @@ class FoldResult:
     caught_up: bool  # stopped at the horizon or the end of the log, not at a limit
 
 
-def _aware(value: Any) -> datetime:
-    return datetime.fromisoformat(value) if isinstance(value, str) else value
-
-
 def year_case(column: str, starts: list[tuple[int, datetime]]) -> tuple[str, list[Any]]:
     """`CASE WHEN col >= start(yN) THEN yN … ELSE y0 END` and its parameters."""
     if len(starts) <= 1:
@@ -113,7 +110,7 @@ async def scan_rows(currency: str) -> list[FundsRow]:
     )
     if not span or span[0]["first"] is None:
         return []
-    starts = stats_rules.year_starts(_aware(span[0]["first"]), _aware(span[0]["last"]))
+    starts = stats_rules.year_starts(timestamp(span[0]["first"]), timestamp(span[0]["last"]))
     case, args = year_case("t.created_at", starts)
     rows = await fetch(
         f"SELECT {case} AS year, {FLOW_SQL} AS flow, t.source, SUM(t.amount) AS total"
@@ -160,7 +157,7 @@ async def funds_rows(currency: str) -> list[FundsRow]:
         )
         if not span or span[0]["first"] is None:
             return _rows(folded)
-        starts = stats_rules.year_starts(_aware(span[0]["first"]), _aware(span[0]["last"]))
+        starts = stats_rules.year_starts(timestamp(span[0]["first"]), timestamp(span[0]["last"]))
         case, args = year_case("t.created_at", starts)
         tail = await fetch(
             f"SELECT {case} AS year, {FLOW_SQL} AS flow, t.source, SUM(t.amount) AS total"
@@ -228,7 +225,7 @@ async def fold_step(batch: int = BATCH, *, wait: bool = False) -> tuple[int, int
             return low, low
         high = int(window[0]["high"])
         starts = stats_rules.year_starts(
-            _aware(window[0]["first_at"]), _aware(window[0]["last_at"])
+            timestamp(window[0]["first_at"]), timestamp(window[0]["last_at"])
         )
         case, args = year_case("t.created_at", starts)
         await fetch(
@@ -258,7 +255,7 @@ async def _anything_settled(low: int) -> bool:
     rows = await fetch(
         "SELECT created_at FROM ledger_transfer WHERE id > {} ORDER BY id LIMIT 1", low
     )
-    return bool(rows) and _aware(rows[0]["created_at"]) < clock.now() - SETTLE
+    return bool(rows) and timestamp(rows[0]["created_at"]) < clock.now() - SETTLE
 
 
 async def advance(

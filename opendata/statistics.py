@@ -24,6 +24,7 @@ from market.organization_rules import CATEGORIES
 from market.settings import get_settings
 from market.sql import fetch
 from market.tenders.rules import PUBLIC_STATUSES
+from market.timestamps import timestamp
 from opendata import rollup, stats_rules
 from opendata.rollup import year_case
 
@@ -54,15 +55,11 @@ class DistrictStatistics:
     tenders: int
 
 
-def _aware(value: Any) -> datetime:
-    return datetime.fromisoformat(value) if isinstance(value, str) else value
-
-
 async def _span(sql: str, *args: Any) -> list[tuple[int, datetime]]:
     rows = await fetch(sql, *args)
     if not rows or rows[0]["first"] is None:
         return []
-    return stats_rules.year_starts(_aware(rows[0]["first"]), _aware(rows[0]["last"]))
+    return stats_rules.year_starts(timestamp(rows[0]["first"]), timestamp(rows[0]["last"]))
 
 
 async def organizations_by_category() -> list[tuple[str, int]]:

@@ -10,7 +10,7 @@ own rows), and resolved complaints. No member or e-mail address is read.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import datetime
 from typing import Any
 
 from market import clock
@@ -18,6 +18,7 @@ from market.errors import NotFound
 from market.ledger.rules import SOURCES
 from market.money import Money
 from market.sql import fetch
+from market.timestamps import day, timestamp
 from opendata import stats_rules
 
 PUBLIC_STATUSES = ("verified", "suspended")
@@ -53,14 +54,6 @@ class TrackRecord:
     complaints_filed: ComplaintTally  # by the organization about others' awards
 
 
-def _aware(value: Any) -> Any:
-    return datetime.fromisoformat(value) if isinstance(value, str) else value
-
-
-def _date(value: Any) -> date:
-    return date.fromisoformat(value) if isinstance(value, str) else value
-
-
 def payable_code(org_id: int) -> str:
     return f"org:{org_id}:payable"
 
@@ -76,7 +69,7 @@ async def public_organization(org_id: int) -> dict[str, Any]:
     if not rows or rows[0]["status"] not in PUBLIC_STATUSES or rows[0]["kind"] != "social_org":
         raise NotFound(NO_RECORD)
     org = dict(rows[0])
-    org["decided_at"] = _aware(org["decided_at"])
+    org["decided_at"] = timestamp(org["decided_at"])
     return org
 
 
@@ -129,7 +122,7 @@ async def organization_record(org_id: int) -> TrackRecord:
     )
     tally = stats_rules.tally_milestones(
         (
-            (r["status"], _date(r["due"]), _aware(r["decided_at"]) if r["decided_at"] else None)
+            (r["status"], day(r["due"]), timestamp(r["decided_at"]) if r["decided_at"] else None)
             for r in milestone_rows
         ),
         clock.now(),
@@ -221,8 +214,8 @@ async def organization_contracts(
             department_en=r["department_en"],
             amount=Money(int(r["amount"]), r["currency"]),
             status=r["status"],
-            signed_at=_aware(r["activated_at"]),
-            ended_at=_aware(r["ended_at"]),
+            signed_at=timestamp(r["activated_at"]),
+            ended_at=timestamp(r["ended_at"]),
             milestones=int(r["milestones"]),
             approved=int(r["approved"]),
             released=Money(int(r["released"]), r["currency"]),

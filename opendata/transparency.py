@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Iterable
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from typing import Any
 
 from market import audit
@@ -29,6 +29,7 @@ from market.money import Money
 from market.sql import fetch, marks
 from market.tenders import rules as tender_rules
 from market.tenders.queries import is_insider
+from market.timestamps import day, timestamp
 from opendata.transparency_rules import (
     AccountRef,
     AuditRowView,
@@ -44,18 +45,6 @@ from opendata.transparency_rules import (
 
 TRANSFER_PAGE = 50
 AUDIT_PAGE = 50
-
-
-def _aware(value: Any) -> Any:
-    if isinstance(value, str):
-        value = datetime.fromisoformat(value)
-    if isinstance(value, datetime) and value.tzinfo is None:
-        value = value.replace(tzinfo=UTC)
-    return value
-
-
-def _date(value: Any) -> Any:
-    return date.fromisoformat(value) if isinstance(value, str) else value
 
 
 # --- parties ----------------------------------------------------------------------------
@@ -205,7 +194,10 @@ async def _tender(tender_id: int, viewer: Principal | None) -> dict[str, Any]:
     from market import clock
 
     tender["status"] = tender_rules.effective_status(
-        tender["status"], _aware(tender["enquiry_end"]), _aware(tender["bid_deadline"]), clock.now()
+        tender["status"],
+        timestamp(tender["enquiry_end"]),
+        timestamp(tender["bid_deadline"]),
+        clock.now(),
     )
     tender["budget_money"] = Money(int(tender["budget"]), tender["currency"])
     return tender
@@ -228,7 +220,7 @@ async def _contracts(tender_id: int, currency: str) -> list[ContractView]:
             organization_zh=r["name_zh"],
             organization_en=r["name_en"] or "",
             amount=Money(int(r["amount"]), r["currency"]),
-            activated_at=_aware(r["activated_at"]),
+            activated_at=timestamp(r["activated_at"]),
         )
         for r in rows
     ]
@@ -250,7 +242,7 @@ async def _contracts(tender_id: int, currency: str) -> list[ContractView]:
     files: dict[int, list[dict[str, Any]]] = {}
     for e in evidence:
         files.setdefault(int(e["milestone"]), []).append(
-            {**e, "uploaded_at": _aware(e["uploaded_at"])}
+            {**e, "uploaded_at": timestamp(e["uploaded_at"])}
         )
     by_id = {c.id: c for c in contracts}
     for m in milestones:
@@ -259,11 +251,11 @@ async def _contracts(tender_id: int, currency: str) -> list[ContractView]:
                 id=int(m["id"]),
                 position=int(m["position"]),
                 deliverable=m["deliverable"],
-                due=_date(m["due"]),
+                due=day(m["due"]),
                 amount=Money(int(m["amount"]), currency),
                 status=m["status"],
-                submitted_at=_aware(m["submitted_at"]),
-                decided_at=_aware(m["decided_at"]),
+                submitted_at=timestamp(m["submitted_at"]),
+                decided_at=timestamp(m["decided_at"]),
                 evidence=files.get(int(m["id"]), []),
                 tranche=None,
             )
@@ -357,7 +349,7 @@ async def audit_page(
     auditor = bool(viewer and viewer.is_auditor)
     views = [
         audit_row_view(
-            {**row, "at": _aware(row["at"])}, sealed=is_sealed(row, opened), auditor=auditor
+            {**row, "at": timestamp(row["at"])}, sealed=is_sealed(row, opened), auditor=auditor
         )
         for row in page
     ]

@@ -11,12 +11,13 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from market.ledger.rules import SOURCES, escrow_code
 from market.money import Money
 from market.sql import fetch, marks
+from market.timestamps import timestamp
 
 
 @dataclass(frozen=True, slots=True)
@@ -221,17 +222,11 @@ _TENDER_TRANSFERS = (
 )
 
 
-def _aware(value: Any) -> datetime:
-    """SQLite hands timestamps back as text; PostgreSQL as aware datetimes."""
-    at: datetime = datetime.fromisoformat(value) if isinstance(value, str) else value
-    return at if at.tzinfo is not None else at.replace(tzinfo=UTC)
-
-
 def _tender_transfer(row: Mapping[str, Any]) -> TenderTransfer:
     return TenderTransfer(
         id=int(row["id"]),
         key=row["key"],
-        created_at=_aware(row["created_at"]),
+        created_at=timestamp(row["created_at"]),
         kind=row["kind"],
         amount=Money(int(row["amount"]), row["currency"]),
         debit=row["debit"],

@@ -23,6 +23,7 @@ from market.money import Money, MoneyError, parse_money
 from market.sql import fetch
 from market.tender_tables import TenderDocument, TenderQuestion, TenderRevision
 from market.tenders import inputs, rules
+from market.timestamps import timestamp
 
 PAGE_SIZE = 20
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
@@ -149,18 +150,10 @@ async def list_tenders(
     return TenderPage(page, next_cursor, cursor if after else None)
 
 
-def _aware(value: Any) -> Any:
-    if isinstance(value, str):
-        value = datetime.fromisoformat(value)
-    if isinstance(value, datetime) and value.tzinfo is None:
-        value = value.replace(tzinfo=UTC)
-    return value
-
-
 def _summary(row: Any) -> dict[str, Any]:
     out = dict(row)
     for name in ("published_at", "enquiry_end", "bid_deadline", "opening_at"):
-        out[name] = _aware(out[name])
+        out[name] = timestamp(out[name])
     out["stored_status"] = out["status"]
     out["status"] = rules.effective_status(
         out["status"], out["enquiry_end"], out["bid_deadline"], clock.now()
@@ -233,7 +226,7 @@ async def tender_detail(tender_id: int, viewer: Principal | None) -> TenderDetai
     if not rows:
         raise NotFound("No such tender.")
     tender = _summary(rows[0])
-    tender["amended_at"] = _aware(tender["amended_at"])
+    tender["amended_at"] = timestamp(tender["amended_at"])
     insider = is_insider(viewer, tender["department"])
     if tender["status"] == "draft" and not insider:
         raise NotFound("No such tender.")
@@ -309,7 +302,7 @@ async def _timeline(tender: dict[str, Any], now: datetime) -> list[dict[str, Any
         .order_by(TenderRevision.id)
     )
     events: list[dict[str, Any]] = [
-        {**r, "at": _aware(r["at"]), "changes": json.loads(r["changes"]), "future": False}
+        {**r, "at": timestamp(r["at"]), "changes": json.loads(r["changes"]), "future": False}
         for r in revisions
     ]
     if tender["status"] not in rules.TERMINAL and tender["published_at"] is not None:
@@ -388,5 +381,5 @@ async def tender_for_edit(tender_id: int) -> dict[str, Any]:
         raise NotFound("No such tender.")
     row = dict(rows[0])
     for name in ("enquiry_end", "bid_deadline", "opening_at", "published_at"):
-        row[name] = _aware(row[name])
+        row[name] = timestamp(row[name])
     return row

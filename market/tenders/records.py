@@ -15,6 +15,7 @@ from market.sql import fetch, for_update
 from market.tables import Membership
 from market.tender_tables import Tender, TenderRevision
 from market.tenders import rules
+from market.timestamps import timestamp
 
 NOT_FOUND = "No such tender."
 CHRONOGRAPH = "system:chronograph"
@@ -22,12 +23,6 @@ CHRONOGRAPH = "system:chronograph"
 
 def actor_of(user_id: int) -> str:
     return f"user:{user_id}"
-
-
-def _aware(value: Any) -> Any:
-    if isinstance(value, str):
-        value = datetime.fromisoformat(value)
-    return value
 
 
 async def load_locked(tender_id: int) -> dict[str, Any]:
@@ -38,7 +33,7 @@ async def load_locked(tender_id: int) -> dict[str, Any]:
         raise NotFound(NOT_FOUND)
     row = dict(rows[0])
     for name in ("enquiry_end", "bid_deadline", "opening_at", "published_at", "amended_at"):
-        row[name] = _aware(row[name])
+        row[name] = timestamp(row[name])
     row["criteria"] = json.loads(row["criteria"] or "[]")
     return row
 

@@ -9,9 +9,10 @@ after the deadline); until then the release says nothing about bids at all.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import datetime
 from typing import Any
 
+from market.timestamps import day, timestamp
 from opendata.ocds import rules
 
 SOURCE_NAMES: dict[str, str] = {
@@ -22,23 +23,6 @@ SOURCE_NAMES: dict[str, str] = {
     "own": "社会组织自筹 Organization's own income",
 }
 SOURCES = tuple(SOURCE_NAMES)
-
-
-def aware(value: Any) -> Any:
-    """SQLite returns timestamps as text; PostgreSQL as aware datetimes."""
-    if isinstance(value, str):
-        return datetime.fromisoformat(value)
-    return value
-
-
-def day(value: Any) -> date:
-    if isinstance(value, str):
-        return date.fromisoformat(value[:10])
-    if isinstance(value, datetime):
-        return value.date()
-    if isinstance(value, date):
-        return value
-    raise TypeError(f"not a date: {value!r}")
 
 
 @dataclass
@@ -180,10 +164,10 @@ def _tender(
             f"{c.get('name', c.get('key', ''))} {c.get('weight', '')}%" for c in criteria
         ),
         "submissionMethod": ["electronicSubmission"],
-        "tenderPeriod": {"endDate": rules.iso(aware(t["bid_deadline"]))},
-        "enquiryPeriod": {"endDate": rules.iso(aware(t["enquiry_end"]))},
+        "tenderPeriod": {"endDate": rules.iso(timestamp(t["bid_deadline"]))},
+        "enquiryPeriod": {"endDate": rules.iso(timestamp(t["enquiry_end"]))},
         "hasEnquiries": True,
-        "awardPeriod": {"startDate": rules.iso(aware(t["opening_at"]))},
+        "awardPeriod": {"startDate": rules.iso(timestamp(t["opening_at"]))},
         "documents": [
             {
                 "id": str(d["id"]),
@@ -191,14 +175,14 @@ def _tender(
                 "title": d["title"] or d["filename"],
                 "url": f"{base_url}/tenders/{t['id']}/documents/{d['id']}",
                 "format": d["content_type"],
-                "datePublished": rules.iso(aware(d["uploaded_at"])),
+                "datePublished": rules.iso(timestamp(d["uploaded_at"])),
             }
             for d in facts.documents
         ],
         "amendments": [
             {
                 "id": str(a["id"]),
-                "date": rules.iso(aware(a["at"])),
+                "date": rules.iso(timestamp(a["at"])),
                 "rationale": a["note"] or "",
                 "description": a["changes"] or "",
             }
@@ -206,7 +190,7 @@ def _tender(
         ],
     }
     if t.get("published_at"):
-        published = rules.iso(aware(t["published_at"]))
+        published = rules.iso(timestamp(t["published_at"]))
         tender["tenderPeriod"]["startDate"] = published
         tender["enquiryPeriod"]["startDate"] = published
     if t["status"] in ("cancelled", "unsuccessful") and t.get("cancel_reason"):
@@ -227,7 +211,7 @@ def _awards(facts: ProcessFacts, parties: Parties, currency: str) -> list[dict[s
                 "id": str(a["id"]),
                 "title": facts.tender["title_zh"] or facts.tender["title_en"],
                 "status": status,
-                "date": rules.iso(aware(a["awarded_at"])),
+                "date": rules.iso(timestamp(a["awarded_at"])),
                 "value": rules.value(int(a["price"]), currency),
                 "suppliers": [supplier],
             }
@@ -255,7 +239,7 @@ def _contracts(
                 {
                     "id": str(tr["key"]),
                     "source": f"{base_url}/projects/{facts.tender['id']}",
-                    "date": rules.iso(aware(tr["created_at"])),
+                    "date": rules.iso(timestamp(tr["created_at"])),
                     "value": rules.value(int(tr["amount"]), str(tr["currency"])),
                     "payer": _source_party(facts, parties, str(tr["source"]), "payer"),
                     "payee": payee,
@@ -273,9 +257,9 @@ def _contracts(
             "implementation": {"transactions": transactions},
         }
         if c["activated_at"] is not None:
-            contract["dateSigned"] = rules.iso(aware(c["activated_at"]))
+            contract["dateSigned"] = rules.iso(timestamp(c["activated_at"]))
         if c.get("ended_at") is not None:
-            contract["period"]["endDate"] = rules.iso(aware(c["ended_at"]))
+            contract["period"]["endDate"] = rules.iso(timestamp(c["ended_at"]))
         out.append(contract)
     return out
 
@@ -291,5 +275,5 @@ def _milestone(m: dict[str, Any]) -> dict[str, Any]:
         "status": status,
     }
     if status == "met" and m.get("decided_at") is not None:
-        milestone["dateMet"] = rules.iso(aware(m["decided_at"]))
+        milestone["dateMet"] = rules.iso(timestamp(m["decided_at"]))
     return milestone

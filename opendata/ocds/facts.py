@@ -13,7 +13,8 @@ from typing import Any
 
 from market.ledger.readmodels import tender_funding
 from market.sql import fetch, marks
-from opendata.ocds.build import ProcessFacts, aware
+from market.timestamps import timestamp
+from opendata.ocds.build import ProcessFacts
 from opendata.ocds.rules import OPENED_BID_STATUSES
 
 ORG_COLUMNS = "o.id AS org_id, o.uscc, o.name_zh, o.name_en"
@@ -31,7 +32,7 @@ async def process_facts(tender_id: int) -> ProcessFacts | None:
         return None
     tender = dict(rows[0])
     for name in ("enquiry_end", "bid_deadline", "opening_at", "published_at", "amended_at"):
-        tender[name] = aware(tender[name])
+        tender[name] = timestamp(tender[name])
     department = await _org(int(tender["department"]))
     documents = [
         dict(r)

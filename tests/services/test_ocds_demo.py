@@ -7,9 +7,9 @@ from collections import Counter
 
 from market.demo import load_demo
 from market.sql import fetch
+from market.timestamps import timestamp
 from opendata import cli, giving
 from opendata.ocds import packages
-from opendata.ocds.build import aware
 from opendata.ocds.rules import iso
 from tests.opendata_schemas import giving_errors, ocds_errors
 
@@ -20,7 +20,7 @@ async def test_the_demo_publishes_valid_ocds_and_360giving(tmp_path):
     tags = Counter(str(r["tag"]) for r in rows)
     assert tags["tender"] >= 3 and tags["award"] >= 1 and tags["implementation"] >= 1
     deadlines = {
-        int(r["id"]): iso(aware(r["bid_deadline"]))
+        int(r["id"]): iso(timestamp(r["bid_deadline"]))
         for r in await fetch("SELECT id, bid_deadline FROM market_tender")
     }
     early = 0
