@@ -24,21 +24,11 @@ from market.web import i18n
 from market.web.auth import principal_of, public
 from market.web.render import is_fragment_request, render
 from opendata import transparency
+from opendata.stats_views import source_label
 from opendata.transparency import Party, TransferView
 from opendata.transparency_rules import parse_cursor
 
 _ = i18n.gettext
-
-
-def source_label(source: str | None) -> str:
-    labels = {
-        "government": _("Government budget"),
-        "corporate": _("Corporate sponsorship"),
-        "foundation": _("Foundation grants"),
-        "public": _("Public donations"),
-        "own": _("Organization's own income"),
-    }
-    return labels.get(source or "", source or "")
 
 
 def party_label(party: Party) -> str:

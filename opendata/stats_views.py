@@ -30,14 +30,15 @@ def category_label(code: str) -> str:
     }.get(code, code)
 
 
-def source_label(code: str) -> str:
+def source_label(code: str | None) -> str:
+    """A funding source as people say it (charts, tables, account names)."""
     return {
         "government": gettext("Government budget"),
         "corporate": gettext("Corporate sponsorship"),
         "foundation": gettext("Foundation grants"),
         "public": gettext("Public donations"),
         "own": gettext("Organization's own income"),
-    }.get(code, code)
+    }.get(code or "", code or "")
 
 
 def status_label(code: str) -> str:
