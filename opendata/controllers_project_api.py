@@ -14,16 +14,11 @@ from litestar.params import FromPath, Parameter
 
 from market.controllers.tenders_api import MoneyOut
 from market.ledger.readmodels import TenderFunding
-from market.money import Money
 from market.web.auth import principal_of, public
 from opendata import transparency
 from opendata.controllers_project import party_label, payer_label
 from opendata.transparency import Party
 from opendata.transparency_rules import Tranche, parse_cursor, parse_limit
-
-
-def _m(value: Money) -> MoneyOut:
-    return MoneyOut(value.amount, value.currency)
 
 
 @dataclass
@@ -146,19 +141,19 @@ def _funding(funding: TenderFunding) -> tuple[list[SourceFundingOut], SourceFund
     lines = [
         SourceFundingOut(
             s,
-            _m(line.received),
-            _m(line.released),
-            _m(line.refunded),
-            _m(line.held),
-            _m(line.pending_out),
-            _m(line.pending_in),
+            MoneyOut.of(line.received),
+            MoneyOut.of(line.released),
+            MoneyOut.of(line.refunded),
+            MoneyOut.of(line.held),
+            MoneyOut.of(line.pending_out),
+            MoneyOut.of(line.pending_in),
         )
         for s, line in funding.sources.items()
     ]
     total = SourceFundingOut(
         "total",
         *(
-            _m(funding.total(name))
+            MoneyOut.of(funding.total(name))
             for name in ("received", "released", "refunded", "held", "pending_out", "pending_in")
         ),
     )
@@ -209,7 +204,7 @@ class ProjectApiController(Controller):
                     organization_id=c.organization_id,
                     organization_name_zh=c.organization_zh,
                     organization_name_en=c.organization_en,
-                    amount=_m(c.amount),
+                    amount=MoneyOut.of(c.amount),
                     url=f"/contracts/{c.id}",
                     milestones=[
                         MilestoneOut(
@@ -217,7 +212,7 @@ class ProjectApiController(Controller):
                             position=m.position,
                             deliverable=m.deliverable,
                             due=m.due,
-                            amount=_m(m.amount),
+                            amount=MoneyOut.of(m.amount),
                             status=m.status,
                             submitted_at=m.submitted_at,
                             decided_at=m.decided_at,
@@ -266,7 +261,7 @@ class ProjectApiController(Controller):
                 kind=v.transfer.kind,
                 reason=v.transfer.reason,
                 source=v.transfer.source,
-                amount=_m(v.transfer.amount),
+                amount=MoneyOut.of(v.transfer.amount),
                 debit=_party(v.debit),
                 credit=_party(v.credit),
                 payer=payer_label(v),

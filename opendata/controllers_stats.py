@@ -218,10 +218,6 @@ class TrackRecordOut:
     next: str | None
 
 
-def _m(value: Money) -> MoneyOut:
-    return MoneyOut(value.amount, value.currency)
-
-
 def _complaints(tally: ComplaintTally) -> ComplaintsOut:
     return ComplaintsOut(tally.upheld, tally.dismissed)
 
@@ -251,13 +247,13 @@ def record_out(record: TrackRecord, contracts: Any, limit: int) -> TrackRecordOu
         contracts_active=record.contracts_active,
         contracts_completed=record.contracts_completed,
         contracts_terminated=record.contracts_terminated,
-        contracted_value=[_m(v) for v in record.contracted],
+        contracted_value=[MoneyOut.of(v) for v in record.contracted],
         bids_opened=record.bids_opened,
         milestones=MilestonesOut(
             m.total, m.approved, m.on_time, m.late, m.not_met, m.open, m.overdue, m.on_time_percent
         ),
-        funds_received=[SourceAmountOut(f.source, _m(f.amount)) for f in record.funds],
-        funds_received_total=[_m(v) for v in record.funds_total],
+        funds_received=[SourceAmountOut(f.source, MoneyOut.of(f.amount)) for f in record.funds],
+        funds_received_total=[MoneyOut.of(v) for v in record.funds_total],
         complaints_upheld_against=record.complaints_against.upheld,
         complaints_against=_complaints(record.complaints_against),
         complaints_filed=_complaints(record.complaints_filed),
@@ -269,13 +265,13 @@ def record_out(record: TrackRecord, contracts: Any, limit: int) -> TrackRecordOu
                 title_en=c.title_en,
                 department_zh=c.department_zh,
                 department_en=c.department_en,
-                amount=_m(c.amount),
+                amount=MoneyOut.of(c.amount),
                 status=c.status,
                 signed_at=c.signed_at,
                 ended_at=c.ended_at,
                 milestones=c.milestones,
                 milestones_approved=c.approved,
-                released=_m(c.released),
+                released=MoneyOut.of(c.released),
                 url=f"/contracts/{c.id}",
             )
             for c in contracts.lines

@@ -23,6 +23,10 @@ class MoneyOut:
     amount: int
     currency: str
 
+    @classmethod
+    def of(cls, value: Money) -> MoneyOut:
+        return cls(value.amount, value.currency)
+
 
 @dataclass
 class TenderSummaryOut:
@@ -113,10 +117,6 @@ class TenderDetailOut:
     cancel_reason: str
 
 
-def _money(value: Money) -> MoneyOut:
-    return MoneyOut(value.amount, value.currency)
-
-
 def _summary(row: dict[str, Any]) -> TenderSummaryOut:
     return TenderSummaryOut(
         id=row["id"],
@@ -130,7 +130,7 @@ def _summary(row: dict[str, Any]) -> TenderSummaryOut:
         department_id=row["department"],
         department_name_zh=row["department_zh"],
         department_name_en=row["department_en"],
-        budget=_money(row["budget_money"]),
+        budget=MoneyOut.of(row["budget_money"]),
         published_at=row["published_at"],
         enquiry_end=row["enquiry_end"],
         bid_deadline=row["bid_deadline"],
@@ -234,7 +234,8 @@ class TenderApiController(Controller):
                 for q in detail.questions
             ],
             funding=[
-                FundingOut(f.source, _money(f.goal), _money(f.committed)) for f in detail.funding
+                FundingOut(f.source, MoneyOut.of(f.goal), MoneyOut.of(f.committed))
+                for f in detail.funding
             ],
             timeline=[
                 EventOut(e["at"], e["action"], e["note"], e["future"]) for e in detail.timeline
