@@ -23,7 +23,7 @@ from market.controllers.organizations import signed_in
 from market.controllers.tenders import form_errors
 from market.errors import DomainError
 from market.money import Money
-from market.web import i18n
+from market.web import formdata, i18n
 from market.web.auth import principal_of, public, requires_login, requires_social_org
 from market.web.render import flash, render, see_other
 
@@ -112,8 +112,11 @@ class BidController(Controller):
     @post("/tenders/{tender_id:int}/bid", guards=[requires_social_org])
     async def submit(self, request: Req, tender_id: FromPath[int]) -> Response[Any]:
         form = await request.form()
-        org_id = _org_choice(request, str(form.get("org", "")))
-        values = {"price": str(form.get("price", "")), "proposal": str(form.get("proposal", ""))}
+        org_id = _org_choice(request, formdata.text(form, "org"))
+        values = {
+            "price": formdata.text(form, "price"),
+            "proposal": formdata.text(form, "proposal"),
+        }
         files = await uploads(form)
         try:
             receipt = await submission.submit_bid(
@@ -160,8 +163,8 @@ class BidController(Controller):
     @post("/tenders/{tender_id:int}/complaints", guards=[requires_social_org])
     async def complain(self, request: Req, tender_id: FromPath[int]) -> Response[Any]:
         form = await request.form()
-        org_id = _org_choice(request, str(form.get("org", "")))
-        text = str(form.get("text", ""))
+        org_id = _org_choice(request, formdata.text(form, "org"))
+        text = formdata.text(form, "text")
 
         async def redisplay(errors: dict[str, str]) -> Response[Any]:
             context = await queries.results_page(tender_id)
@@ -237,7 +240,7 @@ class BidController(Controller):
     async def sign(self, request: Req, contract_id: FromPath[int]) -> Response[Any]:
         form = await request.form()
         status = await contracts.sign_contract(
-            user_id=signed_in(request).id, contract_id=contract_id, side=str(form.get("side", ""))
+            user_id=signed_in(request).id, contract_id=contract_id, side=formdata.text(form, "side")
         )
         flash(
             request,
@@ -251,13 +254,13 @@ class BidController(Controller):
     async def evidence(self, request: Req, milestone_id: FromPath[int]) -> Response[Any]:
         form = await request.form()
         files = await uploads(form)
-        contract_id = int(str(form.get("contract", "0")) or 0)
+        contract_id = int(formdata.text(form, "contract", "0") or 0)
         return await _attempt(
             request,
             milestones.submit_evidence(
                 user_id=signed_in(request).id,
                 milestone_id=milestone_id,
-                note=str(form.get("note", "")),
+                note=formdata.text(form, "note"),
                 uploads=[milestones.Upload(name, data) for name, data in files],
             ),
             redisplay=_keyed(await self._contract_error(request, contract_id), milestone_id),

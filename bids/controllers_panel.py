@@ -12,12 +12,13 @@ from litestar.params import FromPath
 from bids import complaints, contracts, evaluation, milestones, opening, queries
 from bids.access import actor_of, check_department, load_tender
 from bids.controllers import _attempt, _keyed
-from bids.rules import MilestonePlan
+from bids.rules import FourEyesDenied, MilestonePlan
 from market.controllers.organizations import signed_in
 from market.errors import ValidationFailed
 from market.money import MoneyError, parse_money
-from market.web import i18n
+from market.web import formdata, i18n
 from market.web.auth import requires_department, requires_login, requires_operator
+from market.web.errors import translated
 from market.web.render import flash, render, see_other
 
 Req = Request[Any, Any, Any]
@@ -28,7 +29,7 @@ MAX_ROWS = 12
 
 def parse_plan(form: Any, currency: str) -> tuple[date, list[MilestonePlan], dict[str, str]]:
     """`starts` and rows `deliverable_{i}`, `due_{i}`, `amount_{i}`; blank rows skipped."""
-    values = {k: str(form.get(k, "")) for k in form}
+    values = formdata.all_texts(form)
     try:
         starts = date.fromisoformat(values.get("starts", ""))
     except ValueError:
@@ -102,7 +103,7 @@ class PanelController(Controller):
     @post("/workspace/tenders/{tender_id:int}/evaluators", guards=[requires_department])
     async def appoint(self, request: Req, tender_id: FromPath[int]) -> Response[Any]:
         form = await request.form()
-        email = str(form.get("email", ""))
+        email = formdata.text(form, "email")
         return await _attempt(
             request,
             evaluation.appoint_evaluator(
@@ -128,7 +129,7 @@ class PanelController(Controller):
     @post("/workspace/tenders/{tender_id:int}/contract", guards=[requires_department])
     async def draw_up(self, request: Req, tender_id: FromPath[int]) -> Response[Any]:
         form = await request.form()
-        values = {k: str(form.get(k, "")) for k in form if k != "_csrf_token"}
+        values = formdata.all_texts(form)
         try:
             starts, plan, values = parse_plan(form, "CNY")
         except ValidationFailed as exc:
@@ -149,8 +150,8 @@ class PanelController(Controller):
     @post("/milestones/{milestone_id:int}/decide", guards=[requires_department])
     async def decide(self, request: Req, milestone_id: FromPath[int]) -> Response[Any]:
         form = await request.form()
-        decision, reason = str(form.get("decision", "")), str(form.get("reason", ""))
-        contract_id = int(str(form.get("contract", "0")) or 0)
+        decision, reason = formdata.text(form, "decision"), formdata.text(form, "reason")
+        contract_id = int(formdata.text(form, "contract", "0") or 0)
         user_id = signed_in(request).id
         if decision == "approve":
             call: Any = milestones.approve_milestone(user_id=user_id, milestone_id=milestone_id)
@@ -166,24 +167,28 @@ class PanelController(Controller):
             )
             message = i18n.gettext("Milestone sent back with your reason.")
 
-        async def redisplay(errors: dict[str, str]) -> Response[Any]:
+        async def redisplay(errors: dict[str, str], status: int = 422) -> Response[Any]:
             context = await queries.contract_page(contract_id, signed_in(request))
             return render(
                 request,
                 "bids/contract.html",
                 {**context, "errors": errors},
                 block="milestones",
-                status=422,
+                status=status,
             )
 
-        return await _attempt(
-            request,
-            call,
-            redisplay=_keyed(redisplay, milestone_id),
-            default_field="reason",
-            message=message,
-            then=f"/contracts/{contract_id}",
-        )
+        try:
+            return await _attempt(
+                request,
+                call,
+                redisplay=_keyed(redisplay, milestone_id),
+                default_field="reason",
+                message=message,
+                then=f"/contracts/{contract_id}",
+            )
+        except FourEyesDenied as exc:
+            # Refused (403), but beside the milestone: the list stays on the page.
+            return await redisplay({f"decision-{milestone_id}": translated(exc)}, 403)
 
     @post("/contracts/{contract_id:int}/terminate", guards=[requires_department])
     async def terminate(self, request: Req, contract_id: FromPath[int]) -> Response[Any]:
@@ -191,7 +196,7 @@ class PanelController(Controller):
         await contracts.terminate_contract(
             user_id=signed_in(request).id,
             contract_id=contract_id,
-            reason=str(form.get("reason", "")),
+            reason=formdata.text(form, "reason"),
         )
         flash(request, i18n.gettext("The contract was terminated."))
         return see_other(f"/contracts/{contract_id}")
@@ -227,8 +232,8 @@ class PanelController(Controller):
             evaluation.declare_interests(
                 user_id=signed_in(request).id,
                 tender_id=tender_id,
-                conflict=str(form.get("conflict", "")) == "yes",
-                statement=str(form.get("statement", "")),
+                conflict=formdata.text(form, "conflict") == "yes",
+                statement=formdata.text(form, "statement"),
             ),
             redisplay=redisplay,
             default_field="conflict",
@@ -253,7 +258,7 @@ class PanelController(Controller):
                 user_id=signed_in(request).id,
                 tender_id=tender_id,
                 bid_ref=ref,
-                form={k: str(form.get(k, "")) for k in form},
+                form=formdata.all_texts(form),
             ),
             redisplay=redisplay,
             default_field="score",
@@ -288,8 +293,8 @@ class PanelController(Controller):
             complaints.resolve_complaint(
                 user_id=signed_in(request).id,
                 complaint_id=complaint_id,
-                upheld=str(form.get("decision", "")) == "uphold",
-                resolution=str(form.get("resolution", "")),
+                upheld=formdata.text(form, "decision") == "uphold",
+                resolution=formdata.text(form, "resolution"),
             ),
             redisplay=redisplay,
             default_field="resolution",

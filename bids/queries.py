@@ -139,6 +139,7 @@ async def evaluation_page(tender_id: int, user_id: int) -> dict[str, Any]:
         "award": None,
         "contract": None,
         "open_complaints": 0,
+        "in_standstill": False,
     }
     if not opened:
         return context
@@ -149,6 +150,8 @@ async def evaluation_page(tender_id: int, user_id: int) -> dict[str, Any]:
     if award is not None:
         award["standstill_ends"] = timestamp(award["standstill_ends"])
         context["open_complaints"] = await open_complaints(tender_id)
+        # The contract form opens when the standstill ends (the service checks again).
+        context["in_standstill"] = clock.now() < award["standstill_ends"]
     if tender["status"] == "evaluation":
         try:
             context["ranking"] = await evaluation.ranking(tender)
@@ -334,9 +337,13 @@ async def contract_page(
     creator = await User.select(User.display_name).where(User.id == contract["created_by"]).first()
     now = clock.now()
     active = contract["status"] == "active"
+    # Four eyes: whoever drew up the contract may not approve or reject its milestones.
+    is_creator = bool(viewer and viewer.id == int(contract["created_by"]))
     return {
         "contract": contract,
         "creator": creator["display_name"] if creator else "",
+        "is_creator": is_creator,
+        "approvers": await _approvers(contract) if is_department else [],
         "milestones": [
             {
                 **m,
@@ -345,6 +352,10 @@ async def contract_page(
                 "files": files.get(int(m["id"]), []),
                 "can_submit": is_org and active and m["status"] in ("scheduled", "rejected"),
                 "can_decide": is_department and active and m["status"] == "submitted",
+                "can_approve": is_department
+                and active
+                and m["status"] == "submitted"
+                and not is_creator,
                 "can_mark_not_met": is_department
                 and active
                 and m["status"] in ("scheduled", "rejected")
@@ -363,6 +374,17 @@ async def contract_page(
         and contract["organization_signed_at"] is None,
         "can_terminate": is_department and contract["status"] in ("pending", "active"),
     }
+
+
+async def _approvers(contract: dict[str, Any]) -> list[str]:
+    """Names of the department's members who may approve milestones (not the creator)."""
+    rows = await fetch(
+        'SELECT u.display_name FROM market_membership m JOIN market_user u ON u.id = m."user"'
+        ' WHERE m.organization = {} AND m."user" <> {} ORDER BY u.display_name',
+        contract["department"],
+        contract["created_by"],
+    )
+    return [str(r["display_name"]) for r in rows]
 
 
 async def evidence_file(evidence_id: int, viewer: Principal) -> dict[str, Any]:

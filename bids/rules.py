@@ -129,11 +129,16 @@ def check_milestones(plan: Sequence[MilestonePlan], contract_amount: int, starts
         )
 
 
+class FourEyesDenied(PermissionDenied):
+    """The contract's creator tried to decide one of its milestones (403, shown beside it)."""
+
+
 def check_approver(approver_id: int, contract_creator_id: int) -> None:
     """Four eyes: whoever created the contract record may not approve its milestones."""
     if approver_id == contract_creator_id:
-        raise PermissionDenied(
-            "A milestone must be approved by someone other than whoever created the contract."
+        raise FourEyesDenied(
+            "A milestone must be approved by someone other than whoever created the contract.",
+            field="decision",
         )
 
 

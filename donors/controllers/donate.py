@@ -15,7 +15,7 @@ from market import clock
 from market.errors import DomainError, ValidationFailed
 from market.money import InvalidAmount, Money, parse_money
 from market.settings import get_settings
-from market.web import i18n
+from market.web import formdata, i18n
 from market.web.auth import principal_of, public, requires_login
 from market.web.render import render, see_other
 
@@ -63,7 +63,7 @@ class DonateController(Controller):
     @post("/tenders/{tender_id:int}/donate", guards=[public])
     async def donate(self, request: Request[Any, Any, Any], tender_id: FromPath[int]) -> Any:
         form = await request.form()
-        values = {name: str(form.get(name, "")).strip() for name in FIELDS}
+        values = {name: formdata.text(form, name).strip() for name in FIELDS}
         principal = principal_of(request)
         info = await tender_info(tender_id)
         try:
@@ -82,8 +82,8 @@ class DonateController(Controller):
                 anonymous=form.get("anonymous") == "on",
                 on_failure=values["on_failure"] or "refund",
                 email=values["email"],
-                payment_method=str(form.get("payment_method", "")),
-                sandbox_outcome=str(form.get("sandbox_outcome", "approve")),
+                payment_method=formdata.text(form, "payment_method"),
+                sandbox_outcome=formdata.text(form, "sandbox_outcome", "approve"),
             )
         except DomainError as exc:
             context = await _form_context(tender_id, values, _errors(exc))

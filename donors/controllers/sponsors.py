@@ -16,7 +16,7 @@ from market import clock
 from market.accounts import Principal
 from market.errors import DomainError, PermissionDenied, ValidationFailed
 from market.money import InvalidAmount, Money, parse_money
-from market.web import i18n
+from market.web import formdata, i18n
 from market.web.auth import (
     principal_of,
     requires_login,
@@ -87,7 +87,7 @@ class SponsorController(Controller):
     @post("/sponsor/pledges", guards=[requires_sponsor])
     async def create_pledge(self, request: Request[Any, Any, Any]) -> Any:
         form = await request.form()
-        values = {k: str(form.get(k, "")).strip() for k in PLEDGE_FIELDS}
+        values = {k: formdata.text(form, k).strip() for k in PLEDGE_FIELDS}
         me = _me(request)
         now = clock.now()
         try:
@@ -128,7 +128,7 @@ class SponsorController(Controller):
     @post("/tenders/{tender_id:int}/contribute", guards=[requires_login])
     async def contribute(self, request: Request[Any, Any, Any], tender_id: FromPath[int]) -> Any:
         form = await request.form()
-        values = {k: str(form.get(k, "")).strip() for k in ("organization_id", "amount",
+        values = {k: formdata.text(form, k).strip() for k in ("organization_id", "amount",
                                                              "provider", "note")}  # fmt: skip
         me = _me(request)
         try:
@@ -169,7 +169,7 @@ class SponsorController(Controller):
     @post("/operator/bank-transfers", guards=[requires_operator])
     async def record_bank_transfer(self, request: Request[Any, Any, Any]) -> Any:
         form = await request.form()
-        values = {k: str(form.get(k, "")).strip() for k in ("reference_code", "amount",
+        values = {k: formdata.text(form, k).strip() for k in ("reference_code", "amount",
                                                              "bank_reference")}  # fmt: skip
         try:
             amount = _money(values["amount"], "amount")

@@ -9,7 +9,7 @@ from litestar.response import Redirect
 
 from market import accounts
 from market.errors import DomainError, ValidationFailed
-from market.web import i18n, sessions
+from market.web import formdata, i18n, sessions
 from market.web.auth import principal_of, public, requires_login
 from market.web.errors import translated
 from market.web.ratelimit import LoginLimiter
@@ -37,9 +37,9 @@ class AccountController(Controller):
     @post("/login", guards=[public])
     async def login(self, request: Request[Any, Any, Any]) -> Response[Any]:
         form = await request.form()
-        email = str(form.get("email", ""))
-        password = str(form.get("password", ""))
-        target = safe_next(str(form.get("next", "")), "/dashboard")
+        email = formdata.text(form, "email")
+        password = formdata.text(form, "password")
+        target = safe_next(formdata.text(form, "next"), "/dashboard")
         limiter: LoginLimiter = request.app.state.login_limiter
         ip = _client_ip(request)
         context = {"next": target, "email": email}
@@ -79,12 +79,12 @@ class AccountController(Controller):
     @post("/signup", guards=[public])
     async def signup(self, request: Request[Any, Any, Any]) -> Response[Any]:
         form = await request.form()
-        values = {k: str(form.get(k, "")) for k in ("email", "display_name")}
+        values = {k: formdata.text(form, k) for k in ("email", "display_name")}
         try:
             user_id = await accounts.sign_up(
                 email=values["email"],
                 display_name=values["display_name"],
-                password=str(form.get("password", "")),
+                password=formdata.text(form, "password"),
                 locale=i18n.current(),
             )
         except ValidationFailed as exc:
@@ -121,8 +121,8 @@ class AccountController(Controller):
         assert principal is not None  # noqa: S101
         form = await request.form()
         values = {
-            "display_name": str(form.get("display_name", "")),
-            "locale": str(form.get("locale", "")),
+            "display_name": formdata.text(form, "display_name"),
+            "locale": formdata.text(form, "locale"),
         }
         try:
             await accounts.update_profile(principal.id, **values)
@@ -148,7 +148,7 @@ class AccountController(Controller):
         form = await request.form()
         try:
             await accounts.change_password(
-                principal.id, current=str(form.get("current", "")), new=str(form.get("new", ""))
+                principal.id, current=formdata.text(form, "current"), new=formdata.text(form, "new")
             )
         except ValidationFailed as exc:
             return render(

@@ -11,7 +11,7 @@ from market import organization_rules as rules
 from market import organizations
 from market.controllers.organizations import field_errors, signed_in
 from market.errors import Conflict, InvalidTransition, ValidationFailed
-from market.web import i18n
+from market.web import formdata, i18n
 from market.web.auth import requires_operator
 from market.web.errors import translated
 from market.web.render import flash, render, see_other
@@ -45,14 +45,14 @@ class OperatorController(Controller):
     ) -> Response[Any]:
         form = await request.form()
         values = {
-            "action": str(form.get("action", "")),
-            "reason": str(form.get("reason", "")),
+            "action": formdata.text(form, "action"),
+            "reason": formdata.text(form, "reason"),
         }
         try:
             await organizations.decide_organization(
                 operator_id=signed_in(request).id,
                 organization_id=organization_id,
-                rating=str(form.get("rating", "")) or None,  # empty keeps the current rating
+                rating=formdata.text(form, "rating") or None,  # empty keeps the current rating
                 **values,
             )
         except ValidationFailed as exc:

@@ -11,7 +11,7 @@ from market import organization_rules as rules
 from market import organizations
 from market.accounts import Principal
 from market.errors import ValidationFailed
-from market.web import i18n
+from market.web import formdata, i18n
 from market.web.auth import principal_of, public, requires_login
 from market.web.render import flash, render, see_other
 
@@ -86,7 +86,7 @@ class OrganizationController(Controller):
     @post("/organizations/register", guards=[requires_login])
     async def register(self, request: Request[Any, Any, Any]) -> Response[Any]:
         form = await request.form()
-        values = {name: str(form.get(name, "")) for name in REGISTRATION_FIELDS}
+        values = {name: formdata.text(form, name) for name in REGISTRATION_FIELDS}
         try:
             organization_id = await organizations.register_organization(
                 user_id=signed_in(request).id, **values
@@ -122,7 +122,10 @@ class OrganizationController(Controller):
     ) -> Response[Any]:
         principal = signed_in(request)
         form = await request.form()
-        values = {"email": str(form.get("email", "")), "role": str(form.get("role", "member"))}
+        values = {
+            "email": formdata.text(form, "email"),
+            "role": formdata.text(form, "role", "member"),
+        }
         try:
             await organizations.add_member(
                 admin_user_id=principal.id, organization_id=organization_id, **values

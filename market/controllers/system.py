@@ -9,7 +9,7 @@ from litestar.datastructures import Cookie
 from litestar.response import Redirect
 
 from market.db import engine
-from market.web import i18n
+from market.web import formdata, i18n
 from market.web.auth import public
 from market.web.render import safe_next
 
@@ -34,9 +34,9 @@ class SystemController(Controller):
     @post("/lang", guards=[public])
     async def switch_language(self, request: Request[Any, Any, Any]) -> Redirect:
         form = await request.form()
-        language = i18n.normalise(str(form.get("lang", ""))) or i18n.DEFAULT
+        language = i18n.normalise(formdata.text(form, "lang")) or i18n.DEFAULT
         target = safe_next(
-            str(form.get("next", ""))
+            formdata.text(form, "next")
             or request.headers.get("referer", "").split(request.url.netloc, 1)[-1]
             or "/"
         )

@@ -18,7 +18,7 @@ from market.controllers.tenders import form_errors
 from market.errors import DomainError, InvalidTransition, PermissionDenied, ValidationFailed
 from market.tenders import inputs, qa, queries, services
 from market.tenders.forms import form_values, pick
-from market.web import i18n
+from market.web import formdata, i18n
 from market.web.auth import requires_department
 from market.web.render import flash, render, see_other
 
@@ -74,7 +74,7 @@ class TenderWorkspaceController(Controller):
         principal = signed_in(request)
         form = await request.form()
         values = pick(form)
-        department = str(form.get("department_id", ""))
+        department = formdata.text(form, "department_id")
         values["department_id"] = department
         try:
             if not department.isdigit():
@@ -120,7 +120,7 @@ class TenderWorkspaceController(Controller):
         principal = signed_in(request)
         form = await request.form()
         values = pick(form)
-        note = str(form.get("note", ""))
+        note = formdata.text(form, "note")
         try:
             if mode == "edit":
                 await services.update_draft(user_id=principal.id, tender_id=tender_id, form=values)
@@ -161,7 +161,7 @@ class TenderWorkspaceController(Controller):
     async def cancel(self, request: Req, tender_id: FromPath[int]) -> Response[Any]:
         principal = signed_in(request)
         form = await request.form()
-        reason = str(form.get("reason", ""))
+        reason = formdata.text(form, "reason")
         return await self._act(
             request,
             tender_id,
@@ -185,8 +185,8 @@ class TenderWorkspaceController(Controller):
                 tender_id=tender_id,
                 filename=filename,
                 data=data,
-                title=str(form.get("title", "")),
-                note=str(form.get("note", "")),
+                title=formdata.text(form, "title"),
+                note=formdata.text(form, "note"),
             ),
             i18n.gettext("Document added."),
         )
@@ -218,7 +218,7 @@ class TenderWorkspaceController(Controller):
                 user_id=principal.id,
                 tender_id=tender_id,
                 question_id=question_id,
-                text=str(form.get(f"answer-{question_id}", form.get("answer", ""))),
+                text=formdata.text(form, f"answer-{question_id}") or formdata.text(form, "answer"),
             ),
             i18n.gettext("Answer published."),
             error_field="answer",

@@ -14,7 +14,7 @@ from market.errors import DomainError, InvalidTransition, PermissionDenied, Vali
 from market.money import Money, format_money
 from market.settings import get_settings
 from market.tenders import inputs, qa, queries, rules
-from market.web import i18n
+from market.web import formdata, i18n
 from market.web.auth import principal_of, public, requires_social_org
 from market.web.errors import translated
 from market.web.render import flash, is_fragment_request, render, see_other, template_filter
@@ -72,6 +72,9 @@ class TenderController(Controller):
     ) -> Response[str]:
         detail = await queries.tender_detail(tender_id, principal_of(request))
         context = _detail_context(request, detail)
+        # The question this browser has just asked, marked as submitted (once).
+        asked = request.session.pop("asked", None) if request.scope.get("session") else None
+        context["asked"] = asked if isinstance(asked, int) else None
         return render(request, "market/tenders/detail.html", context, block="tender")
 
     @get("/tenders/{tender_id:int}/documents/{document_id:int}", guards=[public])
@@ -93,10 +96,10 @@ class TenderController(Controller):
     async def ask(self, request: Request[Any, Any, Any], tender_id: FromPath[int]) -> Response[Any]:
         principal = signed_in(request)
         form = await request.form()
-        text = str(form.get("question", ""))
+        text = formdata.text(form, "question")
         try:
-            org_id = _org_choice(str(form.get("org_id", "")), principal.org_ids("social_org"))
-            await qa.ask_question(
+            org_id = _org_choice(formdata.text(form, "org_id"), principal.org_ids("social_org"))
+            question_id = await qa.ask_question(
                 user_id=principal.id, org_id=org_id, tender_id=tender_id, text=text
             )
         except (ValidationFailed, InvalidTransition) as exc:
@@ -106,8 +109,14 @@ class TenderController(Controller):
             return render(
                 request, "market/tenders/detail.html", context, block="questions", status=422
             )
+        if is_fragment_request(request):
+            # htmx swaps the questions section: show the new question there, marked.
+            detail = await queries.tender_detail(tender_id, principal)
+            context = {**_detail_context(request, detail), "asked": question_id}
+            return render(request, "market/tenders/detail.html", context, block="questions")
         flash(request, i18n.gettext("Your question is published; the department will answer it."))
-        return see_other(f"/tenders/{tender_id}#questions")
+        request.session["asked"] = question_id
+        return see_other(f"/tenders/{tender_id}#question-{question_id}")
 
 
 def _org_choice(raw: str, allowed: list[int]) -> int:
@@ -133,4 +142,5 @@ def _detail_context(
         "asking_orgs": asking_orgs,
         "question": "",
         "errors": {},
+        "asked": None,
     }

@@ -46,7 +46,11 @@ def form_values(row: dict[str, Any]) -> dict[str, str]:
         min_bids=str(row["min_bids"]),
         enquiry_end=inputs.to_local_input(row["enquiry_end"]),
         bid_deadline=inputs.to_local_input(row["bid_deadline"]),
-        opening_at=inputs.to_local_input(row["opening_at"]),
+        # Opening at the deadline is what an empty field means: show it empty again, so
+        # moving the deadline moves the opening with it instead of keeping the old time.
+        opening_at=""
+        if row["opening_at"] == row["bid_deadline"]
+        else inputs.to_local_input(row["opening_at"]),
         price_criterion="",
     )
     for source in inputs.GOAL_SOURCES:

@@ -208,8 +208,11 @@ def validate_tender(form: dict[str, str], *, currency: str = "CNY") -> TenderInp
     times: dict[str, datetime] = {}
     for name in ("enquiry_end", "bid_deadline", "opening_at"):
         raw = _text(form, name)
-        if not raw and name == "opening_at" and "bid_deadline" in times:
-            times[name] = times["bid_deadline"]
+        if not raw and name == "opening_at":
+            # Empty means "at the deadline": derived from this form's deadline, never kept
+            # from an earlier one (a missing deadline is reported on its own field).
+            if "bid_deadline" in times:
+                times[name] = times["bid_deadline"]
             continue
         try:
             times[name] = parse_local_datetime(raw)
