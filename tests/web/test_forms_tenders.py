@@ -133,7 +133,7 @@ async def test_publish_upload_and_cancel_from_the_manage_page(client, frozen_clo
     assert published.status_code == 303
     assert (await tender_row(tender_id))["status"] == "published"
     page = await client.get(base)
-    refused = await submit(client, page, f"{base}/cancel", htmx=True)
+    refused = await submit(client, page, f"{base}/cancel", htmx=True, complete=False)
     assert refused.status_code == 422 and 'role="alert"' in refused.text
     assert 'aria-invalid="true" aria-describedby="reason-error"' in refused.text
     cancelled = await submit(client, page, f"{base}/cancel", {"reason": "与另一项目合并"})
