@@ -187,3 +187,23 @@ async def test_operator_verifies_without_rating_and_rejects_with_a_reason(client
     assert [r["status"] for r in rows] == ["verified", "rejected"]
     assert rows[0]["rating"] == "" and rows[1]["decision_reason"] == "材料不全"
     assert not any(none_texts(dict(r)) for r in rows)
+
+
+async def test_logging_out_from_the_header(client):
+    await make_user("leaving@example.org")
+    await login(client, "leaving@example.org")
+    page = await client.get("/profile")
+    response = await submit(client, page, "/logout")
+    assert response.status_code == 303
+    assert (await client.get("/profile")).status_code == 303  # back to the log-in page
+
+
+async def test_the_organization_directory_filter_form(client):
+    await make_org(name_zh="阳光社工", name_en="Sunshine Social Work", category="charity")
+    await make_org(name_zh="彩虹调解", name_en="Rainbow Mediation", category="dispute_mediation")
+    page = await client.get("/organizations")
+    assert not none_values(page.text)
+    found = await submit(client, page, "/organizations", {"category": "charity"})
+    assert found.status_code == 200
+    assert "Sunshine Social Work" in found.text and "Rainbow Mediation" not in found.text
+    assert not none_values(found.text)

@@ -291,3 +291,30 @@ async def test_terminating_a_contract_needs_a_reason(frozen_clock, browser):
     row = dict((await fetch("SELECT * FROM bids_contract WHERE id = {}", contract_id))[0])
     assert row["status"] == "terminated" and row["termination_reason"] == "机构注销"
     assert not none_texts(row)
+
+
+async def test_a_bid_is_reconfirmed_after_an_amendment(frozen_clock, browser):
+    from market.tenders import services
+    from market.tenders.forms import form_values
+    from market.tenders.queries import tender_for_edit
+
+    scenario = await tender_with_bids(frozen_clock, ("150000.00",))
+    frozen_clock.set(scenario.deadline - timedelta(days=3))
+    values = form_values(await tender_for_edit(scenario.tender_id))
+    await services.amend_tender(
+        user_id=scenario.department.user_id,
+        tender_id=scenario.tender_id,
+        form={**values, "description_en": "Weekly home visits."},
+        note="Visits are weekly",
+    )
+    bidder = scenario.bidders[0]
+    client = await browser(bidder.email)
+    bid_page = await page(client, f"/tenders/{scenario.tender_id}/bid")
+    ref = scenario.refs[0]
+    assert (await fetch("SELECT status FROM bids_bid WHERE ref = {}", ref))[0][
+        "status"
+    ] == "needs_reconfirm"
+    done = await submit(client, bid_page, f"/bids/{ref}/reconfirm")
+    assert done.status_code == 303, done.text
+    row = dict((await fetch("SELECT * FROM bids_bid WHERE ref = {}", ref))[0])
+    assert row["status"] == "submitted" and not none_texts(row)

@@ -241,3 +241,36 @@ async def test_the_department_answers_from_the_manage_page(client) -> None:
     assert row["answer"] == "含税。"
     public = await client.get(f"/tenders/{tender_id}")
     assert re.search(r"含税。", public.text)
+
+
+async def test_the_tender_filter_form(client) -> None:
+    department = await make_department()
+    await make_tender(department, status="published", title_zh="青少年课后托管", title_en="")
+    page = await client.get("/tenders")
+    assert not none_values(page.text)
+    found = await submit(client, page, "/tenders", {"category": "community_services"})
+    assert found.status_code == 200 and "青少年课后托管" in found.text
+    assert not none_values(found.text)
+    none_found = await submit(client, page, "/tenders", {"category": "charity"})
+    assert "青少年课后托管" not in none_found.text
+
+
+async def test_a_draft_document_is_removed_from_the_manage_page(client, frozen_clock) -> None:
+    department = await make_department()
+    await login(client, department.email)
+    tender_id = await create_through_the_form(client, frozen_clock)
+    base = f"/workspace/tenders/{tender_id}"
+    await submit(
+        client,
+        await client.get(base),
+        f"{base}/documents",
+        {"title": "招标文件"},
+        files={"document": ("terms.pdf", PDF, "application/pdf")},
+    )
+    doc = (
+        await fetch("SELECT id, title FROM market_tender_document WHERE tender = {}", tender_id)
+    )[0]
+    assert doc["title"] == "招标文件"
+    removed = await submit(client, await client.get(base), f"{base}/documents/{doc['id']}/delete")
+    assert removed.status_code == 303
+    assert not await fetch("SELECT id FROM market_tender_document WHERE tender = {}", tender_id)
