@@ -254,7 +254,7 @@ class BidController(Controller):
     async def evidence(self, request: Req, milestone_id: FromPath[int]) -> Response[Any]:
         form = await request.form()
         files = await uploads(form)
-        contract_id = int(formdata.text(form, "contract", "0") or 0)
+        contract_id = formdata.whole_number(form, "contract") or 0
         return await _attempt(
             request,
             milestones.submit_evidence(

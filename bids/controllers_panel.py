@@ -151,7 +151,7 @@ class PanelController(Controller):
     async def decide(self, request: Req, milestone_id: FromPath[int]) -> Response[Any]:
         form = await request.form()
         decision, reason = formdata.text(form, "decision"), formdata.text(form, "reason")
-        contract_id = int(formdata.text(form, "contract", "0") or 0)
+        contract_id = formdata.whole_number(form, "contract") or 0
         user_id = signed_in(request).id
         if decision == "approve":
             call: Any = milestones.approve_milestone(user_id=user_id, milestone_id=milestone_id)

@@ -28,6 +28,13 @@ def texts(form: Any, names: Iterable[str], *, strip: bool = False) -> dict[str, 
     return {name: text(form, name).strip() if strip else text(form, name) for name in names}
 
 
+def whole_number(form: Any, name: str) -> int | None:
+    """A hidden id field as an int, or None when it is missing or not a plain number
+    (so a tampered field is a 4xx further on, never a ValueError)."""
+    value = text(form, name).strip()
+    return int(value) if value.isascii() and value.isdigit() and len(value) <= 18 else None
+
+
 def all_texts(form: Any, *, exclude: Iterable[str] = ("_csrf_token",)) -> dict[str, str]:
     """Every text field of the form (uploads left out), e.g. for rows of a variable table."""
     skip = set(exclude)

@@ -35,6 +35,14 @@ def test_text_is_returned_as_typed_and_optional_is_stripped() -> None:
     assert formdata.all_texts({**form, "_csrf_token": "t"}) == form
 
 
+@pytest.mark.parametrize(
+    ("raw", "number"), [("12", 12), (" 7 ", 7), ("", None), ("abc", None), ("-1", None),
+                        ("1e3", None), ("9" * 19, None), ("١٢", None)],
+)  # fmt: skip
+def test_a_hidden_id_is_a_plain_number_or_nothing(raw: str, number: int | None) -> None:
+    assert formdata.whole_number({"contract": raw}, "contract") == number
+
+
 def environment() -> Environment:
     env = Environment(
         loader=FileSystemLoader(ROOT / "templates"), undefined=StrictUndefined, autoescape=True

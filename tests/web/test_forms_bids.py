@@ -277,6 +277,15 @@ async def test_evidence_four_eyes_and_approval_through_the_contract_page(frozen_
     assert approved.status_code == 303, approved.text
     row = dict((await fetch("SELECT * FROM bids_milestone WHERE id = {}", first))[0])
     assert row["status"] == "approved" and row["reason"] == "" and not none_texts(row)
+    tampered = await approver.post(
+        f"/milestones/{second}/decide",
+        data={
+            "contract": "abc",
+            "decision": "approve",
+            "_csrf_token": find_form(approve_page.text, "/logout").defaults()["_csrf_token"][0],
+        },
+    )
+    assert 400 <= tampered.status_code < 500  # a bad hidden id is refused, not a 500
 
 
 async def test_terminating_a_contract_needs_a_reason(frozen_clock, browser):
