@@ -153,8 +153,8 @@ def parse_marks(tender: dict[str, Any], form: dict[str, str]) -> dict[str, tuple
     errors: dict[str, str] = {}
     for criterion in quality_criteria(tender):
         key = str(criterion["key"])
-        text = str(form.get(f"mark_{key}", "")).strip()
-        comment = str(form.get(f"comment_{key}", "")).strip()
+        text = str(form.get(f"mark_{key}") or "").strip()
+        comment = str(form.get(f"comment_{key}") or "").strip()
         try:
             mark = int(text)
             scoring.check_mark(mark)
