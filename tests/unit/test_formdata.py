@@ -10,7 +10,7 @@ import pytest
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
 from market.web import formdata
-from tests.web.forms import none_texts, none_values
+from tests.web.forms import error_problems, none_texts, none_values
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -105,3 +105,22 @@ def test_no_controller_turns_a_form_value_into_text_with_str() -> None:
         if re.search(r"str\(\s*form\.get\(", line)
     ]
     assert not offenders, offenders
+
+
+def test_the_error_check_finds_unannounced_and_untied_errors() -> None:
+    good = (
+        '<p role="alert">Fix</p><input name="a" aria-invalid="true" aria-describedby="a-error">'
+        '<span class="field-error" id="a-error">Bad</span>'
+    )
+    assert error_problems(good) == []
+    assert error_problems(good.replace('<p role="alert">Fix</p>', "")) == [
+        "errors on the page but no role=alert"
+    ]
+    assert error_problems(good.replace(' aria-describedby="a-error"', "")) == [
+        "no control points at #a-error",
+        "<input name=a> is invalid without a description",
+    ]
+    assert error_problems(good.replace(' id="a-error"', "")) == [
+        "a field error without an id",
+        "aria-describedby names no #a-error",
+    ]

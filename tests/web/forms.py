@@ -255,3 +255,42 @@ async def submit(
 def none_texts(row: dict[str, Any]) -> list[str]:
     """Columns of a stored row whose text holds the word None (str(None) leaked in)."""
     return [k for k, v in row.items() if isinstance(v, str) and "None" in v]
+
+
+class _TagParser(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.tags: list[tuple[str, dict[str, str]]] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        self.tags.append((tag, {k: v or "" for k, v in attrs}))
+
+
+def error_problems(html: str) -> list[str]:
+    """What keeps a form's errors from being announced and tied to their fields: a
+    field error without an id or that no control points at (aria-describedby), a
+    control marked invalid without a description, a description naming no element,
+    or errors on the page without a role=alert block."""
+    parser = _TagParser()
+    parser.feed(html)
+    ids = {a["id"] for _, a in parser.tags if a.get("id")}
+    described = {
+        ref
+        for tag, a in parser.tags
+        if tag in ("input", "select", "textarea", "button", "fieldset")
+        for ref in a.get("aria-describedby", "").split()
+    }
+    problems = []
+    errors = [a for _, a in parser.tags if "field-error" in a.get("class", "").split()]
+    for a in errors:
+        if not a.get("id"):
+            problems.append("a field error without an id")
+        elif a["id"] not in described:
+            problems.append(f"no control points at #{a['id']}")
+    for tag, a in parser.tags:
+        if a.get("aria-invalid") == "true" and not a.get("aria-describedby"):
+            problems.append(f"<{tag} name={a.get('name')}> is invalid without a description")
+    problems += [f"aria-describedby names no #{ref}" for ref in described - ids]
+    if errors and not any(a.get("role") == "alert" for _, a in parser.tags):
+        problems.append("errors on the page but no role=alert")
+    return problems

@@ -28,7 +28,7 @@ from tests.bid_builders import (
     tender_with_bids,
 )
 from tests.builders import PASSWORD, login, make_operator, make_user
-from tests.web.forms import find_form, none_texts, none_values, submit
+from tests.web.forms import error_problems, find_form, none_texts, none_values, submit
 
 pytestmark = pytest.mark.usefixtures("frozen_clock")
 
@@ -98,6 +98,15 @@ async def test_opening_panel_scoring_award_and_the_standstill(frozen_clock, brow
         await submit(department, await page(department, evaluation_page), f"{base}/open")
     ).status_code == 303
     await make_user("form-expert@example.org", display_name="Expert Zhou")
+    for htmx in (True, False):
+        unknown = await submit(
+            department,
+            await page(department, evaluation_page),
+            f"{base}/evaluators",
+            {"email": "nobody@example.org"},
+            htmx=htmx,
+        )
+        assert unknown.status_code == 422 and not error_problems(unknown.text)
     appointed = await submit(
         department,
         await page(department, evaluation_page),
@@ -107,6 +116,11 @@ async def test_opening_panel_scoring_award_and_the_standstill(frozen_clock, brow
     assert appointed.status_code == 303
     expert = await browser("form-expert@example.org")
     panel_path = f"/panels/{scenario.tender_id}"
+    recusal = await submit(
+        expert, await page(expert, panel_path), f"{panel_path}/declare", {"conflict": "yes"},
+        htmx=True,
+    )  # fmt: skip
+    assert recusal.status_code == 422 and not error_problems(recusal.text)
     declared = await submit(
         expert, await page(expert, panel_path), f"{panel_path}/declare"
     )  # "no conflict" is preselected: nothing to type
@@ -121,6 +135,7 @@ async def test_opening_panel_scoring_award_and_the_standstill(frozen_clock, brow
         assert 'role="alert"' in refused.text
         assert f'aria-describedby="comment_c1-{ref}-error"' in refused.text
         assert f'id="comment_c1-{ref}-error"' in refused.text
+        assert not error_problems(refused.text)
         scored = await submit(
             expert,
             panel,
@@ -153,6 +168,11 @@ async def test_a_losing_bidder_complains_and_the_operator_decides(frozen_clock, 
     await evaluation.award_tender(user_id=scenario.department.user_id, tender_id=scenario.tender_id)
     loser = await browser(scenario.bidders[1].email)
     results = f"/tenders/{scenario.tender_id}/results"
+    empty = await submit(
+        loser, await page(loser, results), f"/tenders/{scenario.tender_id}/complaints",
+        htmx=True, complete=False,
+    )  # fmt: skip
+    assert empty.status_code == 422 and not error_problems(empty.text)
     filed = await submit(
         loser, await page(loser, results), f"/tenders/{scenario.tender_id}/complaints",
         {"text": "评分不公"},
@@ -169,6 +189,7 @@ async def test_a_losing_bidder_complains_and_the_operator_decides(frozen_clock, 
     )
     assert missing.status_code == 422 and 'role="alert"' in missing.text
     assert f'aria-describedby="resolution-{complaint["id"]}-error"' in missing.text
+    assert not error_problems(missing.text)
     decided = await submit(
         operator, queue, action, {"resolution": "评分在专家裁量范围内。"},
         button=("decision", "dismiss"),
@@ -190,6 +211,16 @@ async def test_drawing_up_and_signing_the_contract_after_the_standstill(frozen_c
     evaluation_page = await page(department, f"{base}/evaluation")
     assert "The contract can be drawn up from" not in evaluation_page.text
     day = frozen_clock.at.date()
+    short = await submit(
+        department,
+        evaluation_page,
+        f"{base}/contract",
+        {"starts": day.isoformat(), "deliverable_0": "入户走访",
+         "due_0": (day + timedelta(days=30)).isoformat(), "amount_0": "1"},
+        htmx=True,
+    )  # fmt: skip
+    assert short.status_code == 422 and 'id="milestones-error"' in short.text
+    assert not error_problems(short.text) and not none_values(short.text)
     drawn = await submit(
         department,
         evaluation_page,
@@ -232,6 +263,12 @@ async def test_evidence_four_eyes_and_approval_through_the_contract_page(frozen_
     )
     first, second = milestones[0]["id"], milestones[1]["id"]
     winner = await browser(scenario.bidders[0].email)
+    empty = await submit(
+        winner, await page(winner, path), f"/milestones/{first}/evidence", htmx=True,
+        complete=False,
+    )  # fmt: skip
+    assert empty.status_code == 422 and f'id="note-{first}-error"' in empty.text
+    assert not error_problems(empty.text)
     sent = await submit(
         winner,
         await page(winner, path),
@@ -268,9 +305,16 @@ async def test_evidence_four_eyes_and_approval_through_the_contract_page(frozen_
     )
     assert error and f'id="decision-{first}-error"' in error.group(0)
     assert 'role="alert"' in error.group(0)
+    assert not error_problems(refused.text)
 
     approver = await browser(scenario.approver_email)
     approve_page = await page(approver, path)
+    no_reason = await submit(
+        approver, approve_page, f"/milestones/{first}/decide", button=("decision", "reject"),
+        htmx=True,
+    )  # fmt: skip
+    assert no_reason.status_code == 422 and f'id="reason-{first}-error"' in no_reason.text
+    assert not error_problems(no_reason.text)
     approved = await submit(
         approver, approve_page, f"/milestones/{first}/decide", button=("decision", "approve")
     )
