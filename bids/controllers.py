@@ -221,15 +221,17 @@ class BidController(Controller):
     @get("/contracts/{contract_id:int}", guards=[public])
     async def contract(self, request: Req, contract_id: FromPath[int]) -> Response[str]:
         context = await queries.contract_page(contract_id, principal_of(request))
-        return render(request, CONTRACT_PAGE, {**context, "errors": {}})
+        return render(request, CONTRACT_PAGE, {**context, "errors": {}, "values": {}})
 
-    async def _contract_error(self, request: Req, contract_id: int) -> Callable[..., Any]:
+    async def _contract_error(
+        self, request: Req, contract_id: int, values: dict[str, str] | None = None
+    ) -> Callable[..., Any]:
         async def redisplay(errors: dict[str, str]) -> Response[Any]:
             context = await queries.contract_page(contract_id, principal_of(request))
             return render(
                 request,
                 CONTRACT_PAGE,
-                {**context, "errors": errors},
+                {**context, "errors": errors, "values": values or {}},
                 block="milestones",
                 status=422,
             )
@@ -255,15 +257,17 @@ class BidController(Controller):
         form = await request.form()
         files = await uploads(form)
         contract_id = formdata.whole_number(form, "contract") or 0
+        note = formdata.text(form, "note")
+        typed = {f"note-{milestone_id}": note}  # shown again beside the error
         return await _attempt(
             request,
             milestones.submit_evidence(
                 user_id=signed_in(request).id,
                 milestone_id=milestone_id,
-                note=formdata.text(form, "note"),
+                note=note,
                 uploads=[milestones.Upload(name, data) for name, data in files],
             ),
-            redisplay=_keyed(await self._contract_error(request, contract_id), milestone_id),
+            redisplay=_keyed(await self._contract_error(request, contract_id, typed), milestone_id),
             default_field="note",
             message=i18n.gettext("Evidence submitted for approval."),
             then=f"/contracts/{contract_id}",

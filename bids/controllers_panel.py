@@ -172,7 +172,7 @@ class PanelController(Controller):
             return render(
                 request,
                 "bids/contract.html",
-                {**context, "errors": errors},
+                {**context, "errors": errors, "values": {f"reason-{milestone_id}": reason}},
                 block="milestones",
                 status=status,
             )

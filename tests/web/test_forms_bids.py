@@ -269,6 +269,17 @@ async def test_evidence_four_eyes_and_approval_through_the_contract_page(frozen_
     )  # fmt: skip
     assert empty.status_code == 422 and f'id="note-{first}-error"' in empty.text
     assert not error_problems(empty.text)
+    disguised = await submit(
+        winner,
+        await page(winner, path),
+        f"/milestones/{first}/evidence",
+        {"note": "走访40户老人"},
+        files={"document": ("sheet.pdf", b"not really a pdf", "application/pdf")},
+        htmx=True,
+    )
+    assert disguised.status_code == 422 and f'id="document-{first}-error"' in disguised.text
+    assert "走访40户老人</textarea>" in disguised.text  # what was typed is kept
+    assert not error_problems(disguised.text)
     sent = await submit(
         winner,
         await page(winner, path),
