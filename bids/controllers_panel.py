@@ -213,12 +213,18 @@ class PanelController(Controller):
         return await self._panel(request, tender_id, {})
 
     async def _panel(
-        self, request: Req, tender_id: int, errors: dict[str, str], status: int = 200
+        self,
+        request: Req,
+        tender_id: int,
+        errors: dict[str, str],
+        status: int = 200,
+        values: dict[str, str] | None = None,
     ) -> Response[str]:
         context = await queries.panel_page(tender_id, signed_in(request).id)
         context.setdefault("sealed", False)
         context.setdefault("quality", [])
-        return render(request, PANEL, {**context, "errors": errors}, block="panel", status=status)
+        context.update(errors=errors, values=values or {})
+        return render(request, PANEL, context, block="panel", status=status)
 
     @post("/panels/{tender_id:int}/declare", guards=[requires_login])
     async def declare(self, request: Req, tender_id: FromPath[int]) -> Response[Any]:
@@ -245,11 +251,12 @@ class PanelController(Controller):
     async def score(
         self, request: Req, tender_id: FromPath[int], ref: FromPath[str]
     ) -> Response[Any]:
-        form = await request.form()
+        form = formdata.all_texts(await request.form())
+        typed = {f"{k}-{ref}": v for k, v in form.items()}  # shown again beside the errors
 
         async def redisplay(errors: dict[str, str]) -> Response[Any]:
             return await self._panel(
-                request, tender_id, {f"{k}-{ref}": v for k, v in errors.items()}, 422
+                request, tender_id, {f"{k}-{ref}": v for k, v in errors.items()}, 422, typed
             )
 
         return await _attempt(
@@ -258,7 +265,7 @@ class PanelController(Controller):
                 user_id=signed_in(request).id,
                 tender_id=tender_id,
                 bid_ref=ref,
-                form=formdata.all_texts(form),
+                form=form,
             ),
             redisplay=redisplay,
             default_field="score",

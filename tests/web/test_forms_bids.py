@@ -136,6 +136,8 @@ async def test_opening_panel_scoring_award_and_the_standstill(frozen_clock, brow
         assert f'aria-describedby="comment_c1-{ref}-error"' in refused.text
         assert f'id="comment_c1-{ref}-error"' in refused.text
         assert not error_problems(refused.text)
+        kept = find_form(refused.text, action).defaults()
+        assert kept["mark_c1"] == [mark]  # the mark typed is still there
         scored = await submit(
             expert,
             panel,
