@@ -22,6 +22,10 @@ from market.web.render import render, see_other
 FIELDS = ("amount", "currency", "display_name", "message", "email", "provider", "on_failure")
 
 
+# The parser's own message quotes the input, so it can have no catalog entry.
+AMOUNT_HELP = "Enter an amount greater than zero, e.g. 100 or 12.50."
+
+
 def _errors(exc: DomainError) -> dict[str, str]:
     if isinstance(exc, ValidationFailed):
         return {k: i18n.gettext(v) for k, v in exc.errors.items()}
@@ -70,8 +74,8 @@ class DonateController(Controller):
             currency = values["currency"] or info.currency
             try:
                 amount = parse_money(values["amount"], currency if len(currency) == 3 else "CNY")
-            except InvalidAmount as exc:
-                raise ValidationFailed({"amount": exc.message}) from None
+            except InvalidAmount:
+                raise ValidationFailed({"amount": AMOUNT_HELP}) from None
             started = await donations.start_donation(
                 tender_id=tender_id,
                 amount=amount,

@@ -10,7 +10,7 @@ from litestar import Controller, Request, Response, get, post
 from litestar.params import FromPath
 
 from donors import contributions, payments, pledges, readmodels
-from donors.controllers.donate import _errors
+from donors.controllers.donate import AMOUNT_HELP, _errors
 from donors.tender_facts import tender_info
 from market import clock
 from market.accounts import Principal
@@ -52,8 +52,8 @@ def _org(principal: Principal, raw: str, kinds: tuple[str, ...]) -> tuple[int, s
 def _money(raw: str, field: str) -> Money:
     try:
         return parse_money(raw, "CNY")
-    except InvalidAmount as exc:
-        raise ValidationFailed({field: exc.message}) from None
+    except InvalidAmount:
+        raise ValidationFailed({field: AMOUNT_HELP}) from None
 
 
 def _int(raw: str, field: str) -> int:

@@ -121,3 +121,17 @@ async def test_a_social_organization_records_its_own_income(client):
     row = dict((await fetch("SELECT * FROM donors_contribution WHERE tender = {}", tender))[0])
     assert row["organization"] == org and row["kind"] == "own_income"
     assert not none_texts(row)
+
+
+@pytest.mark.parametrize("path", ["donate", "contribute"])
+async def test_a_mistyped_amount_is_explained_in_the_readers_language(client, path):
+    client.headers["Accept-Language"] = "zh-CN"
+    tender = await make_tender()
+    if path == "contribute":
+        user, _ = await make_sponsor()
+        email = (await fetch("SELECT email FROM market_user WHERE id = {}", user))[0]["email"]
+        await login(client, email)
+    page = await client.get(f"/tenders/{tender}/{path}")
+    response = await submit(client, page, f"/tenders/{tender}/{path}", {"amount": "abc"})
+    assert response.status_code == 422
+    assert "请输入大于零的金额" in response.text and "is not an amount" not in response.text
