@@ -10,6 +10,7 @@ async def test_home_lists_the_demo_organizations_in_both_languages(client):
     zh = await client.get("/", headers={"Accept-Language": "zh-CN,zh;q=0.9"})
     assert zh.status_code == 200
     assert "民政局" in zh.text
+    assert "正在筹款的项目" in zh.text and "最新中标" in zh.text
     en = await client.get("/", headers={"Accept-Language": "en-GB,en;q=0.9"})
     assert en.status_code == 200
     assert "Civil Affairs" in en.text
