@@ -130,3 +130,28 @@ async def test_organization_staff_see_their_bids_page_and_members_link(
     assert f"/organizations/{org}/members" in links  # the admin manages members
     member_html = await dashboard(client, other)
     assert f"/organizations/{org}/members" not in pages.links(member_html)
+
+
+async def test_evaluator_is_asked_to_declare_then_to_score(
+    client: httpx.AsyncClient, frozen_clock
+) -> None:
+    from bids import evaluation
+    from tests.bid_builders import opened, tender_with_bids
+
+    scenario = await tender_with_bids(frozen_clock)
+    await opened(frozen_clock, scenario)
+    expert = await make_user("expert-dash@example.org")
+    await evaluation.appoint_evaluator(
+        user_id=scenario.department.user_id,
+        tender_id=scenario.tender_id,
+        email="expert-dash@example.org",
+    )
+    html = await dashboard(client, expert)
+    box = attention_of(html)
+    assert f'href="/panels/{scenario.tender_id}"' in box and "Declare any conflict" in box
+    assert "/panels" in pages.links(html)
+    await evaluation.declare_interests(user_id=expert, tender_id=scenario.tender_id, conflict=False)
+    box = attention_of((await client.get("/dashboard")).text)
+    assert "Bids to score" in box and f'href="/panels/{scenario.tender_id}"' in box
+    department = await dashboard(client, scenario.department.user_id)
+    assert f'href="/workspace/tenders/{scenario.tender_id}/evaluation"' in attention_of(department)
