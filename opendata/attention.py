@@ -252,6 +252,27 @@ async def operator_items(now: datetime) -> list[Attention]:
     return items
 
 
+async def applicant_items(principal: Principal, now: datetime) -> list[Attention]:
+    """The person's own organizations still waiting for the operator's decision."""
+    pending = [m.organization_id for m in principal.memberships if m.status == "pending"]
+    if not pending:
+        return []
+    rows = await Organization.select(
+        Organization.id, Organization.name_zh, Organization.name_en, Organization.decision_due_at
+    ).where(Organization.id.is_in(pending))
+    return [
+        Attention(
+            "registration_pending",
+            f"/organizations/{r['id']}",
+            str(r["name_zh"] or ""),
+            str(r["name_en"] or ""),
+            due=timestamp(r["decision_due_at"]),
+            overdue=timestamp(r["decision_due_at"]) < now,
+        )
+        for r in rows
+    ]
+
+
 async def donor_items(user_id: int) -> list[Attention]:
     rows = await fetch(
         "SELECT COUNT(*) AS n FROM donors_donation d JOIN donors_payment p"
@@ -277,6 +298,7 @@ async def attention(principal: Principal) -> list[Attention]:
         *await evaluator_items(principal.id),
         *await sponsor_items(principal.org_ids("company", "foundation")),
         *(await operator_items(now) if principal.is_operator else []),
+        *await applicant_items(principal, now),
         *await donor_items(principal.id),
     ]
 

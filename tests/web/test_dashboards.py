@@ -155,3 +155,39 @@ async def test_evaluator_is_asked_to_declare_then_to_score(
     assert "Bids to score" in box and f'href="/panels/{scenario.tender_id}"' in box
     department = await dashboard(client, scenario.department.user_id)
     assert f'href="/workspace/tenders/{scenario.tender_id}/evaluation"' in attention_of(department)
+
+
+async def test_an_applicant_sees_when_the_decision_on_their_registration_is_due(
+    client: httpx.AsyncClient,
+) -> None:
+    user = await make_user()
+    org = await make_org(status="pending", name_en="Waiting Association", admin=user)
+    html = await dashboard(client, user)
+    box = attention_of(html)
+    assert "Waiting Association" in box and f'href="/organizations/{org}"' in box
+    item = box[box.index("Waiting Association") :]
+    assert "by " in item[: item.index("</li>")]
+    assert (await client.get(f"/organizations/{org}")).status_code == 200  # the link works
+
+
+async def test_the_winning_organization_is_told_when_a_milestone_falls_due(
+    client: httpx.AsyncClient, frozen_clock
+) -> None:
+    from bids import evaluation
+    from tests.bid_builders import award_org, contracted, tender_with_bids
+
+    scenario = await tender_with_bids(frozen_clock)
+    contract = await contracted(frozen_clock, scenario)
+    award = await evaluation.active_award(scenario.tender_id)
+    assert award is not None
+    winner = next(b for b in scenario.bidders if b.org_id == award_org(award, scenario))
+    html = await dashboard(client, winner.user_id)
+    assert "Milestone 1 due" not in attention_of(html)  # 30 days away
+    assert "/workspace/bids" in pages.links(html)
+    frozen_clock.advance(days=20)  # the session has expired: log in again
+    box = attention_of(await dashboard(client, winner.user_id))
+    assert "Milestone 1 due" in box and f'href="/contracts/{contract}#milestone-' in box
+    assert "overdue since" not in box
+    frozen_clock.advance(days=15)
+    box = attention_of(await dashboard(client, winner.user_id))
+    assert "overdue since" in box
