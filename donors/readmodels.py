@@ -7,11 +7,15 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
+from donors import matching
+from donors.pledges import lock_eligible_pledges
 from donors.rules import ReleaseShare, follow_the_yuan
 from donors.tender_facts import TenderInfo, tender_info, tenders_info
+from market import clock
 from market.errors import NotFound, PermissionDenied
 from market.money import Money
 from market.sql import Row, fetch
+from market.tables import Organization
 
 
 @dataclass(frozen=True, slots=True)
@@ -206,6 +210,58 @@ async def sponsor_contributions(org_ids: list[int]) -> list[dict[str, Any]]:
         item["tender_info"] = infos[int(r["tender"])]
         out.append(item)
     return out
+
+
+@dataclass(frozen=True, slots=True)
+class MatchOffer:
+    """What a sponsor would add to a donation of `donation` now, and who that sponsor is."""
+
+    donation: Money
+    match: Money
+    sponsor_id: int | None = None
+    sponsor_zh: str = ""
+    sponsor_en: str = ""
+    ratio_sponsor: int = 0
+    ratio_donor: int = 0
+    per_donation_cap: Money | None = None
+
+    def sponsor(self, lang: str) -> str:
+        if lang == "en":
+            return self.sponsor_en or self.sponsor_zh
+        return self.sponsor_zh or self.sponsor_en
+
+
+async def match_offer(tender_id: int, amount: Money) -> MatchOffer:
+    """The match a donation of `amount` would get now, naming the pledge's sponsor.
+
+    The same choice `donations.start_donation` reserves (`matching.choose_match` over the
+    eligible pledges), read without locks: the figure is a preview, the reservation is
+    made under the pledge's row lock when the donor donates."""
+    info = await tender_info(tender_id)
+    none = MatchOffer(amount, Money.zero(info.currency))
+    if amount.amount <= 0 or amount.currency != info.currency:
+        return none
+    states, _ = await lock_eligible_pledges(info.facts, amount.currency, lock=False)
+    chosen = matching.choose_match(states, info.facts, amount.amount, clock.now())
+    if chosen is None:
+        return none
+    pledge_id, match = chosen
+    terms = next(s.terms for s in states if s.terms.pledge_id == pledge_id)
+    pledge = await fetch("SELECT sponsor FROM donors_pledge WHERE id = {}", pledge_id)
+    found = await Organization.select(
+        Organization.id, Organization.name_zh, Organization.name_en
+    ).where(Organization.id == int(pledge[0]["sponsor"]))
+    sponsor = found[0] if found else None
+    return MatchOffer(
+        donation=amount,
+        match=Money(match, info.currency),
+        sponsor_id=int(sponsor["id"]) if sponsor else None,
+        sponsor_zh=str(sponsor["name_zh"] or "") if sponsor else "",
+        sponsor_en=str(sponsor["name_en"] or "") if sponsor else "",
+        ratio_sponsor=terms.ratio_sponsor,
+        ratio_donor=terms.ratio_donor,
+        per_donation_cap=Money(terms.per_donation_cap, info.currency),
+    )
 
 
 __all__ = ["tender_info"]

@@ -34,7 +34,6 @@ def route_handlers() -> list[Any]:
     from bids.controllers_panel import PanelController
     from donors.controllers import DONOR_CONTROLLERS
     from market.controllers.accounts import AccountController
-    from market.controllers.home import HomeController
     from market.controllers.operator import OperatorController
     from market.controllers.organizations import OrganizationController
     from market.controllers.system import SystemController
@@ -43,6 +42,7 @@ def route_handlers() -> list[Any]:
     from market.controllers.tenders_api import TenderApiController
     from opendata.controllers_audit import AuditApiController, AuditController
     from opendata.controllers_data import OpenDataController
+    from opendata.controllers_home import HomeController
     from opendata.controllers_project import ProjectController
     from opendata.controllers_project_api import ProjectApiController
     from opendata.controllers_stats import StatisticsApi, StatisticsPages

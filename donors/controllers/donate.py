@@ -20,6 +20,26 @@ from market.web.auth import principal_of, public, requires_login
 from market.web.render import render, see_other
 
 FIELDS = ("amount", "currency", "display_name", "message", "email", "provider", "on_failure")
+# Preset amounts in yuan, offered as radio buttons; `amount` is the "other amount" box.
+PRESETS = ("20", "50", "100", "200")
+DEFAULT_PRESET = "100"
+
+
+def chosen_amount(values: dict[str, str]) -> str:
+    """The amount the donor chose: a filled "other amount" box wins over the preset."""
+    if values.get("amount"):
+        return values["amount"]
+    preset = values.get("preset", "")
+    return preset if preset in PRESETS else ""
+
+
+def _choice(source: Any, default: str = "") -> dict[str, str]:
+    """The amount fields of a query or form; `default` is the preset when none is given."""
+    amount = formdata.text(source, "amount").strip()
+    preset = formdata.text(source, "preset").strip()
+    if preset not in (*PRESETS, "other"):
+        preset = "other" if amount else default
+    return {"amount": amount, "preset": preset}
 
 
 # The parser's own message quotes the input, so it can have no catalog entry.
@@ -35,12 +55,15 @@ def _errors(exc: DomainError) -> dict[str, str]:
 async def _form_context(tender_id: int, values: dict[str, str], errors: dict[str, str]) -> dict:
     info = await tender_info(tender_id)
     settings = get_settings()
-    preview = Money.zero(info.currency)
+    is_open = info.status in donations.donation_rules.OPEN_STATUSES
+    offer = readmodels.MatchOffer(Money.zero(info.currency), Money.zero(info.currency))
     try:
-        amount = parse_money(values.get("amount") or "100", info.currency)
-        preview = await donations.preview_match(tender_id, amount)
+        amount = parse_money(chosen_amount(values), info.currency)
+        if is_open:
+            offer = await readmodels.match_offer(tender_id, amount)
     except DomainError:
         pass
+    preview = offer.match
     return {
         "tender": info,
         "values": values,
@@ -49,7 +72,9 @@ async def _form_context(tender_id: int, values: dict[str, str], errors: dict[str
         "publishable_key": settings.stripe_publishable_key,
         "limits": donation_limits(),
         "preview": preview,
-        "open": info.status in donations.donation_rules.OPEN_STATUSES,
+        "offer": offer,
+        "presets": PRESETS,
+        "open": is_open,
     }
 
 
@@ -60,7 +85,7 @@ class DonateController(Controller):
     async def donate_page(
         self, request: Request[Any, Any, Any], tender_id: FromPath[int]
     ) -> Response[str]:
-        values = {k: str(request.query_params.get(k, "")) for k in ("amount",)}
+        values = _choice(request.query_params, DEFAULT_PRESET)
         context = await _form_context(tender_id, values, {})
         return render(request, "donors/donate.html", context, block="match_preview")
 
@@ -68,12 +93,20 @@ class DonateController(Controller):
     async def donate(self, request: Request[Any, Any, Any], tender_id: FromPath[int]) -> Any:
         form = await request.form()
         values = {name: formdata.text(form, name).strip() for name in FIELDS}
+        values.update(_choice(form))
+        if formdata.text(form, "anonymous") == "on":
+            values["anonymous"] = "on"
         principal = principal_of(request)
         info = await tender_info(tender_id)
+        if formdata.text(form, "action") == "preview":  # the no-JS "show the match" button
+            context = await _form_context(tender_id, values, {})
+            return render(request, "donors/donate.html", context, block="form")
         try:
             currency = values["currency"] or info.currency
             try:
-                amount = parse_money(values["amount"], currency if len(currency) == 3 else "CNY")
+                amount = parse_money(
+                    chosen_amount(values), currency if len(currency) == 3 else "CNY"
+                )
             except InvalidAmount:
                 raise ValidationFailed({"amount": AMOUNT_HELP}) from None
             started = await donations.start_donation(
@@ -83,7 +116,7 @@ class DonateController(Controller):
                 donor_id=principal.id if principal else None,
                 display_name=values["display_name"],
                 message=values["message"],
-                anonymous=form.get("anonymous") == "on",
+                anonymous=values.get("anonymous") == "on",
                 on_failure=values["on_failure"] or "refund",
                 email=values["email"],
                 payment_method=formdata.text(form, "payment_method"),

@@ -1,4 +1,4 @@
-"""Home page and the signed-in dashboard."""
+"""The public home page and the signed-in dashboard (both read across the apps)."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from litestar import Controller, Request, Response, get
 from market import directory
 from market.web.auth import principal_of, public, requires_login
 from market.web.render import render
+from opendata import attention, home
 
 
 class HomeController(Controller):
@@ -16,10 +17,15 @@ class HomeController(Controller):
 
     @get("/", guards=[public])
     async def home(self, request: Request[Any, Any, Any]) -> Response[str]:
-        return render(request, "market/home.html", await directory.home_summary())
+        page = await home.home_page()
+        context = {f: getattr(page, f) for f in page.__dataclass_fields__}
+        return render(request, "market/home.html", context)
 
     @get("/dashboard", guards=[requires_login])
     async def dashboard(self, request: Request[Any, Any, Any]) -> Response[str]:
         principal = principal_of(request)
         assert principal is not None  # noqa: S101 - the guard ensures it
-        return render(request, "market/dashboard.html", await directory.dashboard(principal))
+        context = await directory.dashboard(principal)
+        context["attention"] = await attention.attention(principal)
+        context["evaluator"] = await attention.has_panel_seat(principal.id)
+        return render(request, "market/dashboard.html", context)
