@@ -13,6 +13,7 @@ so the web layer runs it in a worker thread (`receipt_pdf_off_loop`).
 
 from __future__ import annotations
 
+import logging
 import os
 import tempfile
 import threading
@@ -40,6 +41,8 @@ HINTING_TABLES = ("fpgm", "prep", "cvt ", "gasp")
 # Receipts show Beijing time, like the HTML pages (market/web/render.py).
 LOCAL_ZONE = ZoneInfo("Asia/Shanghai")
 PLATFORM = "公益市场 Public Good Market"
+# fpdf2 subsets the embedded font with fontTools, which logs ~20 INFO lines per PDF.
+logging.getLogger("fontTools.subset").setLevel(logging.WARNING)
 
 
 class ReceiptFontMissing(DomainError):
