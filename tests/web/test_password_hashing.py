@@ -15,6 +15,7 @@ from argon2.profiles import RFC_9106_LOW_MEMORY
 from market import accounts
 from market.tables import User
 from tests.builders import make_user
+from tests.passwords import PRODUCTION_HASHER
 from tests.web.forms import post_form
 
 PASSWORD = "correct horse battery"
@@ -22,10 +23,28 @@ PASSWORD = "correct horse battery"
 
 def test_production_parameters_are_rfc_9106_low_memory() -> None:
     # t=3 passes, 64 MiB, 4 lanes, argon2id: RFC 9106 section 4, second recommended option.
+    # The suite hashes with a cheap profile (tests/passwords.py); PRODUCTION_HASHER is
+    # the hasher market.accounts set up at import, as a server runs it.
     assert accounts.PASSWORD_PROFILE == RFC_9106_LOW_MEMORY
     assert (RFC_9106_LOW_MEMORY.time_cost, RFC_9106_LOW_MEMORY.memory_cost) == (3, 64 * 1024)
     assert RFC_9106_LOW_MEMORY.parallelism == 4
-    assert accounts.production_hasher().hash(PASSWORD).startswith("$argon2id$v=19$m=65536,t=3,p=4$")
+    for hasher in (PRODUCTION_HASHER, accounts.production_hasher()):
+        stored = hasher.hash(PASSWORD)
+        assert stored.startswith("$argon2id$v=19$m=65536,t=3,p=4$")
+        assert extract_parameters(stored) == RFC_9106_LOW_MEMORY
+    # Unknown e-mails cost what wrong passwords cost.
+    assert extract_parameters(accounts._DUMMY_HASH) == extract_parameters(
+        accounts._hasher.hash(PASSWORD)
+    )
+
+
+async def test_hashes_made_with_production_parameters_still_log_in(
+    client: httpx.AsyncClient,
+) -> None:
+    # Users created by a server (production cost) log in while the suite hashes cheaply.
+    user = await make_user(email="prod-hash@example.org", password=PASSWORD)
+    await User.update({User.password_hash: PRODUCTION_HASHER.hash(PASSWORD)}).where(User.id == user)
+    assert await accounts.authenticate("prod-hash@example.org", PASSWORD) == user
 
 
 async def test_a_stored_hash_is_argon2id_and_verifies(client: httpx.AsyncClient) -> None:
