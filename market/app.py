@@ -71,6 +71,8 @@ def route_handlers() -> list[Any]:
 
 
 def create_app(settings: Settings | None = None) -> Litestar:
+    from donors import receipts  # the PDF receipt font is parsed at start-up (not in tests)
+
     settings = settings or get_settings()
     csrf = CSRFConfig(
         secret=settings.secret_key,
@@ -103,7 +105,11 @@ def create_app(settings: Settings | None = None) -> Litestar:
             HTTPException: http_error,
             Exception: server_error,
         },
-        on_startup=[start_pool, *([start_ticker] if settings.dev else [])],
+        on_startup=[
+            start_pool,
+            *([start_ticker] if settings.dev else []),
+            *([receipts.warm_up_in_background] if settings.env != "test" else []),
+        ],
         on_shutdown=[*([stop_ticker] if settings.dev else []), close_pool],
         openapi_config=OpenAPIConfig(
             title="Public Good Market API",

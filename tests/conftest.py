@@ -29,9 +29,33 @@ def pytest_report_header(config: pytest.Config) -> str:
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     skip_pg = pytest.mark.skip(reason="needs PostgreSQL: runs in the postgres pass of make test")
+    # Browser tests check pages in a real browser, not the database engine (every page's
+    # queries run on both engines in tests/web); `make test` runs them once, in the
+    # SQLite pass. MARKET_TEST_E2E=1 runs them on PostgreSQL too.
+    skip_e2e = pytest.mark.skip(
+        reason="browser tests run in the SQLite pass of make test (MARKET_TEST_E2E=1 runs"
+        " them on PostgreSQL too)"
+    )
+    e2e_here = ENGINE != "postgres" or bool(os.environ.get("MARKET_TEST_E2E"))
     for item in items:
         if "postgres_only" in item.keywords and ENGINE != "postgres":
             item.add_marker(skip_pg)
+        if not e2e_here and ("e2e" in item.keywords or "/tests/e2e/" in str(item.path)):
+            item.add_marker(skip_e2e)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def cheap_password_hashing() -> Iterator[None]:
+    """argon2-cffi's cheapest argon2id for the suite's many sign-ups and log-ins;
+    tests/web/test_password_hashing.py checks the production parameters (tests/passwords.py)."""
+    from tests.passwords import use_cheap_hashing, use_production_hashing
+
+    if os.environ.get("MARKET_TEST_PRODUCTION_ARGON2"):
+        yield
+        return
+    use_cheap_hashing()
+    yield
+    use_production_hashing()
 
 
 @pytest.fixture(scope="session", autouse=True)

@@ -156,7 +156,7 @@ class DonateController(Controller):
     ) -> Response[bytes]:
         view = await _paid_view(request, donation_id)
         return Response(
-            receipts.receipt_pdf(view),
+            await receipts.receipt_pdf_off_loop(view),
             media_type="application/pdf",
             headers={"Content-Disposition": f'inline; filename="{view.receipt_no}.pdf"'},
         )
