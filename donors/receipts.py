@@ -234,10 +234,13 @@ def receipt_lines(view: DonationView) -> list[tuple[str, str]]:
     return [(label, value) for label, value in lines if label or value]
 
 
-FOOTER = (
-    "本收据证明平台已收到上述款项，资金按项目和来源托管，仅在里程碑验收后拨付。\n"
-    "This receipt confirms the platform received the amount above. Funds are held per"
-    " project and per source and released only when a milestone is approved."
+# Both languages on one receipt, so the footer is not a catalog message.
+FOOTER = "\n".join(
+    (
+        "本收据证明平台已收到上述款项，资金按项目和来源托管，仅在里程碑验收后拨付。",
+        "This receipt confirms the platform received the amount above. Funds are held per"
+        " project and per source and released only when a milestone is approved.",
+    )
 )
 HEADING = "捐赠收据 Donation receipt"
 
