@@ -139,8 +139,8 @@ async def _client_run(
 
     logging.getLogger("httpx").setLevel(logging.WARNING)
 
+    from composition.app import create_app
     from donors import donations, payments, providers, signatures
-    from market.app import create_app
     from market.db import engine
     from market.money import Money
 

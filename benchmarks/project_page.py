@@ -177,7 +177,7 @@ async def main(requests: int, small: int, large: int) -> int:
     import httpx
 
     logging.getLogger("httpx").setLevel(logging.WARNING)
-    from market.app import create_app
+    from composition.app import create_app
     from market.db import close_pool, start_pool
     from market.migrate import migrate
 

@@ -131,8 +131,8 @@ async def main(requests: int, pdfs: int, signups: int, postgres: bool) -> int:
     logging.getLogger("httpx").setLevel(logging.WARNING)
     import httpx
 
+    from composition.app import create_app
     from donors import receipts
-    from market.app import create_app
     from market.db import close_pool, start_pool
     from market.migrate import migrate
 

@@ -161,8 +161,8 @@ async def run(args: argparse.Namespace) -> None:
     logging.getLogger("httpx").setLevel(logging.WARNING)
     await recreate(DB)
     _setup_env()
+    from composition.app import create_app
     from market import clock
-    from market.app import create_app
     from market.db import close_pool, start_pool
 
     await start_pool()

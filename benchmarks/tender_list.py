@@ -169,7 +169,7 @@ async def main(requests: int, small: int, large: int) -> None:
     import asyncpg
     import httpx
 
-    from market.app import create_app
+    from composition.app import create_app
     from market.db import close_pool, start_pool
     from market.migrate import migrate
 

@@ -1,4 +1,4 @@
-"""What the bids app tells the tenders kernel (registered when the app is loaded).
+"""What the bids app tells the tenders kernel (registered by composition/wiring.py).
 
 The kernel never imports `bids` (DESIGN §2); it calls these through
 `market.tenders.hooks`: the live-bid count at the deadline and the amendment hook
@@ -20,8 +20,3 @@ async def mark_bids_for_reconfirmation(event: hooks.TenderAmended) -> int:
     from bids.submission import mark_for_reconfirmation
 
     return await mark_for_reconfirmation(event.tender_id, event.at)
-
-
-def register() -> None:
-    hooks.on_tender_amended(mark_bids_for_reconfirmation)
-    hooks.set_live_bid_counter(count_live_bids)

@@ -11,8 +11,3 @@ APP_CONFIG = AppConfig(
     migration_dependencies=["market.piccolo_app"],
     commands=[],
 )
-
-# Loading the app (piccolo_conf's registry does) registers its hooks with the kernel.
-from bids.hooks import register  # noqa: E402
-
-register()

@@ -96,7 +96,7 @@ async def get_contribution(contribution_id: int) -> Row:
     return rows[0]
 
 
-async def _on_paid(payment: Row) -> tuple[list[Transfer], dict[str, Any]]:
+async def on_paid(payment: Row) -> tuple[list[Transfer], dict[str, Any]]:
     rows = await fetch(
         "SELECT * FROM donors_contribution WHERE id = {}" + for_update(), payment["object_id"]
     )
@@ -133,12 +133,8 @@ async def _on_paid(payment: Row) -> tuple[list[Transfer], dict[str, Any]]:
     return [r.transfer for r in results], {"tender_id": tender_id, "source": row["source"]}
 
 
-async def _on_failed(payment: Row) -> tuple[list[Transfer], dict[str, Any]]:
+async def on_failed(payment: Row) -> tuple[list[Transfer], dict[str, Any]]:
     await fetch(
         "UPDATE donors_contribution SET status = 'failed' WHERE id = {}", payment["object_id"]
     )
     return [], {}
-
-
-payments.register("sponsorship", on_paid=_on_paid, on_failed=_on_failed)
-payments.register("own_income", on_paid=_on_paid, on_failed=_on_failed)

@@ -173,7 +173,7 @@ async def _lock_donation(donation_id: int) -> Row:
     return rows[0]
 
 
-async def _on_paid(payment: Row) -> tuple[list[Transfer], dict[str, Any]]:
+async def on_paid(payment: Row) -> tuple[list[Transfer], dict[str, Any]]:
     donation = await _lock_donation(int(payment["object_id"]))
     donation_id = int(donation["id"])
     tender_id = int(donation["tender"])
@@ -221,7 +221,7 @@ async def _on_paid(payment: Row) -> tuple[list[Transfer], dict[str, Any]]:
     }
 
 
-async def _on_failed(payment: Row) -> tuple[list[Transfer], dict[str, Any]]:
+async def on_failed(payment: Row) -> tuple[list[Transfer], dict[str, Any]]:
     donation = await _lock_donation(int(payment["object_id"]))
     donation_id = int(donation["id"])
     transfers: list[Transfer] = []
@@ -255,6 +255,3 @@ async def _on_failed(payment: Row) -> tuple[list[Transfer], dict[str, Any]]:
         donation_id,
     )
     return transfers, {"released_match": int(donation["match_amount"]) if transfers else 0}
-
-
-payments.register("donation", on_paid=_on_paid, on_failed=_on_failed)

@@ -46,14 +46,16 @@ _ON_PAID: dict[str, Effect] = {}
 _ON_FAILED: dict[str, Effect] = {}
 
 
-def register(kind: str, *, on_paid: Effect, on_failed: Effect) -> None:
+def register_kind(kind: str, *, on_paid: Effect, on_failed: Effect) -> None:
+    """Called by the composition root (composition/wiring.py), never at import."""
     _ON_PAID[kind] = on_paid
     _ON_FAILED[kind] = on_failed
 
 
-def _effects() -> None:
-    """Import the modules that register their kinds (they import this one)."""
-    from donors import contributions, donations, pledges  # noqa: F401
+def _effect(effects: dict[str, Effect], kind: str) -> Effect:
+    if kind not in effects:
+        raise RuntimeError(f"payment kind {kind!r} is not wired (composition.wiring.wire())")
+    return effects[kind]
 
 
 async def create_payment(
@@ -170,7 +172,6 @@ async def confirm_payment(
     recorded_by: int | None = None,
 ) -> str:
     """Money arrived: apply the kind's ledger effect once. Returns "paid" or "duplicate"."""
-    _effects()
     async with atomic():
         if not await _record_event(event, payment_id, "paid"):
             return "duplicate"
@@ -183,7 +184,7 @@ async def confirm_payment(
             )
         if provider_ref and payment["provider_ref"] and payment["provider_ref"] != provider_ref:
             raise PaymentMismatch("The payment reference does not match.")
-        transfers, summary = await _ON_PAID[payment["kind"]](payment)
+        transfers, summary = await _effect(_ON_PAID, payment["kind"])(payment)
         await fetch(
             "UPDATE donors_payment SET status = 'succeeded', settled_at = {},"
             " bank_reference = {}, recorded_by = {} WHERE id = {}",
@@ -214,14 +215,13 @@ async def fail_payment(
     payment_id: int, *, reason: str, event: Event | None = None, actor: str = "system"
 ) -> str:
     """The payment will not arrive: release what was reserved for it. Idempotent."""
-    _effects()
     async with atomic():
         if not await _record_event(event, payment_id, "failed"):
             return "duplicate"
         payment = await _lock(payment_id)
         if payment["status"] != "awaiting":
             return "duplicate"
-        transfers, summary = await _ON_FAILED[payment["kind"]](payment)
+        transfers, summary = await _effect(_ON_FAILED, payment["kind"])(payment)
         await fetch(
             "UPDATE donors_payment SET status = 'failed', failure_reason = {}, settled_at = {}"
             " WHERE id = {}",

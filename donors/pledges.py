@@ -180,7 +180,7 @@ async def _lock_pledge(pledge_id: int) -> Row:
     return rows[0]
 
 
-async def _on_paid(payment: Row) -> tuple[list[Transfer], dict[str, Any]]:
+async def on_paid(payment: Row) -> tuple[list[Transfer], dict[str, Any]]:
     pledge = await _lock_pledge(int(payment["object_id"]))
     external = donation_rules.EXTERNAL_ACCOUNT[payment["provider"]]
     code = pledge_code(int(pledge["id"]))
@@ -208,15 +208,12 @@ async def _on_paid(payment: Row) -> tuple[list[Transfer], dict[str, Any]]:
     return [r.transfer for r in results], {"pledge": int(pledge["id"])}
 
 
-async def _on_failed(payment: Row) -> tuple[list[Transfer], dict[str, Any]]:
+async def on_failed(payment: Row) -> tuple[list[Transfer], dict[str, Any]]:
     await fetch(
         "UPDATE donors_pledge SET status = 'cancelled' WHERE id = {} AND status = 'awaiting_funds'",
         payment["object_id"],
     )
     return [], {"pledge": int(payment["object_id"])}
-
-
-payments.register("pledge", on_paid=_on_paid, on_failed=_on_failed)
 
 
 async def expire_pledges(now: datetime | None = None) -> list[tuple[int, int]]:

@@ -1,4 +1,4 @@
-"""`market demo`: load the demo district (明湖区, Minghu District — fictional).
+"""The kernel's part of the demo district (明湖区, Minghu District — fictional).
 
 One section per function, each returning the ids it created keyed by a short slug,
 so later issues can extend the district (tenders, bids, donations…) by adding a
@@ -9,9 +9,8 @@ All demo users share one documented password, DEMO_PASSWORD.
 
 from __future__ import annotations
 
-import argparse
 import itertools
-import time
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
@@ -34,7 +33,16 @@ from market.demo_data import (
 from market.tables import Membership, Organization, User
 from market.tenders.demo import create_tenders
 
-__all__ = ["DEMO_PASSWORD", "STREETS", "USERS", "DemoDistrict", "command", "email", "load_demo"]
+__all__ = [
+    "DEMO_PASSWORD",
+    "STREETS",
+    "USERS",
+    "DemoDistrict",
+    "DemoSection",
+    "email",
+    "load_demo",
+    "logins_table",
+]
 
 
 @dataclass
@@ -266,8 +274,13 @@ async def create_pending(users: dict[str, int], codes: _Codes) -> dict[str, int]
     return ids
 
 
-async def load_demo() -> DemoDistrict:
-    """Everything in one transaction: the district appears whole or not at all."""
+DemoSection = Callable[["DemoDistrict"], Awaitable[object]]
+
+
+async def load_demo(sections: Sequence[DemoSection] = ()) -> DemoDistrict:
+    """Everything in one transaction: the district appears whole or not at all.
+    `sections` are the other apps' parts (bids, funding), passed in by the composition
+    root (composition/demo.py) and run after the kernel's, in order."""
     codes = _Codes()
     since = clock.now() - timedelta(days=365)
     demo = DemoDistrict()
@@ -279,12 +292,8 @@ async def load_demo() -> DemoDistrict:
         demo.companies, demo.foundations = await create_sponsors(demo.users, codes, since)
         demo.pending = await create_pending(demo.users, codes)
         await create_tenders(demo)
-        from bids.demo import create_bids  # composition: bids plugs into the demo
-
-        await create_bids(demo)
-        from donors.demo import create_funding  # composition: donors plugs into the demo
-
-        await create_funding(demo)
+        for section in sections:
+            await section(demo)
     return demo
 
 
@@ -294,31 +303,3 @@ def logins_table() -> str:
     for slug, (_, name, _role, what) in USERS.items():
         lines.append(f"    {email(slug):<{width}}  {what}  ({name})")
     return "\n".join(lines)
-
-
-async def command(args: argparse.Namespace) -> int:
-    if getattr(args, "logins", False):
-        print(logins_table())
-        return 0
-    if getattr(args, "if_empty", False) and await User.count() > 0:
-        print("demo: the database already has users; nothing loaded")
-        return 0
-    if await User.exists().where(User.email == email("operator")):
-        print("demo: the demo district is already loaded")
-        return 0
-    started = time.monotonic()
-    demo = await load_demo()
-    organizations = (
-        1
-        + len(demo.departments)
-        + len(demo.social_orgs)
-        + len(demo.companies)
-        + len(demo.foundations)
-        + len(demo.pending)
-    )
-    print(
-        f"demo: loaded {len(demo.users)} users and {organizations} organizations "
-        f"in {time.monotonic() - started:.1f} s"
-    )
-    print(logins_table())
-    return 0

@@ -11,10 +11,3 @@ APP_CONFIG = AppConfig(
     migration_dependencies=["market.piccolo_app", "bids.piccolo_app", "donors.piccolo_app"],
     commands=[],
 )
-
-# Loading the app (piccolo_conf's registry does, in the web app, the CLI and the tests)
-# registers the OCDS publisher with the audit chain: releases are written inside the
-# transaction of the state change they publish.
-from opendata.ocds.publish import register  # noqa: E402
-
-register()

@@ -19,8 +19,11 @@ from datetime import UTC, datetime  # noqa: E402
 import httpx  # noqa: E402
 import pytest  # noqa: E402
 
+from composition.wiring import wire  # noqa: E402
 from market import clock  # noqa: E402
 from market.db import engine, is_postgres  # noqa: E402
+
+wire()  # the same explicit wiring as the web app and the CLI (composition/wiring.py)
 
 
 def pytest_report_header(config: pytest.Config) -> str:
@@ -100,7 +103,7 @@ def frozen_clock() -> Iterator[clock.FrozenClock]:
 
 @pytest.fixture
 def app():  # type: ignore[no-untyped-def]
-    from market.app import create_app
+    from composition.app import create_app
 
     return create_app()
 

@@ -1,13 +1,13 @@
 """The OCDS publisher: an audit-chain hook that writes one immutable release per
 state change, in the transaction of that change (DESIGN §10).
 
-`register()` runs when the open-data Piccolo app is loaded (piccolo_conf's registry
-loads it in the web app, the CLI and the tests), like the bids app's tender hooks.
+`publish_for` is registered with `market.audit.on_appended` by the composition root
+(composition/wiring.py), like the bids app's tender hooks.
 """
 
 from __future__ import annotations
 
-from market.audit import AuditRecord, canonical_json, on_appended
+from market.audit import AuditRecord, canonical_json
 from market.settings import get_settings
 from market.sql import fetch
 from opendata.ocds import rules
@@ -71,7 +71,3 @@ async def publish_release(tender_id: int, *, tag: str, record: AuditRecord) -> s
         canonical_json(release),
     )
     return release_id
-
-
-def register() -> None:
-    on_appended(publish_for)

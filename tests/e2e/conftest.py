@@ -44,7 +44,7 @@ def server(fresh_db: None) -> Iterator[str]:
     port = _free_port()
     env = {**os.environ, "PICCOLO_CONF": "piccolo_conf"}
     process = subprocess.Popen(  # noqa: S603 - our own module, fixed arguments
-        [sys.executable, "-m", "market.cli", "serve", "--port", str(port)],
+        [sys.executable, "-m", "composition.cli", "serve", "--port", str(port)],
         cwd=ROOT,
         env=env,
         stdout=subprocess.DEVNULL,

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+from composition.demo import load_demo
 from market.audit import verify_chain
-from market.demo import load_demo
 from market.ledger.check import run_checks
 from market.sql import fetch
 

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import argparse
 
-from market import accounts, demo, uscc
+from composition import demo
+from market import accounts, uscc
 from market import organization_rules as rules
 from market.tables import Membership, Organization, User
 

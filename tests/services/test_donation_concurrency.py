@@ -44,7 +44,7 @@ async def test_200_concurrent_donations_match_exactly_the_pledge_cap(fresh_db: N
     process = await asyncio.create_subprocess_exec(
         sys.executable,
         "-m",
-        "market.cli",
+        "composition.cli",
         "ledger",
         "check",
         cwd=ROOT,

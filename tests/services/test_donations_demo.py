@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from market import demo
+from composition import demo
 from market.ledger.check import run_checks
 from market.sql import fetch
 

@@ -32,7 +32,7 @@ asyncio.run(main())
 def market(db: Path, *args: str) -> subprocess.CompletedProcess[str]:
     env = {**os.environ, "DATABASE_URL": f"sqlite:///{db}", "PICCOLO_CONF": "piccolo_conf"}
     return subprocess.run(  # noqa: S603 - fixed argv
-        [sys.executable, "-m", "market.cli", *args],
+        [sys.executable, "-m", "composition.cli", *args],
         cwd=ROOT,
         env=env,
         capture_output=True,

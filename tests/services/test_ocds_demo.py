@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from collections import Counter
 
-from market.demo import load_demo
+from composition.demo import load_demo
 from market.sql import fetch
 from market.timestamps import timestamp
 from opendata import cli, giving

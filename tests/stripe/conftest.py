@@ -86,7 +86,7 @@ def stripe_app(localstripe: str) -> Iterator[str]:
         "STRIPE_API_BASE": localstripe,
     }
     process = subprocess.Popen(  # noqa: S603 - our own module, fixed arguments
-        [sys.executable, "-m", "market.cli", "serve", "--port", str(port)],
+        [sys.executable, "-m", "composition.cli", "serve", "--port", str(port)],
         cwd=ROOT,
         env=env,
         stdout=subprocess.DEVNULL,

@@ -151,7 +151,7 @@ def test_the_budget_breakdown_adds_up_and_names_its_source_parties() -> None:
 
 
 def test_the_cli_has_an_export_command_that_needs_a_directory() -> None:
-    from market.cli import build_parser
+    from composition.cli import build_parser
 
     args = build_parser().parse_args(["ocds", "export", "--out", "dump"])
     assert args.target == "opendata.cli:export_command" and args.out == "dump"

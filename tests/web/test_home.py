@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from market.demo import load_demo
+from composition.demo import load_demo
 
 
 async def test_home_lists_the_demo_organizations_in_both_languages(client):

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 import httpx
 import pytest
 
-from market.demo import DEMO_PASSWORD, email, load_demo
+from composition.demo import DEMO_PASSWORD, email, load_demo
 from tests.web import pages
 from tests.web.forms import log_in
 

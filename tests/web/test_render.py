@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from market.demo import load_demo
+from composition.demo import load_demo
 
 
 async def test_same_url_serves_full_page_and_fragment(client):

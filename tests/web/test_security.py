@@ -12,8 +12,8 @@ import httpx
 import pytest
 from litestar.routes import HTTPRoute
 
+from composition.app import create_app
 from market import accounts
-from market.app import create_app
 from market.settings import get_settings
 from market.tables import User
 from market.web import auth as auth_guards

@@ -1,4 +1,4 @@
-"""The composition root: `create_app()` wires settings, stores, middleware and routes."""
+"""`create_app()`: settings, stores, middleware, every app's routes, and the wiring."""
 
 from __future__ import annotations
 
@@ -14,6 +14,7 @@ from litestar.openapi import OpenAPIConfig
 from litestar.openapi.plugins import JsonRenderPlugin, YamlRenderPlugin
 from litestar.static_files import create_static_files_router
 
+from composition.wiring import wire
 from market.db import close_pool, start_pool
 from market.errors import DomainError
 from market.settings import Settings, get_settings
@@ -29,7 +30,7 @@ STATIC = Path(__file__).resolve().parent.parent / "static"
 
 
 def route_handlers() -> list[Any]:
-    """Every app's controllers, imported here: the kernel never imports bids/donors at import."""
+    """Every app's controllers: only the composition root imports them all."""
     from bids.controllers import BidController
     from bids.controllers_panel import PanelController
     from donors.controllers import DONOR_CONTROLLERS
@@ -73,6 +74,7 @@ def route_handlers() -> list[Any]:
 def create_app(settings: Settings | None = None) -> Litestar:
     from donors import receipts  # the PDF receipt font is parsed at start-up (not in tests)
 
+    wire()
     settings = settings or get_settings()
     csrf = CSRFConfig(
         secret=settings.secret_key,

@@ -9,7 +9,7 @@ import uvicorn
 
 def command(args: argparse.Namespace) -> int:
     uvicorn.run(
-        "market.app:create_app",
+        "composition.app:create_app",
         factory=True,
         host=args.host,
         port=args.port,

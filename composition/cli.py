@@ -1,4 +1,4 @@
-"""The `market` console script: one subcommand per operation.
+"""The `market` console script: one subcommand per operation (wired first).
 
 Commands live beside the code they drive; this module only parses arguments and
 dispatches. Each command is `(name, help, "module:function", add_arguments)`; the
@@ -49,8 +49,8 @@ def _stats_fold_args(parser: argparse.ArgumentParser) -> None:
 
 COMMANDS: list[tuple[str, str, str, Adder]] = [
     ("migrate", "apply database migrations", "market.migrate:command", _no_args),
-    ("serve", "serve the web app", "market.serve:command", _serve_args),
-    ("demo", "load the demo district", "market.demo:command", _demo_args),
+    ("serve", "serve the web app", "composition.serve:command", _serve_args),
+    ("demo", "load the demo district", "composition.demo:command", _demo_args),
     ("ledger check", "verify the ledger invariants", "market.ledger.check:command", _no_args),
     ("audit verify", "recompute the audit hash chain", "market.audit:command", _no_args),
     ("pledges expire", "return expired pledges' balances", "donors.pledges:command", _no_args),
@@ -104,6 +104,9 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     sys.path.insert(0, os.getcwd())
     args = build_parser().parse_args(argv)
+    from composition.wiring import wire
+
+    wire()
     module_name, function_name = args.target.split(":")
     function = getattr(importlib.import_module(module_name), function_name)
     result = function(args)

@@ -1,0 +1,58 @@
+"""`market demo`: load the demo district (明湖区, Minghu District — fictional) across
+the apps: the kernel's organizations and tenders (market.demo), then the bids app's
+bids and the donors app's funding, in one transaction.
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+
+from bids.demo import create_bids
+from donors.demo import create_funding
+from market import demo as kernel_demo
+from market.demo import DEMO_PASSWORD, STREETS, USERS, DemoDistrict, email, logins_table
+from market.tables import User
+
+__all__ = [
+    "DEMO_PASSWORD",
+    "STREETS",
+    "USERS",
+    "DemoDistrict",
+    "command",
+    "email",
+    "load_demo",
+    "logins_table",
+]
+
+
+async def load_demo() -> DemoDistrict:
+    return await kernel_demo.load_demo(sections=(create_bids, create_funding))
+
+
+async def command(args: argparse.Namespace) -> int:
+    if getattr(args, "logins", False):
+        print(logins_table())
+        return 0
+    if getattr(args, "if_empty", False) and await User.count() > 0:
+        print("demo: the database already has users; nothing loaded")
+        return 0
+    if await User.exists().where(User.email == email("operator")):
+        print("demo: the demo district is already loaded")
+        return 0
+    started = time.monotonic()
+    demo = await load_demo()
+    organizations = (
+        1
+        + len(demo.departments)
+        + len(demo.social_orgs)
+        + len(demo.companies)
+        + len(demo.foundations)
+        + len(demo.pending)
+    )
+    print(
+        f"demo: loaded {len(demo.users)} users and {organizations} organizations "
+        f"in {time.monotonic() - started:.1f} s"
+    )
+    print(logins_table())
+    return 0

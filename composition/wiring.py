@@ -1,0 +1,48 @@
+"""Explicit wiring of the apps into the kernel: nothing registers itself at import.
+
+What the kernel calls back, and who provides it:
+
+- payment kinds (`donors.payments.register_kind`): what a confirmed or failed payment
+  does to the ledger, per kind (sponsorship, own income, donation, pledge);
+- tender hooks (`market.tenders.hooks`): the bids app marks bids for re-confirmation
+  when a tender is amended, and counts live bids at the deadline;
+- audit hooks (`market.audit.on_appended`): the open-data app writes an OCDS release
+  per state change, inside the transaction of the change.
+
+`wire()` is idempotent: every registry it fills dedupes or overwrites by key.
+"""
+
+from __future__ import annotations
+
+from bids import hooks as bid_hooks
+from donors import contributions, donations, payments, pledges
+from market import audit
+from market.tenders import hooks as tender_hooks
+from opendata.ocds import publish
+
+
+def wire_payment_kinds() -> None:
+    payments.register_kind(
+        "sponsorship", on_paid=contributions.on_paid, on_failed=contributions.on_failed
+    )
+    payments.register_kind(
+        "own_income", on_paid=contributions.on_paid, on_failed=contributions.on_failed
+    )
+    payments.register_kind("donation", on_paid=donations.on_paid, on_failed=donations.on_failed)
+    payments.register_kind("pledge", on_paid=pledges.on_paid, on_failed=pledges.on_failed)
+
+
+def wire_tender_hooks() -> None:
+    tender_hooks.on_tender_amended(bid_hooks.mark_bids_for_reconfirmation)
+    tender_hooks.set_live_bid_counter(bid_hooks.count_live_bids)
+
+
+def wire_audit_hooks() -> None:
+    audit.on_appended(publish.publish_for)
+
+
+def wire() -> None:
+    """Everything the web app, the CLI and the test suite need registered."""
+    wire_payment_kinds()
+    wire_tender_hooks()
+    wire_audit_hooks()
