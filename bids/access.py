@@ -69,10 +69,6 @@ async def check_department(user_id: int, tender: dict[str, Any]) -> None:
         raise PermissionDenied("Only members of the department that owns this tender may do this.")
 
 
-async def is_department_member(user_id: int, tender: dict[str, Any]) -> bool:
-    return await is_member(user_id, int(tender["department"]), "department")
-
-
 async def opened_at(tender_id: int) -> Any:
     rows = await fetch("SELECT opened_at FROM bids_tender_key WHERE tender = {}", tender_id)
     return rows[0]["opened_at"] if rows else None
@@ -93,13 +89,6 @@ async def check_opened(tender_id: int, *, user_id: int | None, what: str) -> Non
 
 async def load_bid_locked(bid_id: int) -> dict[str, Any]:
     rows = await fetch("SELECT * FROM bids_bid WHERE id = {}" + for_update(), bid_id)
-    if not rows:
-        raise NotFound(NO_BID)
-    return dict(rows[0])
-
-
-async def bid_by_ref(ref: str) -> dict[str, Any]:
-    rows = await fetch("SELECT * FROM bids_bid WHERE ref = {}", ref)
     if not rows:
         raise NotFound(NO_BID)
     return dict(rows[0])

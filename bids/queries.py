@@ -7,7 +7,7 @@ from __future__ import annotations
 from typing import Any
 
 from bids import evaluation
-from bids.access import check_department, check_opened, is_department_member, load_tender
+from bids.access import check_department, check_opened, load_tender
 from bids.complaints import open_complaints
 from bids.tables import Evaluator
 from market import clock
@@ -420,5 +420,9 @@ async def complaints_queue() -> list[dict[str, Any]]:
     return [dict(r) for r in rows]
 
 
-async def can_see_department_page(tender_id: int, user_id: int) -> bool:
-    return await is_department_member(user_id, await load_tender(tender_id))
+async def terminated_contract_tenders() -> list[int]:
+    """Tenders with a terminated contract: read by the donors app's failure policy."""
+    rows = await fetch(
+        "SELECT DISTINCT tender FROM bids_contract WHERE status = 'terminated' ORDER BY tender"
+    )
+    return [int(r["tender"]) for r in rows]

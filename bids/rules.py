@@ -60,11 +60,6 @@ def transition(machine: str, current: str, target: str) -> str:
     return target
 
 
-def bid_is_live(status: str) -> bool:
-    """Counts towards the tender's bids at opening."""
-    return status in ("submitted", "needs_reconfirm")
-
-
 def check_bid_window(now: datetime, deadline: datetime, opened: datetime | None) -> None:
     """Bids may be submitted, replaced or withdrawn only before the deadline."""
     if now >= deadline or opened is not None:

@@ -14,7 +14,7 @@ from donors.tender_facts import tender_info
 from market import clock
 from market.audit import append_audit
 from market.db import atomic
-from market.errors import DomainError, NotFound, PermissionDenied
+from market.errors import DomainError, PermissionDenied
 from market.ledger.accounts import ensure_accounts
 from market.ledger.rules import Transfer, TransferRequest, escrow_code
 from market.ledger.services import create_transfers
@@ -87,13 +87,6 @@ async def contribute(
         )
     started = await payments.start_payment(payment, sandbox_outcome=sandbox_outcome)
     return contribution_id, payment, started
-
-
-async def get_contribution(contribution_id: int) -> Row:
-    rows = await fetch("SELECT * FROM donors_contribution WHERE id = {}", contribution_id)
-    if not rows:
-        raise NotFound("No such contribution.")
-    return rows[0]
 
 
 async def on_paid(payment: Row) -> tuple[list[Transfer], dict[str, Any]]:

@@ -41,16 +41,6 @@ class DonationStarted:
     started: Started
 
 
-async def preview_match(tender_id: int, amount: Money) -> Money:
-    """The match a donation of `amount` would get now (shown before paying)."""
-    info = await tender_info(tender_id)
-    if amount.amount <= 0 or amount.currency != info.currency:
-        return Money.zero(info.currency)
-    states, _ = await lock_eligible_pledges(info.facts, amount.currency, lock=False)
-    chosen = matching.choose_match(states, info.facts, amount.amount, clock.now())
-    return Money(chosen[1] if chosen else 0, info.currency)
-
-
 async def start_donation(
     *,
     tender_id: int,

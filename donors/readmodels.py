@@ -158,25 +158,6 @@ async def annual_summary(user_id: int, year: int, currency: str = "CNY") -> Annu
     return AnnualSummary(year, views, total, matched)
 
 
-async def tender_donors(tender_id: int, limit: int = 20) -> list[dict[str, Any]]:
-    """The public list of recent donations to a tender (anonymous ones without a name)."""
-    rows = await fetch(
-        "SELECT display_name, anonymous, amount, currency, message, paid_at FROM donors_donation"
-        " WHERE tender = {} AND status = 'paid' ORDER BY paid_at DESC LIMIT {}",
-        tender_id,
-        limit,
-    )
-    return [
-        {
-            "name": "" if r["anonymous"] else r["display_name"],
-            "amount": Money(int(r["amount"]), r["currency"]),
-            "message": "" if r["anonymous"] else r["message"],
-            "paid_at": r["paid_at"],
-        }
-        for r in rows
-    ]
-
-
 async def sponsor_pledges(org_ids: list[int]) -> list[dict[str, Any]]:
     if not org_ids:
         return []

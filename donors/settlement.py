@@ -20,6 +20,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 
+from bids.queries import terminated_contract_tenders
 from donors import rules as donation_rules
 from donors.providers import provider
 from donors.tender_facts import tender_info
@@ -27,10 +28,10 @@ from market import clock
 from market.audit import append_audit
 from market.db import atomic
 from market.ledger import escrow
-from market.ledger.accounts import ensure_accounts, get_account
+from market.ledger.accounts import ensure_accounts
 from market.ledger.rules import SOURCES, TransferRequest
 from market.ledger.services import create_transfers
-from market.sql import fetch, for_update
+from market.sql import fetch, for_update, marks
 
 FAILED_STATUSES = ("cancelled", "unsuccessful")
 
@@ -47,14 +48,14 @@ async def failed_tenders() -> list[tuple[int, str]]:
         " WHERE s.tender = t.id) ORDER BY t.id"
     )
     found = [(int(r["id"]), str(r["status"])) for r in rows]
-    try:
-        terminated = await fetch(
-            "SELECT DISTINCT c.tender FROM bids_contract c WHERE c.status = 'terminated'"
-            " AND NOT EXISTS (SELECT 1 FROM donors_settlement s WHERE s.tender = c.tender)"
+    terminated = await terminated_contract_tenders()  # the bids app's read contract
+    if terminated:
+        settled = await fetch(
+            f"SELECT tender FROM donors_settlement WHERE tender IN ({marks(len(terminated))})",
+            *terminated,
         )
-    except Exception:  # the contracts table belongs to bids; absent → none
-        terminated = []
-    found += [(int(r["tender"]), "terminated") for r in terminated]
+        done = {int(r["tender"]) for r in settled}
+        found += [(tender, "terminated") for tender in terminated if tender not in done]
     return found
 
 
@@ -218,13 +219,6 @@ async def settle_all() -> tuple[int, int]:
         if await settle_tender(tender_id, reason):
             settled += 1
     return settled, await process_refunds()
-
-
-async def refund_balance(donation_id: int) -> int:
-    try:
-        return (await get_account(refund_code(donation_id))).posted.amount
-    except Exception:  # no account yet → nothing owed
-        return 0
 
 
 async def command(args: object) -> int:

@@ -92,11 +92,6 @@ def on_appended(hook: AppendedHook) -> AppendedHook:
     return hook
 
 
-def remove_hook(hook: AppendedHook) -> None:
-    if hook in _appended:
-        _appended.remove(hook)
-
-
 async def _appended_event(record: AuditRecord) -> AuditRecord:
     for hook in list(_appended):
         await hook(record)

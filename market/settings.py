@@ -43,10 +43,6 @@ class Settings:
     def dev(self) -> bool:
         return self.env == "dev"
 
-    @property
-    def uses_postgres(self) -> bool:
-        return self.database_url.startswith(("postgres://", "postgresql://"))
-
 
 def _int(env: dict[str, str], name: str, default: int) -> int:
     raw = env.get(name)

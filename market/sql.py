@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from typing import Any
 
 from piccolo.querystring import QueryString
@@ -57,7 +57,3 @@ def is_unique_violation(exc: BaseException) -> bool:
     if name == "UniqueViolationError":  # asyncpg
         return True
     return name == "IntegrityError" and "UNIQUE" in str(exc)
-
-
-def chunks(items: Sequence[Any], size: int) -> list[Sequence[Any]]:
-    return [items[i : i + size] for i in range(0, len(items), size)]

@@ -78,12 +78,6 @@ def requires_operator(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRou
         raise PermissionDeniedException("Only platform operators may do this.")
 
 
-def requires_oversight(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
-    principal = _require(connection)
-    if not (principal.is_operator or principal.is_auditor):
-        raise PermissionDeniedException("Only operators and auditors may see this.")
-
-
 def requires_member(*kinds: str) -> Guard:
     """A verified member of an organization of one of these kinds."""
 

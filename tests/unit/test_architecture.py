@@ -1,0 +1,318 @@
+"""Architecture ratchets: the shape of the code, checked with `ast` (tests/architecture.py).
+
+- no import cycle between any two modules of the apps (function-level imports count);
+- the apps' dependency direction: the kernel (`market`) imports no app; `bids` imports
+  the kernel; `donors` the kernel and `bids.queries` (the bids app's read functions) only;
+  `opendata` may read everything; only `composition` (the composition root) wires them;
+- importing a module registers nothing (payment kinds, tender and audit hooks are wired
+  by `composition.wiring.wire()`);
+- the cross-app SQL rule: a SQL string in one app naming a table another app's
+  `*tables.py` declares fails — except today's violations, listed below;
+- sizes: no module over 400 lines, no function over 60 lines (migrations and demo data
+  aside), no route-handler body over 15 lines — except today's offenders, listed below.
+
+The baselines may only shrink: an entry that no longer occurs (or a count that grew)
+fails, so remove it when you fix it. `python -m tests.architecture` prints today's
+offenders in this shape.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+
+from tests.architecture import (
+    ROOT,
+    cross_app_sql,
+    declared_tables,
+    direction_violations,
+    find_cycles,
+    import_graph,
+    imports_between,
+    load_sources,
+    long_functions,
+    long_handlers,
+    long_modules,
+    ratchet_problems,
+    set_ratchet_problems,
+)
+
+SOURCES = load_sources()
+GRAPH = import_graph(SOURCES)
+
+ALLOWED: dict[str, set[str]] = {
+    "market": set(),
+    "bids": {"market"},
+    "donors": {"market", "bids"},  # bids only through bids.queries (checked below)
+    "opendata": {"market", "bids", "donors"},
+    "composition": {"market", "bids", "donors", "opendata"},
+}
+
+# Today's cross-app SQL (file → other apps' tables its SQL names). To shrink: read
+# through the owner's query functions (as donors/settlement.py reads terminated
+# contracts through bids.queries), or a view the owner's migrations create.
+# The bids and donors apps read the kernel's tenders and organizations; opendata, a
+# reporting app, reads everything and wants documented views.
+CROSS_APP_SQL_BASELINE: dict[str, set[str]] = {
+    "bids/access.py": {"market_tender"},
+    "bids/evaluation.py": {"market_membership", "market_organization"},
+    "bids/opening.py": {"market_tender"},
+    "bids/queries.py": {"market_membership", "market_organization", "market_tender", "market_user"},
+    "donors/demo.py": {"market_tender"},
+    "donors/readmodels.py": {"ledger_account", "ledger_transfer"},
+    "donors/settlement.py": {"market_tender"},
+    "donors/tender_facts.py": {"market_tender"},
+    "opendata/attention.py": {
+        "bids_award",
+        "bids_bid",
+        "bids_complaint",
+        "bids_contract",
+        "bids_evaluator",
+        "bids_milestone",
+        "bids_score",
+        "donors_donation",
+        "donors_payment",
+        "donors_pledge",
+        "market_tender",
+        "market_tender_question",
+    },
+    "opendata/giving.py": {
+        "bids_contract",
+        "bids_milestone",
+        "donors_contribution",
+        "donors_donation",
+        "donors_pledge",
+        "ledger_transfer",
+        "market_organization",
+        "market_tender",
+    },
+    "opendata/home.py": {
+        "bids_award",
+        "bids_bid",
+        "bids_contract",
+        "bids_milestone",
+        "market_organization",
+        "market_tender",
+    },
+    "opendata/ocds/facts.py": {
+        "bids_award",
+        "bids_bid",
+        "bids_contract",
+        "bids_milestone",
+        "bids_tender_key",
+        "donors_contribution",
+        "donors_donation",
+        "donors_pledge",
+        "ledger_transfer",
+        "market_organization",
+        "market_tender",
+        "market_tender_document",
+        "market_tender_revision",
+    },
+    "opendata/ocds/packages.py": {"market_organization"},
+    "opendata/ocds/publish.py": {"bids_contract", "bids_milestone"},
+    "opendata/rollup.py": {"ledger_account", "ledger_transfer"},
+    "opendata/statistics.py": {"ledger_transfer", "market_organization", "market_tender"},
+    "opendata/track_record.py": {
+        "bids_award",
+        "bids_bid",
+        "bids_complaint",
+        "bids_contract",
+        "bids_milestone",
+        "ledger_account",
+        "ledger_transfer",
+        "market_organization",
+        "market_tender",
+    },
+    "opendata/transparency.py": {
+        "audit_event",
+        "bids_bid",
+        "bids_contract",
+        "bids_milestone",
+        "bids_milestone_evidence",
+        "bids_tender_key",
+        "donors_contribution",
+        "donors_pledge",
+        "ledger_transfer",
+        "market_organization",
+        "market_tender",
+    },
+}
+
+# Modules over 400 lines (migrations, demo.py and demo_data.py aside).
+LONG_MODULES: dict[str, int] = {
+    "bids/queries.py": 428,
+    "market/ledger/escrow.py": 404,
+    "market/ledger/services.py": 429,
+    "market/organizations.py": 448,
+}
+
+# Functions over 60 lines, `def` to last line.
+LONG_FUNCTIONS: dict[str, int] = {
+    "bids/queries.py::contract_page": 76,
+    "bids/submission.py::submit_bid": 91,
+    "donors/contributions.py::contribute": 61,
+    "donors/donations.py::start_donation": 66,
+    "donors/pledges.py::create_pledge": 84,
+    "donors/settlement.py::settle_tender": 66,
+    "market/charts.py::stacked_bars": 72,
+    "market/ledger/check.py::run_checks": 67,
+    "market/ledger/escrow.py::release": 72,
+    "market/ledger/escrow.py::return_all": 85,
+    "market/ledger/readmodels.py::account_statement": 65,
+    "market/ledger/services.py::_create_locked": 81,
+    "market/organization_rules.py::validate_registration": 77,
+    "market/organizations.py::decide_organization": 61,
+    "market/tenders/inputs.py::validate_tender": 99,
+    "opendata/controllers_project_api.py::ProjectApiController.project": 61,
+    "opendata/giving.py::tranche_grants": 64,
+    "opendata/ocds/build.py::_tender": 63,
+    "opendata/ocds/facts.py::process_facts": 100,
+}
+
+# Route handlers whose body (after the docstring) is over 15 lines.
+LONG_HANDLERS: dict[str, int] = {
+    "bids/controllers.py::BidController.complain": 22,
+    "bids/controllers.py::BidController.evidence": 18,
+    "bids/controllers.py::BidController.results_api": 20,
+    "bids/controllers.py::BidController.submit": 23,
+    "bids/controllers_panel.py::PanelController.decide": 40,
+    "bids/controllers_panel.py::PanelController.declare": 18,
+    "bids/controllers_panel.py::PanelController.draw_up": 18,
+    "bids/controllers_panel.py::PanelController.resolve": 26,
+    "bids/controllers_panel.py::PanelController.score": 21,
+    "donors/controllers/donate.py::DonateController.donate": 35,
+    "donors/controllers/sponsors.py::SponsorController.contribute": 28,
+    "donors/controllers/sponsors.py::SponsorController.create_pledge": 27,
+    "donors/controllers/sponsors.py::SponsorController.record_bank_transfer": 23,
+    "market/controllers/accounts.py::AccountController.change_password": 21,
+    "market/controllers/accounts.py::AccountController.login": 30,
+    "market/controllers/accounts.py::AccountController.signup": 22,
+    "market/controllers/accounts.py::AccountController.update_profile": 23,
+    "market/controllers/operator.py::OperatorController.decide": 33,
+    "market/controllers/organizations.py::OrganizationController.add_member": 21,
+    "market/controllers/organizations.py::OrganizationController.register": 19,
+    "market/controllers/system.py::SystemController.switch_language": 21,
+    "market/controllers/tender_workspace.py::TenderWorkspaceController.create": 16,
+    "market/controllers/tender_workspace.py::TenderWorkspaceController.upload": 19,
+    "market/controllers/tenders.py::TenderController.ask": 23,
+    "market/controllers/tenders_api.py::TenderApiController.list_tenders": 19,
+    "market/controllers/tenders_api.py::TenderApiController.tender": 43,
+    "opendata/controllers_project_api.py::ProjectApiController.project": 55,
+    "opendata/controllers_project_api.py::ProjectApiController.transfers": 24,
+}
+
+
+def test_no_import_cycle() -> None:
+    assert find_cycles(GRAPH) == []
+
+
+def test_the_cycle_checker_sees_a_function_level_import_cycle() -> None:
+    sources = {
+        "donors/payments.py": "def effects():\n    from donors import donations\n",
+        "donors/donations.py": "from donors import payments\n",
+        "donors/__init__.py": "",
+    }
+    assert find_cycles(import_graph(sources)) == [["donors.donations", "donors.payments"]]
+
+
+def test_apps_depend_in_the_allowed_direction() -> None:
+    assert direction_violations(GRAPH, ALLOWED) == []
+    assert imports_between(GRAPH, "donors", "bids") <= {"bids.queries"}
+
+
+def test_the_direction_checker_sees_a_lazy_kernel_import_of_an_app() -> None:
+    sources = {
+        "market/app.py": "def routes():\n    from bids.controllers import BidController\n",
+        "bids/controllers.py": "from market import app\n",
+    }
+    graph = import_graph(sources)
+    assert direction_violations(graph, ALLOWED) == [("market.app", "bids.controllers")]
+
+
+def test_importing_every_module_registers_nothing() -> None:
+    modules = sorted(
+        m for m in GRAPH if ".piccolo_migrations" not in m and not m.startswith("composition")
+    )
+    script = (
+        "import importlib, json, sys\n"
+        f"for m in {modules!r}: importlib.import_module(m)\n"
+        "from donors import payments\n"
+        "from market import audit\n"
+        "from market.tenders import hooks\n"
+        "print(json.dumps([sorted(payments._ON_PAID), len(audit._appended),"
+        " len(hooks._amended), hooks._bid_counter is not None]))\n"
+    )
+    out = subprocess.run(  # noqa: S603 - our own interpreter and script
+        [sys.executable, "-c", script],
+        cwd=ROOT,
+        env=os.environ.copy(),
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=120,
+    ).stdout
+    assert json.loads(out.strip().splitlines()[-1]) == [[], 0, 0, False]
+
+
+def test_no_sql_names_another_apps_table_beyond_the_baseline() -> None:
+    current = cross_app_sql(SOURCES, declared_tables(SOURCES))
+    assert set_ratchet_problems(current, CROSS_APP_SQL_BASELINE) == []
+
+
+def test_the_sql_checker_sees_another_apps_table_and_a_stale_baseline() -> None:
+    sources = {
+        "bids/tables.py": 'class Contract(Table, tablename="bids_contract"):\n    pass\n',
+        "donors/tables.py": "class Settlement(Table):\n    pass\n",
+        "donors/settlement.py": (
+            "async def f():\n"
+            '    await fetch("SELECT c.tender FROM bids_contract c"\n'
+            '                " JOIN settlement s ON s.tender = c.tender")\n'
+            "NOTE = 'bids_contract is read through bids.queries'\n"
+        ),
+        "bids/queries.py": "SQL = 'SELECT * FROM bids_contract'\n",
+        "donors/piccolo_migrations/m.py": "SQL = 'SELECT * FROM bids_contract'\n",
+    }
+    owners = declared_tables(sources)
+    assert owners == {"bids_contract": "bids", "settlement": "donors"}
+    current = cross_app_sql(sources, owners)
+    assert current == {"donors/settlement.py": {"bids_contract"}}
+    assert set_ratchet_problems(current, {}) == [
+        "new: donors/settlement.py names bids_contract in SQL"
+    ]
+    assert set_ratchet_problems({}, {"donors/settlement.py": {"bids_contract"}}) == [
+        "stale baseline entry (fixed? remove it): donors/settlement.py → bids_contract"
+    ]
+
+
+def test_modules_functions_and_handlers_stay_short_beyond_the_baseline() -> None:
+    problems = [
+        *ratchet_problems(long_modules(SOURCES, 400), LONG_MODULES),
+        *ratchet_problems(long_functions(SOURCES, 60), LONG_FUNCTIONS),
+        *ratchet_problems(long_handlers(SOURCES, 15), LONG_HANDLERS),
+    ]
+    assert problems == []
+
+
+def test_the_size_checkers_see_long_code_and_stale_entries() -> None:
+    body = "".join(f"        x{i} = {i}\n" for i in range(16))
+    handler = f'class C:\n    @post("/x")\n    async def h(self):\n        """Doc."""\n{body}'
+    sources = {
+        "bids/controllers.py": handler,
+        "bids/big.py": "x = 1\n" * 401,
+        "bids/long.py": "def f():\n" + "    y = 1\n" * 60,
+        "bids/piccolo_migrations/m.py": "def f():\n" + "    y = 1\n" * 99,
+        "market/demo_data.py": "x = 1\n" * 999,
+    }
+    assert long_handlers(sources, 15) == {"bids/controllers.py::C.h": 16}
+    assert long_modules(sources, 400) == {"bids/big.py": 401}
+    assert long_functions(sources, 60) == {"bids/long.py::f": 61}
+    assert ratchet_problems({"bids/big.py": 401}, {}) == ["new: bids/big.py (401 lines)"]
+    assert ratchet_problems({"bids/big.py": 402}, {"bids/big.py": 401}) == [
+        "grew: bids/big.py (401 → 402 lines)"
+    ]
+    assert ratchet_problems({}, {"bids/big.py": 401}) == [
+        "stale baseline entry (fixed? remove it): bids/big.py"
+    ]
