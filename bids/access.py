@@ -12,6 +12,7 @@ import logging
 from datetime import datetime
 from typing import Any
 
+from market.audit import actor_of
 from market.errors import NotFound, PermissionDenied
 from market.sql import fetch, for_update
 from market.tables import Membership
@@ -21,10 +22,6 @@ log = logging.getLogger("bids.access")
 
 NO_BID = "No such bid."
 SEALED = "Bids stay sealed until they are opened after the bid deadline."
-
-
-def actor_of(user_id: int) -> str:
-    return f"user:{user_id}"
 
 
 async def load_tender(tender_id: int, *, lock: bool = False) -> dict[str, Any]:

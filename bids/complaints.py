@@ -9,12 +9,12 @@ can be signed once the standstill has ended and no complaint is open.
 from __future__ import annotations
 
 from bids import rules
-from bids.access import actor_of, is_member, load_tender
+from bids.access import is_member, load_tender
 from bids.evaluation import active_award
 from bids.tables import Award, Complaint
 from market import clock
 from market.accounts import load_principal
-from market.audit import append_audit
+from market.audit import actor_of, append_audit
 from market.db import atomic
 from market.errors import DomainError, NotFound, PermissionDenied, ValidationFailed
 from market.sql import fetch

@@ -24,15 +24,16 @@ from datetime import date
 from typing import Any
 
 from bids import rules
-from bids.access import actor_of, check_department, is_member, load_tender
+from bids.access import check_department, is_member, load_tender
 from bids.complaints import open_complaints
 from bids.evaluation import active_award
 from bids.tables import Contract, Milestone
 from market import clock
-from market.audit import append_audit
+from market.audit import actor_of, append_audit
 from market.db import atomic
 from market.errors import Conflict, DomainError, NotFound, PermissionDenied
 from market.ledger import escrow
+from market.ledger.codes import budget_code
 from market.ledger.readmodels import tender_funding
 from market.ledger.rules import escrow_code
 from market.ledger.services import ensure_accounts, transfer
@@ -212,7 +213,7 @@ async def settle_escrow(
     funding = await tender_funding(tender["id"], tender["currency"])
     left = funding.sources["government"].available
     if left.amount > 0:
-        budget = lifecycle.budget_account(int(tender["department"]))
+        budget = budget_code(int(tender["department"]))
         await ensure_accounts([budget], left.currency)
         await transfer(
             f"contract:{contract['id']}:return:government",

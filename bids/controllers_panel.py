@@ -10,9 +10,10 @@ from litestar import Controller, Request, Response, get, post
 from litestar.params import FromPath
 
 from bids import complaints, contracts, evaluation, milestones, opening, queries
-from bids.access import actor_of, check_department, load_tender
+from bids.access import check_department, load_tender
 from bids.controllers import _attempt, _keyed
 from bids.rules import FourEyesDenied, MilestonePlan
+from market.audit import actor_of
 from market.controllers.organizations import signed_in
 from market.errors import ValidationFailed
 from market.money import MoneyError, parse_money

@@ -16,10 +16,10 @@ import json
 from typing import Any
 
 from bids import rules, scoring
-from bids.access import actor_of, check_department, check_opened, load_tender
+from bids.access import check_department, check_opened, load_tender
 from bids.tables import Award, Bid, Evaluator, Score
 from market import clock
-from market.audit import append_audit, canonical_json
+from market.audit import actor_of, append_audit, canonical_json
 from market.db import atomic
 from market.errors import Conflict, DomainError, NotFound, PermissionDenied, ValidationFailed
 from market.sql import fetch, for_update

@@ -13,11 +13,11 @@ from dataclasses import dataclass
 from typing import Any
 
 from bids import rules
-from bids.access import actor_of, check_department, is_member
+from bids.access import check_department, is_member
 from bids.contracts import _contract_locked, settle_escrow
 from bids.tables import Contract, Milestone, MilestoneEvidence
 from market import clock
-from market.audit import append_audit
+from market.audit import actor_of, append_audit
 from market.db import atomic
 from market.errors import Conflict, DomainError, NotFound, PermissionDenied, ValidationFailed
 from market.ledger import escrow

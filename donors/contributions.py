@@ -12,7 +12,7 @@ from donors import rules as donation_rules
 from donors.providers import Started
 from donors.tender_facts import tender_info
 from market import clock
-from market.audit import append_audit
+from market.audit import actor_of, append_audit
 from market.db import atomic
 from market.errors import DomainError, PermissionDenied
 from market.ledger.accounts import ensure_accounts
@@ -79,7 +79,7 @@ async def contribute(
             currency=amount.currency,
         )
         await append_audit(
-            f"user:{user_id}",
+            actor_of(user_id),
             f"{kind}.create",
             kind,
             contribution_id,

@@ -17,13 +17,14 @@ from typing import Any
 from donors import matching, payments
 from donors import rules as donation_rules
 from donors.config import donation_limits
-from donors.pledges import lock_eligible_pledges, pledge_code
+from donors.pledges import lock_eligible_pledges
 from donors.providers import Started
 from donors.tender_facts import tender_info
 from market import clock
 from market.db import atomic
 from market.errors import NotFound
 from market.ledger.accounts import ensure_accounts
+from market.ledger.codes import pledge_code
 from market.ledger.rules import Transfer, TransferRequest, escrow_code
 from market.ledger.services import create_transfers
 from market.money import Money

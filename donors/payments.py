@@ -22,7 +22,7 @@ from typing import Any
 from donors import rules
 from donors.providers import PaymentRequest, Started, provider
 from market import clock
-from market.audit import append_audit
+from market.audit import actor_of, append_audit
 from market.db import atomic
 from market.errors import Conflict, DomainError, NotFound
 from market.ledger.rules import Transfer
@@ -274,7 +274,7 @@ async def record_bank_transfer(
         int(payment["id"]),
         amount=amount,
         currency=currency,
-        actor=f"user:{operator_id}",
+        actor=actor_of(operator_id),
         bank_reference=bank_reference.strip()[:120],
         recorded_by=operator_id,
     )

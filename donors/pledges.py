@@ -12,19 +12,16 @@ from donors import rules as donation_rules
 from donors.matching import PledgeState, PledgeTerms, TenderFacts, check_terms, is_eligible
 from donors.providers import Started
 from market import clock
-from market.audit import append_audit
+from market.audit import actor_of, append_audit
 from market.db import atomic
 from market.errors import NotFound, PermissionDenied
 from market.ledger.accounts import ensure_accounts, get_account
+from market.ledger.codes import pledge_code
 from market.ledger.rules import Transfer, TransferRequest
 from market.ledger.services import create_transfers
 from market.sql import Row, fetch, for_update, marks
 
 SPONSOR_SOURCES = {"company": "corporate", "foundation": "foundation"}
-
-
-def pledge_code(pledge_id: int) -> str:
-    return f"pledge:{pledge_id}"
 
 
 def _split(text: str) -> frozenset[str]:
@@ -151,7 +148,7 @@ async def create_pledge(
             currency=currency,
         )
         await append_audit(
-            f"user:{user_id}",
+            actor_of(user_id),
             "pledge.create",
             "pledge",
             pledge_id,

@@ -29,15 +29,12 @@ from market.audit import append_audit
 from market.db import atomic
 from market.ledger import escrow
 from market.ledger.accounts import ensure_accounts
+from market.ledger.codes import COMMUNITY_FUND, budget_code, pledge_code, refund_code
 from market.ledger.rules import SOURCES, TransferRequest
 from market.ledger.services import create_transfers
 from market.sql import fetch, for_update, marks
 
 FAILED_STATUSES = ("cancelled", "unsuccessful")
-
-
-def refund_code(donation_id: int) -> str:
-    return f"donor:d{donation_id}:refund"
 
 
 async def failed_tenders() -> list[tuple[int, str]]:
@@ -61,16 +58,14 @@ async def failed_tenders() -> list[tuple[int, str]]:
 
 async def _destinations(tender_id: int, department_id: int) -> dict[str, list[tuple[str, int]]]:
     weights: dict[str, dict[str, int]] = {s: defaultdict(int) for s in SOURCES}
-    weights["government"][f"department:{department_id}:budget"] = 1
+    weights["government"][budget_code(department_id)] = 1
     for row in await fetch(
         "SELECT id, amount, on_failure FROM donors_donation WHERE tender = {}"
         " AND status = 'paid' ORDER BY id",
         tender_id,
     ):
         code = (
-            "community_fund"
-            if row["on_failure"] == "community_fund"
-            else refund_code(int(row["id"]))
+            COMMUNITY_FUND if row["on_failure"] == "community_fund" else refund_code(int(row["id"]))
         )
         weights["public"][code] += int(row["amount"])
     for row in await fetch(
@@ -79,7 +74,9 @@ async def _destinations(tender_id: int, department_id: int) -> dict[str, list[tu
         tender_id,
     ):
         pledge = await fetch("SELECT source FROM donors_pledge WHERE id = {}", row["match_pledge"])
-        weights[pledge[0]["source"]][f"pledge:{row['match_pledge']}"] += int(row["match_amount"])
+        weights[pledge[0]["source"]][pledge_code(int(row["match_pledge"]))] += int(
+            row["match_amount"]
+        )
     for row in await fetch(
         "SELECT c.source, c.amount, p.provider FROM donors_contribution c JOIN donors_payment p"
         " ON p.object_key = c.kind || ':' || CAST(c.id AS VARCHAR)"

@@ -61,6 +61,11 @@ def payload(
     )
 
 
+def actor_of(user_id: int) -> str:
+    """The audit actor for a signed-in person (the system's actors are `system:…`)."""
+    return f"user:{user_id}"
+
+
 def chain_hash(prev_hash: str, canonical: str) -> str:
     return hashlib.sha256((prev_hash + canonical).encode("utf-8")).hexdigest()
 

@@ -14,7 +14,7 @@ from typing import Any
 from market import clock
 from market import organization_rules as rules
 from market.accounts import Principal, normalise_email
-from market.audit import append_audit
+from market.audit import actor_of, append_audit
 from market.db import atomic, is_postgres
 from market.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
 from market.sql import is_unique_violation
@@ -24,10 +24,6 @@ PAGE_SIZE = 20
 PUBLIC_STATUSES = ("verified", "suspended")
 DUPLICATE_USCC = "An organization with this Unified Social Credit Code is already registered."
 NOT_FOUND = "No such organization."
-
-
-def _actor(user_id: int) -> str:
-    return f"user:{user_id}"
 
 
 # --- writes -----------------------------------------------------------------
@@ -69,7 +65,7 @@ async def register_organization(
         async with atomic():
             organization_id = await _insert_organization(registration, user_id=user_id, now=now)
             await append_audit(
-                _actor(user_id),
+                actor_of(user_id),
                 "organization.register",
                 "organization",
                 organization_id,
@@ -185,7 +181,7 @@ async def decide_organization(
         if not updated:
             raise Conflict("Someone else changed this organization just now. Reload and try again.")
         await append_audit(
-            _actor(operator_id),
+            actor_of(operator_id),
             f"organization.{action}",
             "organization",
             organization_id,
@@ -227,7 +223,7 @@ async def add_member(*, admin_user_id: int, organization_id: int, email: str, ro
             )
         ).returning(Membership.id)
         await append_audit(
-            _actor(admin_user_id),
+            actor_of(admin_user_id),
             "organization.member_add",
             "organization",
             organization_id,

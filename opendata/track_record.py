@@ -15,6 +15,7 @@ from typing import Any
 
 from market import clock
 from market.errors import NotFound
+from market.ledger.codes import payable_code
 from market.ledger.rules import SOURCES
 from market.money import Money
 from market.sql import fetch
@@ -52,10 +53,6 @@ class TrackRecord:
     funds_total: list[Money]  # one per currency
     complaints_against: ComplaintTally  # about awards the organization won
     complaints_filed: ComplaintTally  # by the organization about others' awards
-
-
-def payable_code(org_id: int) -> str:
-    return f"org:{org_id}:payable"
 
 
 async def public_organization(org_id: int) -> dict[str, Any]:

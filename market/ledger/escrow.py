@@ -6,9 +6,7 @@ Every operation is one transaction and appends one audit event. Multi-transfer
 operations (release, return-all) are idempotent as a whole: the same key and body
 return the original transfers; the same key with another body is refused.
 
-Account codes (DESIGN §4): `tender:{id}:escrow:{source}`, `department:{id}:budget`,
-`org:{id}:payable`, `pledge:{id}`, `external:stripe`, `external:bank`,
-`external:treasury`, `donor:{id}:refund`, `community_fund`.
+Account codes (DESIGN §4) are spelled in `market.ledger.codes` and `rules.escrow_code`.
 """
 
 from __future__ import annotations
@@ -19,6 +17,7 @@ from dataclasses import dataclass
 
 from market.audit import append_audit, canonical_json
 from market.db import atomic
+from market.ledger import codes as account_codes
 from market.ledger import rules
 from market.ledger.rules import (
     SOURCES,
@@ -214,7 +213,7 @@ async def release(
     if money.amount <= 0:
         raise InvalidTransfer("amount must be greater than zero", field="amount")
     codes = [escrow_code(tender_id, s) for s in SOURCES]
-    payable = f"org:{org_id}:payable"
+    payable = account_codes.payable_code(org_id)
     body = canonical_json(
         {
             "tender_id": tender_id,

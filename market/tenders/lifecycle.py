@@ -16,6 +16,7 @@ from market import clock
 from market.db import atomic
 from market.errors import ValidationFailed
 from market.ledger import escrow
+from market.ledger.codes import TREASURY, budget_code
 from market.ledger.rules import ExceedsCredits, escrow_code
 from market.ledger.services import TransferResult, ensure_accounts, transfer
 from market.money import Money, format_money
@@ -24,7 +25,6 @@ from market.tenders import hooks, records, rules
 
 __all__ = [
     "appropriate_budget",
-    "budget_account",
     "catch_up",
     "mark_tender_awarded",
     "mark_tender_completed",
@@ -36,19 +36,15 @@ __all__ = [
 TOO_FEW_BIDS = "Fewer valid bids than the tender's minimum."
 
 
-def budget_account(department_id: int) -> str:
-    return f"department:{department_id}:budget"
-
-
 async def appropriate_budget(
     department_id: int, amount: Money, *, key: str, actor: str
 ) -> TransferResult:
     """Fund a department's budget account from the treasury (an annual appropriation)."""
-    code = budget_account(department_id)
-    await ensure_accounts(["external:treasury", code], amount.currency)
+    code = budget_code(department_id)
+    await ensure_accounts([TREASURY, code], amount.currency)
     return await transfer(
         key,
-        debit="external:treasury",
+        debit=TREASURY,
         credit=code,
         amount=amount,
         reason="appropriation",
@@ -64,7 +60,7 @@ async def hold_budget(row: dict[str, Any], *, actor: str) -> str:
     try:
         await escrow.hold(
             key,
-            debit=budget_account(row["department"]),
+            debit=budget_code(row["department"]),
             credit=escrow_code(row["id"], "government"),
             amount=money,
             actor=actor,

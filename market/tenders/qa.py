@@ -10,13 +10,13 @@ and nobody without the secret can tell who asked.
 from __future__ import annotations
 
 from market import clock
+from market.audit import actor_of
 from market.db import atomic
 from market.errors import NotFound, PermissionDenied
 from market.settings import get_settings
 from market.tables import Membership
 from market.tender_tables import TenderQuestion
 from market.tenders import records, rules
-from market.tenders.records import actor_of
 
 
 async def _check_social_org_member(user_id: int, org_id: int) -> None:

@@ -21,10 +21,6 @@ NOT_FOUND = "No such tender."
 CHRONOGRAPH = "system:chronograph"
 
 
-def actor_of(user_id: int) -> str:
-    return f"user:{user_id}"
-
-
 async def load_locked(tender_id: int) -> dict[str, Any]:
     """The tender row, locked for the rest of the transaction (FOR UPDATE on PostgreSQL;
     SQLite writers are already serialized by BEGIN IMMEDIATE)."""

@@ -14,13 +14,12 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from market import clock
-from market.audit import canonical_json
+from market.audit import actor_of, canonical_json
 from market.db import atomic
 from market.errors import NotFound, ValidationFailed
 from market.settings import get_settings
 from market.tender_tables import Tender, TenderDocument
 from market.tenders import documents, hooks, inputs, lifecycle, records, rules
-from market.tenders.records import actor_of
 
 __all__ = [
     "AmendmentResult",

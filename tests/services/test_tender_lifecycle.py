@@ -9,11 +9,11 @@ import pytest
 
 from market.audit import verify_chain
 from market.errors import InvalidTransition, NotFound, PermissionDenied, ValidationFailed
+from market.ledger.codes import budget_code as budget_account
 from market.ledger.services import get_account
 from market.sql import fetch
 from market.tender_tables import Tender, TenderRevision
 from market.tenders import lifecycle, services
-from market.tenders.lifecycle import budget_account
 from tests.builders import make_member, make_org, make_user
 from tests.tender_builders import DAY, bids_app, make_department, make_tender, tender_form
 

@@ -144,7 +144,7 @@ CROSS_APP_SQL_BASELINE: dict[str, set[str]] = {
 # Modules over 400 lines (migrations, demo.py and demo_data.py aside).
 LONG_MODULES: dict[str, int] = {
     "bids/queries.py": 428,
-    "market/ledger/escrow.py": 404,
+    "market/ledger/escrow.py": 403,
     "market/ledger/services.py": 429,
     "market/organizations.py": 448,
 }
