@@ -11,7 +11,15 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
 
-from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+import jinja2_fragments
+from jinja2 import (
+    Environment,
+    FileSystemLoader,
+    StrictUndefined,
+    Template,
+    nodes,
+    select_autoescape,
+)
 from litestar import Request, Response
 from litestar.response import Redirect
 from litestar.utils.scope.state import ScopeState
@@ -126,15 +134,40 @@ def base_context(request: Request[Any, Any, Any]) -> dict[str, Any]:
 
 
 def render_block(template_name: str, block: str, context: dict[str, Any]) -> str:
-    """One named block of a template, as htmx fragments are rendered."""
-    template = environment().get_template(template_name)
-    ctx = template.new_context(context)
-    # Run the template's top-level statements (its `{% import %}`s) up to the first
-    # output chunk, so names imported at the top are visible inside the block.
-    prelude = template.root_render_func(ctx)
-    next(prelude, None)
-    prelude.close()
-    return "".join(template.blocks[block](ctx))
+    """One named block of a template, as htmx fragments are rendered (jinja2-fragments),
+    with the names the template imports at its top visible inside the block."""
+    env = environment()
+    context = {**context, **_top_level_imports(env, template_name, context)}
+    return jinja2_fragments.render_block(env, template_name, block, context)
+
+
+_IMPORTS: dict[Template, list[nodes.Import | nodes.FromImport]] = {}
+
+
+def _top_level_imports(env: Environment, name: str, context: dict[str, Any]) -> dict[str, Any]:
+    """`{% import "x" as m %}` / `{% from "x" import a %}` at a template's top level,
+    resolved as Jinja would (with or without the context), through public APIs only."""
+    template = env.get_template(name)
+    statements = _IMPORTS.get(template)
+    if statements is None:
+        assert env.loader is not None  # noqa: S101 - set in environment()
+        source, _, _ = env.loader.get_source(env, name)
+        body = env.parse(source).body
+        statements = [n for n in body if isinstance(n, nodes.Import | nodes.FromImport)]
+        _IMPORTS[template] = statements
+    names: dict[str, Any] = {}
+    for node in statements:
+        if not isinstance(node.template, nodes.Const):
+            continue
+        imported = env.get_template(node.template.value, parent=name)
+        module = imported.make_module(context) if node.with_context else imported.module
+        if isinstance(node, nodes.Import):
+            names[node.target] = module
+        else:
+            for entry in node.names:
+                attr, alias = entry if isinstance(entry, tuple) else (entry, entry)
+                names[alias] = getattr(module, attr)
+    return names
 
 
 def render(
