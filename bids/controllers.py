@@ -9,6 +9,7 @@ and the services; a failed form re-renders the page with errors beside the field
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
+from functools import partial
 from typing import Any
 from urllib.parse import quote
 
@@ -20,11 +21,10 @@ from bids import complaints, contracts, milestones, queries, submission
 from bids.access import load_tender
 from market import clock
 from market.controllers.organizations import signed_in
-from market.controllers.tenders import form_errors
-from market.errors import DomainError
 from market.money import Money
 from market.web import formdata, i18n
 from market.web.auth import principal_of, public, requires_login, requires_social_org
+from market.web.form_errors import shows_form_errors
 from market.web.render import flash, render, see_other
 
 Req = Request[Any, Any, Any]
@@ -60,12 +60,8 @@ async def _attempt(
     message: str,
     then: str,
 ) -> Response[Any]:
-    try:
+    async with shows_form_errors(redisplay, field=default_field):
         await call
-    except DomainError as exc:
-        if exc.status_code in (403, 404):
-            raise
-        return await redisplay(form_errors(exc, default_field))
     flash(request, message)
     return see_other(then)
 
@@ -118,7 +114,8 @@ class BidController(Controller):
             "proposal": formdata.text(form, "proposal"),
         }
         files = await uploads(form)
-        try:
+        redisplay = partial(self._bid_page, request, tender_id, org_id, values, status=422)
+        async with shows_form_errors(redisplay, field="price"):
             receipt = await submission.submit_bid(
                 user_id=signed_in(request).id,
                 organization_id=org_id,
@@ -127,11 +124,6 @@ class BidController(Controller):
                 proposal=values["proposal"],
                 uploads=[submission.Upload(name, data) for name, data in files],
             )
-        except DomainError as exc:
-            if exc.status_code in (403, 404):
-                raise
-            errors = form_errors(exc, "price")
-            return await self._bid_page(request, tender_id, org_id, values, errors, 422)
         flash(request, i18n.gettext("Your bid is sealed. Keep the receipt."))
         return see_other(f"/bids/{receipt.ref}/receipt")
 

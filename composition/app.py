@@ -21,6 +21,7 @@ from market.settings import Settings, get_settings
 from market.tenders.tick import start_ticker, stop_ticker
 from market.web.auth import PrincipalMiddleware, public
 from market.web.errors import domain_error, http_error, server_error
+from market.web.form_errors import Redisplayed, redisplayed
 from market.web.ratelimit import LoginLimiter
 from market.web.security import htmx_redirects, security_headers
 from market.web.sessions import SessionMiddleware
@@ -103,6 +104,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
         before_send=[security_headers(hsts=settings.env == "prod"), htmx_redirects()],
         csrf_config=csrf,
         exception_handlers={
+            Redisplayed: redisplayed,
             DomainError: domain_error,
             HTTPException: http_error,
             Exception: server_error,

@@ -15,8 +15,9 @@ from market import clock
 from market.errors import DomainError, ValidationFailed
 from market.money import InvalidAmount, Money, parse_money
 from market.settings import get_settings
-from market.web import formdata, i18n
+from market.web import formdata
 from market.web.auth import principal_of, public, requires_login
+from market.web.form_errors import Redisplay, shows_form_errors
 from market.web.render import render, see_other
 
 FIELDS = ("amount", "currency", "display_name", "message", "email", "provider", "on_failure")
@@ -46,12 +47,6 @@ def _choice(source: Any, default: str = "") -> dict[str, str]:
 AMOUNT_HELP = "Enter an amount greater than zero, e.g. 100 or 12.50."
 
 
-def _errors(exc: DomainError) -> dict[str, str]:
-    if isinstance(exc, ValidationFailed):
-        return {k: i18n.gettext(v) for k, v in exc.errors.items()}
-    return {exc.field or "form": i18n.gettext(exc.message)}
-
-
 async def _form_context(tender_id: int, values: dict[str, str], errors: dict[str, str]) -> dict:
     info = await tender_info(tender_id)
     settings = get_settings()
@@ -78,6 +73,16 @@ async def _form_context(tender_id: int, values: dict[str, str], errors: dict[str
     }
 
 
+def _donate_form(
+    request: Request[Any, Any, Any], tender_id: int, values: dict[str, str]
+) -> Redisplay:
+    async def redisplay(errors: dict[str, str]) -> Response[Any]:
+        context = await _form_context(tender_id, values, errors)
+        return render(request, "donors/donate.html", context, block="form", status=422)
+
+    return redisplay
+
+
 class DonateController(Controller):
     include_in_schema = False
 
@@ -101,7 +106,7 @@ class DonateController(Controller):
         if formdata.text(form, "action") == "preview":  # the no-JS "show the match" button
             context = await _form_context(tender_id, values, {})
             return render(request, "donors/donate.html", context, block="form")
-        try:
+        async with shows_form_errors(_donate_form(request, tender_id, values), passthrough=()):
             currency = values["currency"] or info.currency
             try:
                 amount = parse_money(
@@ -122,9 +127,6 @@ class DonateController(Controller):
                 payment_method=formdata.text(form, "payment_method"),
                 sandbox_outcome=formdata.text(form, "sandbox_outcome", "approve"),
             )
-        except DomainError as exc:
-            context = await _form_context(tender_id, values, _errors(exc))
-            return render(request, "donors/donate.html", context, block="form", status=422)
         return see_other(f"/donations/{started.donation_id}?ref={started.reference_code}")
 
     @get("/donations/{donation_id:int}", guards=[public])

@@ -10,11 +10,11 @@ from litestar import Controller, Request, Response, get, post
 from litestar.params import FromPath
 
 from donors import contributions, payments, pledges, readmodels
-from donors.controllers.donate import AMOUNT_HELP, _errors
+from donors.controllers.donate import AMOUNT_HELP
 from donors.tender_facts import tender_info
 from market import clock
 from market.accounts import Principal
-from market.errors import DomainError, PermissionDenied, ValidationFailed
+from market.errors import PermissionDenied, ValidationFailed
 from market.money import InvalidAmount, Money, parse_money
 from market.web import formdata, i18n
 from market.web.auth import (
@@ -23,6 +23,7 @@ from market.web.auth import (
     requires_operator,
     requires_sponsor,
 )
+from market.web.form_errors import Redisplay, shows_form_errors
 from market.web.render import flash, render, see_other
 
 PLEDGE_FIELDS = (
@@ -77,6 +78,43 @@ def _set(raw: str) -> frozenset[str]:
     return frozenset(p.strip() for p in raw.replace("，", ",").split(",") if p.strip())
 
 
+def _pledge_form(request: Request[Any, Any, Any], values: dict[str, str]) -> Redisplay:
+    async def redisplay(errors: dict[str, str]) -> Response[Any]:
+        context = await _sponsor_context(request, values, errors)
+        return render(request, "donors/sponsor.html", context, block="pledge_form", status=422)
+
+    return redisplay
+
+
+def _contribute_form(
+    request: Request[Any, Any, Any], tender_id: int, values: dict[str, str]
+) -> Redisplay:
+    async def redisplay(errors: dict[str, str]) -> Response[Any]:
+        context = {
+            "tender": await tender_info(tender_id),
+            "values": values,
+            "errors": errors,
+            "orgs": _contributor_orgs(_me(request)),
+        }
+        return render(request, "donors/contribute.html", context, block="form", status=422)
+
+    return redisplay
+
+
+def _bank_transfers_form(request: Request[Any, Any, Any], values: dict[str, str]) -> Redisplay:
+    async def redisplay(errors: dict[str, str]) -> Response[Any]:
+        rows = await payments.awaiting_bank_transfers()
+        context = {
+            "payments": [dict(r) | {"money": Money(int(r["amount"]), r["currency"])}
+                         for r in rows],
+            "errors": errors,
+            "values": values,
+        }  # fmt: skip
+        return render(request, "donors/bank_transfers.html", context, status=422)
+
+    return redisplay
+
+
 class SponsorController(Controller):
     include_in_schema = False
 
@@ -90,7 +128,7 @@ class SponsorController(Controller):
         values = {k: formdata.text(form, k).strip() for k in PLEDGE_FIELDS}
         me = _me(request)
         now = clock.now()
-        try:
+        async with shows_form_errors(_pledge_form(request, values), passthrough=()):
             org_id, kind = _org(me, values["organization_id"], ("company", "foundation"))
             pledge_id, _, _ = await pledges.create_pledge(
                 sponsor_id=org_id,
@@ -108,9 +146,6 @@ class SponsorController(Controller):
                 provider=values["provider"] or "bank_transfer",
                 note=values["note"],
             )
-        except DomainError as exc:
-            context = await _sponsor_context(request, values, _errors(exc))
-            return render(request, "donors/sponsor.html", context, block="pledge_form", status=422)
         flash(request, i18n.gettext("Pledge %(id)s created.") % {"id": pledge_id})
         return see_other("/sponsor")
 
@@ -131,7 +166,7 @@ class SponsorController(Controller):
         values = {k: formdata.text(form, k).strip() for k in ("organization_id", "amount",
                                                              "provider", "note")}  # fmt: skip
         me = _me(request)
-        try:
+        async with shows_form_errors(_contribute_form(request, tender_id, values), passthrough=()):
             org_id, kind = _org(
                 me, values["organization_id"], ("company", "foundation", "social_org")
             )
@@ -145,14 +180,6 @@ class SponsorController(Controller):
                 provider=values["provider"] or "bank_transfer",
                 note=values["note"],
             )
-        except DomainError as exc:
-            context = {
-                "tender": await tender_info(tender_id),
-                "values": values,
-                "errors": _errors(exc),
-                "orgs": _contributor_orgs(me),
-            }
-            return render(request, "donors/contribute.html", context, block="form", status=422)
         flash(request, i18n.gettext("Thank you. Your contribution is recorded."))
         return see_other("/sponsor" if kind != "social_org" else f"/tenders/{tender_id}")
 
@@ -171,7 +198,7 @@ class SponsorController(Controller):
         form = await request.form()
         values = {k: formdata.text(form, k).strip() for k in ("reference_code", "amount",
                                                              "bank_reference")}  # fmt: skip
-        try:
+        async with shows_form_errors(_bank_transfers_form(request, values), passthrough=()):
             amount = _money(values["amount"], "amount")
             await payments.record_bank_transfer(
                 reference_code=values["reference_code"],
@@ -180,15 +207,6 @@ class SponsorController(Controller):
                 bank_reference=values["bank_reference"],
                 operator_id=_me(request).id,
             )
-        except DomainError as exc:
-            rows = await payments.awaiting_bank_transfers()
-            context = {
-                "payments": [dict(r) | {"money": Money(int(r["amount"]), r["currency"])}
-                             for r in rows],
-                "errors": _errors(exc),
-                "values": values,
-            }  # fmt: skip
-            return render(request, "donors/bank_transfers.html", context, status=422)
         flash(request, i18n.gettext("Bank transfer recorded; the money is in escrow."))
         return see_other("/operator/bank-transfers")
 

@@ -9,11 +9,12 @@ from litestar.params import FromPath
 
 from market import organization_rules as rules
 from market import organizations
-from market.controllers.organizations import field_errors, signed_in
+from market.controllers.organizations import signed_in
 from market.errors import Conflict, InvalidTransition, ValidationFailed
 from market.web import formdata, i18n
 from market.web.auth import requires_operator
 from market.web.errors import translated
+from market.web.form_errors import field_errors
 from market.web.render import flash, render, see_other
 
 DONE = {

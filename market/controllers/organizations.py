@@ -13,6 +13,7 @@ from market.accounts import Principal
 from market.errors import ValidationFailed
 from market.web import formdata, i18n
 from market.web.auth import principal_of, public, requires_login
+from market.web.form_errors import shows_form_errors
 from market.web.render import flash, render, see_other
 
 REGISTRATION_FIELDS = (
@@ -27,16 +28,6 @@ REGISTRATION_FIELDS = (
     "description_zh",
     "description_en",
 )
-
-
-def field_errors(exc: ValidationFailed) -> dict[str, str]:
-    """Translate each field's msgid, then fill in its parameters (if any)."""
-    params: dict[str, dict[str, object]] = getattr(exc, "field_params", {})
-    translated = {}
-    for name, message in exc.errors.items():
-        text = i18n.gettext(message)
-        translated[name] = text % params[name] if params.get(name) else text
-    return translated
 
 
 def signed_in(request: Request[Any, Any, Any]) -> Principal:
@@ -87,17 +78,15 @@ class OrganizationController(Controller):
     async def register(self, request: Request[Any, Any, Any]) -> Response[Any]:
         form = await request.form()
         values = {name: formdata.text(form, name) for name in REGISTRATION_FIELDS}
-        try:
+
+        async def redisplay(errors: dict[str, str]) -> Response[Any]:
+            context = _register_context(values, errors)
+            template = "market/organizations/register.html"
+            return render(request, template, context, block="form", status=422)
+
+        async with shows_form_errors(redisplay, catch=(ValidationFailed,)):
             organization_id = await organizations.register_organization(
                 user_id=signed_in(request).id, **values
-            )
-        except ValidationFailed as exc:
-            return render(
-                request,
-                "market/organizations/register.html",
-                _register_context(values, field_errors(exc)),
-                block="form",
-                status=422,
             )
         flash(
             request,
@@ -126,18 +115,16 @@ class OrganizationController(Controller):
             "email": formdata.text(form, "email"),
             "role": formdata.text(form, "role", "member"),
         }
-        try:
+
+        async def redisplay(errors: dict[str, str]) -> Response[Any]:
+            context = await organizations.organization_members(organization_id, principal)
+            context = {**context, "values": values, "errors": errors}
+            template = "market/organizations/members.html"
+            return render(request, template, context, block="member_form", status=422)
+
+        async with shows_form_errors(redisplay, catch=(ValidationFailed,)):
             await organizations.add_member(
                 admin_user_id=principal.id, organization_id=organization_id, **values
-            )
-        except ValidationFailed as exc:
-            context = await organizations.organization_members(organization_id, principal)
-            return render(
-                request,
-                "market/organizations/members.html",
-                {**context, "values": values, "errors": field_errors(exc)},
-                block="member_form",
-                status=422,
             )
         flash(request, i18n.gettext("Member added."))
         return see_other(f"/organizations/{organization_id}/members")

@@ -6,6 +6,7 @@ to the department owning the tender (a member of another department gets 403).
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Any
 
 from litestar import Controller, Request, Response, get, post
@@ -14,12 +15,12 @@ from litestar.params import FromPath
 
 from market.accounts import Principal
 from market.controllers.organizations import signed_in
-from market.controllers.tenders import form_errors
-from market.errors import DomainError, InvalidTransition, PermissionDenied, ValidationFailed
+from market.errors import PermissionDenied, ValidationFailed
 from market.tenders import inputs, qa, queries, services
 from market.tenders.forms import form_values, pick
 from market.web import formdata, i18n
 from market.web.auth import requires_department
+from market.web.form_errors import FORM_REFUSALS, shows_form_errors
 from market.web.render import flash, render, see_other
 
 FORM = "market/tenders/form.html"
@@ -55,6 +56,23 @@ def _form_context(
     }
 
 
+async def _redisplay_form(
+    request: Req,
+    principal: Principal,
+    mode: str,
+    values: dict[str, str],
+    errors: dict[str, str],
+    *,
+    tender_id: int | None = None,
+) -> Response[Any]:
+    """The tender form again with its errors (422); the tender itself when editing."""
+    extra = {}
+    if tender_id is not None:
+        extra["t"] = (await _own_detail(principal, tender_id)).tender
+    context = _form_context(principal, mode, values, errors, **extra)
+    return render(request, FORM, context, block="form", status=422)
+
+
 class TenderWorkspaceController(Controller):
     path = "/workspace/tenders"
     include_in_schema = False
@@ -76,15 +94,13 @@ class TenderWorkspaceController(Controller):
         values = pick(form)
         department = formdata.text(form, "department_id")
         values["department_id"] = department
-        try:
+        redisplay = partial(_redisplay_form, request, principal, "new", values)
+        async with shows_form_errors(redisplay, field="title_zh", catch=(ValidationFailed,)):
             if not department.isdigit():
                 raise ValidationFailed.single("department_id", "Choose the department.")
             tender_id = await services.create_tender(
                 user_id=principal.id, department_id=int(department), form=values
             )
-        except ValidationFailed as exc:
-            context = _form_context(principal, "new", values, form_errors(exc, "title_zh"))
-            return render(request, FORM, context, block="form", status=422)
         flash(request, i18n.gettext("Draft saved. Add documents, then publish it."))
         return see_other(f"/workspace/tenders/{tender_id}")
 
@@ -121,7 +137,10 @@ class TenderWorkspaceController(Controller):
         form = await request.form()
         values = pick(form)
         note = formdata.text(form, "note")
-        try:
+        redisplay = partial(
+            _redisplay_form, request, principal, mode, {**values, "note": note}, tender_id=tender_id
+        )
+        async with shows_form_errors(redisplay, field="status", catch=FORM_REFUSALS):
             if mode == "edit":
                 await services.update_draft(user_id=principal.id, tender_id=tender_id, form=values)
                 message = i18n.gettext("Draft saved.")
@@ -134,16 +153,6 @@ class TenderWorkspaceController(Controller):
                     message += " " + i18n.gettext(
                         "The bid deadline was extended to keep the minimum bidding window."
                     )
-        except (ValidationFailed, InvalidTransition) as exc:
-            detail = await _own_detail(principal, tender_id)
-            context = _form_context(
-                principal,
-                mode,
-                {**values, "note": note},
-                form_errors(exc, "status"),
-                t=detail.tender,
-            )
-            return render(request, FORM, context, block="form", status=422)
         flash(request, message)
         return see_other(f"/workspace/tenders/{tender_id}")
 
@@ -237,16 +246,15 @@ class TenderWorkspaceController(Controller):
     ) -> Response[Any]:
         """Run one service call; errors re-render the manage page (422) beside the
         control that caused them; success → flash + 303."""
-        try:
-            await action
-        except (ValidationFailed, InvalidTransition) as exc:
-            errors = form_errors(exc, error_field)
+
+        async def redisplay(errors: dict[str, str]) -> Response[Any]:
             if error_key and error_field in errors:
                 errors[error_key] = errors.pop(error_field)
             detail = await _own_detail(signed_in(request), tender_id)
             context = {"d": detail, "t": detail.tender, "errors": errors}
             return render(request, MANAGE, context, block="manage", status=422)
-        except DomainError:
-            raise
+
+        async with shows_form_errors(redisplay, field=error_field, catch=FORM_REFUSALS):
+            await action
         flash(request, message)
         return see_other(f"/workspace/tenders/{tender_id}")

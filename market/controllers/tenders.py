@@ -3,20 +3,22 @@ downloads, and questions from social organizations."""
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Any
 from urllib.parse import quote
 
 from litestar import Controller, Request, Response, get, post
 from litestar.params import FromPath
 
-from market.controllers.organizations import field_errors, signed_in
-from market.errors import DomainError, InvalidTransition, PermissionDenied, ValidationFailed
+from market.accounts import Principal
+from market.controllers.organizations import signed_in
+from market.errors import PermissionDenied
 from market.money import Money, format_money
 from market.settings import get_settings
 from market.tenders import inputs, qa, queries, rules
 from market.web import formdata, i18n
 from market.web.auth import principal_of, public, requires_social_org
-from market.web.errors import translated
+from market.web.form_errors import FORM_REFUSALS, shows_form_errors
 from market.web.render import flash, is_fragment_request, render, see_other, template_filter
 
 
@@ -35,13 +37,6 @@ def filesize_filter(size: int) -> str:
     return f"{max(1, size // 1024)} KB"
 
 
-def form_errors(exc: DomainError, default_field: str) -> dict[str, str]:
-    """Field → translated message, for rendering each error beside its field."""
-    if isinstance(exc, ValidationFailed):
-        return field_errors(exc)
-    return {exc.field or default_field: translated(exc)}
-
-
 def list_context(page: queries.TenderPage, filters: queries.TenderFilters) -> dict[str, Any]:
     return {
         "filters": filters,
@@ -50,6 +45,18 @@ def list_context(page: queries.TenderPage, filters: queries.TenderFilters) -> di
         "statuses": rules.PUBLIC_STATUSES,
         "categories": inputs.CATEGORIES,
     }
+
+
+async def _questions_form(
+    request: Request[Any, Any, Any],
+    tender_id: int,
+    principal: Principal,
+    text: str,
+    errors: dict[str, str],
+) -> Response[Any]:
+    detail = await queries.tender_detail(tender_id, principal)
+    context = {**_detail_context(request, detail), "question": text, "errors": errors}
+    return render(request, "market/tenders/detail.html", context, block="questions", status=422)
 
 
 class TenderController(Controller):
@@ -97,17 +104,11 @@ class TenderController(Controller):
         principal = signed_in(request)
         form = await request.form()
         text = formdata.text(form, "question")
-        try:
+        redisplay = partial(_questions_form, request, tender_id, principal, text)
+        async with shows_form_errors(redisplay, field="question", catch=FORM_REFUSALS):
             org_id = _org_choice(formdata.text(form, "org_id"), principal.org_ids("social_org"))
             question_id = await qa.ask_question(
                 user_id=principal.id, org_id=org_id, tender_id=tender_id, text=text
-            )
-        except (ValidationFailed, InvalidTransition) as exc:
-            errors = form_errors(exc, "question")
-            detail = await queries.tender_detail(tender_id, principal)
-            context = {**_detail_context(request, detail), "question": text, "errors": errors}
-            return render(
-                request, "market/tenders/detail.html", context, block="questions", status=422
             )
         if is_fragment_request(request):
             # htmx swaps the questions section: show the new question there, marked.
