@@ -15,9 +15,11 @@ from bids.controllers import _attempt, _keyed
 from bids.rules import MilestonePlan
 from market.controllers.organizations import signed_in
 from market.errors import ValidationFailed
+from market.inputs import InputInvalid, parse_date, parse_optional_id
 from market.money import MoneyError, parse_money
 from market.web import i18n
 from market.web.auth import requires_department, requires_login, requires_operator
+from market.web.params import PathId
 from market.web.render import flash, render, see_other
 
 Req = Request[Any, Any, Any]
@@ -30,8 +32,8 @@ def parse_plan(form: Any, currency: str) -> tuple[date, list[MilestonePlan], dic
     """`starts` and rows `deliverable_{i}`, `due_{i}`, `amount_{i}`; blank rows skipped."""
     values = {k: str(form.get(k, "")) for k in form}
     try:
-        starts = date.fromisoformat(values.get("starts", ""))
-    except ValueError:
+        starts = parse_date(values.get("starts", ""), field="starts")
+    except InputInvalid:
         raise ValidationFailed.single("starts", "Enter the start date.") from None
     plan: list[MilestonePlan] = []
     for i in range(MAX_ROWS):
@@ -42,10 +44,12 @@ def parse_plan(form: Any, currency: str) -> tuple[date, list[MilestonePlan], dic
         try:
             plan.append(
                 MilestonePlan(
-                    deliverable, date.fromisoformat(due), parse_money(amount, currency).amount
+                    deliverable,
+                    parse_date(due, field=f"due_{i}"),
+                    parse_money(amount, currency).amount,
                 )
             )
-        except (ValueError, MoneyError):
+        except (InputInvalid, MoneyError):
             raise ValidationFailed.single(
                 "milestones", "Give every milestone a due date and an amount."
             ) from None
@@ -63,7 +67,7 @@ class PanelController(Controller):
         return render(request, "bids/department_workspace.html", data)
 
     @get("/workspace/tenders/{tender_id:int}/evaluation", guards=[requires_department])
-    async def evaluation_page(self, request: Req, tender_id: FromPath[int]) -> Response[str]:
+    async def evaluation_page(self, request: Req, tender_id: PathId) -> Response[str]:
         return await self._evaluation(request, tender_id, {}, {})
 
     async def _evaluation(
@@ -88,7 +92,7 @@ class PanelController(Controller):
         return f"/workspace/tenders/{tender_id}/evaluation"
 
     @post("/workspace/tenders/{tender_id:int}/open", guards=[requires_department])
-    async def open(self, request: Req, tender_id: FromPath[int]) -> Response[Any]:
+    async def open(self, request: Req, tender_id: PathId) -> Response[Any]:
         await check_department(signed_in(request).id, await load_tender(tender_id))
         return await _attempt(
             request,
@@ -100,7 +104,7 @@ class PanelController(Controller):
         )
 
     @post("/workspace/tenders/{tender_id:int}/evaluators", guards=[requires_department])
-    async def appoint(self, request: Req, tender_id: FromPath[int]) -> Response[Any]:
+    async def appoint(self, request: Req, tender_id: PathId) -> Response[Any]:
         form = await request.form()
         email = str(form.get("email", ""))
         return await _attempt(
@@ -115,7 +119,7 @@ class PanelController(Controller):
         )
 
     @post("/workspace/tenders/{tender_id:int}/award", guards=[requires_department])
-    async def award(self, request: Req, tender_id: FromPath[int]) -> Response[Any]:
+    async def award(self, request: Req, tender_id: PathId) -> Response[Any]:
         return await _attempt(
             request,
             evaluation.award_tender(user_id=signed_in(request).id, tender_id=tender_id),
@@ -126,7 +130,7 @@ class PanelController(Controller):
         )
 
     @post("/workspace/tenders/{tender_id:int}/contract", guards=[requires_department])
-    async def draw_up(self, request: Req, tender_id: FromPath[int]) -> Response[Any]:
+    async def draw_up(self, request: Req, tender_id: PathId) -> Response[Any]:
         form = await request.form()
         values = {k: str(form.get(k, "")) for k in form if k != "_csrf_token"}
         try:
@@ -147,10 +151,10 @@ class PanelController(Controller):
         )
 
     @post("/milestones/{milestone_id:int}/decide", guards=[requires_department])
-    async def decide(self, request: Req, milestone_id: FromPath[int]) -> Response[Any]:
+    async def decide(self, request: Req, milestone_id: PathId) -> Response[Any]:
         form = await request.form()
         decision, reason = str(form.get("decision", "")), str(form.get("reason", ""))
-        contract_id = int(str(form.get("contract", "0")) or 0)
+        contract_id = parse_optional_id(str(form.get("contract", "")), field="contract") or 0
         user_id = signed_in(request).id
         if decision == "approve":
             call: Any = milestones.approve_milestone(user_id=user_id, milestone_id=milestone_id)
@@ -186,7 +190,7 @@ class PanelController(Controller):
         )
 
     @post("/contracts/{contract_id:int}/terminate", guards=[requires_department])
-    async def terminate(self, request: Req, contract_id: FromPath[int]) -> Response[Any]:
+    async def terminate(self, request: Req, contract_id: PathId) -> Response[Any]:
         form = await request.form()
         await contracts.terminate_contract(
             user_id=signed_in(request).id,
@@ -204,7 +208,7 @@ class PanelController(Controller):
         return render(request, "bids/panels.html", {"rows": rows})
 
     @get("/panels/{tender_id:int}", guards=[requires_login])
-    async def panel(self, request: Req, tender_id: FromPath[int]) -> Response[str]:
+    async def panel(self, request: Req, tender_id: PathId) -> Response[str]:
         return await self._panel(request, tender_id, {})
 
     async def _panel(
@@ -216,7 +220,7 @@ class PanelController(Controller):
         return render(request, PANEL, {**context, "errors": errors}, block="panel", status=status)
 
     @post("/panels/{tender_id:int}/declare", guards=[requires_login])
-    async def declare(self, request: Req, tender_id: FromPath[int]) -> Response[Any]:
+    async def declare(self, request: Req, tender_id: PathId) -> Response[Any]:
         form = await request.form()
 
         async def redisplay(errors: dict[str, str]) -> Response[Any]:
@@ -237,9 +241,7 @@ class PanelController(Controller):
         )
 
     @post("/panels/{tender_id:int}/bids/{ref:str}/score", guards=[requires_login])
-    async def score(
-        self, request: Req, tender_id: FromPath[int], ref: FromPath[str]
-    ) -> Response[Any]:
+    async def score(self, request: Req, tender_id: PathId, ref: FromPath[str]) -> Response[Any]:
         form = await request.form()
 
         async def redisplay(errors: dict[str, str]) -> Response[Any]:
@@ -269,7 +271,7 @@ class PanelController(Controller):
         return render(request, "bids/complaints.html", {"rows": rows, "errors": {}})
 
     @post("/operator/complaints/{complaint_id:int}", guards=[requires_operator])
-    async def resolve(self, request: Req, complaint_id: FromPath[int]) -> Response[Any]:
+    async def resolve(self, request: Req, complaint_id: PathId) -> Response[Any]:
         form = await request.form()
 
         async def redisplay(errors: dict[str, str]) -> Response[Any]:

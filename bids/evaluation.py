@@ -22,6 +22,7 @@ from market import clock
 from market.audit import append_audit, canonical_json
 from market.db import atomic
 from market.errors import Conflict, DomainError, NotFound, PermissionDenied, ValidationFailed
+from market.inputs import is_ascii_digits
 from market.sql import fetch, for_update
 from market.tables import User
 from market.tenders import lifecycle
@@ -156,6 +157,8 @@ def parse_marks(tender: dict[str, Any], form: dict[str, str]) -> dict[str, tuple
         text = str(form.get(f"mark_{key}", "")).strip()
         comment = str(form.get(f"comment_{key}", "")).strip()
         try:
+            if not is_ascii_digits(text) or len(text) > 3:
+                raise ValueError(text)
             mark = int(text)
             scoring.check_mark(mark)
         except (ValueError, scoring.ScoringError):

@@ -20,6 +20,7 @@ from market.settings import Settings, get_settings
 from market.tenders.tick import start_ticker, stop_ticker
 from market.web.auth import PrincipalMiddleware, public
 from market.web.errors import domain_error, http_error, server_error
+from market.web.params import request_boundary
 from market.web.ratelimit import LoginLimiter
 from market.web.security import htmx_redirects, security_headers
 from market.web.sessions import SessionMiddleware
@@ -96,6 +97,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             ),
             PrincipalMiddleware,
         ],
+        before_request=request_boundary,
         before_send=[security_headers(hsts=settings.env == "prod"), htmx_redirects()],
         csrf_config=csrf,
         exception_handlers={
@@ -111,7 +113,9 @@ def create_app(settings: Settings | None = None) -> Litestar:
             path="/api/schema",
             description="Open data and integration API: tenders, projects, ledgers, OCDS.",
             render_plugins=[JsonRenderPlugin(), YamlRenderPlugin()],
-            openapi_router=Router(path="/api/schema", guards=[public], route_handlers=[]),
+            openapi_router=Router(
+                path="/api/schema", guards=[public], route_handlers=[], include_in_schema=False
+            ),
         ),
         state=State({"settings": settings, "login_limiter": LoginLimiter(settings)}),
         debug=False,

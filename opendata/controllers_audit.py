@@ -9,13 +9,14 @@ from datetime import UTC, datetime
 from typing import Annotated, Any
 
 from litestar import Controller, Request, Response, get
-from litestar.params import Parameter
 
 from market import audit
 from market.web.auth import principal_of, public
+from market.web.errors import error_responses
+from market.web.params import cursor_parameter, limit_parameter
 from market.web.render import render
 from opendata import transparency
-from opendata.transparency_rules import AuditRowView, parse_cursor, parse_limit
+from opendata.transparency_rules import AuditRowView, parse_cursor
 
 
 def hashed_time(at: datetime) -> str:
@@ -109,11 +110,9 @@ def _event(row: AuditRowView) -> AuditEventOut:
 
 
 Before = Annotated[
-    str | None, Parameter(required=False, description="next_cursor of the previous page (a seq)")
+    str | None, cursor_parameter("next_cursor of the previous page (a seq)", digits=18)
 ]
-Limit = Annotated[
-    str | None, Parameter(required=False, description="page size, 1 to 500 (default 50)")
-]
+Limit = Annotated[int | None, limit_parameter(500, transparency.AUDIT_PAGE)]
 
 
 class AuditApiController(Controller):
@@ -126,7 +125,12 @@ class AuditApiController(Controller):
         length, head = await audit.chain_head()
         return AuditHeadOut(length, head, audit.GENESIS, ALGORITHM, "/api/v1/audit/events")
 
-    @get("/events", guards=[public], summary="Audit chain rows, newest first, keyset-paged")
+    @get(
+        "/events",
+        guards=[public],
+        summary="Audit chain rows, newest first, keyset-paged",
+        responses=error_responses(400),
+    )
     async def events(
         self, request: Request[Any, Any, Any], before: Before = None, limit: Limit = None
     ) -> AuditEventListOut:
@@ -135,7 +139,7 @@ class AuditApiController(Controller):
         bids not yet opened) show only their place in the chain. Auditors get full rows
         except sealed ones."""
         cursor = parse_cursor(before)
-        size = parse_limit(limit, transparency.AUDIT_PAGE, 500)
+        size = limit or transparency.AUDIT_PAGE
         page = await transparency.audit_page(principal_of(request), before=cursor, limit=size)
         nxt = page.next_cursor
         return AuditEventListOut(

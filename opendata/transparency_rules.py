@@ -28,7 +28,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from market.errors import DomainError
+from market import inputs
 from market.ledger.rules import SOURCES
 
 CURSOR_MAX = 2**62
@@ -62,31 +62,18 @@ PUBLIC_PAYLOAD_ACTIONS: frozenset[str] = frozenset(
 )
 
 
-class CursorInvalid(DomainError):
-    """A page cursor from a URL that is not one this site hands out."""
-
-    status_code = 400
+# A page cursor or size from a URL that is not one this site hands out (400).
+CursorInvalid = inputs.InputInvalid
 
 
 def parse_cursor(text: str | None) -> int | None:
-    """`before=<id>` of a keyset page: empty means the first page; anything else that
+    """`before=<seq>` of a keyset page: empty means the first page; anything else that
     is not a positive integer below 2**62 is refused (400), never silently ignored."""
-    if text is None or text == "":
-        return None
-    if not text.isascii() or not text.isdigit() or len(text) > 19:
-        raise CursorInvalid("The page cursor %(cursor)s is not valid.", cursor=text[:40])
-    value = int(text)
-    if not 0 < value < CURSOR_MAX:
-        raise CursorInvalid("The page cursor %(cursor)s is not valid.", cursor=text[:40])
-    return value
+    return inputs.parse_cursor(text, maximum=CURSOR_MAX - 1)
 
 
 def parse_limit(text: str | None, default: int, maximum: int) -> int:
-    if text is None or text == "":
-        return default
-    if not text.isascii() or not text.isdigit() or not 1 <= int(text) <= maximum:
-        raise CursorInvalid("The page size must be a number from 1 to %(max)d.", max=maximum)
-    return int(text)
+    return inputs.parse_limit(text, default=default, maximum=maximum)
 
 
 # --- accounts and references -------------------------------------------------------------

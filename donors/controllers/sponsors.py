@@ -7,7 +7,6 @@ from datetime import UTC, datetime, time, timedelta
 from typing import Any
 
 from litestar import Controller, Request, Response, get, post
-from litestar.params import FromPath
 
 from donors import contributions, payments, pledges, readmodels
 from donors.controllers.donate import _errors
@@ -23,6 +22,7 @@ from market.web.auth import (
     requires_operator,
     requires_sponsor,
 )
+from market.web.params import PathId
 from market.web.render import flash, render, see_other
 
 PLEDGE_FIELDS = (
@@ -116,7 +116,7 @@ class SponsorController(Controller):
 
     @get("/tenders/{tender_id:int}/contribute", guards=[requires_login])
     async def contribute_page(
-        self, request: Request[Any, Any, Any], tender_id: FromPath[int]
+        self, request: Request[Any, Any, Any], tender_id: PathId
     ) -> Response[str]:
         info = await tender_info(tender_id)
         return render(
@@ -126,7 +126,7 @@ class SponsorController(Controller):
         )
 
     @post("/tenders/{tender_id:int}/contribute", guards=[requires_login])
-    async def contribute(self, request: Request[Any, Any, Any], tender_id: FromPath[int]) -> Any:
+    async def contribute(self, request: Request[Any, Any, Any], tender_id: PathId) -> Any:
         form = await request.form()
         values = {k: str(form.get(k, "")).strip() for k in ("organization_id", "amount",
                                                              "provider", "note")}  # fmt: skip

@@ -18,6 +18,7 @@ from market import clock
 from market.accounts import Principal
 from market.db import is_postgres
 from market.errors import NotFound
+from market.inputs import InputInvalid, is_ascii_digits, parse_id
 from market.ledger.readmodels import tender_funding
 from market.money import Money, MoneyError, parse_money
 from market.sql import fetch
@@ -79,12 +80,16 @@ def encode_cursor(published_at: datetime, tender_id: int) -> str:
 
 
 def decode_cursor(text: str | None) -> tuple[datetime, int] | None:
-    """A cursor from a URL; anything unreadable means "from the start"."""
-    try:
-        micros, tender_id = (text or "").split(".")
-        return _EPOCH + timedelta(microseconds=int(micros)), int(tender_id)
-    except (ValueError, OverflowError):
+    """A cursor from a URL (`<microseconds>.<tender id>`); blank means "from the start",
+    anything else that is not one we hand out is refused (400)."""
+    if not text:
         return None
+    micros, _, tender_id = text.partition(".")
+    if not (is_ascii_digits(micros) and len(micros) <= 17):  # before year 3000
+        raise InputInvalid(
+            "The page cursor %(cursor)s is not valid.", field="after", cursor=text[:40]
+        )
+    return _EPOCH + timedelta(microseconds=int(micros)), parse_id(tender_id, field="after")
 
 
 @dataclass(frozen=True, slots=True)
