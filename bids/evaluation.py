@@ -3,7 +3,16 @@
 
 The department appoints evaluators (any registered user, by e-mail). Each evaluator
 declares, before seeing any bid, that they have no conflict of interest (or recuses
-themself); a member of a bidding organization cannot declare. Declared evaluators
+themself).
+
+Conflict of interest is one rule over the whole lifecycle: a member of an organization
+with a live bid on a tender cannot hold a seat on its panel. It is refused at
+appointment and at a "no conflict" declaration; a seated evaluator cannot submit a bid
+(bids.submission); and every seat is re-checked when the bids are opened, before each
+score and before the award. A conflict found then (a colleague's bid, a membership
+taken up later) voids the seat: recorded in the audit chain, shown to the department
+on its evaluation page, and the voided evaluator's marks no longer count. Voiding waits
+for the opening so that nothing before it tells anyone that a bid exists. Declared evaluators
 score every qualified bid on each quality criterion 0–100 with a comment; price is
 scored automatically. The department awards once every declared evaluator has scored
 every qualified bid: the highest total wins, a standstill period starts, the others
@@ -16,7 +25,7 @@ import json
 from typing import Any
 
 from bids import rules, scoring
-from bids.access import actor_of, check_department, check_opened, load_tender
+from bids.access import actor_of, check_department, check_opened, load_tender, opened_at
 from bids.tables import Award, Bid, Evaluator, Score
 from market import clock
 from market.audit import append_audit, canonical_json
@@ -43,8 +52,18 @@ def quality_criteria(tender: dict[str, Any]) -> list[dict[str, Any]]:
     return [c for c in tender["criteria"] if not c["is_price"]]
 
 
+class InterestConflict(DomainError):
+    """A panel seat and a bid on the same tender by the same person's organization."""
+
+    status_code = 409
+
+
+ACTIVE_SEATS = ("appointed", "declared")
+
+
 async def appoint_evaluator(*, user_id: int, tender_id: int, email: str) -> int:
-    """Any time before the award; returns the appointment id."""
+    """Any time before the award; returns the appointment id. A member of an
+    organization with a live bid on this tender cannot be appointed."""
     email = (email or "").strip().lower()
     async with atomic():
         tender = await load_tender(tender_id, lock=True)
@@ -59,6 +78,12 @@ async def appoint_evaluator(*, user_id: int, tender_id: int, email: str) -> int:
             (Evaluator.tender == tender_id) & (Evaluator.user == evaluator_id)
         ):
             raise ValidationFailed.single("email", "This person is already on the panel.")
+        if await bidder_member(tender_id, evaluator_id):
+            raise ValidationFailed.single(
+                "email",
+                "This person is a member of an organization that bid for this tender: "
+                "they cannot sit on its panel.",
+            )
         rows = await Evaluator.insert(
             Evaluator(
                 tender=tender_id,
@@ -103,7 +128,7 @@ async def declare_interests(
         seat = await panel_seat(tender_id, user_id)
         if seat["status"] != "appointed":
             raise Conflict("You have already made your declaration for this tender.")
-        if not conflict and await _bidder_member(tender_id, user_id):
+        if not conflict and await bidder_member(tender_id, user_id):
             raise ValidationFailed.single(
                 "conflict",
                 "You are a member of an organization that bid for this tender: declare the "
@@ -127,7 +152,8 @@ async def declare_interests(
     return status
 
 
-async def _bidder_member(tender_id: int, user_id: int) -> bool:
+async def bidder_member(tender_id: int, user_id: int) -> bool:
+    """Is this user a member of an organization with a live bid on the tender?"""
     rows = await fetch(
         "SELECT 1 FROM bids_bid b JOIN market_membership m ON m.organization = b.organization"
         " WHERE b.tender = {} AND m.\"user\" = {} AND b.status <> 'withdrawn' LIMIT 1",
@@ -135,6 +161,49 @@ async def _bidder_member(tender_id: int, user_id: int) -> bool:
         user_id,
     )
     return bool(rows)
+
+
+async def holds_seat(tender_id: int, user_id: int) -> bool:
+    """Does this user hold an active (appointed or declared) seat on the tender's panel?"""
+    return bool(
+        await Evaluator.exists().where(
+            (Evaluator.tender == tender_id)
+            & (Evaluator.user == user_id)
+            & Evaluator.status.is_in(list(ACTIVE_SEATS))
+        )
+    )
+
+
+async def void_conflicted_seats(tender_id: int, *, actor: str) -> list[int]:
+    """Void every active seat whose holder is now a member of a bidding organization;
+    returns the users whose seats were voided. Call only once the bids are opened."""
+    rows = await fetch(
+        'SELECT e.id, e."user" AS uid FROM bids_evaluator e'
+        " WHERE e.tender = {} AND e.status IN ('appointed', 'declared') AND EXISTS ("
+        "  SELECT 1 FROM bids_bid b JOIN market_membership m ON m.organization = b.organization"
+        '  WHERE b.tender = e.tender AND m."user" = e."user" AND b.status <> \'withdrawn\')'
+        " ORDER BY e.id" + for_update(),
+        tender_id,
+    )
+    for row in rows:
+        await Evaluator.update({Evaluator.status: "voided"}).where(Evaluator.id == row["id"])
+        await append_audit(
+            actor,
+            "evaluator.void",
+            "tender",
+            tender_id,
+            {"evaluator": int(row["uid"]), "reason": "conflict of interest"},
+        )
+    return [int(row["uid"]) for row in rows]
+
+
+async def recheck_conflicts(tender_id: int, *, actor: str = "system:conflict-check") -> None:
+    """Re-check the panel in its own transaction, so a voided seat stays voided even when
+    the request that found it is then refused. Before the opening it does nothing."""
+    if await opened_at(tender_id) is None:
+        return
+    async with atomic():
+        await void_conflicted_seats(tender_id, actor=actor)
 
 
 async def check_may_see_bids(tender_id: int, user_id: int) -> dict[str, Any]:
@@ -176,6 +245,7 @@ def parse_marks(tender: dict[str, Any], form: dict[str, str]) -> dict[str, tuple
 
 async def score_bid(*, user_id: int, tender_id: int, bid_ref: str, form: dict[str, str]) -> None:
     """Record (or revise, until the award) this evaluator's marks for one bid."""
+    await recheck_conflicts(tender_id)
     async with atomic():
         tender = await load_tender(tender_id, lock=True)
         await check_may_see_bids(tender_id, user_id)
@@ -277,6 +347,7 @@ async def ranking(tender: dict[str, Any]) -> list[dict[str, Any]]:
 
 async def award_tender(*, user_id: int, tender_id: int) -> int:
     """Award to the highest total; starts the standstill period. Returns the award id."""
+    await recheck_conflicts(tender_id)
     async with atomic():
         tender = await load_tender(tender_id, lock=True)
         await check_department(user_id, tender)

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from bids import sealing
+from bids import evaluation, sealing
 from bids.access import load_tender
 from bids.submission import master
 from bids.tables import Bid, TenderKey
@@ -104,6 +104,7 @@ async def _open(tender_id: int, actor: str) -> OpeningResult:
             else:
                 disqualified += 1
         await _mark_opened(tender_id, actor)
+        await evaluation.void_conflicted_seats(tender_id, actor=actor)
         return await _settle(tender, qualified, disqualified, actor)
 
 

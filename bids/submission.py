@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from bids import rules, sealing
+from bids import evaluation, rules, sealing
 from bids.access import (
     NO_BID,
     actor_of,
@@ -124,6 +124,10 @@ async def submit_bid(
         now = clock.now()
         _check_window(tender, now)
         await check_bidder(user_id, organization_id)
+        if await evaluation.holds_seat(tender_id, user_id):
+            raise evaluation.InterestConflict(
+                "You hold a seat on this tender's evaluation panel: you cannot bid for it."
+            )
         errors: dict[str, str] = {}
         amount = 0
         try:
