@@ -15,15 +15,12 @@ from market.settings import get_settings
 from market.web import i18n, sessions
 from market.web.auth import principal_of, public, requires_login
 from market.web.errors import translated
+from market.web.proxies import client_address
 from market.web.ratelimit import LoginLimiter
 from market.web.render import flash, render, safe_next, see_other
 
 log = logging.getLogger("market.web")
-TOO_MANY = "Too many failed log-ins. Wait a few minutes and try again."
-
-
-def _client_ip(request: Request[Any, Any, Any]) -> str:
-    return request.client.host if request.client else "unknown"
+TOO_MANY = "Too many failed log-ins from here. Wait %(seconds)s seconds and try again."
 
 
 RESET = "market/password_reset.html"
@@ -66,16 +63,19 @@ class AccountController(Controller):
         password = str(form.get("password", ""))
         target = safe_next(str(form.get("next", "")), "/dashboard")
         limiter: LoginLimiter = request.app.state.login_limiter
-        ip = _client_ip(request)
+        ip = client_address(request)
         context = {"next": target, "email": email}
-        if await limiter.blocked(email, ip):
-            return render(
+        wait = await limiter.wait_seconds(email, ip)
+        if wait:
+            response = render(
                 request,
                 "market/login.html",
-                {**context, "error": i18n.gettext(TOO_MANY)},
+                {**context, "error": i18n.gettext(TOO_MANY) % {"seconds": wait}},
                 block="form",
                 status=429,
             )
+            response.headers["Retry-After"] = str(wait)
+            return response
         try:
             user_id = await accounts.authenticate(email, password)
         except DomainError as exc:
@@ -87,6 +87,7 @@ class AccountController(Controller):
                 block="form",
                 status=422,
             )
+        await limiter.succeeded(email, ip)
         await _sign_in(request, user_id)
         return see_other(target)
 
