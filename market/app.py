@@ -22,7 +22,7 @@ from market.web.auth import PrincipalMiddleware, public
 from market.web.errors import domain_error, http_error, server_error
 from market.web.params import request_boundary
 from market.web.ratelimit import LoginLimiter
-from market.web.security import htmx_redirects, security_headers
+from market.web.security import htmx_redirects, private_no_store, security_headers
 from market.web.sessions import SessionMiddleware
 from market.web.stores import make_store
 
@@ -98,7 +98,11 @@ def create_app(settings: Settings | None = None) -> Litestar:
             PrincipalMiddleware,
         ],
         before_request=request_boundary,
-        before_send=[security_headers(hsts=settings.env == "prod"), htmx_redirects()],
+        before_send=[
+            security_headers(hsts=settings.env == "prod"),
+            private_no_store(),
+            htmx_redirects(),
+        ],
         csrf_config=csrf,
         exception_handlers={
             DomainError: domain_error,

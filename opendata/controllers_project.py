@@ -26,7 +26,7 @@ from market.web.render import is_fragment_request, render
 from opendata import transparency
 from opendata.stats_views import source_label
 from opendata.transparency import Party, TransferView
-from opendata.transparency_rules import parse_cursor
+from opendata.transparency_rules import parse_cursor, spreadsheet_cell
 
 _ = i18n.gettext
 
@@ -169,7 +169,8 @@ async def _csv(batches: AsyncIterator[list[TransferView]]) -> AsyncIterator[str]
         for view in batch:
             t = view.transfer
             writer.writerow(
-                (
+                spreadsheet_cell(cell)
+                for cell in (
                     t.id,
                     t.created_at.astimezone(UTC).isoformat(),
                     t.kind,

@@ -230,3 +230,17 @@ def is_sealed(row: Mapping[str, Any], opened_bids: set[int]) -> bool:
         return False
     text = str(row["object_id"])
     return not (text.isdigit() and int(text) in opened_bids)
+
+
+# --- CSV exports ---------------------------------------------------------------------------
+
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+_NUMBER = re.compile(r"^-?[0-9]+(\.[0-9]+)?$")
+
+
+def spreadsheet_cell(value: object) -> object:
+    """A CSV cell a spreadsheet will not run: text starting with = + - @ or a tab/CR
+    (a donor's name "=HYPERLINK(…)") gets a leading apostrophe; numbers pass as they are."""
+    if isinstance(value, str) and value.startswith(_FORMULA_START) and not _NUMBER.match(value):
+        return "'" + value
+    return value

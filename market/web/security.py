@@ -65,3 +65,33 @@ def htmx_redirects() -> Callable[[Message, Scope], Awaitable[None]]:
         message["status"] = 200
 
     return before_send
+
+
+# Pages that are private even without a session: a donation's page, receipt and PDF are
+# reached by a reference only the donor holds.
+PRIVATE_PREFIXES = ("/donations/",)
+
+
+def private_no_store() -> Callable[[Message, Scope], Awaitable[None]]:
+    """A `before_send` hook: `Cache-Control: no-store` on every private response — any
+    answer to a signed-in person (pages, fragments, files, errors), donation pages and
+    receipts, and anything that sets the session cookie — so no shared or browser cache keeps it.
+    Static files stay cacheable."""
+
+    async def before_send(message: Message, scope: Scope) -> None:
+        if message["type"] != "http.response.start":
+            return
+        path = str(scope.get("path", ""))
+        if path.startswith("/static/"):
+            return
+        headers = MutableScopeHeaders.from_message(message)
+        signed_in = (scope.get("state") or {}).get("principal") is not None
+        sets_session = any(
+            k.lower() == b"set-cookie" and v.startswith(b"pgm_session=")
+            for k, v in message["headers"]
+        )
+        private = signed_in or sets_session or path.startswith(PRIVATE_PREFIXES)
+        if private:
+            headers["Cache-Control"] = "private, no-store"
+
+    return before_send
