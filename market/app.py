@@ -22,7 +22,12 @@ from market.web.auth import PrincipalMiddleware, public
 from market.web.errors import domain_error, http_error, server_error
 from market.web.params import request_boundary
 from market.web.ratelimit import LoginLimiter
-from market.web.security import htmx_redirects, private_no_store, security_headers
+from market.web.security import (
+    csrf_cookie_rotation,
+    htmx_redirects,
+    private_no_store,
+    security_headers,
+)
 from market.web.sessions import SessionMiddleware
 from market.web.stores import make_store
 
@@ -101,6 +106,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
         before_send=[
             security_headers(hsts=settings.env == "prod"),
             private_no_store(),
+            csrf_cookie_rotation(),
             htmx_redirects(),
         ],
         csrf_config=csrf,

@@ -18,6 +18,7 @@ from market.web.errors import translated
 from market.web.proxies import client_address
 from market.web.ratelimit import LoginLimiter
 from market.web.render import flash, render, safe_next, see_other
+from market.web.security import bind_csrf
 
 log = logging.getLogger("market.web")
 TOO_MANY = "Too many failed log-ins from here. Wait %(seconds)s seconds and try again."
@@ -33,6 +34,7 @@ async def _sign_in(request: Request[Any, Any, Any], user_id: int) -> None:
     request.session["user_id"] = user_id
     request.session["epoch"] = await accounts.session_epoch(user_id)
     sessions.rotate(request.scope)
+    bind_csrf(request)
 
 
 async def _deliver_mail() -> None:
@@ -187,6 +189,7 @@ class AccountController(Controller):
         # This session continues under the new epoch (and a new id); every other ends.
         request.session["epoch"] = epoch
         sessions.rotate(request.scope)
+        bind_csrf(request)
         flash(request, i18n.gettext("Password changed. You were signed out everywhere else."))
         return see_other("/profile")
 

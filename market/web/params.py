@@ -17,14 +17,17 @@ from litestar.exceptions import NotFoundException
 from litestar.params import Parameter, PathParameter
 
 from market.inputs import MAX_ID, InputInvalid, has_nul
+from market.web.security import check_csrf_binding
 
 PathId: TypeAlias = Annotated[int, PathParameter(ge=1, le=MAX_ID)]
 
 
 async def request_boundary(request: Request[Any, Any, Any]) -> None:
-    """A `before_request` hook for every route: int path parameters written in ASCII
+    """A `before_request` hook for every route: the CSRF cookie of a signed-in session
+    is the one bound to it (market.web.security), int path parameters written in ASCII
     digits (404 otherwise), and no NUL byte in any query or form value (400) — text
     columns cannot hold one in PostgreSQL, and no person types one."""
+    check_csrf_binding(request)
     numbers = [v for v in request.path_params.values() if type(v) is int]
     if numbers:
         segments = set(request.scope["path"].split("/"))

@@ -145,3 +145,24 @@ async def test_a_short_new_password_is_refused_beside_the_field(client, member) 
     assert response.status_code == 422 and 'id="new-error"' in response.text
     # The link was not used up by the refused attempt.
     assert (await post_form(client, path, {"new": NEW}, token_from="/login")).status_code == 303
+
+
+async def test_the_csrf_token_is_bound_to_the_session_at_sign_in(client, member) -> None:
+    from tests.web.forms import csrf_token
+
+    planted = await csrf_token(client, "/login")  # a token known before signing in
+    planted_cookie = client.cookies.get("pgm_csrf")
+    await log_in(client, EMAIL, PASSWORD)
+    assert client.cookies.get("pgm_csrf") != planted_cookie  # a fresh one was issued
+    fresh = await post_form(
+        client, "/profile", {"display_name": "Fresh", "locale": ""}, token_from="/profile"
+    )
+    assert fresh.status_code == 303
+    # The planted pair (cookie + token) is valid for Litestar's double submit, but not
+    # bound to this session: refused.
+    client.cookies.set("pgm_csrf", planted_cookie)
+    stale = await client.post(
+        "/profile", data={"display_name": "Stale", "locale": "", "_csrf_token": planted}
+    )
+    assert stale.status_code == 403
+    assert (await accounts.load_principal(member)).display_name == "Fresh"  # type: ignore[union-attr]
