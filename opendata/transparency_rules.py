@@ -13,10 +13,13 @@ Audit rows, per viewer (documented on the /audit page):
   records such as tender status changes, escrow releases and returns, milestone
   decisions and signed contracts. Other payloads (a donor's or user's identity,
   evaluators' statements, scores, complaint texts) are withheld;
-- a row about a bid (object type `bid`) stays sealed until the bids of its tender
-  are opened: before that, nobody on the web, auditors included, learns from the
-  chain that a bid exists, when it came or who made it (DESIGN §6). Bid contents are
-  never in the chain at all: only the receipt hash is;
+- bid events before the opening are not in the public chain at all: they wait in the
+  tender's sealed log (market.audit), whose count and RFC 6962 Merkle root join the
+  chain as one public `sealed_log.anchor` row at the opening — so before it, nobody on
+  the web, auditors included, learns from the chain that a bid exists, when it came or
+  who made it (DESIGN §6). A row about a bid (object type `bid`) that is in the chain
+  (older data) stays sealed until its tender's bids are opened. Bid contents are never
+  in any log: only the receipt hash is;
 - auditors see every other row in full and can recompute every hash; the whole
   chain, sealed rows included, is recomputed on the server by `market audit verify`.
 """
@@ -49,6 +52,7 @@ PUBLIC_PAYLOAD_ACTIONS: frozenset[str] = frozenset(
         "tender.settle",
         "tender.award_cancelled",
         "bids.opened",
+        "sealed_log.anchor",
         "escrow.release",
         "escrow.return_all",
         "contract.activate",
