@@ -225,3 +225,33 @@ async def test_nul_bytes_in_query_or_form_text_are_a_400(client) -> None:
     data = {"amount": "10", "provider": "sandbox", "on_failure": "refund", "message": "hi\x00"}
     response = await post_form(client, f"/tenders/{tender}/donate", data)
     assert response.status_code == 400
+
+
+async def test_a_pledge_form_with_huge_or_non_ascii_numbers_is_a_422(client) -> None:
+    from market.sql import fetch
+    from tests.donation_builders import make_sponsor
+
+    user, org = await make_sponsor("foundation")
+    email = (await fetch("SELECT email FROM market_user WHERE id = {}", user))[0]["email"]
+    await login(client, email)
+    base = {
+        "organization_id": str(org),
+        "ratio_sponsor": "2",
+        "ratio_donor": "1",
+        "per_donation_cap": "100",
+        "total_cap": "5000",
+        "provider": "bank_transfer",
+    }
+    for field, value in (
+        ("ratio_sponsor", "9" * 5000),
+        ("ratio_sponsor", "２"),
+        ("tender_ids", "²"),
+        ("tender_ids", HUGE),
+        ("valid_until", "0001-01-01"),
+        ("valid_until", "9999-12-31"),
+        ("total_cap", "9" * 5000),
+    ):
+        response = await post_form(client, "/sponsor/pledges", {**base, field: value})
+        assert response.status_code == 422, (field, value, response.status_code)
+    rows = await fetch("SELECT COUNT(*) AS n FROM donors_pledge")
+    assert int(rows[0]["n"]) == 0
