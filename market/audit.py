@@ -371,6 +371,46 @@ async def anchor_sealed(scope: str, actor: str) -> AuditRecord:
     )
 
 
+@dataclass(frozen=True, slots=True)
+class AnchoredLog:
+    scope: str
+    anchor_seq: int
+    count: int
+    root: str
+    events: list[dict[str, Any]]  # position order, each with its canonical `data`
+
+
+async def anchored_log(scope: str) -> AnchoredLog | None:
+    """A sealed log once anchored (None before: then nothing about it may be shown)."""
+    anchor = await _anchor_of(scope)
+    if anchor is None:
+        return None
+    change = json.loads(str(anchor["change"]))
+    rows = await fetch(
+        "SELECT position, at, actor, action, object_type, object_id, change, leaf_hash"
+        " FROM audit_sealed_event WHERE scope = {} ORDER BY position",
+        scope,
+    )
+    events = []
+    for row in rows:
+        at = row["at"]
+        if isinstance(at, str):
+            at = datetime.fromisoformat(at).replace(tzinfo=UTC)
+        event = {**dict(row), "at": at}
+        event["data"] = sealed_payload(
+            scope,
+            int(row["position"]),
+            at,
+            str(row["actor"]),
+            str(row["action"]),
+            str(row["object_type"]),
+            str(row["object_id"]),
+            str(row["change"]),
+        )
+        events.append(event)
+    return AnchoredLog(scope, int(anchor["seq"]), int(change["count"]), str(change["root"]), events)
+
+
 async def verify_sealed_logs() -> tuple[int, str]:
     """(logs checked, '' or the first problem): every log recomputes, and every anchored
     log's count and root equal its public row, with nothing added after the anchor."""

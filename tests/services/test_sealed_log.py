@@ -57,7 +57,7 @@ async def submit(tender_id: int, bidder: Bidder, price: str = "160000.00") -> st
     return receipt.ref
 
 
-async def public_audit_data(app: Any) -> dict[str, Any]:
+async def public_audit_data(app: Any, tender_id: int) -> dict[str, Any]:
     """Everything the chain shows: its rows, and the API and page for anyone and auditors."""
     chain = [
         dict(r)
@@ -76,7 +76,8 @@ async def public_audit_data(app: Any) -> dict[str, Any]:
             head = (await client.get("/api/v1/audit")).json()
             events = (await client.get("/api/v1/audit/events?limit=500")).json()
             page = (await client.get("/audit", headers={"Accept-Language": "en"})).text
-            seen[str(viewer)] = (head, events, TOKEN.sub("", page))
+            log = await client.get(f"/api/v1/audit/sealed/{tender_id}")
+            seen[str(viewer)] = (head, events, TOKEN.sub("", page), log.status_code, log.json())
     return seen
 
 
@@ -96,7 +97,7 @@ async def test_the_public_audit_data_is_the_same_for_0_1_and_5_bids(app, frozen_
             sealed_scope(scenario.tender_id),
         )
         assert int(sealed[0]["n"]) == n  # the bids are recorded, in the sealed log
-        snapshots[n] = await public_audit_data(app)
+        snapshots[n] = await public_audit_data(app, scenario.tender_id)
         await savepoint.rollback_to()
     assert snapshots[1] == snapshots[0]
     assert snapshots[5] == snapshots[0]
@@ -163,3 +164,23 @@ async def test_every_bid_event_before_the_opening_stays_out_of_the_chain(frozen_
     assert [r["action"] for r in actions][1:] == (
         ["bid.withdraw"] if action == "withdraw" else ["bid.needs_reconfirm", "bid.reconfirm"]
     )
+
+
+async def test_after_the_opening_anyone_can_recompute_the_anchored_root(client, frozen_clock):
+    scenario = await tender_with_bids(frozen_clock)
+    path = f"/api/v1/audit/sealed/{scenario.tender_id}"
+    sealed = await client.get(path)
+    unknown = await client.get("/api/v1/audit/sealed/999999")
+    assert sealed.status_code == unknown.status_code == 404
+    assert sealed.json() == unknown.json()
+    await opened(frozen_clock, scenario)
+    body = (await client.get(path)).json()
+    assert body["count"] == 2 and len(body["items"]) == 2
+    assert body["root"] == merkle_root([i["leaf_hash"] for i in body["items"]])
+    assert all(i["actor"] is None and i["canonical"] is None for i in body["items"])
+    await make_user("root-auditor@example.org", platform_role="auditor")
+    await login(client, "root-auditor@example.org", PASSWORD)
+    full = (await client.get(path)).json()
+    for item in full["items"]:
+        leaf = hashlib.sha256(b"\x00" + item["canonical"].encode()).hexdigest()
+        assert leaf == item["leaf_hash"] and item["action"] == "bid.submit"
