@@ -33,10 +33,20 @@ async def member() -> int:
     return await accounts.sign_up(email=EMAIL, display_name="T", password=PASSWORD)
 
 
-@pytest.fixture
-async def clients() -> AsyncIterator[Client]:
-    """Clients of one app, each from its own peer address."""
-    app = create_app()
+@pytest.fixture(params=["file", "redis"])
+async def clients(request: pytest.FixtureRequest) -> AsyncIterator[Client]:
+    """Clients of one app, each from its own peer address; the limiter's store is the
+    file store or Redis (when it answers on 127.0.0.1:6379)."""
+    settings = get_settings()
+    if request.param == "redis":
+        import redis
+
+        settings = dataclasses.replace(settings, redis_url="redis://127.0.0.1:6379/14")
+        try:
+            redis.Redis.from_url(settings.redis_url, socket_timeout=0.5).flushdb()
+        except redis.exceptions.ConnectionError:
+            pytest.skip("Redis did not answer on 127.0.0.1:6379")
+    app = create_app(settings)
     made: list[httpx.AsyncClient] = []
 
     def make(peer: str = "127.0.0.1", **headers: str) -> httpx.AsyncClient:
