@@ -33,6 +33,7 @@ EMAIL_RE = re.compile(r"^[^@\s]{1,64}@[^@\s]+\.[^@\s]{2,}$")
 MIN_PASSWORD = 10
 WRONG_CREDENTIALS = "Wrong e-mail or password."
 RESET_VALID_FOR = timedelta(minutes=30)
+RESETS_PER_WINDOW = 3  # reset e-mails to one account per RESET_VALID_FOR (no mail bombing)
 RESET_INVALID = "This reset link is not valid: it has expired or was already used."
 
 
@@ -267,8 +268,15 @@ async def request_password_reset(email: str, *, base_url: str) -> None:
     user = await User.select(User.id, User.email, User.active).where(User.email == address).first()
     if user is None or not user["active"]:
         return
-    token = secrets.token_urlsafe(32)
     now = clock.now()
+    recent = await fetch(
+        'SELECT COUNT(*) AS n FROM market_password_reset WHERE "user" = {} AND created_at > {}',
+        user["id"],
+        now - RESET_VALID_FOR,
+    )
+    if int(recent[0]["n"]) >= RESETS_PER_WINDOW:
+        return  # the same answer; the links already sent still work
+    token = secrets.token_urlsafe(32)
     link = f"{base_url.rstrip('/')}/password-reset/{token}"
     async with atomic():
         await PasswordReset.insert(

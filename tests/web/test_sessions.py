@@ -166,3 +166,13 @@ async def test_the_csrf_token_is_bound_to_the_session_at_sign_in(client, member)
     )
     assert stale.status_code == 403
     assert (await accounts.load_principal(member)).display_name == "Fresh"  # type: ignore[union-attr]
+
+
+async def test_reset_mails_to_one_account_are_capped(client, member, frozen_clock) -> None:
+    for _ in range(accounts.RESETS_PER_WINDOW + 2):
+        response = await ask_for_link(client, EMAIL)
+        assert response.status_code == 200 and 'id="reset-sent"' in response.text
+    assert len(mails_to(EMAIL)) == accounts.RESETS_PER_WINDOW
+    frozen_clock.advance(minutes=31)
+    await ask_for_link(client, EMAIL)
+    assert len(mails_to(EMAIL)) == accounts.RESETS_PER_WINDOW + 1
