@@ -6,13 +6,16 @@ declares, before seeing any bid, that they have no conflict of interest (or recu
 themself).
 
 Conflict of interest is one rule over the whole lifecycle: a member of an organization
-with a live bid on a tender cannot hold a seat on its panel. It is refused at
-appointment and at a "no conflict" declaration; a seated evaluator cannot submit a bid
+with a live bid on a tender cannot hold a seat on its panel. It is refused at a "no
+conflict" declaration (the evaluator is a member of the bidder: it may know) and at
+appointment once the bids are opened; a seated evaluator cannot submit a bid
 (bids.submission); and every seat is re-checked when the bids are opened, before each
 score and before the award. A conflict found then (a colleague's bid, a membership
-taken up later) voids the seat: recorded in the audit chain, shown to the department
-on its evaluation page, and the voided evaluator's marks no longer count. Voiding waits
-for the opening so that nothing before it tells anyone that a bid exists. Declared evaluators
+taken up later, an appointment made before the opening) voids the seat: recorded in
+the audit chain, shown to the department on its evaluation page, and the voided
+evaluator's marks no longer count. Before the opening an appointment is never refused
+for a conflict and no seat is voided: a refusal would tell the department who bid
+(DESIGN §6), and no evaluator sees a bid before the opening anyway. Declared evaluators
 score every qualified bid on each quality criterion 0–100 with a comment; price is
 scored automatically. The department awards once every declared evaluator has scored
 every qualified bid: the highest total wins, a standstill period starts, the others
@@ -62,8 +65,9 @@ ACTIVE_SEATS = ("appointed", "declared")
 
 
 async def appoint_evaluator(*, user_id: int, tender_id: int, email: str) -> int:
-    """Any time before the award; returns the appointment id. A member of an
-    organization with a live bid on this tender cannot be appointed."""
+    """Any time before the award; returns the appointment id. Once the bids are opened
+    a member of an organization with a live bid cannot be appointed; before that the
+    appointment stands and the opening voids it (a refusal would reveal who bid)."""
     email = (email or "").strip().lower()
     async with atomic():
         tender = await load_tender(tender_id, lock=True)
@@ -78,7 +82,7 @@ async def appoint_evaluator(*, user_id: int, tender_id: int, email: str) -> int:
             (Evaluator.tender == tender_id) & (Evaluator.user == evaluator_id)
         ):
             raise ValidationFailed.single("email", "This person is already on the panel.")
-        if await bidder_member(tender_id, evaluator_id):
+        if await opened_at(tender_id) is not None and await bidder_member(tender_id, evaluator_id):
             raise ValidationFailed.single(
                 "email",
                 "This person is a member of an organization that bid for this tender: "
