@@ -20,8 +20,14 @@ from market.settings import Settings, get_settings
 from market.tenders.tick import start_ticker, stop_ticker
 from market.web.auth import PrincipalMiddleware, public
 from market.web.errors import domain_error, http_error, server_error
+from market.web.params import request_boundary
 from market.web.ratelimit import LoginLimiter
-from market.web.security import htmx_redirects, security_headers
+from market.web.security import (
+    csrf_cookie_rotation,
+    htmx_redirects,
+    private_no_store,
+    security_headers,
+)
 from market.web.sessions import SessionMiddleware
 from market.web.stores import make_store
 
@@ -98,7 +104,13 @@ def create_app(settings: Settings | None = None) -> Litestar:
             ),
             PrincipalMiddleware,
         ],
-        before_send=[security_headers(hsts=settings.env == "prod"), htmx_redirects()],
+        before_request=request_boundary,
+        before_send=[
+            security_headers(hsts=settings.env == "prod"),
+            private_no_store(),
+            csrf_cookie_rotation(),
+            htmx_redirects(),
+        ],
         csrf_config=csrf,
         exception_handlers={
             DomainError: domain_error,
@@ -117,7 +129,9 @@ def create_app(settings: Settings | None = None) -> Litestar:
             path="/api/schema",
             description="Open data and integration API: tenders, projects, ledgers, OCDS.",
             render_plugins=[JsonRenderPlugin(), YamlRenderPlugin()],
-            openapi_router=Router(path="/api/schema", guards=[public], route_handlers=[]),
+            openapi_router=Router(
+                path="/api/schema", guards=[public], route_handlers=[], include_in_schema=False
+            ),
         ),
         state=State({"settings": settings, "login_limiter": LoginLimiter(settings)}),
         debug=False,

@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Any
 
 from litestar import Controller, Request, Response, get, post
-from litestar.params import FromPath
 
 from market import organization_rules as rules
 from market import organizations
@@ -14,6 +13,7 @@ from market.errors import Conflict, InvalidTransition, ValidationFailed
 from market.web import formdata, i18n
 from market.web.auth import requires_operator
 from market.web.errors import translated
+from market.web.params import PathId
 from market.web.render import flash, render, see_other
 
 DONE = {
@@ -41,7 +41,7 @@ class OperatorController(Controller):
 
     @post("/organizations/{organization_id:int}/decision", guards=[requires_operator])
     async def decide(
-        self, request: Request[Any, Any, Any], organization_id: FromPath[int]
+        self, request: Request[Any, Any, Any], organization_id: PathId
     ) -> Response[Any]:
         form = await request.form()
         values = {
