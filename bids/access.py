@@ -12,7 +12,7 @@ import logging
 from datetime import datetime
 from typing import Any
 
-from market.audit import actor_of
+from market.audit import actor_of, append_audit, append_sealed
 from market.errors import NotFound, PermissionDenied
 from market.sql import fetch, for_update
 from market.tables import Membership
@@ -96,3 +96,22 @@ async def check_bid_owner(user_id: int, bid: dict[str, Any]) -> None:
     if not await is_member(user_id, int(bid["organization"]), "social_org"):
         log.warning("sealed bids: %s refused bid %s", actor_of(user_id), bid["id"])
         raise NotFound(NO_BID)
+
+
+# --- the sealed log (DESIGN §6) ------------------------------------------------------------
+
+
+def sealed_scope(tender_id: int) -> str:
+    """The sealed audit log of a tender's bid events until its opening."""
+    return f"tender:{tender_id}"
+
+
+async def record_bid_event(
+    tender_id: int, actor: str, action: str, bid_id: int, change: dict[str, Any]
+) -> None:
+    """A bid event: into the tender's sealed log before the opening (so the public chain
+    looks the same whatever the number of bids), into the public chain after it."""
+    if await opened_at(tender_id) is None:
+        await append_sealed(sealed_scope(tender_id), actor, action, "bid", bid_id, change)
+    else:
+        await append_audit(actor, action, "bid", bid_id, change)

@@ -21,10 +21,12 @@ from bids import complaints, contracts, milestones, queries, submission
 from bids.access import load_tender
 from market import clock
 from market.controllers.organizations import signed_in
+from market.inputs import is_ascii_digits, parse_optional_id
 from market.money import Money
 from market.web import formdata, i18n
 from market.web.auth import principal_of, public, requires_login, requires_social_org
 from market.web.form_errors import shows_form_errors
+from market.web.params import PathId
 from market.web.render import flash, render, see_other
 
 Req = Request[Any, Any, Any]
@@ -44,10 +46,7 @@ async def uploads(form: Any, name: str = "document") -> list[tuple[str, bytes]]:
 
 def _org_choice(request: Req, raw: str | None) -> int:
     orgs = signed_in(request).org_ids("social_org")
-    try:
-        chosen = int(raw or 0)
-    except ValueError:
-        chosen = 0
+    chosen = int(raw) if raw and is_ascii_digits(raw) and len(raw) <= 10 else 0
     return chosen if chosen in orgs else orgs[0]
 
 
@@ -72,7 +71,7 @@ class BidController(Controller):
     # --- the bidder ---------------------------------------------------------------
 
     @get("/tenders/{tender_id:int}/bid", guards=[requires_social_org])
-    async def bid_page(self, request: Req, tender_id: FromPath[int]) -> Response[str]:
+    async def bid_page(self, request: Req, tender_id: PathId) -> Response[str]:
         org_id = _org_choice(request, request.query_params.get("org"))
         return await self._bid_page(request, tender_id, org_id, {}, {})
 
@@ -106,7 +105,7 @@ class BidController(Controller):
         return render(request, BID_PAGE, context, block="bid_form", status=status)
 
     @post("/tenders/{tender_id:int}/bid", guards=[requires_social_org])
-    async def submit(self, request: Req, tender_id: FromPath[int]) -> Response[Any]:
+    async def submit(self, request: Req, tender_id: PathId) -> Response[Any]:
         form = await request.form()
         org_id = _org_choice(request, formdata.text(form, "org"))
         values = {
@@ -153,7 +152,7 @@ class BidController(Controller):
         return render(request, "bids/org_workspace.html", data)
 
     @post("/tenders/{tender_id:int}/complaints", guards=[requires_social_org])
-    async def complain(self, request: Req, tender_id: FromPath[int]) -> Response[Any]:
+    async def complain(self, request: Req, tender_id: PathId) -> Response[Any]:
         form = await request.form()
         org_id = _org_choice(request, formdata.text(form, "org"))
         text = formdata.text(form, "text")
@@ -180,13 +179,13 @@ class BidController(Controller):
     # --- public ---------------------------------------------------------------------
 
     @get("/tenders/{tender_id:int}/results", guards=[public])
-    async def results(self, request: Req, tender_id: FromPath[int]) -> Response[str]:
+    async def results(self, request: Req, tender_id: PathId) -> Response[str]:
         context = await queries.results_page(tender_id)
         context.update(complaint_errors={}, complaint_text="")
         return render(request, "bids/results.html", context)
 
     @get("/api/v1/tenders/{tender_id:int}/results", guards=[public])
-    async def results_api(self, tender_id: FromPath[int]) -> dict[str, Any]:
+    async def results_api(self, tender_id: PathId) -> dict[str, Any]:
         context = await queries.results_page(tender_id)
         if not context["published"]:
             return {"tender": tender_id, "published": False}
@@ -211,7 +210,7 @@ class BidController(Controller):
     # --- contracts and milestones ------------------------------------------------------
 
     @get("/contracts/{contract_id:int}", guards=[public])
-    async def contract(self, request: Req, contract_id: FromPath[int]) -> Response[str]:
+    async def contract(self, request: Req, contract_id: PathId) -> Response[str]:
         context = await queries.contract_page(contract_id, principal_of(request))
         return render(request, CONTRACT_PAGE, {**context, "errors": {}, "values": {}})
 
@@ -231,7 +230,7 @@ class BidController(Controller):
         return redisplay
 
     @post("/contracts/{contract_id:int}/sign", guards=[requires_login])
-    async def sign(self, request: Req, contract_id: FromPath[int]) -> Response[Any]:
+    async def sign(self, request: Req, contract_id: PathId) -> Response[Any]:
         form = await request.form()
         status = await contracts.sign_contract(
             user_id=signed_in(request).id, contract_id=contract_id, side=formdata.text(form, "side")
@@ -245,10 +244,10 @@ class BidController(Controller):
         return see_other(f"/contracts/{contract_id}")
 
     @post("/milestones/{milestone_id:int}/evidence", guards=[requires_social_org])
-    async def evidence(self, request: Req, milestone_id: FromPath[int]) -> Response[Any]:
+    async def evidence(self, request: Req, milestone_id: PathId) -> Response[Any]:
         form = await request.form()
         files = await uploads(form)
-        contract_id = formdata.whole_number(form, "contract") or 0
+        contract_id = parse_optional_id(formdata.text(form, "contract"), field="contract") or 0
         note = formdata.text(form, "note")
         typed = {f"note-{milestone_id}": note}  # shown again beside the error
         return await _attempt(
@@ -266,7 +265,7 @@ class BidController(Controller):
         )
 
     @get("/evidence/{evidence_id:int}", guards=[requires_login])
-    async def evidence_file(self, request: Req, evidence_id: FromPath[int]) -> Response[bytes]:
+    async def evidence_file(self, request: Req, evidence_id: PathId) -> Response[bytes]:
         row = await queries.evidence_file(evidence_id, signed_in(request))
         return Response(
             row["content"],

@@ -16,10 +16,12 @@ from bids.rules import FourEyesDenied, MilestonePlan
 from market.audit import actor_of
 from market.controllers.organizations import signed_in
 from market.errors import ValidationFailed
+from market.inputs import InputInvalid, parse_date, parse_optional_id
 from market.money import MoneyError, parse_money
 from market.web import formdata, i18n
 from market.web.auth import requires_department, requires_login, requires_operator
 from market.web.errors import translated
+from market.web.params import PathId
 from market.web.render import flash, render, see_other
 
 Req = Request[Any, Any, Any]
@@ -32,8 +34,8 @@ def parse_plan(form: Any, currency: str) -> tuple[date, list[MilestonePlan], dic
     """`starts` and rows `deliverable_{i}`, `due_{i}`, `amount_{i}`; blank rows skipped."""
     values = formdata.all_texts(form)
     try:
-        starts = date.fromisoformat(values.get("starts", ""))
-    except ValueError:
+        starts = parse_date(values.get("starts", ""), field="starts")
+    except InputInvalid:
         raise ValidationFailed.single("starts", "Enter the start date.") from None
     plan: list[MilestonePlan] = []
     for i in range(MAX_ROWS):
@@ -44,10 +46,12 @@ def parse_plan(form: Any, currency: str) -> tuple[date, list[MilestonePlan], dic
         try:
             plan.append(
                 MilestonePlan(
-                    deliverable, date.fromisoformat(due), parse_money(amount, currency).amount
+                    deliverable,
+                    parse_date(due, field=f"due_{i}"),
+                    parse_money(amount, currency).amount,
                 )
             )
-        except (ValueError, MoneyError):
+        except (InputInvalid, MoneyError):
             raise ValidationFailed.single(
                 "milestones", "Give every milestone a due date and an amount."
             ) from None
@@ -65,7 +69,7 @@ class PanelController(Controller):
         return render(request, "bids/department_workspace.html", data)
 
     @get("/workspace/tenders/{tender_id:int}/evaluation", guards=[requires_department])
-    async def evaluation_page(self, request: Req, tender_id: FromPath[int]) -> Response[str]:
+    async def evaluation_page(self, request: Req, tender_id: PathId) -> Response[str]:
         return await self._evaluation(request, tender_id, {}, {})
 
     async def _evaluation(
@@ -90,7 +94,7 @@ class PanelController(Controller):
         return f"/workspace/tenders/{tender_id}/evaluation"
 
     @post("/workspace/tenders/{tender_id:int}/open", guards=[requires_department])
-    async def open(self, request: Req, tender_id: FromPath[int]) -> Response[Any]:
+    async def open(self, request: Req, tender_id: PathId) -> Response[Any]:
         await check_department(signed_in(request).id, await load_tender(tender_id))
         return await _attempt(
             request,
@@ -102,7 +106,7 @@ class PanelController(Controller):
         )
 
     @post("/workspace/tenders/{tender_id:int}/evaluators", guards=[requires_department])
-    async def appoint(self, request: Req, tender_id: FromPath[int]) -> Response[Any]:
+    async def appoint(self, request: Req, tender_id: PathId) -> Response[Any]:
         form = await request.form()
         email = formdata.text(form, "email")
         return await _attempt(
@@ -117,7 +121,7 @@ class PanelController(Controller):
         )
 
     @post("/workspace/tenders/{tender_id:int}/award", guards=[requires_department])
-    async def award(self, request: Req, tender_id: FromPath[int]) -> Response[Any]:
+    async def award(self, request: Req, tender_id: PathId) -> Response[Any]:
         return await _attempt(
             request,
             evaluation.award_tender(user_id=signed_in(request).id, tender_id=tender_id),
@@ -128,7 +132,7 @@ class PanelController(Controller):
         )
 
     @post("/workspace/tenders/{tender_id:int}/contract", guards=[requires_department])
-    async def draw_up(self, request: Req, tender_id: FromPath[int]) -> Response[Any]:
+    async def draw_up(self, request: Req, tender_id: PathId) -> Response[Any]:
         form = await request.form()
         values = formdata.all_texts(form)
         try:
@@ -149,10 +153,10 @@ class PanelController(Controller):
         )
 
     @post("/milestones/{milestone_id:int}/decide", guards=[requires_department])
-    async def decide(self, request: Req, milestone_id: FromPath[int]) -> Response[Any]:
+    async def decide(self, request: Req, milestone_id: PathId) -> Response[Any]:
         form = await request.form()
         decision, reason = formdata.text(form, "decision"), formdata.text(form, "reason")
-        contract_id = formdata.whole_number(form, "contract") or 0
+        contract_id = parse_optional_id(formdata.text(form, "contract"), field="contract") or 0
         user_id = signed_in(request).id
         if decision == "approve":
             call: Any = milestones.approve_milestone(user_id=user_id, milestone_id=milestone_id)
@@ -192,7 +196,7 @@ class PanelController(Controller):
             return await redisplay({f"decision-{milestone_id}": translated(exc)}, 403)
 
     @post("/contracts/{contract_id:int}/terminate", guards=[requires_department])
-    async def terminate(self, request: Req, contract_id: FromPath[int]) -> Response[Any]:
+    async def terminate(self, request: Req, contract_id: PathId) -> Response[Any]:
         form = await request.form()
         await contracts.terminate_contract(
             user_id=signed_in(request).id,
@@ -210,7 +214,7 @@ class PanelController(Controller):
         return render(request, "bids/panels.html", {"rows": rows})
 
     @get("/panels/{tender_id:int}", guards=[requires_login])
-    async def panel(self, request: Req, tender_id: FromPath[int]) -> Response[str]:
+    async def panel(self, request: Req, tender_id: PathId) -> Response[str]:
         return await self._panel(request, tender_id, {})
 
     async def _panel(
@@ -228,7 +232,7 @@ class PanelController(Controller):
         return render(request, PANEL, context, block="panel", status=status)
 
     @post("/panels/{tender_id:int}/declare", guards=[requires_login])
-    async def declare(self, request: Req, tender_id: FromPath[int]) -> Response[Any]:
+    async def declare(self, request: Req, tender_id: PathId) -> Response[Any]:
         form = await request.form()
 
         async def redisplay(errors: dict[str, str]) -> Response[Any]:
@@ -249,9 +253,7 @@ class PanelController(Controller):
         )
 
     @post("/panels/{tender_id:int}/bids/{ref:str}/score", guards=[requires_login])
-    async def score(
-        self, request: Req, tender_id: FromPath[int], ref: FromPath[str]
-    ) -> Response[Any]:
+    async def score(self, request: Req, tender_id: PathId, ref: FromPath[str]) -> Response[Any]:
         form = formdata.all_texts(await request.form())
         typed = {f"{k}-{ref}": v for k, v in form.items()}  # shown again beside the errors
 
@@ -282,7 +284,7 @@ class PanelController(Controller):
         return render(request, "bids/complaints.html", {"rows": rows, "errors": {}})
 
     @post("/operator/complaints/{complaint_id:int}", guards=[requires_operator])
-    async def resolve(self, request: Req, complaint_id: FromPath[int]) -> Response[Any]:
+    async def resolve(self, request: Req, complaint_id: PathId) -> Response[Any]:
         form = await request.form()
 
         async def redisplay(errors: dict[str, str]) -> Response[Any]:

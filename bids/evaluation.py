@@ -3,7 +3,19 @@
 
 The department appoints evaluators (any registered user, by e-mail). Each evaluator
 declares, before seeing any bid, that they have no conflict of interest (or recuses
-themself); a member of a bidding organization cannot declare. Declared evaluators
+themself).
+
+Conflict of interest is one rule over the whole lifecycle: a member of an organization
+with a live bid on a tender cannot hold a seat on its panel. It is refused at a "no
+conflict" declaration (the evaluator is a member of the bidder: it may know) and at
+appointment once the bids are opened; a seated evaluator cannot submit a bid
+(bids.submission); and every seat is re-checked when the bids are opened, before each
+score and before the award. A conflict found then (a colleague's bid, a membership
+taken up later, an appointment made before the opening) voids the seat: recorded in
+the audit chain, shown to the department on its evaluation page, and the voided
+evaluator's marks no longer count. Before the opening an appointment is never refused
+for a conflict and no seat is voided: a refusal would tell the department who bid
+(DESIGN §6), and no evaluator sees a bid before the opening anyway. Declared evaluators
 score every qualified bid on each quality criterion 0–100 with a comment; price is
 scored automatically. The department awards once every declared evaluator has scored
 every qualified bid: the highest total wins, a standstill period starts, the others
@@ -16,12 +28,13 @@ import json
 from typing import Any
 
 from bids import rules, scoring
-from bids.access import check_department, check_opened, load_tender
+from bids.access import check_department, check_opened, load_tender, opened_at
 from bids.tables import Award, Bid, Evaluator, Score
 from market import clock
 from market.audit import actor_of, append_audit, canonical_json
 from market.db import atomic
 from market.errors import Conflict, DomainError, NotFound, PermissionDenied, ValidationFailed
+from market.inputs import is_ascii_digits
 from market.sql import fetch, for_update
 from market.tables import User
 from market.tenders import lifecycle
@@ -42,8 +55,19 @@ def quality_criteria(tender: dict[str, Any]) -> list[dict[str, Any]]:
     return [c for c in tender["criteria"] if not c["is_price"]]
 
 
+class InterestConflict(DomainError):
+    """A panel seat and a bid on the same tender by the same person's organization."""
+
+    status_code = 409
+
+
+ACTIVE_SEATS = ("appointed", "declared")
+
+
 async def appoint_evaluator(*, user_id: int, tender_id: int, email: str) -> int:
-    """Any time before the award; returns the appointment id."""
+    """Any time before the award; returns the appointment id. Once the bids are opened
+    a member of an organization with a live bid cannot be appointed; before that the
+    appointment stands and the opening voids it (a refusal would reveal who bid)."""
     email = (email or "").strip().lower()
     async with atomic():
         tender = await load_tender(tender_id, lock=True)
@@ -58,6 +82,12 @@ async def appoint_evaluator(*, user_id: int, tender_id: int, email: str) -> int:
             (Evaluator.tender == tender_id) & (Evaluator.user == evaluator_id)
         ):
             raise ValidationFailed.single("email", "This person is already on the panel.")
+        if await opened_at(tender_id) is not None and await bidder_member(tender_id, evaluator_id):
+            raise ValidationFailed.single(
+                "email",
+                "This person is a member of an organization that bid for this tender: "
+                "they cannot sit on its panel.",
+            )
         rows = await Evaluator.insert(
             Evaluator(
                 tender=tender_id,
@@ -102,7 +132,7 @@ async def declare_interests(
         seat = await panel_seat(tender_id, user_id)
         if seat["status"] != "appointed":
             raise Conflict("You have already made your declaration for this tender.")
-        if not conflict and await _bidder_member(tender_id, user_id):
+        if not conflict and await bidder_member(tender_id, user_id):
             raise ValidationFailed.single(
                 "conflict",
                 "You are a member of an organization that bid for this tender: declare the "
@@ -126,7 +156,8 @@ async def declare_interests(
     return status
 
 
-async def _bidder_member(tender_id: int, user_id: int) -> bool:
+async def bidder_member(tender_id: int, user_id: int) -> bool:
+    """Is this user a member of an organization with a live bid on the tender?"""
     rows = await fetch(
         "SELECT 1 FROM bids_bid b JOIN market_membership m ON m.organization = b.organization"
         " WHERE b.tender = {} AND m.\"user\" = {} AND b.status <> 'withdrawn' LIMIT 1",
@@ -134,6 +165,49 @@ async def _bidder_member(tender_id: int, user_id: int) -> bool:
         user_id,
     )
     return bool(rows)
+
+
+async def holds_seat(tender_id: int, user_id: int) -> bool:
+    """Does this user hold an active (appointed or declared) seat on the tender's panel?"""
+    return bool(
+        await Evaluator.exists().where(
+            (Evaluator.tender == tender_id)
+            & (Evaluator.user == user_id)
+            & Evaluator.status.is_in(list(ACTIVE_SEATS))
+        )
+    )
+
+
+async def void_conflicted_seats(tender_id: int, *, actor: str) -> list[int]:
+    """Void every active seat whose holder is now a member of a bidding organization;
+    returns the users whose seats were voided. Call only once the bids are opened."""
+    rows = await fetch(
+        'SELECT e.id, e."user" AS uid FROM bids_evaluator e'
+        " WHERE e.tender = {} AND e.status IN ('appointed', 'declared') AND EXISTS ("
+        "  SELECT 1 FROM bids_bid b JOIN market_membership m ON m.organization = b.organization"
+        '  WHERE b.tender = e.tender AND m."user" = e."user" AND b.status <> \'withdrawn\')'
+        " ORDER BY e.id" + for_update(),
+        tender_id,
+    )
+    for row in rows:
+        await Evaluator.update({Evaluator.status: "voided"}).where(Evaluator.id == row["id"])
+        await append_audit(
+            actor,
+            "evaluator.void",
+            "tender",
+            tender_id,
+            {"evaluator": int(row["uid"]), "reason": "conflict of interest"},
+        )
+    return [int(row["uid"]) for row in rows]
+
+
+async def recheck_conflicts(tender_id: int, *, actor: str = "system:conflict-check") -> None:
+    """Re-check the panel in its own transaction, so a voided seat stays voided even when
+    the request that found it is then refused. Before the opening it does nothing."""
+    if await opened_at(tender_id) is None:
+        return
+    async with atomic():
+        await void_conflicted_seats(tender_id, actor=actor)
 
 
 async def check_may_see_bids(tender_id: int, user_id: int) -> dict[str, Any]:
@@ -156,6 +230,8 @@ def parse_marks(tender: dict[str, Any], form: dict[str, str]) -> dict[str, tuple
         text = str(form.get(f"mark_{key}") or "").strip()
         comment = str(form.get(f"comment_{key}") or "").strip()
         try:
+            if not is_ascii_digits(text) or len(text) > 3:
+                raise ValueError(text)
             mark = int(text)
             scoring.check_mark(mark)
         except (ValueError, scoring.ScoringError):
@@ -173,6 +249,7 @@ def parse_marks(tender: dict[str, Any], form: dict[str, str]) -> dict[str, tuple
 
 async def score_bid(*, user_id: int, tender_id: int, bid_ref: str, form: dict[str, str]) -> None:
     """Record (or revise, until the award) this evaluator's marks for one bid."""
+    await recheck_conflicts(tender_id)
     async with atomic():
         tender = await load_tender(tender_id, lock=True)
         await check_may_see_bids(tender_id, user_id)
@@ -274,6 +351,7 @@ async def ranking(tender: dict[str, Any]) -> list[dict[str, Any]]:
 
 async def award_tender(*, user_id: int, tender_id: int) -> int:
     """Award to the highest total; starts the standstill period. Returns the award id."""
+    await recheck_conflicts(tender_id)
     async with atomic():
         tender = await load_tender(tender_id, lock=True)
         await check_department(user_id, tender)

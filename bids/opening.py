@@ -15,12 +15,12 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from bids import sealing
-from bids.access import load_tender
+from bids import evaluation, sealing
+from bids.access import load_tender, sealed_scope
 from bids.submission import master
 from bids.tables import Bid, TenderKey
 from market import clock
-from market.audit import append_audit
+from market.audit import anchor_sealed, append_audit
 from market.db import atomic
 from market.errors import DomainError
 from market.sql import fetch, for_update
@@ -89,6 +89,8 @@ async def _open(tender_id: int, actor: str) -> OpeningResult:
             return await _outcome(tender)
         if clock.now() <= tender["bid_deadline"]:
             raise SealedUntilDeadline(SEALED_UNTIL, deadline=tender["bid_deadline"].isoformat())
+        # The sealed log's count and Merkle root join the public chain (0 bids too).
+        await anchor_sealed(sealed_scope(tender_id), actor)
         if not keys:  # nobody bid: nothing to unwrap
             await _mark_opened(tender_id, actor, create=True)
             return await _settle(tender, 0, 0, actor)
@@ -104,6 +106,7 @@ async def _open(tender_id: int, actor: str) -> OpeningResult:
             else:
                 disqualified += 1
         await _mark_opened(tender_id, actor)
+        await evaluation.void_conflicted_seats(tender_id, actor=actor)
         return await _settle(tender, qualified, disqualified, actor)
 
 

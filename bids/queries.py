@@ -220,6 +220,7 @@ async def my_panels(user_id: int) -> list[dict[str, Any]]:
 
 
 async def panel_page(tender_id: int, user_id: int) -> dict[str, Any]:
+    await evaluation.recheck_conflicts(tender_id)  # no bids for a seat conflicted since
     seat = await evaluation.panel_seat(tender_id, user_id)
     tender = await load_tender(tender_id)
     context: dict[str, Any] = {"tender": tender, "seat": seat, "bids": [], "my_scores": {}}

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from bids import rules, sealing
+from bids import evaluation, rules, sealing
 from bids.access import (
     NO_BID,
     actor_of,
@@ -23,10 +23,10 @@ from bids.access import (
     check_bidder,
     load_bid_locked,
     load_tender,
+    record_bid_event,
 )
 from bids.tables import Bid, BidDocument, TenderKey
 from market import clock
-from market.audit import append_audit
 from market.db import atomic
 from market.errors import DomainError, NotFound, ValidationFailed
 from market.money import MoneyError, parse_money
@@ -124,6 +124,10 @@ async def submit_bid(
         now = clock.now()
         _check_window(tender, now)
         await check_bidder(user_id, organization_id)
+        if await evaluation.holds_seat(tender_id, user_id):
+            raise evaluation.InterestConflict(
+                "You hold a seat on this tender's evaluation panel: you cannot bid for it."
+            )
         errors: dict[str, str] = {}
         amount = 0
         try:
@@ -194,11 +198,12 @@ async def submit_bid(
             key, content, tender_id=tender_id, org_id=organization_id, bid_id=bid_id
         )
         return await _stamp(
-            bid_id, ref, envelope, revision, user_id=user_id, now=now, action="submit"
+            tender_id, bid_id, ref, envelope, revision, user_id=user_id, now=now, action="submit"
         )
 
 
 async def _stamp(
+    tender_id: int,
     bid_id: int,
     ref: str,
     envelope: sealing.Envelope,
@@ -220,11 +225,12 @@ async def _stamp(
             Bid.updated_at: now,
         }
     ).where(Bid.id == bid_id)
-    # Only the bid id and the receipt: not the tender, the bidder or anything sealed.
-    await append_audit(
+    # Only the bid id and the receipt: not the tender, the bidder or anything sealed;
+    # and into the tender's sealed log, not the public chain, until the opening.
+    await record_bid_event(
+        tender_id,
         actor_of(user_id),
         f"bid.{action}",
-        "bid",
         bid_id,
         {"receipt": digest, "received_at": now.isoformat(), "revision": revision},
     )
@@ -245,6 +251,7 @@ async def reconfirm_bid(*, user_id: int, ref: str) -> Receipt:
         rules.transition("bid", bid["status"], "submitted")
         envelope = sealing.Envelope.from_bytes(bytes(bid["sealed"]))
         return await _stamp(
+            int(tender["id"]),
             int(bid["id"]),
             ref,
             envelope,
@@ -267,7 +274,9 @@ async def withdraw_bid(*, user_id: int, ref: str) -> None:
         _check_window(tender, now)
         rules.transition("bid", bid["status"], "withdrawn")
         await Bid.update({Bid.status: "withdrawn", Bid.updated_at: now}).where(Bid.id == bid["id"])
-        await append_audit(actor_of(user_id), "bid.withdraw", "bid", bid["id"], {})
+        await record_bid_event(
+            int(tender["id"]), actor_of(user_id), "bid.withdraw", int(bid["id"]), {}
+        )
 
 
 # --- hooks the tenders kernel calls (registered in bids.hooks) -------------------------
@@ -290,5 +299,7 @@ async def mark_for_reconfirmation(tender_id: int, at: datetime) -> int:
         .returning(Bid.id)
     )
     for row in rows:
-        await append_audit("system:amendment", "bid.needs_reconfirm", "bid", row["id"], {})
+        await record_bid_event(
+            tender_id, "system:amendment", "bid.needs_reconfirm", int(row["id"]), {}
+        )
     return len(rows)

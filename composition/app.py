@@ -22,8 +22,14 @@ from market.tenders.tick import start_ticker, stop_ticker
 from market.web.auth import PrincipalMiddleware, public
 from market.web.errors import domain_error, http_error, server_error
 from market.web.form_errors import Redisplayed, redisplayed
+from market.web.params import request_boundary
 from market.web.ratelimit import LoginLimiter
-from market.web.security import htmx_redirects, security_headers
+from market.web.security import (
+    csrf_cookie_rotation,
+    htmx_redirects,
+    private_no_store,
+    security_headers,
+)
 from market.web.sessions import SessionMiddleware
 from market.web.stores import make_store
 
@@ -72,6 +78,19 @@ def route_handlers() -> list[Any]:
     return handlers
 
 
+def openapi_config() -> OpenAPIConfig:
+    return OpenAPIConfig(
+        title="Public Good Market API",
+        version="1.0.0",
+        path="/api/schema",
+        description="Open data and integration API: tenders, projects, ledgers, OCDS.",
+        render_plugins=[JsonRenderPlugin(), YamlRenderPlugin()],
+        openapi_router=Router(
+            path="/api/schema", guards=[public], route_handlers=[], include_in_schema=False
+        ),
+    )
+
+
 def create_app(settings: Settings | None = None) -> Litestar:
     from donors import receipts  # the PDF receipt font is parsed at start-up (not in tests)
 
@@ -101,7 +120,13 @@ def create_app(settings: Settings | None = None) -> Litestar:
             ),
             PrincipalMiddleware,
         ],
-        before_send=[security_headers(hsts=settings.env == "prod"), htmx_redirects()],
+        before_request=request_boundary,
+        before_send=[
+            security_headers(hsts=settings.env == "prod"),
+            private_no_store(),
+            csrf_cookie_rotation(),
+            htmx_redirects(),
+        ],
         csrf_config=csrf,
         exception_handlers={
             Redisplayed: redisplayed,
@@ -115,14 +140,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             *([receipts.warm_up_in_background] if settings.env != "test" else []),
         ],
         on_shutdown=[*([stop_ticker] if settings.dev else []), close_pool],
-        openapi_config=OpenAPIConfig(
-            title="Public Good Market API",
-            version="1.0.0",
-            path="/api/schema",
-            description="Open data and integration API: tenders, projects, ledgers, OCDS.",
-            render_plugins=[JsonRenderPlugin(), YamlRenderPlugin()],
-            openapi_router=Router(path="/api/schema", guards=[public], route_handlers=[]),
-        ),
+        openapi_config=openapi_config(),
         state=State({"settings": settings, "login_limiter": LoginLimiter(settings)}),
         debug=False,
     )

@@ -60,6 +60,7 @@ COMMANDS: list[tuple[str, str, str, Adder]] = [
         "donors.settlement:command",
         _no_args,
     ),
+    ("outbox deliver", "deliver e-mails waiting in the outbox", "market.outbox:command", _no_args),
     ("tick", "move tenders whose periods have ended", "market.tenders.tick:command", _no_args),
     (
         "bids open",

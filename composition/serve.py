@@ -15,7 +15,9 @@ def command(args: argparse.Namespace) -> int:
         port=args.port,
         workers=args.workers if not args.reload else 1,
         reload=args.reload,
-        proxy_headers=True,
+        # The peer stays the real one; X-Forwarded-For counts only from the proxies in
+        # MARKET_TRUSTED_PROXIES (market.web.proxies).
+        proxy_headers=False,
         log_level="info",
     )
     return 0

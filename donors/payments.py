@@ -21,11 +21,12 @@ from typing import Any
 
 from donors import rules
 from donors.providers import PaymentRequest, Started, provider
-from market import clock
+from market import clock, inputs
 from market.audit import actor_of, append_audit
 from market.db import atomic
 from market.errors import Conflict, DomainError, NotFound
 from market.ledger.rules import Transfer
+from market.money import MAX_AMOUNT
 from market.sql import Row, fetch, for_update
 
 
@@ -296,10 +297,13 @@ async def apply_stripe_event(payload: bytes) -> str:
         raise DomainError("Malformed event.") from None
     if kind not in ("payment_intent.succeeded", "payment_intent.payment_failed"):
         return "ignored"
+    if not isinstance(intent, dict):
+        raise DomainError("Malformed event.")
     try:
-        payment_id = int(intent["metadata"]["payment_id"])
-    except (KeyError, TypeError, ValueError):
+        raw_id = intent["metadata"]["payment_id"]
+    except (KeyError, TypeError):
         return "ignored"
+    payment_id = inputs.parse_id(str(raw_id), field="payment_id")  # 400 beyond a Serial
     rows = await fetch(
         "SELECT id, provider, provider_ref FROM donors_payment WHERE id = {}", payment_id
     )
@@ -308,9 +312,12 @@ async def apply_stripe_event(payload: bytes) -> str:
     if rows[0]["provider_ref"] and rows[0]["provider_ref"] != intent.get("id"):
         raise PaymentMismatch("The payment reference does not match.")
     if kind == "payment_intent.succeeded":
+        amount = intent.get("amount")
+        if type(amount) is not int or not 0 <= amount <= MAX_AMOUNT:
+            raise DomainError("Malformed event.")
         return await confirm_payment(
             payment_id,
-            amount=int(intent["amount"]),
+            amount=amount,
             currency=str(intent["currency"]),
             provider_ref=str(intent.get("id", "")),
             event=Event(event_id, kind),

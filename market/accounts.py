@@ -1,10 +1,21 @@
-"""Accounts: sign-up, authentication, profile, and the principal a request acts as."""
+# ruff: noqa: S608 - SQL text is built from constants and `{}` marks; values are bound parameters
+"""Accounts: sign-up, authentication, profile, password change and reset, and the
+principal a request acts as.
+
+A password change or reset raises the user's `session_epoch`; a session remembers the
+epoch it signed in under, and the principal middleware ends sessions whose epoch is
+older — so every other session of that user ends at once. A reset link carries a
+random token; only its sha256 is stored, it expires after 30 minutes and works once.
+"""
 
 from __future__ import annotations
 
+import hashlib
 import re
+import secrets
 import threading
 from dataclasses import dataclass, field
+from datetime import timedelta
 
 import anyio.to_thread
 from argon2 import PasswordHasher
@@ -14,7 +25,9 @@ from argon2.profiles import RFC_9106_LOW_MEMORY
 from market import clock
 from market.db import atomic
 from market.errors import DomainError, NotFound, ValidationFailed
-from market.tables import Membership, User
+from market.outbox import enqueue_email
+from market.sql import fetch, for_update
+from market.tables import Membership, PasswordReset, User
 
 # Argon2id with RFC 9106's second recommended option (t=3, m=64 MiB, p=4), which is
 # also argon2-cffi's default; the first option needs 2 GiB of memory per hash. About
@@ -35,6 +48,9 @@ _hash_slots = threading.BoundedSemaphore(HASH_SLOTS)  # held in the worker threa
 EMAIL_RE = re.compile(r"^[^@\s]{1,64}@[^@\s]+\.[^@\s]{2,}$")
 MIN_PASSWORD = 10
 WRONG_CREDENTIALS = "Wrong e-mail or password."
+RESET_VALID_FOR = timedelta(minutes=30)
+RESETS_PER_WINDOW = 3  # reset e-mails to one account per RESET_VALID_FOR (no mail bombing)
+RESET_INVALID = "This reset link is not valid: it has expired or was already used."
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,6 +73,7 @@ class Principal:
     platform_role: str
     locale: str
     memberships: tuple[MembershipView, ...] = field(default=())
+    session_epoch: int = 0
 
     @property
     def is_auditor(self) -> bool:
@@ -193,6 +210,11 @@ async def authenticate(email: str, password: str) -> int:
     return int(row["id"])
 
 
+async def session_epoch(user_id: int) -> int:
+    row = await User.select(User.session_epoch).where(User.id == user_id).first()
+    return int(row["session_epoch"] or 0) if row else 0
+
+
 async def load_principal(user_id: int) -> Principal | None:
     user = await User.select().where((User.id == user_id) & (User.active == True)).first()  # noqa: E712
     if user is None:
@@ -216,6 +238,7 @@ async def load_principal(user_id: int) -> Principal | None:
         platform_role=user["platform_role"],
         locale=user["locale"],
         memberships=tuple(MembershipView(**row) for row in rows),
+        session_epoch=int(user["session_epoch"] or 0),
     )
 
 
@@ -237,14 +260,109 @@ async def update_profile(user_id: int, *, display_name: str, locale: str) -> Non
             raise NotFound("No such user.")
 
 
-async def change_password(user_id: int, *, current: str, new: str) -> None:
+def _check_new_password(new: str, field_name: str) -> None:
+    if len(new) < MIN_PASSWORD:
+        raise ValidationFailed.single(field_name, "A password needs at least 10 characters.")
+    if len(new) > 256:
+        raise ValidationFailed.single(field_name, "A password can be at most 256 characters.")
+
+
+async def _set_password(user_id: int, new_hash: str) -> int:
+    """New hash and a new session epoch (ends every session signed in before); returns it.
+    The hash is computed off the event loop before the transaction (`hash_password_off_loop`)."""
+    rows = await fetch(
+        "SELECT session_epoch FROM market_user WHERE id = {}" + for_update(), user_id
+    )
+    epoch = int(rows[0]["session_epoch"] or 0) + 1
+    await User.update({User.password_hash: new_hash, User.session_epoch: epoch}).where(
+        User.id == user_id
+    )
+    return epoch
+
+
+async def change_password(user_id: int, *, current: str, new: str) -> int:
+    """Returns the new session epoch: the caller's session keeps it, every other ends."""
     row = await User.select(User.password_hash).where(User.id == user_id).first()
     if row is None:
         raise NotFound("No such user.")
     if not await _password_matches(row["password_hash"], current):
         raise ValidationFailed.single("current", "The current password is wrong.")
-    if len(new) < MIN_PASSWORD:
-        raise ValidationFailed.single("new", "A password needs at least 10 characters.")
+    _check_new_password(new, "new")
     new_hash = await hash_password_off_loop(new)
     async with atomic():
-        await User.update({User.password_hash: new_hash}).where(User.id == user_id)
+        return await _set_password(user_id, new_hash)
+
+
+def _token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+async def request_password_reset(email: str, *, base_url: str) -> None:
+    """E-mail a one-time link to an active account with this address. Unknown addresses
+    get the same answer and no e-mail (the caller says the same thing either way)."""
+    address = normalise_email(email)
+    if not EMAIL_RE.match(address):
+        return
+    user = await User.select(User.id, User.email, User.active).where(User.email == address).first()
+    if user is None or not user["active"]:
+        return
+    now = clock.now()
+    recent = await fetch(
+        'SELECT COUNT(*) AS n FROM market_password_reset WHERE "user" = {} AND created_at > {}',
+        user["id"],
+        now - RESET_VALID_FOR,
+    )
+    if int(recent[0]["n"]) >= RESETS_PER_WINDOW:
+        return  # the same answer; the links already sent still work
+    token = secrets.token_urlsafe(32)
+    link = f"{base_url.rstrip('/')}/password-reset/{token}"
+    async with atomic():
+        await PasswordReset.insert(
+            PasswordReset(
+                user=user["id"],
+                token_hash=_token_hash(token),
+                created_at=now,
+                expires_at=now + RESET_VALID_FOR,
+            )
+        )
+        await enqueue_email(
+            user["email"],
+            "Reset your Public Good Market password / 重置公益市场密码",
+            "Someone (hopefully you) asked to reset the password of this account.\n"
+            f"Open this link within 30 minutes to choose a new one:\n\n{link}\n\n"
+            "If it was not you, ignore this e-mail: nothing changes.\n\n"
+            "有人申请重置此账户的密码。请在 30 分钟内打开上面的链接设置新密码；"
+            "如非本人操作，请忽略本邮件。\n",
+        )
+
+
+async def reset_token_valid(token: str) -> bool:
+    rows = await fetch(
+        "SELECT id FROM market_password_reset WHERE token_hash = {} AND used_at IS NULL"
+        " AND expires_at > {}",
+        _token_hash(token or ""),
+        clock.now(),
+    )
+    return bool(rows)
+
+
+async def reset_password(token: str, new: str) -> int:
+    """Set a new password through a reset link; returns the user id. The link (and every
+    other open link of that user) is used up, and every session of the user ends."""
+    _check_new_password(new, "new")
+    new_hash = await hash_password_off_loop(new)
+    async with atomic():
+        rows = await fetch(
+            'SELECT id, "user" AS uid FROM market_password_reset WHERE token_hash = {}'
+            " AND used_at IS NULL AND expires_at > {}" + for_update(),
+            _token_hash(token or ""),
+            clock.now(),
+        )
+        if not rows:
+            raise DomainError(RESET_INVALID)
+        user_id = int(rows[0]["uid"])
+        await PasswordReset.update({PasswordReset.used_at: clock.now()}).where(
+            (PasswordReset.user == user_id) & (PasswordReset.used_at.is_null())
+        )
+        await _set_password(user_id, new_hash)
+    return user_id

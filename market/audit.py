@@ -10,6 +10,16 @@ reordering any row breaks the chain at that row.
 Writers serialize on the single `audit_head` row (SELECT … FOR UPDATE on
 PostgreSQL; BEGIN IMMEDIATE on SQLite), inside the caller's transaction, so the
 event commits or rolls back with the change it records and `seq` stays contiguous.
+
+Sealed logs (DESIGN §6): events whose very existence must stay secret until a moment —
+a tender's bids until their opening — go to a log of their own per scope
+(`append_sealed`), not to the public chain, so the chain's length, times and rows are
+the same whether a tender has 0 or 5 bids. At the moment, `anchor_sealed` appends one
+public row carrying the log's count and its RFC 6962 Merkle root (leaf = H(0x00 ‖
+canonical JSON of the event), node = H(0x01 ‖ left ‖ right), SHA-256; the empty log's
+root is H("")). `verify_chain` recomputes every sealed log and checks each anchored one
+against its public row: nothing in a log can change, vanish or be added afterwards
+without `market audit verify` saying so.
 """
 
 from __future__ import annotations
@@ -217,6 +227,215 @@ async def _append_pg(
     )
 
 
+# --- sealed logs (RFC 6962 Merkle trees) ----------------------------------------------
+
+ANCHOR = "sealed_log.anchor"
+MERKLE = "RFC 6962 SHA-256 Merkle tree hash over the log's leaves in position order"
+
+
+def leaf_hash(data: str) -> str:
+    """RFC 6962 leaf hash of one event's canonical JSON: SHA-256(0x00 ‖ data)."""
+    return hashlib.sha256(b"\x00" + data.encode("utf-8")).hexdigest()
+
+
+def merkle_root(leaves: list[str]) -> str:
+    """RFC 6962 Merkle Tree Hash over hex leaf hashes (H("") for none)."""
+    if not leaves:
+        return hashlib.sha256(b"").hexdigest()
+    nodes = [bytes.fromhex(leaf) for leaf in leaves]
+    return _mth(nodes).hex()
+
+
+def _mth(nodes: list[bytes]) -> bytes:
+    if len(nodes) == 1:
+        return nodes[0]
+    split = 1 << ((len(nodes) - 1).bit_length() - 1)  # largest power of two < n
+    return hashlib.sha256(b"\x01" + _mth(nodes[:split]) + _mth(nodes[split:])).digest()
+
+
+def sealed_payload(
+    scope: str,
+    position: int,
+    at: datetime,
+    actor: str,
+    action: str,
+    object_type: str,
+    object_id: str,
+    change_json: str,
+) -> str:
+    """The canonical JSON a sealed event's leaf hash covers."""
+    return canonical_json(
+        {
+            "scope": scope,
+            "position": position,
+            "at": _iso(at),
+            "actor": actor,
+            "action": action,
+            "object_type": object_type,
+            "object_id": object_id,
+            "change": json.loads(change_json),
+        }
+    )
+
+
+async def _anchor_of(scope: str) -> dict[str, Any] | None:
+    rows = await fetch(
+        "SELECT seq, change FROM audit_event WHERE action = {} AND object_id = {} ORDER BY seq",
+        ANCHOR,
+        scope,
+    )
+    return dict(rows[0]) if rows else None
+
+
+async def append_sealed(
+    scope: str,
+    actor: str,
+    action: str,
+    object_type: str,
+    object_id: str | int,
+    change: Mapping[str, Any],
+) -> int:
+    """Append to a scope's sealed log (the caller holds the lock that orders the scope's
+    writes, e.g. its tender row); returns the position. Refused once anchored."""
+    if not actor or not action or not object_type:
+        raise DomainError("audit events need an actor, an action and an object type")
+    if await _anchor_of(scope) is not None:
+        raise DomainError("this sealed log was anchored: record the event in the public chain")
+    change_json = canonical_json(dict(change))
+    rows = await fetch("SELECT COUNT(*) AS n FROM audit_sealed_event WHERE scope = {}", scope)
+    position = int(rows[0]["n"])
+    at = clock.now()
+    data = sealed_payload(
+        scope, position, at, actor, action, object_type, str(object_id), change_json
+    )
+    await fetch(
+        "INSERT INTO audit_sealed_event (scope, position, at, actor, action, object_type,"
+        " object_id, change, leaf_hash) VALUES ({}, {}, {}, {}, {}, {}, {}, {}, {})",
+        scope,
+        position,
+        at,
+        actor,
+        action,
+        object_type,
+        str(object_id),
+        change_json,
+        leaf_hash(data),
+    )
+    return position
+
+
+async def _sealed_leaves(scope: str) -> tuple[list[str], str]:
+    """The log's leaf hashes recomputed from its rows, and '' or why the log is broken."""
+    rows = await fetch(
+        "SELECT position, at, actor, action, object_type, object_id, change, leaf_hash"
+        " FROM audit_sealed_event WHERE scope = {} ORDER BY position",
+        scope,
+    )
+    leaves: list[str] = []
+    for expected, row in enumerate(rows):
+        if int(row["position"]) != expected:
+            return leaves, f"sealed log {scope}: position {expected} is missing"
+        at = row["at"]
+        if isinstance(at, str):
+            at = datetime.fromisoformat(at).replace(tzinfo=UTC)
+        data = sealed_payload(
+            scope,
+            expected,
+            at,
+            str(row["actor"]),
+            str(row["action"]),
+            str(row["object_type"]),
+            str(row["object_id"]),
+            str(row["change"]),
+        )
+        digest = leaf_hash(data)
+        if digest != row["leaf_hash"]:
+            return leaves, f"sealed log {scope}: event {expected} does not match its leaf hash"
+        leaves.append(digest)
+    return leaves, ""
+
+
+async def anchor_sealed(scope: str, actor: str) -> AuditRecord:
+    """At the moment: one public row with the log's count and Merkle root. Once only."""
+    if await _anchor_of(scope) is not None:
+        raise DomainError("this sealed log is already anchored")
+    leaves, broken = await _sealed_leaves(scope)
+    if broken:
+        raise DomainError(broken)
+    return await append_audit(
+        actor,
+        ANCHOR,
+        "sealed_log",
+        scope,
+        {"count": len(leaves), "root": merkle_root(leaves), "tree": MERKLE},
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class AnchoredLog:
+    scope: str
+    anchor_seq: int
+    count: int
+    root: str
+    events: list[dict[str, Any]]  # position order, each with its canonical `data`
+
+
+async def anchored_log(scope: str) -> AnchoredLog | None:
+    """A sealed log once anchored (None before: then nothing about it may be shown)."""
+    anchor = await _anchor_of(scope)
+    if anchor is None:
+        return None
+    change = json.loads(str(anchor["change"]))
+    rows = await fetch(
+        "SELECT position, at, actor, action, object_type, object_id, change, leaf_hash"
+        " FROM audit_sealed_event WHERE scope = {} ORDER BY position",
+        scope,
+    )
+    events = []
+    for row in rows:
+        at = row["at"]
+        if isinstance(at, str):
+            at = datetime.fromisoformat(at).replace(tzinfo=UTC)
+        event = {**dict(row), "at": at}
+        event["data"] = sealed_payload(
+            scope,
+            int(row["position"]),
+            at,
+            str(row["actor"]),
+            str(row["action"]),
+            str(row["object_type"]),
+            str(row["object_id"]),
+            str(row["change"]),
+        )
+        events.append(event)
+    return AnchoredLog(scope, int(anchor["seq"]), int(change["count"]), str(change["root"]), events)
+
+
+async def verify_sealed_logs() -> tuple[int, str]:
+    """(logs checked, '' or the first problem): every log recomputes, and every anchored
+    log's count and root equal its public row, with nothing added after the anchor."""
+    scopes = [
+        str(r["scope"])
+        for r in await fetch("SELECT DISTINCT scope FROM audit_sealed_event ORDER BY scope")
+    ]
+    anchored = {
+        str(r["object_id"]): str(r["change"])
+        for r in await fetch("SELECT object_id, change FROM audit_event WHERE action = {}", ANCHOR)
+    }
+    for scope in sorted(set(scopes) | set(anchored)):
+        leaves, broken = await _sealed_leaves(scope)
+        if broken:
+            return len(scopes), broken
+        if scope in anchored:
+            anchor = json.loads(anchored[scope])
+            if anchor.get("count") != len(leaves) or anchor.get("root") != merkle_root(leaves):
+                return len(scopes), (
+                    f"sealed log {scope}: {len(leaves)} events do not match the anchored"
+                    f" count {anchor.get('count')} and root"
+                )
+    return len(set(scopes) | set(anchored)), ""
+
+
 @dataclass(frozen=True, slots=True)
 class ChainStatus:
     ok: bool
@@ -224,11 +443,16 @@ class ChainStatus:
     head: str
     first_broken: int | None = None
     reason: str = ""
+    sealed_logs: int = 0
 
     def summary(self) -> str:
         if self.ok:
-            return f"audit chain OK: {self.length} events, head {self.head}"
-        return f"audit chain BROKEN at index {self.first_broken}: {self.reason}"
+            return (
+                f"audit chain OK: {self.length} events, head {self.head};"
+                f" {self.sealed_logs} sealed log(s) OK"
+            )
+        where = f"at index {self.first_broken}" if self.first_broken else "in a sealed log"
+        return f"audit chain BROKEN {where}: {self.reason}"
 
 
 def _check_row(row: Mapping[str, Any], expected_seq: int, prev_hash: str) -> str:
@@ -287,7 +511,10 @@ async def verify_chain() -> ChainStatus:
             last_seq + 1,
             f"chain ends at {last_seq} but the head records {head_seq} (rows removed at the end?)",
         )
-    return ChainStatus(True, last_seq, prev_hash)
+    logs, broken = await verify_sealed_logs()
+    if broken:
+        return ChainStatus(False, last_seq, prev_hash, None, broken, logs)
+    return ChainStatus(True, last_seq, prev_hash, sealed_logs=logs)
 
 
 async def chain_head() -> tuple[int, str]:

@@ -18,8 +18,10 @@ from babel.numbers import format_currency, get_currency_precision
 
 from market.errors import DomainError
 
-# Fits a PostgreSQL BIGINT with room for sums of many amounts.
+# The ledger's maximum for one amount in minor units (the one definition; the ledger
+# rules import it): fits a PostgreSQL BIGINT with room for sums of many amounts.
 MAX_AMOUNT = 10**15
+_MAX_AMOUNT_DIGITS = len(str(MAX_AMOUNT))
 _CURRENCY = re.compile(r"^[A-Z]{3}$")
 
 
@@ -143,8 +145,9 @@ def allocate(amount: int, weights: Sequence[int]) -> list[int]:
     return parts
 
 
-_DIGITS = re.compile(r"^(?P<int>\d+)(?:\.(?P<frac>\d*))?$")
-_GROUPED = re.compile(r"^\d{1,3}(,\d{3})+(\.\d*)?$")
+# ASCII digits only: `\d` would also pass Arabic-Indic and full-width digits.
+_DIGITS = re.compile(r"^(?P<int>[0-9]+)(?:\.(?P<frac>[0-9]*))?$")
+_GROUPED = re.compile(r"^[0-9]{1,3}(,[0-9]{3})+(\.[0-9]*)?$")
 
 
 def parse_money(text: str, currency: str = "CNY", *, allow_zero: bool = False) -> Money:
@@ -167,6 +170,8 @@ def parse_money(text: str, currency: str = "CNY", *, allow_zero: bool = False) -
     if not match:
         raise InvalidAmount(f"{text!r} is not an amount like 12.34", field="amount")
     frac = match.group("frac") or ""
+    if len(match.group("int").lstrip("0")) > _MAX_AMOUNT_DIGITS:  # before int(): no huge ints
+        raise InvalidAmount("the amount is too large", field="amount")
     if len(frac) > exponent:
         raise InvalidAmount(
             f"{currency} amounts have at most {exponent} decimal places", field="amount"

@@ -38,6 +38,10 @@ class Settings:
     stripe_webhook_secret: str = ""
     stripe_api_base: str = ""
     languages: tuple[str, ...] = field(default=("zh_Hans", "en"))
+    smtp_url: str = ""  # smtp://user:pass@host:587 (STARTTLS) or smtps://…; "" → .eml files
+    mail_from: str = "Public Good Market <noreply@localhost>"
+    # Peers whose X-Forwarded-For is believed (addresses or CIDR networks); none by default.
+    trusted_proxies: tuple[str, ...] = ()
 
     @property
     def dev(self) -> bool:
@@ -52,6 +56,22 @@ def _int(env: dict[str, str], name: str, default: int) -> int:
         return int(raw)
     except ValueError:
         raise ConfigurationError(f"{name} must be an integer, got {raw!r}") from None
+
+
+def _networks(raw: str) -> tuple[str, ...]:
+    """`MARKET_TRUSTED_PROXIES`: comma-separated addresses or networks, checked at start."""
+    import ipaddress
+
+    found = []
+    for part in raw.split(","):
+        if part.strip():
+            try:
+                found.append(str(ipaddress.ip_network(part.strip(), strict=False)))
+            except ValueError:
+                raise ConfigurationError(
+                    f"MARKET_TRUSTED_PROXIES: {part.strip()!r} is not an address or network"
+                ) from None
+    return tuple(found)
 
 
 def load_settings(environ: dict[str, str] | None = None) -> Settings:
@@ -98,6 +118,9 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
         stripe_publishable_key=env.get("STRIPE_PUBLISHABLE_KEY", ""),
         stripe_webhook_secret=env.get("STRIPE_WEBHOOK_SECRET", ""),
         stripe_api_base=env.get("STRIPE_API_BASE", ""),
+        smtp_url=env.get("MARKET_SMTP_URL", ""),
+        mail_from=env.get("MARKET_MAIL_FROM", "Public Good Market <noreply@localhost>"),
+        trusted_proxies=_networks(env.get("MARKET_TRUSTED_PROXIES", "")),
     )
 
 

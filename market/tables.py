@@ -25,6 +25,8 @@ class User(Table, tablename="market_user"):
     active = Boolean(default=True)
     created_at = Timestamptz()
     last_login_at = Timestamptz(null=True, default=None)
+    # Raised by a password change or reset: sessions signed in under an older value end.
+    session_epoch = Integer(default=0)
 
 
 class Organization(Table, tablename="market_organization"):
@@ -55,3 +57,27 @@ class Membership(Table, tablename="market_membership"):
     organization = ForeignKey(Organization, on_delete=OnDelete.restrict, index=True)
     role = Varchar(length=20, default="member")  # admin | member
     created_at = Timestamptz()
+
+
+class PasswordReset(Table, tablename="market_password_reset"):
+    """A one-time reset link: only the token's sha256 is stored."""
+
+    user = ForeignKey(User, on_delete=OnDelete.restrict, index=True)
+    token_hash = Varchar(length=64, unique=True)
+    created_at = Timestamptz()
+    expires_at = Timestamptz()
+    used_at = Timestamptz(null=True, default=None)
+
+
+class Outbox(Table, tablename="market_outbox"):
+    """Messages written in the transaction of the change they report, delivered after
+    it commits (market.outbox). `channel` is "email" for now."""
+
+    channel = Varchar(length=20, default="email", index=True)
+    recipient = Varchar(length=254)
+    subject = Varchar(length=200)
+    body = Text()
+    created_at = Timestamptz()
+    sent_at = Timestamptz(null=True, default=None, index=True)
+    attempts = Integer(default=0)
+    last_error = Text(default="")

@@ -9,13 +9,15 @@ from datetime import UTC, datetime
 from typing import Annotated, Any
 
 from litestar import Controller, Request, Response, get
-from litestar.params import Parameter
 
 from market import audit
+from market.errors import NotFound
 from market.web.auth import principal_of, public
+from market.web.errors import error_responses
+from market.web.params import PathId, cursor_parameter, limit_parameter
 from market.web.render import render
 from opendata import transparency
-from opendata.transparency_rules import AuditRowView, parse_cursor, parse_limit
+from opendata.transparency_rules import AuditRowView, parse_cursor
 
 
 def hashed_time(at: datetime) -> str:
@@ -109,11 +111,46 @@ def _event(row: AuditRowView) -> AuditEventOut:
 
 
 Before = Annotated[
-    str | None, Parameter(required=False, description="next_cursor of the previous page (a seq)")
+    str | None, cursor_parameter("next_cursor of the previous page (a seq)", digits=18)
 ]
-Limit = Annotated[
-    str | None, Parameter(required=False, description="page size, 1 to 500 (default 50)")
-]
+Limit = Annotated[int | None, limit_parameter(500, transparency.AUDIT_PAGE)]
+
+
+@dataclass
+class SealedEventOut:
+    position: int
+    leaf_hash: str
+    at: str  # ISO 8601 UTC with microseconds, exactly as hashed
+    action: str
+    object_type: str
+    object_id: str
+    actor: str | None  # auditors only
+    change: str | None  # auditors only
+    canonical: str | None  # auditors only: leaf_hash = sha256(0x00 + utf8(canonical))
+
+
+@dataclass
+class SealedLogOut:
+    scope: str
+    anchor_seq: int  # the public chain row that anchors this log
+    count: int
+    root: str
+    tree: str
+    items: list[SealedEventOut]
+
+
+def _sealed_event(event: dict[str, Any], full: bool) -> SealedEventOut:
+    return SealedEventOut(
+        position=int(event["position"]),
+        leaf_hash=str(event["leaf_hash"]),
+        at=hashed_time(event["at"]),
+        action=str(event["action"]),
+        object_type=str(event["object_type"]),
+        object_id=str(event["object_id"]),
+        actor=str(event["actor"]) if full else None,
+        change=str(event["change"]) if full else None,
+        canonical=str(event["data"]) if full else None,
+    )
 
 
 class AuditApiController(Controller):
@@ -126,7 +163,12 @@ class AuditApiController(Controller):
         length, head = await audit.chain_head()
         return AuditHeadOut(length, head, audit.GENESIS, ALGORITHM, "/api/v1/audit/events")
 
-    @get("/events", guards=[public], summary="Audit chain rows, newest first, keyset-paged")
+    @get(
+        "/events",
+        guards=[public],
+        summary="Audit chain rows, newest first, keyset-paged",
+        responses=error_responses(400),
+    )
     async def events(
         self, request: Request[Any, Any, Any], before: Before = None, limit: Limit = None
     ) -> AuditEventListOut:
@@ -135,7 +177,7 @@ class AuditApiController(Controller):
         bids not yet opened) show only their place in the chain. Auditors get full rows
         except sealed ones."""
         cursor = parse_cursor(before)
-        size = parse_limit(limit, transparency.AUDIT_PAGE, 500)
+        size = limit or transparency.AUDIT_PAGE
         page = await transparency.audit_page(principal_of(request), before=cursor, limit=size)
         nxt = page.next_cursor
         return AuditEventListOut(
@@ -144,4 +186,32 @@ class AuditApiController(Controller):
             [_event(r) for r in page.rows],
             nxt,
             f"/api/v1/audit/events?before={nxt}&limit={size}" if nxt else None,
+        )
+
+    @get(
+        "/sealed/{tender_id:int}",
+        guards=[public],
+        summary="A tender's sealed log of bid events, once its bids are opened",
+        responses=error_responses(400, 404),
+    )
+    async def sealed_log(self, request: Request[Any, Any, Any], tender_id: PathId) -> SealedLogOut:
+        """Until the opening, bid events wait in the tender's sealed log, out of the
+        public chain; at the opening one chain row (`sealed_log.anchor`, `anchor_seq`)
+        records its count and RFC 6962 Merkle root (leaf = sha256(0x00 ‖ canonical),
+        node = sha256(0x01 ‖ left ‖ right)). Recompute the root from the leaf hashes;
+        auditors also get each event's canonical JSON to recompute each leaf. Before the
+        opening (or for an unknown tender) this is a 404, the same whether or not
+        anyone bid."""
+        log = await audit.anchored_log(f"tender:{tender_id}")
+        if log is None:
+            raise NotFound("No sealed log has been opened for this tender.")
+        principal = principal_of(request)
+        full = bool(principal and principal.is_auditor)
+        return SealedLogOut(
+            log.scope,
+            log.anchor_seq,
+            log.count,
+            log.root,
+            audit.MERKLE,
+            [_sealed_event(e, full) for e in log.events],
         )

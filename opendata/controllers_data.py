@@ -13,6 +13,8 @@ from litestar.params import Parameter
 
 from market.errors import NotFound
 from market.web.auth import public
+from market.web.errors import error_responses
+from market.web.params import cursor_parameter
 from opendata import giving
 from opendata.ocds import packages, rules
 
@@ -20,10 +22,7 @@ OcidFilter = Annotated[
     str | None,
     Parameter(required=False, max_length=80, description="only the releases of this ocid"),
 ]
-After = Annotated[
-    str | None,
-    Parameter(required=False, max_length=20, description="cursor from links.next"),
-]
+After = Annotated[str | None, cursor_parameter("cursor from links.next", digits=18)]
 Limit = Annotated[int, Parameter(ge=1, le=packages.MAX_PAGE)]
 
 
@@ -34,6 +33,7 @@ class OpenDataController(Controller):
         "/ocds/releases.json",
         guards=[public],
         summary="OCDS 1.1 release package: every published release, oldest first",
+        responses=error_responses(400),
     )
     async def releases(
         self, ocid: OcidFilter = None, after: After = None, limit: Limit = packages.PAGE_SIZE
@@ -43,7 +43,12 @@ class OpenDataController(Controller):
         cursor = rules.parse_cursor(after)
         return await packages.releases_package(ocid=ocid, after=cursor, limit=limit)
 
-    @get("/ocds/records/{name:str}", guards=[public], summary="OCDS 1.1 record package")
+    @get(
+        "/ocds/records/{name:str}",
+        guards=[public],
+        summary="OCDS 1.1 record package",
+        responses=error_responses(400, 404),
+    )
     async def record(
         self, name: Annotated[str, Parameter(description="<ocid>.json", max_length=90)]
     ) -> dict[str, Any]:

@@ -12,7 +12,6 @@ from datetime import UTC
 from typing import Any
 
 from litestar import Controller, Request, Response, get
-from litestar.params import FromPath
 from litestar.response import Stream
 
 from market.charts import Bar, Segment, stacked_bars
@@ -22,11 +21,12 @@ from market.ledger.rules import SOURCES
 from market.money import Money
 from market.web import i18n
 from market.web.auth import principal_of, public
+from market.web.params import PathId
 from market.web.render import is_fragment_request, render
 from opendata import transparency
 from opendata.stats_views import source_label
 from opendata.transparency import Party, TransferView
-from opendata.transparency_rules import parse_cursor
+from opendata.transparency_rules import parse_cursor, spreadsheet_cell
 
 _ = i18n.gettext
 
@@ -123,7 +123,7 @@ class ProjectController(Controller):
 
     @get("/projects/{tender_id:int}", guards=[public])
     async def project_page(
-        self, request: Request[Any, Any, Any], tender_id: FromPath[int]
+        self, request: Request[Any, Any, Any], tender_id: PathId
     ) -> Response[str]:
         before = parse_cursor(request.query_params.get("before"))
         viewer = principal_of(request)
@@ -141,9 +141,7 @@ class ProjectController(Controller):
         return render(request, "opendata/project.html", context, block="transfers")
 
     @get("/projects/{tender_id:int}/transfers.csv", guards=[public])
-    async def transfers_csv(
-        self, request: Request[Any, Any, Any], tender_id: FromPath[int]
-    ) -> Stream:
+    async def transfers_csv(self, request: Request[Any, Any, Any], tender_id: PathId) -> Stream:
         batches = await transparency.all_transfers(tender_id, principal_of(request))
         return Stream(
             _csv(batches),
@@ -171,7 +169,8 @@ async def _csv(batches: AsyncIterator[list[TransferView]]) -> AsyncIterator[str]
         for view in batch:
             t = view.transfer
             writer.writerow(
-                (
+                spreadsheet_cell(cell)
+                for cell in (
                     t.id,
                     t.created_at.astimezone(UTC).isoformat(),
                     t.kind,

@@ -10,15 +10,16 @@ from datetime import date, datetime
 from typing import Annotated, Any
 
 from litestar import Controller, Request, get
-from litestar.params import FromPath, Parameter
 
 from market.controllers.tenders_api import MoneyOut
 from market.ledger.readmodels import TenderFunding
 from market.web.auth import principal_of, public
+from market.web.errors import error_responses
+from market.web.params import PathId, cursor_parameter, limit_parameter
 from opendata import transparency
 from opendata.controllers_project import party_label, payer_label
 from opendata.transparency import Party
-from opendata.transparency_rules import Tranche, parse_cursor, parse_limit
+from opendata.transparency_rules import Tranche, parse_cursor
 
 
 @dataclass
@@ -165,21 +166,22 @@ def _party(party: Party) -> PartyOut:
 
 
 Before = Annotated[
-    str | None, Parameter(required=False, description="next_cursor of the previous page")
+    str | None, cursor_parameter("next_cursor of the previous page (a transfer id)", digits=18)
 ]
-Limit = Annotated[
-    str | None, Parameter(required=False, description="page size, 1 to 500 (default 50)")
-]
+Limit = Annotated[int | None, limit_parameter(500, transparency.TRANSFER_PAGE)]
 
 
 class ProjectApiController(Controller):
     path = "/api/v1/projects"
     tags = ["projects"]  # noqa: RUF012 - Litestar reads a class attribute
 
-    @get("/{tender_id:int}", guards=[public], summary="A project's money: funding, tranches")
-    async def project(
-        self, request: Request[Any, Any, Any], tender_id: FromPath[int]
-    ) -> ProjectOut:
+    @get(
+        "/{tender_id:int}",
+        guards=[public],
+        summary="A project's money: funding, tranches",
+        responses=error_responses(400, 404),
+    )
+    async def project(self, request: Request[Any, Any, Any], tender_id: PathId) -> ProjectOut:
         """Funding per source (received, released, refunded, held), contracts with their
         milestones, evidence hashes and the sources that paid each tranche. Amounts are
         minor units; they equal the ledger's cached escrow balances."""
@@ -239,18 +241,23 @@ class ProjectApiController(Controller):
             page_url=f"/projects/{tender_id}",
         )
 
-    @get("/{tender_id:int}/transfers", guards=[public], summary="A project's ledger, keyset-paged")
+    @get(
+        "/{tender_id:int}/transfers",
+        guards=[public],
+        summary="A project's ledger, keyset-paged",
+        responses=error_responses(400, 404),
+    )
     async def transfers(
         self,
         request: Request[Any, Any, Any],
-        tender_id: FromPath[int],
+        tender_id: PathId,
         before: Before = None,
         limit: Limit = None,
     ) -> TransferListOut:
         """Every transfer into, out of or inside the project's escrow, newest first.
         A bad cursor or page size is a 400."""
         cursor = parse_cursor(before)
-        size = parse_limit(limit, transparency.TRANSFER_PAGE, 500)
+        size = limit or transparency.TRANSFER_PAGE
         rows, nxt = await transparency.transfer_page(
             tender_id, principal_of(request), before=cursor, limit=size
         )

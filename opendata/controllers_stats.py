@@ -13,12 +13,13 @@ from datetime import datetime
 from typing import Annotated, Any
 
 from litestar import Controller, Request, Response, get
-from litestar.params import FromPath, Parameter
 
 from market.controllers.tenders_api import MoneyOut
 from market.ledger.rules import SOURCES
 from market.money import Money
 from market.web.auth import public
+from market.web.errors import error_responses
+from market.web.params import PathId, cursor_parameter, limit_parameter
 from market.web.render import render
 from opendata import stats_rules, stats_views
 from opendata.statistics import DistrictStatistics, district_statistics
@@ -49,7 +50,7 @@ class StatisticsPages(Controller):
 
     @get("/organizations/{organization_id:int}/record", guards=[public])
     async def record(
-        self, request: Request[Any, Any, Any], organization_id: FromPath[int]
+        self, request: Request[Any, Any, Any], organization_id: PathId
     ) -> Response[str]:
         before = stats_rules.parse_before(request.query_params.get("before"))
         record = await organization_record(organization_id)
@@ -293,21 +294,18 @@ class StatisticsApi(Controller):
         "/organizations/{organization_id:int}/record",
         guards=[public],
         summary="A social organization's public track record",
+        responses=error_responses(400, 404),
     )
     async def record(
         self,
-        organization_id: FromPath[int],
-        before: Annotated[
-            str | None, Parameter(description="next_before of the previous page")
-        ] = None,
-        limit: Annotated[
-            str | None, Parameter(description="contracts per page, 1–100 (default 20)")
-        ] = None,
+        organization_id: PathId,
+        before: Annotated[str | None, cursor_parameter("next_before of the previous page")] = None,
+        limit: Annotated[int | None, limit_parameter(stats_rules.MAX_PAGE, CONTRACTS_PAGE)] = None,
     ) -> TrackRecordOut:
         """Unknown, pending or rejected organizations, and organizations that are not
         social organizations, are 404. A bad cursor or page size is 400."""
         cursor = stats_rules.parse_before(before)
-        size = stats_rules.parse_limit(limit, CONTRACTS_PAGE)
+        size = limit or CONTRACTS_PAGE
         record = await organization_record(organization_id)
         contracts = await organization_contracts(organization_id, before=cursor, limit=size)
         return record_out(record, contracts, size)

@@ -18,17 +18,15 @@ from datetime import UTC, date, datetime, tzinfo
 from decimal import ROUND_HALF_UP, Decimal
 from zoneinfo import ZoneInfo
 
-from market.errors import DomainError
+from market import inputs
 
 DISTRICT_ZONE = ZoneInfo("Asia/Shanghai")
 MAX_PAGE = 100
-MAX_ID = 2**31 - 1  # ids are 32-bit serials
+MAX_ID = inputs.MAX_ID  # ids are 32-bit serials
 
 
-class BadPageQuery(DomainError):
-    """A paging cursor or page size that is not one we accept."""
-
-    status_code = 400
+# A paging cursor or page size that is not one we accept (400).
+BadPageQuery = inputs.InputInvalid
 
 
 def _aware(value: datetime) -> datetime:
@@ -187,20 +185,8 @@ def tally_milestones(
 
 def parse_before(raw: str | None) -> int | None:
     """The `before` cursor of a keyset page: empty, or a positive id we handed out."""
-    if raw is None or raw == "":
-        return None
-    text = raw.strip()
-    if not text.isdigit() or len(text) > 10 or not 0 < int(text) <= MAX_ID:
-        raise BadPageQuery(
-            "The page cursor %(cursor)s is not valid.", field="before", cursor=raw[:40]
-        )
-    return int(text)
+    return inputs.parse_cursor(raw, field="before", maximum=MAX_ID)
 
 
 def parse_limit(raw: str | None, default: int = 20) -> int:
-    if raw is None or raw == "":
-        return default
-    text = raw.strip()
-    if not text.isdigit() or not 1 <= int(text) <= MAX_PAGE:
-        raise BadPageQuery("The page size must be a whole number from 1 to 100.", field="limit")
-    return int(text)
+    return inputs.parse_limit(raw, default=default, maximum=MAX_PAGE)

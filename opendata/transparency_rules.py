@@ -13,10 +13,13 @@ Audit rows, per viewer (documented on the /audit page):
   records such as tender status changes, escrow releases and returns, milestone
   decisions and signed contracts. Other payloads (a donor's or user's identity,
   evaluators' statements, scores, complaint texts) are withheld;
-- a row about a bid (object type `bid`) stays sealed until the bids of its tender
-  are opened: before that, nobody on the web, auditors included, learns from the
-  chain that a bid exists, when it came or who made it (DESIGN §6). Bid contents are
-  never in the chain at all: only the receipt hash is;
+- bid events before the opening are not in the public chain at all: they wait in the
+  tender's sealed log (market.audit), whose count and RFC 6962 Merkle root join the
+  chain as one public `sealed_log.anchor` row at the opening — so before it, nobody on
+  the web, auditors included, learns from the chain that a bid exists, when it came or
+  who made it (DESIGN §6). A row about a bid (object type `bid`) that is in the chain
+  (older data) stays sealed until its tender's bids are opened. Bid contents are never
+  in any log: only the receipt hash is;
 - auditors see every other row in full and can recompute every hash; the whole
   chain, sealed rows included, is recomputed on the server by `market audit verify`.
 """
@@ -28,7 +31,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from market.errors import DomainError
+from market import inputs
 from market.ledger.rules import SOURCES
 
 CURSOR_MAX = 2**62
@@ -49,6 +52,7 @@ PUBLIC_PAYLOAD_ACTIONS: frozenset[str] = frozenset(
         "tender.settle",
         "tender.award_cancelled",
         "bids.opened",
+        "sealed_log.anchor",
         "escrow.release",
         "escrow.return_all",
         "contract.activate",
@@ -62,31 +66,18 @@ PUBLIC_PAYLOAD_ACTIONS: frozenset[str] = frozenset(
 )
 
 
-class CursorInvalid(DomainError):
-    """A page cursor from a URL that is not one this site hands out."""
-
-    status_code = 400
+# A page cursor or size from a URL that is not one this site hands out (400).
+CursorInvalid = inputs.InputInvalid
 
 
 def parse_cursor(text: str | None) -> int | None:
-    """`before=<id>` of a keyset page: empty means the first page; anything else that
+    """`before=<seq>` of a keyset page: empty means the first page; anything else that
     is not a positive integer below 2**62 is refused (400), never silently ignored."""
-    if text is None or text == "":
-        return None
-    if not text.isascii() or not text.isdigit() or len(text) > 19:
-        raise CursorInvalid("The page cursor %(cursor)s is not valid.", cursor=text[:40])
-    value = int(text)
-    if not 0 < value < CURSOR_MAX:
-        raise CursorInvalid("The page cursor %(cursor)s is not valid.", cursor=text[:40])
-    return value
+    return inputs.parse_cursor(text, maximum=CURSOR_MAX - 1)
 
 
 def parse_limit(text: str | None, default: int, maximum: int) -> int:
-    if text is None or text == "":
-        return default
-    if not text.isascii() or not text.isdigit() or not 1 <= int(text) <= maximum:
-        raise CursorInvalid("The page size must be a number from 1 to %(max)d.", max=maximum)
-    return int(text)
+    return inputs.parse_limit(text, default=default, maximum=maximum)
 
 
 # --- accounts and references -------------------------------------------------------------
@@ -243,3 +234,17 @@ def is_sealed(row: Mapping[str, Any], opened_bids: set[int]) -> bool:
         return False
     text = str(row["object_id"])
     return not (text.isdigit() and int(text) in opened_bids)
+
+
+# --- CSV exports ---------------------------------------------------------------------------
+
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+_NUMBER = re.compile(r"^-?[0-9]+(\.[0-9]+)?$")
+
+
+def spreadsheet_cell(value: object) -> object:
+    """A CSV cell a spreadsheet will not run: text starting with = + - @ or a tab/CR
+    (a donor's name "=HYPERLINK(…)") gets a leading apostrophe; numbers pass as they are."""
+    if isinstance(value, str) and value.startswith(_FORMULA_START) and not _NUMBER.match(value):
+        return "'" + value
+    return value

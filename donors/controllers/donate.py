@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Any
 
 from litestar import Controller, Request, Response, get, post
-from litestar.params import FromPath
 
 from donors import donations, readmodels, receipts
 from donors.config import donation_limits
@@ -18,6 +17,7 @@ from market.settings import get_settings
 from market.web import formdata
 from market.web.auth import principal_of, public, requires_login
 from market.web.form_errors import Redisplay, shows_form_errors
+from market.web.params import PathId
 from market.web.render import render, see_other
 
 FIELDS = ("amount", "currency", "display_name", "message", "email", "provider", "on_failure")
@@ -88,14 +88,14 @@ class DonateController(Controller):
 
     @get("/tenders/{tender_id:int}/donate", guards=[public])
     async def donate_page(
-        self, request: Request[Any, Any, Any], tender_id: FromPath[int]
+        self, request: Request[Any, Any, Any], tender_id: PathId
     ) -> Response[str]:
         values = _choice(request.query_params, DEFAULT_PRESET)
         context = await _form_context(tender_id, values, {})
         return render(request, "donors/donate.html", context, block="match_preview")
 
     @post("/tenders/{tender_id:int}/donate", guards=[public])
-    async def donate(self, request: Request[Any, Any, Any], tender_id: FromPath[int]) -> Any:
+    async def donate(self, request: Request[Any, Any, Any], tender_id: PathId) -> Any:
         form = await request.form()
         values = {name: formdata.text(form, name).strip() for name in FIELDS}
         values.update(_choice(form))
@@ -131,7 +131,7 @@ class DonateController(Controller):
 
     @get("/donations/{donation_id:int}", guards=[public])
     async def donation_page(
-        self, request: Request[Any, Any, Any], donation_id: FromPath[int]
+        self, request: Request[Any, Any, Any], donation_id: PathId
     ) -> Response[str]:
         view = await _view(request, donation_id)
         return render(
@@ -143,7 +143,7 @@ class DonateController(Controller):
 
     @get("/donations/{donation_id:int}/receipt", guards=[public])
     async def receipt_page(
-        self, request: Request[Any, Any, Any], donation_id: FromPath[int]
+        self, request: Request[Any, Any, Any], donation_id: PathId
     ) -> Response[str]:
         view = await _paid_view(request, donation_id)
         return render(
@@ -154,7 +154,7 @@ class DonateController(Controller):
 
     @get("/donations/{donation_id:int}/receipt.pdf", guards=[public])
     async def receipt_pdf(
-        self, request: Request[Any, Any, Any], donation_id: FromPath[int]
+        self, request: Request[Any, Any, Any], donation_id: PathId
     ) -> Response[bytes]:
         view = await _paid_view(request, donation_id)
         return Response(
@@ -172,7 +172,7 @@ class DonateController(Controller):
         return render(request, "donors/mine.html", {"donations": views, "years": years})
 
     @get("/my/donations/{year:int}", guards=[requires_login])
-    async def summary(self, request: Request[Any, Any, Any], year: FromPath[int]) -> Response[str]:
+    async def summary(self, request: Request[Any, Any, Any], year: PathId) -> Response[str]:
         principal = principal_of(request)
         assert principal is not None  # noqa: S101 - guarded
         if not 2000 <= year <= clock.now().year + 1:

@@ -7,12 +7,11 @@ from datetime import UTC, datetime, time, timedelta
 from typing import Any
 
 from litestar import Controller, Request, Response, get, post
-from litestar.params import FromPath
 
 from donors import contributions, payments, pledges, readmodels
 from donors.controllers.donate import AMOUNT_HELP
 from donors.tender_facts import tender_info
-from market import clock
+from market import clock, inputs
 from market.accounts import Principal
 from market.errors import PermissionDenied, ValidationFailed
 from market.money import InvalidAmount, Money, parse_money
@@ -24,6 +23,7 @@ from market.web.auth import (
     requires_sponsor,
 )
 from market.web.form_errors import Redisplay, shows_form_errors
+from market.web.params import PathId
 from market.web.render import flash, render, see_other
 
 PLEDGE_FIELDS = (
@@ -58,9 +58,10 @@ def _money(raw: str, field: str) -> Money:
 
 
 def _int(raw: str, field: str) -> int:
+    """A ratio part: a whole number in ASCII digits (the matching rules bound the ratio)."""
     try:
-        return int(raw)
-    except ValueError:
+        return inputs.parse_int(raw, field=field, minimum=1, maximum=1_000_000)
+    except inputs.InputInvalid:
         raise ValidationFailed({field: "Enter a whole number."}) from None
 
 
@@ -68,10 +69,17 @@ def _date(raw: str, field: str, default: datetime) -> datetime:
     if not raw:
         return default
     try:
-        day = datetime.strptime(raw, "%Y-%m-%d").date()  # noqa: DTZ007 - date only
-    except ValueError:
+        day = inputs.parse_date(raw, field=field)  # the years 2000-2100
+    except inputs.InputInvalid:
         raise ValidationFailed({field: "Enter a date like 2026-12-31."}) from None
     return datetime.combine(day, time(0, 0), tzinfo=UTC)
+
+
+def _ids(raw: str, field: str) -> frozenset[int]:
+    try:
+        return frozenset(inputs.parse_id(t, field=field) for t in _set(raw))
+    except inputs.InputInvalid:
+        raise ValidationFailed({field: "Enter tender numbers separated by commas."}) from None
 
 
 def _set(raw: str) -> frozenset[str]:
@@ -142,7 +150,7 @@ class SponsorController(Controller):
                 valid_until=_date(values["valid_until"], "valid_until", now + timedelta(days=90)),
                 categories=_set(values["categories"]),
                 areas=_set(values["areas"]),
-                tender_ids=frozenset(int(t) for t in _set(values["tender_ids"]) if t.isdigit()),
+                tender_ids=_ids(values["tender_ids"], "tender_ids"),
                 provider=values["provider"] or "bank_transfer",
                 note=values["note"],
             )
@@ -151,7 +159,7 @@ class SponsorController(Controller):
 
     @get("/tenders/{tender_id:int}/contribute", guards=[requires_login])
     async def contribute_page(
-        self, request: Request[Any, Any, Any], tender_id: FromPath[int]
+        self, request: Request[Any, Any, Any], tender_id: PathId
     ) -> Response[str]:
         info = await tender_info(tender_id)
         return render(
@@ -161,7 +169,7 @@ class SponsorController(Controller):
         )
 
     @post("/tenders/{tender_id:int}/contribute", guards=[requires_login])
-    async def contribute(self, request: Request[Any, Any, Any], tender_id: FromPath[int]) -> Any:
+    async def contribute(self, request: Request[Any, Any, Any], tender_id: PathId) -> Any:
         form = await request.form()
         values = {k: formdata.text(form, k).strip() for k in ("organization_id", "amount",
                                                              "provider", "note")}  # fmt: skip

@@ -1,25 +1,49 @@
-"""Sign up, log in, log out, profile."""
+"""Sign up, log in, log out, profile, password change and reset by e-mailed link."""
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from litestar import Controller, Request, Response, get, post
+from litestar.params import FromPath
 from litestar.response import Redirect
 
-from market import accounts
+from market import accounts, outbox
 from market.errors import DomainError, ValidationFailed
+from market.settings import get_settings
 from market.web import formdata, i18n, sessions
 from market.web.auth import principal_of, public, requires_login
 from market.web.errors import translated
+from market.web.proxies import client_address
 from market.web.ratelimit import LoginLimiter
 from market.web.render import flash, render, safe_next, see_other
+from market.web.security import bind_csrf
 
-TOO_MANY = "Too many failed log-ins. Wait a few minutes and try again."
+log = logging.getLogger("market.web")
+TOO_MANY = "Too many failed log-ins from here. Wait %(seconds)s seconds and try again."
 
 
-def _client_ip(request: Request[Any, Any, Any]) -> str:
-    return request.client.host if request.client else "unknown"
+RESET = "market/password_reset.html"
+RESET_NEW = "market/password_reset_new.html"
+
+
+async def _sign_in(request: Request[Any, Any, Any], user_id: int) -> None:
+    """A fresh session id bound to the user's current session epoch."""
+    request.session.clear()
+    request.session["user_id"] = user_id
+    request.session["epoch"] = await accounts.session_epoch(user_id)
+    sessions.rotate(request.scope)
+    bind_csrf(request)
+
+
+async def _deliver_mail() -> None:
+    """Send what this request put in the outbox; what fails stays for `market outbox
+    deliver` (the request's answer does not depend on the mail server)."""
+    try:
+        await outbox.deliver_pending()
+    except Exception:
+        log.exception("outbox delivery after a request failed")
 
 
 def _field_errors(exc: ValidationFailed) -> dict[str, str]:
@@ -41,16 +65,19 @@ class AccountController(Controller):
         password = formdata.text(form, "password")
         target = safe_next(formdata.text(form, "next"), "/dashboard")
         limiter: LoginLimiter = request.app.state.login_limiter
-        ip = _client_ip(request)
+        ip = client_address(request)
         context = {"next": target, "email": email}
-        if await limiter.blocked(email, ip):
-            return render(
+        wait = await limiter.wait_seconds(email, ip)
+        if wait:
+            response = render(
                 request,
                 "market/login.html",
-                {**context, "error": i18n.gettext(TOO_MANY)},
+                {**context, "error": i18n.gettext(TOO_MANY) % {"seconds": wait}},
                 block="form",
                 status=429,
             )
+            response.headers["Retry-After"] = str(wait)
+            return response
         try:
             user_id = await accounts.authenticate(email, password)
         except DomainError as exc:
@@ -62,9 +89,8 @@ class AccountController(Controller):
                 block="form",
                 status=422,
             )
-        request.session.clear()
-        request.session["user_id"] = user_id
-        sessions.rotate(request.scope)
+        await limiter.succeeded(email, ip)
+        await _sign_in(request, user_id)
         return see_other(target)
 
     @post("/logout", guards=[public])
@@ -95,9 +121,7 @@ class AccountController(Controller):
                 block="form",
                 status=422,
             )
-        request.session.clear()
-        request.session["user_id"] = user_id
-        sessions.rotate(request.scope)
+        await _sign_in(request, user_id)
         flash(request, i18n.gettext("Welcome! Your account is ready."))
         return see_other("/dashboard")
 
@@ -147,7 +171,7 @@ class AccountController(Controller):
         assert principal is not None  # noqa: S101
         form = await request.form()
         try:
-            await accounts.change_password(
+            epoch = await accounts.change_password(
                 principal.id, current=formdata.text(form, "current"), new=formdata.text(form, "new")
             )
         except ValidationFailed as exc:
@@ -162,5 +186,49 @@ class AccountController(Controller):
                 block="password_form",
                 status=422,
             )
-        flash(request, i18n.gettext("Password changed."))
+        # This session continues under the new epoch (and a new id); every other ends.
+        request.session["epoch"] = epoch
+        sessions.rotate(request.scope)
+        bind_csrf(request)
+        flash(request, i18n.gettext("Password changed. You were signed out everywhere else."))
         return see_other("/profile")
+
+    @get("/password-reset", guards=[public])
+    async def reset_page(self, request: Request[Any, Any, Any]) -> Response[str]:
+        return render(request, RESET, {"sent": False})
+
+    @post("/password-reset", guards=[public])
+    async def request_reset(self, request: Request[Any, Any, Any]) -> Response[str]:
+        form = await request.form()
+        email = formdata.text(form, "email")[:254]
+        await accounts.request_password_reset(email, base_url=get_settings().base_url)
+        await _deliver_mail()
+        # The same answer whether or not an account uses the address.
+        return render(request, RESET, {"sent": True}, block="form")
+
+    @get("/password-reset/{token:str}", guards=[public])
+    async def new_password_page(
+        self, request: Request[Any, Any, Any], token: FromPath[str]
+    ) -> Response[str]:
+        valid = len(token) <= 64 and await accounts.reset_token_valid(token)
+        context = {"token": token, "invalid": not valid, "errors": {}}
+        return render(request, RESET_NEW, context)
+
+    @post("/password-reset/{token:str}", guards=[public])
+    async def set_new_password(
+        self, request: Request[Any, Any, Any], token: FromPath[str]
+    ) -> Response[Any]:
+        form = await request.form()
+        try:
+            if len(token) > 64:
+                raise DomainError(accounts.RESET_INVALID)
+            await accounts.reset_password(token, formdata.text(form, "new"))
+        except ValidationFailed as exc:
+            context = {"token": token, "invalid": False, "errors": _field_errors(exc)}
+            return render(request, RESET_NEW, context, block="form", status=422)
+        except DomainError:
+            context = {"token": token, "invalid": True, "errors": {}}
+            return render(request, RESET_NEW, context, block="form", status=422)
+        sessions.end(request.scope)
+        flash(request, i18n.gettext("Your password is changed. Log in with the new one."))
+        return see_other("/login")

@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Any
 
 from litestar import Controller, Request, Response, get, post
-from litestar.params import FromPath
 
 from market import organization_rules as rules
 from market import organizations
@@ -15,6 +14,7 @@ from market.web import formdata, i18n
 from market.web.auth import requires_operator
 from market.web.errors import translated
 from market.web.form_errors import field_errors
+from market.web.params import PathId
 from market.web.render import flash, render, see_other
 
 DONE = {
@@ -42,7 +42,7 @@ class OperatorController(Controller):
 
     @post("/organizations/{organization_id:int}/decision", guards=[requires_operator])
     async def decide(
-        self, request: Request[Any, Any, Any], organization_id: FromPath[int]
+        self, request: Request[Any, Any, Any], organization_id: PathId
     ) -> Response[Any]:
         form = await request.form()
         values = {

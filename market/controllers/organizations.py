@@ -5,15 +5,16 @@ from __future__ import annotations
 from typing import Any
 
 from litestar import Controller, Request, Response, get, post
-from litestar.params import FromPath
 
 from market import organization_rules as rules
 from market import organizations
 from market.accounts import Principal
 from market.errors import ValidationFailed
+from market.inputs import is_ascii_digits
 from market.web import formdata, i18n
 from market.web.auth import principal_of, public, requires_login
 from market.web.form_errors import shows_form_errors
+from market.web.params import PathId
 from market.web.render import flash, render, see_other
 
 REGISTRATION_FIELDS = (
@@ -37,10 +38,9 @@ def signed_in(request: Request[Any, Any, Any]) -> Principal:
 
 
 def _page_number(raw: str | None) -> int:
-    try:
-        return max(1, int(raw or 1))
-    except ValueError:
-        return 1
+    """A page number from the URL; anything that is not one (ASCII digits) is page 1,
+    and the directory clamps it to the pages it has."""
+    return max(1, int(raw)) if raw and is_ascii_digits(raw) and len(raw) <= 6 else 1
 
 
 class OrganizationController(Controller):
@@ -65,7 +65,7 @@ class OrganizationController(Controller):
 
     @get("/organizations/{organization_id:int}", guards=[public])
     async def profile(
-        self, request: Request[Any, Any, Any], organization_id: FromPath[int]
+        self, request: Request[Any, Any, Any], organization_id: PathId
     ) -> Response[str]:
         context = await organizations.organization_profile(organization_id, principal_of(request))
         return render(request, "market/organizations/profile.html", context)
@@ -96,7 +96,7 @@ class OrganizationController(Controller):
 
     @get("/organizations/{organization_id:int}/members", guards=[requires_login])
     async def members_page(
-        self, request: Request[Any, Any, Any], organization_id: FromPath[int]
+        self, request: Request[Any, Any, Any], organization_id: PathId
     ) -> Response[str]:
         context = await organizations.organization_members(organization_id, signed_in(request))
         return render(
@@ -107,7 +107,7 @@ class OrganizationController(Controller):
 
     @post("/organizations/{organization_id:int}/members", guards=[requires_login])
     async def add_member(
-        self, request: Request[Any, Any, Any], organization_id: FromPath[int]
+        self, request: Request[Any, Any, Any], organization_id: PathId
     ) -> Response[Any]:
         principal = signed_in(request)
         form = await request.form()

@@ -11,16 +11,17 @@ from typing import Any
 
 from litestar import Controller, Request, Response, get, post
 from litestar.datastructures import UploadFile
-from litestar.params import FromPath
 
 from market.accounts import Principal
 from market.controllers.organizations import signed_in
 from market.errors import PermissionDenied, ValidationFailed
+from market.inputs import is_ascii_digits, parse_id
 from market.tenders import inputs, qa, queries, services
 from market.tenders.forms import form_values, pick
 from market.web import formdata, i18n
 from market.web.auth import requires_department
 from market.web.form_errors import FORM_REFUSALS, shows_form_errors
+from market.web.params import PathId
 from market.web.render import flash, render, see_other
 
 FORM = "market/tenders/form.html"
@@ -96,25 +97,25 @@ class TenderWorkspaceController(Controller):
         values["department_id"] = department
         redisplay = partial(_redisplay_form, request, principal, "new", values)
         async with shows_form_errors(redisplay, field="title_zh", catch=(ValidationFailed,)):
-            if not department.isdigit():
+            if not is_ascii_digits(department) or len(department) > 10:
                 raise ValidationFailed.single("department_id", "Choose the department.")
             tender_id = await services.create_tender(
-                user_id=principal.id, department_id=int(department), form=values
+                user_id=principal.id, department_id=parse_id(department), form=values
             )
         flash(request, i18n.gettext("Draft saved. Add documents, then publish it."))
         return see_other(f"/workspace/tenders/{tender_id}")
 
     @get("/{tender_id:int}", guards=[requires_department])
-    async def manage(self, request: Req, tender_id: FromPath[int]) -> Response[str]:
+    async def manage(self, request: Req, tender_id: PathId) -> Response[str]:
         detail = await _own_detail(signed_in(request), tender_id)
         return render(request, MANAGE, {"d": detail, "t": detail.tender, "errors": {}})
 
     @get("/{tender_id:int}/edit", guards=[requires_department])
-    async def edit_page(self, request: Req, tender_id: FromPath[int]) -> Response[str]:
+    async def edit_page(self, request: Req, tender_id: PathId) -> Response[str]:
         return await self._form_page(request, tender_id, "edit")
 
     @get("/{tender_id:int}/amend", guards=[requires_department])
-    async def amend_page(self, request: Req, tender_id: FromPath[int]) -> Response[str]:
+    async def amend_page(self, request: Req, tender_id: PathId) -> Response[str]:
         return await self._form_page(request, tender_id, "amend")
 
     async def _form_page(self, request: Req, tender_id: int, mode: str) -> Response[str]:
@@ -125,11 +126,11 @@ class TenderWorkspaceController(Controller):
         return render(request, FORM, context)
 
     @post("/{tender_id:int}/edit", guards=[requires_department])
-    async def edit(self, request: Req, tender_id: FromPath[int]) -> Response[Any]:
+    async def edit(self, request: Req, tender_id: PathId) -> Response[Any]:
         return await self._save(request, tender_id, "edit")
 
     @post("/{tender_id:int}/amend", guards=[requires_department])
-    async def amend(self, request: Req, tender_id: FromPath[int]) -> Response[Any]:
+    async def amend(self, request: Req, tender_id: PathId) -> Response[Any]:
         return await self._save(request, tender_id, "amend")
 
     async def _save(self, request: Req, tender_id: int, mode: str) -> Response[Any]:
@@ -157,7 +158,7 @@ class TenderWorkspaceController(Controller):
         return see_other(f"/workspace/tenders/{tender_id}")
 
     @post("/{tender_id:int}/publish", guards=[requires_department])
-    async def publish(self, request: Req, tender_id: FromPath[int]) -> Response[Any]:
+    async def publish(self, request: Req, tender_id: PathId) -> Response[Any]:
         principal = signed_in(request)
         return await self._act(
             request,
@@ -167,7 +168,7 @@ class TenderWorkspaceController(Controller):
         )
 
     @post("/{tender_id:int}/cancel", guards=[requires_department])
-    async def cancel(self, request: Req, tender_id: FromPath[int]) -> Response[Any]:
+    async def cancel(self, request: Req, tender_id: PathId) -> Response[Any]:
         principal = signed_in(request)
         form = await request.form()
         reason = formdata.text(form, "reason")
@@ -179,7 +180,7 @@ class TenderWorkspaceController(Controller):
         )
 
     @post("/{tender_id:int}/documents", guards=[requires_department])
-    async def upload(self, request: Req, tender_id: FromPath[int]) -> Response[Any]:
+    async def upload(self, request: Req, tender_id: PathId) -> Response[Any]:
         principal = signed_in(request)
         form = await request.form()
         upload = form.get("document")
@@ -201,9 +202,7 @@ class TenderWorkspaceController(Controller):
         )
 
     @post("/{tender_id:int}/documents/{document_id:int}/delete", guards=[requires_department])
-    async def remove(
-        self, request: Req, tender_id: FromPath[int], document_id: FromPath[int]
-    ) -> Response[Any]:
+    async def remove(self, request: Req, tender_id: PathId, document_id: PathId) -> Response[Any]:
         principal = signed_in(request)
         return await self._act(
             request,
@@ -215,9 +214,7 @@ class TenderWorkspaceController(Controller):
         )
 
     @post("/{tender_id:int}/questions/{question_id:int}/answer", guards=[requires_department])
-    async def answer(
-        self, request: Req, tender_id: FromPath[int], question_id: FromPath[int]
-    ) -> Response[Any]:
+    async def answer(self, request: Req, tender_id: PathId, question_id: PathId) -> Response[Any]:
         principal = signed_in(request)
         form = await request.form()
         return await self._act(

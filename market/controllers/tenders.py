@@ -8,17 +8,18 @@ from typing import Any
 from urllib.parse import quote
 
 from litestar import Controller, Request, Response, get, post
-from litestar.params import FromPath
 
 from market.accounts import Principal
 from market.controllers.organizations import signed_in
 from market.errors import PermissionDenied
+from market.inputs import is_ascii_digits
 from market.money import Money, format_money
 from market.settings import get_settings
 from market.tenders import inputs, qa, queries, rules
 from market.web import formdata, i18n
 from market.web.auth import principal_of, public, requires_social_org
 from market.web.form_errors import FORM_REFUSALS, shows_form_errors
+from market.web.params import PathId
 from market.web.render import flash, is_fragment_request, render, see_other, template_filter
 
 
@@ -75,7 +76,7 @@ class TenderController(Controller):
 
     @get("/tenders/{tender_id:int}", guards=[public])
     async def tender_page(
-        self, request: Request[Any, Any, Any], tender_id: FromPath[int]
+        self, request: Request[Any, Any, Any], tender_id: PathId
     ) -> Response[str]:
         detail = await queries.tender_detail(tender_id, principal_of(request))
         context = _detail_context(request, detail)
@@ -86,7 +87,7 @@ class TenderController(Controller):
 
     @get("/tenders/{tender_id:int}/documents/{document_id:int}", guards=[public])
     async def download(
-        self, request: Request[Any, Any, Any], tender_id: FromPath[int], document_id: FromPath[int]
+        self, request: Request[Any, Any, Any], tender_id: PathId, document_id: PathId
     ) -> Response[bytes]:
         row = await queries.document_for_download(tender_id, document_id, principal_of(request))
         return Response(
@@ -100,7 +101,7 @@ class TenderController(Controller):
         )
 
     @post("/tenders/{tender_id:int}/questions", guards=[requires_social_org])
-    async def ask(self, request: Request[Any, Any, Any], tender_id: FromPath[int]) -> Response[Any]:
+    async def ask(self, request: Request[Any, Any, Any], tender_id: PathId) -> Response[Any]:
         principal = signed_in(request)
         form = await request.form()
         text = formdata.text(form, "question")
@@ -123,7 +124,7 @@ class TenderController(Controller):
 def _org_choice(raw: str, allowed: list[int]) -> int:
     if not raw and allowed:
         return allowed[0]
-    if not raw.isdigit() or int(raw) not in allowed:
+    if not is_ascii_digits(raw) or len(raw) > 10 or int(raw) not in allowed:
         raise PermissionDenied("Ask on behalf of an organization you belong to.")
     return int(raw)
 

@@ -8,12 +8,14 @@ from datetime import datetime
 from typing import Annotated, Any
 
 from litestar import Controller, Request, get
-from litestar.params import FromPath, Parameter
+from litestar.params import Parameter
 
 from market.money import Money
 from market.settings import get_settings
 from market.tenders import queries
 from market.web.auth import principal_of, public
+from market.web.errors import error_responses
+from market.web.params import PathId
 
 
 @dataclass
@@ -162,7 +164,12 @@ class TenderApiController(Controller):
     path = "/api/v1/tenders"
     tags = ["tenders"]  # noqa: RUF012 - Litestar reads a class attribute
 
-    @get("/", guards=[public], summary="Public tenders, newest first, keyset-paged")
+    @get(
+        "/",
+        guards=[public],
+        summary="Public tenders, newest first, keyset-paged",
+        responses=error_responses(400),
+    )
     async def list_tenders(
         self,
         status: Status = None,
@@ -172,7 +179,12 @@ class TenderApiController(Controller):
         budget_min: Annotated[str | None, Parameter(description="yuan, e.g. 100000")] = None,
         budget_max: Annotated[str | None, Parameter(description="yuan, e.g. 500000")] = None,
         after: Annotated[
-            str | None, Parameter(description="next_cursor of the previous page")
+            str | None,
+            Parameter(
+                description="next_cursor of the previous page",
+                pattern=r"^[0-9]{1,17}\.[1-9][0-9]{0,8}$",
+                max_length=27,
+            ),
         ] = None,
         limit: Annotated[int, Parameter(ge=1, le=100)] = queries.PAGE_SIZE,
     ) -> TenderListOut:
@@ -197,10 +209,13 @@ class TenderApiController(Controller):
             )
         return TenderListOut([_summary(r) for r in page.rows], page.next_cursor, next_url)
 
-    @get("/{tender_id:int}", guards=[public], summary="One tender with documents, Q&A, funding")
-    async def tender(
-        self, request: Request[Any, Any, Any], tender_id: FromPath[int]
-    ) -> TenderDetailOut:
+    @get(
+        "/{tender_id:int}",
+        guards=[public],
+        summary="One tender with documents, Q&A, funding",
+        responses=error_responses(400, 404),
+    )
+    async def tender(self, request: Request[Any, Any, Any], tender_id: PathId) -> TenderDetailOut:
         detail = await queries.tender_detail(tender_id, principal_of(request))
         t = detail.tender
         return TenderDetailOut(

@@ -11,11 +11,11 @@ from enum import IntFlag
 from typing import Literal
 
 from market.errors import Conflict, DomainError, NotFound
+from market.money import MAX_AMOUNT
 
 Kind = Literal["single", "pending", "post", "void"]
 KINDS: tuple[str, ...] = ("single", "pending", "post", "void")
 SOURCES: tuple[str, ...] = ("government", "corporate", "foundation", "public", "own")
-MAX_AMOUNT = 10**15
 _KEY = re.compile(r"^[\w:.\-/@#]{1,160}$")
 _CODE = re.compile(r"^[a-z_]+(:[\w\-]+)*$")
 _REASON = re.compile(r"^[a-z_.\-]{1,40}$")

@@ -12,6 +12,7 @@ from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from market import inputs as bounded
 from market.errors import ValidationFailed
 from market.money import MoneyError, parse_money
 
@@ -93,12 +94,10 @@ class TenderInput:
         }
 
 
-def parse_local_datetime(text: str) -> datetime:
-    """'2026-12-01T17:00' in Beijing time (a datetime-local input) → aware UTC."""
-    value = datetime.fromisoformat(text.strip())
-    if value.tzinfo is None:
-        value = value.replace(tzinfo=LOCAL_ZONE)
-    return value.astimezone(ZoneInfo("UTC"))
+def parse_local_datetime(text: str, field: str = "time") -> datetime:
+    """'2026-12-01T17:00' in Beijing time (a datetime-local input) → aware UTC, within
+    the years 2000–2100 (InputInvalid otherwise)."""
+    return bounded.parse_local_datetime(text, LOCAL_ZONE, field=field)
 
 
 def to_local_input(value: datetime | None) -> str:
@@ -130,10 +129,9 @@ def parse_criteria(form: dict[str, str]) -> tuple[list[Criterion], str | None]:
             return criteria, "Give every weighted criterion a name."
         if len(name) > 100:
             return criteria, "A criterion name can be at most 100 characters."
-        try:
-            weight = int(weight_text)
-        except ValueError:
+        if not bounded.is_ascii_digits(weight_text) or len(weight_text) > 3:
             return criteria, "Weights are whole numbers from 1 to 100."
+        weight = int(weight_text)
         if not 1 <= weight <= 100:
             return criteria, "Weights are whole numbers from 1 to 100."
         is_price = price_row == str(i)
@@ -147,8 +145,12 @@ def parse_criteria(form: dict[str, str]) -> tuple[list[Criterion], str | None]:
     return criteria, None
 
 
-def validate_tender(form: dict[str, str], *, currency: str = "CNY") -> TenderInput:
-    """Every field error at once (ValidationFailed, with `field_params`), or the input."""
+def validate_tender(
+    form: dict[str, str], *, currency: str = "CNY", now: datetime | None = None
+) -> TenderInput:
+    """Every field error at once (ValidationFailed, with `field_params`), or the input.
+
+    With `now` (drafts), an enquiry end already in the past is an error too."""
     errors: dict[str, str] = {}
     params: dict[str, dict[str, object]] = {}
     values = {
@@ -193,10 +195,10 @@ def validate_tender(form: dict[str, str], *, currency: str = "CNY") -> TenderInp
 
     min_bids = 1
     try:
-        min_bids = int(_text(form, "min_bids") or "1")
-        if not 1 <= min_bids <= MAX_MIN_BIDS:
-            raise ValueError
-    except ValueError:
+        min_bids = bounded.parse_int(
+            _text(form, "min_bids") or "1", field="min_bids", minimum=1, maximum=MAX_MIN_BIDS
+        )
+    except bounded.InputInvalid:
         errors["min_bids"] = "The minimum number of bids is a whole number from 1 to 9."
 
     criteria, problem = parse_criteria(form)
@@ -215,11 +217,15 @@ def validate_tender(form: dict[str, str], *, currency: str = "CNY") -> TenderInp
                 times[name] = times["bid_deadline"]
             continue
         try:
-            times[name] = parse_local_datetime(raw)
-        except ValueError:
-            errors[name] = "Enter a date and time, e.g. 2026-12-01 17:00."
+            times[name] = parse_local_datetime(raw, name)
+        except bounded.InputInvalid as error:
+            errors[name] = error.message
+            if error.params:
+                params[name] = error.params
     enquiry_end, deadline = times.get("enquiry_end"), times.get("bid_deadline")
     opening = times.get("opening_at")
+    if enquiry_end and now and enquiry_end < now:
+        errors["enquiry_end"] = "The end of enquiries cannot be in the past."
     if enquiry_end and deadline and deadline < enquiry_end:
         errors["bid_deadline"] = "The bid deadline cannot be before the end of enquiries."
     if deadline and opening and opening < deadline:

@@ -18,6 +18,7 @@ from market import clock
 from market.accounts import Principal
 from market.db import is_postgres
 from market.errors import NotFound
+from market.inputs import InputInvalid, is_ascii_digits, parse_id
 from market.ledger.readmodels import tender_funding
 from market.money import Money, MoneyError, parse_money
 from market.sql import fetch
@@ -79,11 +80,15 @@ def encode_cursor(published_at: datetime, tender_id: int) -> str:
 
 
 def decode_cursor(text: str | None) -> tuple[datetime, int] | None:
-    """A cursor from a URL; anything unreadable means "from the start"."""
+    """A cursor from a URL (`<microseconds>.<tender id>`); anything that is not one we
+    hand out (non-ASCII digits, beyond an id, beyond year 3000) means "from the start".
+    The JSON API refuses a malformed cursor before it gets here (400, by its pattern)."""
+    micros, _, tender_id = (text or "").partition(".")
+    if not (is_ascii_digits(micros) and len(micros) <= 17):  # before year 3000
+        return None
     try:
-        micros, tender_id = (text or "").split(".")
-        return _EPOCH + timedelta(microseconds=int(micros)), int(tender_id)
-    except (ValueError, OverflowError):
+        return _EPOCH + timedelta(microseconds=int(micros)), parse_id(tender_id, field="after")
+    except InputInvalid:
         return None
 
 

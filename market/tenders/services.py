@@ -47,8 +47,8 @@ def _columns(data: inputs.TenderInput) -> dict[str, object]:
 
 async def create_tender(*, user_id: int, department_id: int, form: dict[str, str]) -> int:
     """A new draft owned by `department_id`; returns its id."""
-    data = inputs.validate_tender(form, currency=get_settings().default_currency)
     now = clock.now()
+    data = inputs.validate_tender(form, currency=get_settings().default_currency, now=now)
     async with atomic():
         await records.check_member(user_id, department_id)
         rows = await Tender.insert(
@@ -78,7 +78,7 @@ async def create_tender(*, user_id: int, department_id: int, form: dict[str, str
 
 
 async def update_draft(*, user_id: int, tender_id: int, form: dict[str, str]) -> None:
-    data = inputs.validate_tender(form, currency=get_settings().default_currency)
+    data = inputs.validate_tender(form, currency=get_settings().default_currency, now=clock.now())
     async with atomic():
         row = await records.load_locked(tender_id)
         await records.check_member(user_id, row["department"])

@@ -35,7 +35,9 @@ class PrincipalMiddleware:
         user_id = session.get("user_id")
         if isinstance(user_id, int):
             principal = await load_principal(user_id)
-            if principal is None:
+            # A password change or reset since this session signed in ends it.
+            if principal is None or session.get("epoch", 0) != principal.session_epoch:
+                principal = None
                 session.clear()
         scope.setdefault("state", {})["principal"] = principal
         i18n.activate(_language(scope, principal))

@@ -1,17 +1,21 @@
 """The one map from exceptions to responses.
 
-API paths get JSON; htmx requests get the message as a small fragment with the
-status code; plain browsers get an error page (or the log-in page for 401).
+API paths get JSON in one shape, `ErrorBody` (documented in the OpenAPI document by
+`error_responses`); htmx requests get the message as a small fragment with the status
+code; plain browsers get an error page (or the log-in page for 401). Headers an
+exception carries (`Allow` on 405, `Retry-After` on 429) are kept.
 """
 
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote
 
 from litestar import Request, Response
-from litestar.exceptions import HTTPException, NotAuthorizedException
+from litestar.exceptions import HTTPException, NotAuthorizedException, ValidationException
+from litestar.openapi.datastructures import ResponseSpec
 from litestar.response import Redirect
 
 from market.errors import DomainError
@@ -19,6 +23,38 @@ from market.web import i18n
 from market.web.render import is_fragment_request, render
 
 log = logging.getLogger("market.web")
+
+
+@dataclass
+class ErrorBody:
+    """Every JSON error: a translated message, the status code, and for form or
+    parameter errors the field concerned (`field`) or all of them (`errors`)."""
+
+    error: str
+    status: int
+    field: str | None = None
+    errors: dict[str, str] | None = None
+
+
+_DESCRIPTIONS = {
+    400: "A parameter is not in the accepted form or range",
+    401: "Not signed in",
+    403: "Not allowed",
+    404: "No such resource",
+    409: "Conflicts with the current state",
+    422: "A rule refused the request",
+    429: "Too many requests",
+}
+
+
+def error_responses(*codes: int) -> dict[int, ResponseSpec]:
+    """The `responses=` of an API handler: each error status it can answer, as ErrorBody."""
+    return {
+        code: ResponseSpec(
+            data_container=ErrorBody, description=_DESCRIPTIONS[code], generate_examples=False
+        )
+        for code in codes
+    }
 
 
 def _is_api(request: Request[Any, Any, Any]) -> bool:
@@ -30,18 +66,44 @@ def translated(error: DomainError) -> str:
     return text % error.params if error.params else text
 
 
-def _respond(request: Request[Any, Any, Any], status: int, message: str) -> Response[Any]:
+def _respond(
+    request: Request[Any, Any, Any],
+    status: int,
+    message: str,
+    headers: dict[str, str] | None = None,
+    field: str | None = None,
+) -> Response[Any]:
     if _is_api(request):
-        return Response({"error": message, "status": status}, status_code=status)
+        body: dict[str, Any] = {"error": message, "status": status}
+        if field:
+            body["field"] = field
+        return Response(body, status_code=status, headers=headers)
+    context = {"status": status, "message": message}
     if is_fragment_request(request):
-        return render(
-            request,
-            "error.html",
-            {"status": status, "message": message},
-            block="error",
-            status=status,
-        )
-    return render(request, "error.html", {"status": status, "message": message}, status=status)
+        response = render(request, "error.html", context, block="error", status=status)
+    else:
+        response = render(request, "error.html", context, status=status)
+    for name, value in (headers or {}).items():
+        response.headers[name] = value
+    return response
+
+
+_CURSORS = ("before", "after")
+
+
+def _invalid_parameter(
+    request: Request[Any, Any, Any], exc: ValidationException
+) -> tuple[str, str | None]:
+    """Litestar's parameter validation (400) as one translated sentence naming the field."""
+    extra = exc.extra if isinstance(exc.extra, list) else []
+    keys = [str(e.get("key")) for e in extra if isinstance(e, dict) and e.get("key")]
+    if not keys:
+        return i18n.gettext("The request could not be understood."), None
+    key = keys[0]
+    if key in _CURSORS:
+        cursor = str(request.query_params.get(key, ""))[:40]
+        return i18n.gettext("The page cursor %(cursor)s is not valid.") % {"cursor": cursor}, key
+    return i18n.gettext("The value of %(name)s is not valid.") % {"name": key}, key
 
 
 def domain_error(request: Request[Any, Any, Any], exc: DomainError) -> Response[Any]:
@@ -71,6 +133,10 @@ def http_error(request: Request[Any, Any, Any], exc: HTTPException) -> Response[
         404: "Page not found.",
         405: "This action is not allowed here.",
     }
+    headers = {k: str(v) for k, v in (exc.headers or {}).items()}
+    if isinstance(exc, ValidationException):
+        message, field = _invalid_parameter(request, exc)
+        return _respond(request, 400, message, headers, field)
     if exc.status_code == 403 and "csrf" in str(exc.detail).lower():
         message = i18n.gettext(
             "The form expired or was sent from elsewhere. Reload the page and try again."
@@ -83,7 +149,7 @@ def http_error(request: Request[Any, Any, Any], exc: HTTPException) -> Response[
         message = i18n.gettext("The request could not be understood: %(detail)s") % {
             "detail": exc.detail
         }
-    return _respond(request, exc.status_code, message)
+    return _respond(request, exc.status_code, message, headers)
 
 
 def server_error(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:

@@ -1,9 +1,17 @@
-"""Login rate limit in a store every worker shares.
+"""Login throttling in a store every worker shares: it slows an attacker down without
+locking the owner out.
 
-Failures are counted per e-mail and per client address in fixed windows. With
-Redis the counter is an atomic INCR with an expiry; with the file store the
-read-modify-write is serialised by an exclusive file lock, which every worker on
-the host shares.
+- Per e-mail *and* client address: after `login_max_failures` failures in a row, each
+  further attempt must wait 2, 4, 8 … seconds (at most `login_window_seconds`) after
+  the last failure. A password guesser at one address gets slower and slower; the
+  owner at another address is not affected, and a success clears the pair.
+- Per client address, across all e-mails: at most 4 × `login_max_failures` failures
+  in a fixed window (credential stuffing from one address).
+
+Which address a request comes from is `client_address` (market.web.proxies): a
+forwarded header counts only from a trusted proxy. With Redis the counters are atomic
+(INCR / HINCRBY with expiries); with the file store the read-modify-write is serialised
+by an exclusive file lock, which every worker on the host shares.
 """
 
 from __future__ import annotations
@@ -12,7 +20,9 @@ import asyncio
 import fcntl
 import hashlib
 import json
+import math
 from pathlib import Path
+from typing import Any
 
 from redis.asyncio import Redis
 
@@ -25,10 +35,11 @@ def _bucket(kind: str, value: str) -> str:
 
 
 class LoginLimiter:
-    """`blocked(email, ip)` before checking a password; `failed(...)` after a failure."""
+    """`wait_seconds(email, ip)` before checking a password (0 = go ahead);
+    `failed(...)` after a failure, `succeeded(...)` after a success."""
 
     def __init__(self, settings: Settings) -> None:
-        self.limit = settings.login_max_failures
+        self.free = settings.login_max_failures
         # Addresses may be shared (NAT, offices): allow more per address than per account.
         self.ip_limit = settings.login_max_failures * 4
         self.window = settings.login_window_seconds
@@ -42,20 +53,36 @@ class LoginLimiter:
     def _window_id(self) -> int:
         return int(clock.now().timestamp()) // self.window
 
-    def _keys(self, email: str, ip: str) -> list[tuple[str, int]]:
-        return [(_bucket("email", email), self.limit), (_bucket("ip", ip), self.ip_limit)]
+    def delay_after(self, failures: int) -> int:
+        """Seconds to wait after the last of `failures` consecutive failures."""
+        if failures < self.free:
+            return 0
+        return int(min(self.window, 2 ** min(failures - self.free + 1, 30)))
+
+    async def wait_seconds(self, email: str, ip: str) -> int:
+        now = clock.now().timestamp()
+        window = self._window_id()
+        if await self._get(f"{_bucket('ip', ip)}:{window}") >= self.ip_limit:
+            return max(1, (window + 1) * self.window - int(now))
+        failures, last = await self._pair(_pair_key(email, ip))
+        remaining = last + self.delay_after(failures) - now
+        return max(0, math.ceil(remaining))
 
     async def blocked(self, email: str, ip: str) -> bool:
-        window = self._window_id()
-        for key, limit in self._keys(email, ip):
-            if await self._get(f"{key}:{window}") >= limit:
-                return True
-        return False
+        return await self.wait_seconds(email, ip) > 0
 
     async def failed(self, email: str, ip: str) -> None:
-        window = self._window_id()
-        for key, _limit in self._keys(email, ip):
-            await self._incr(f"{key}:{window}")
+        await self._incr(f"{_bucket('ip', ip)}:{self._window_id()}")
+        await self._pair_failed(_pair_key(email, ip), clock.now().timestamp())
+
+    async def succeeded(self, email: str, ip: str) -> None:
+        key = _pair_key(email, ip)
+        if self._redis is not None:
+            await self._redis.delete(f"pgm:login:{key}")
+            return
+        await asyncio.to_thread(self._file_pair, key, None)
+
+    # --- storage ---------------------------------------------------------------------
 
     async def _get(self, key: str) -> int:
         if self._redis is not None:
@@ -72,9 +99,28 @@ class LoginLimiter:
             return int(count)
         return await asyncio.to_thread(self._file_update, key, 1)
 
+    async def _pair(self, key: str) -> tuple[int, float]:
+        if self._redis is not None:
+            values = await self._redis.hmget(f"pgm:login:{key}", ["n", "last"])
+            return int(values[0] or 0), float(values[1] or 0)
+        return await asyncio.to_thread(self._file_pair, key, 0.0)
+
+    async def _pair_failed(self, key: str, now: float) -> None:
+        if self._redis is not None:
+            async with self._redis.pipeline(transaction=True) as pipe:
+                pipe.hincrby(f"pgm:login:{key}", "n", 1)
+                pipe.hset(f"pgm:login:{key}", "last", str(now))
+                pipe.expire(f"pgm:login:{key}", self.window * 4)
+                await pipe.execute()
+            return
+        await asyncio.to_thread(self._file_pair, key, now)
+
+    def _locked(self, name: str) -> Any:
+        return open(self._dir / name, "a")
+
     def _file_update(self, key: str, delta: int) -> int:
         path: Path = self._dir / "counters.json"
-        with open(self._dir / "counters.lock", "a") as lock:
+        with self._locked("counters.lock") as lock:
             fcntl.flock(lock, fcntl.LOCK_EX)
             try:
                 counters: dict[str, int] = json.loads(path.read_text()) if path.exists() else {}
@@ -85,9 +131,40 @@ class LoginLimiter:
                 }
                 counters[key] = counters.get(key, 0) + delta
                 if delta:
-                    tmp = path.with_suffix(".tmp")
-                    tmp.write_text(json.dumps(counters))
-                    tmp.replace(path)
+                    _write(path, counters)
                 return counters[key]
             finally:
                 fcntl.flock(lock, fcntl.LOCK_UN)
+
+    def _file_pair(self, key: str, failed_at: float | None) -> tuple[int, float]:
+        """Read a pair (failed_at 0.0), record a failure at `failed_at`, or clear (None)."""
+        path: Path = self._dir / "pairs.json"
+        with self._locked("counters.lock") as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX)
+            try:
+                pairs: dict[str, list[float]] = (
+                    json.loads(path.read_text()) if path.exists() else {}
+                )
+                count, last = pairs.get(key, [0, 0.0])
+                if failed_at is None:
+                    pairs.pop(key, None)
+                elif failed_at:
+                    count, last = count + 1, failed_at
+                    horizon = failed_at - self.window * 4
+                    pairs = {k: v for k, v in pairs.items() if v[1] >= horizon}
+                    pairs[key] = [count, last]
+                if failed_at is None or failed_at:
+                    _write(path, pairs)
+                return int(count), float(last)
+            finally:
+                fcntl.flock(lock, fcntl.LOCK_UN)
+
+
+def _pair_key(email: str, ip: str) -> str:
+    return _bucket("pair", f"{email.strip().lower()}\n{ip}")
+
+
+def _write(path: Path, data: object) -> None:
+    tmp = path.with_suffix(".tmp")
+    tmp.write_text(json.dumps(data))
+    tmp.replace(path)

@@ -1,10 +1,17 @@
-"""Security headers on every response, including a strict Content-Security-Policy."""
+"""Security headers on every response (a strict Content-Security-Policy; no-store on
+private responses) and the CSRF token bound to the session."""
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Awaitable, Callable
+from hmac import compare_digest
+from typing import Any
 
-from litestar.datastructures import MutableScopeHeaders
+from litestar import Request
+from litestar.datastructures import Cookie, MutableScopeHeaders
+from litestar.exceptions import PermissionDeniedException
+from litestar.middleware.csrf import generate_csrf_token
 from litestar.types import Message, Scope
 
 CSP = "; ".join(
@@ -63,5 +70,96 @@ def htmx_redirects() -> Callable[[Message, Scope], Awaitable[None]]:
         del headers["location"]
         headers["HX-Redirect"] = location
         message["status"] = 200
+
+    return before_send
+
+
+# Pages that are private even without a session: a donation's page, receipt and PDF are
+# reached by a reference only the donor holds.
+PRIVATE_PREFIXES = ("/donations/",)
+
+
+def private_no_store() -> Callable[[Message, Scope], Awaitable[None]]:
+    """A `before_send` hook: `Cache-Control: no-store` on every private response — any
+    answer to a signed-in person (pages, fragments, files, errors), donation pages and
+    receipts, and anything that sets the session cookie — so no shared or browser cache keeps it.
+    Static files stay cacheable."""
+
+    async def before_send(message: Message, scope: Scope) -> None:
+        if message["type"] != "http.response.start":
+            return
+        path = str(scope.get("path", ""))
+        if path.startswith("/static/"):
+            return
+        headers = MutableScopeHeaders.from_message(message)
+        signed_in = (scope.get("state") or {}).get("principal") is not None
+        sets_session = any(
+            k.lower() == b"set-cookie" and v.startswith(b"pgm_session=")
+            for k, v in message["headers"]
+        )
+        private = signed_in or sets_session or path.startswith(PRIVATE_PREFIXES)
+        if private:
+            headers["Cache-Control"] = "private, no-store"
+
+    return before_send
+
+
+# --- CSRF bound to the session ---------------------------------------------------------
+# Litestar's CSRF check is a double submit (cookie = form token, both HMAC-signed). At
+# sign-in we issue a fresh CSRF cookie and keep its hash in the session; from then on an
+# unsafe request of that session must carry exactly that cookie (`check_csrf_binding`),
+# so a token planted or read before sign-in (or from another session) is worthless.
+
+CSRF_COOKIE = "pgm_csrf"
+_SESSION_KEY = "csrf"
+_NEW_COOKIE = "_pgm_csrf_new"
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "TRACE"})
+
+
+def _digest(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def bind_csrf(request: Request[Any, Any, Any]) -> None:
+    """Issue a fresh CSRF cookie with this response and bind it to the session."""
+    config = request.app.csrf_config
+    assert config is not None  # noqa: S101 - the app always configures CSRF
+    token = generate_csrf_token(secret=config.secret)
+    request.session[_SESSION_KEY] = _digest(token)
+    request.scope[_NEW_COOKIE] = token  # type: ignore[literal-required]
+
+
+def check_csrf_binding(request: Request[Any, Any, Any]) -> None:
+    """For unsafe methods of a session bound at sign-in: the CSRF cookie must be its own."""
+    if request.method in SAFE_METHODS:
+        return
+    session = request.scope.get("session") or {}
+    bound = session.get(_SESSION_KEY)
+    if not bound:
+        return
+    cookie = request.cookies.get(CSRF_COOKIE, "")
+    if not compare_digest(_digest(cookie), str(bound)):
+        raise PermissionDeniedException("CSRF token is not the one bound to this session")
+
+
+def csrf_cookie_rotation() -> Callable[[Message, Scope], Awaitable[None]]:
+    """A `before_send` hook: sets the cookie `bind_csrf` issued (same attributes as
+    Litestar's own CSRF cookie)."""
+
+    async def before_send(message: Message, scope: Scope) -> None:
+        token = scope.get(_NEW_COOKIE)  # type: ignore[misc]
+        if message["type"] != "http.response.start" or not token:
+            return
+        config = scope["litestar_app"].csrf_config
+        cookie = Cookie(
+            key=config.cookie_name,
+            value=token,
+            path=config.cookie_path,
+            secure=config.cookie_secure,
+            httponly=config.cookie_httponly,
+            samesite=config.cookie_samesite,
+            domain=config.cookie_domain,
+        )
+        MutableScopeHeaders.from_message(message).add("set-cookie", cookie.to_header(header=""))
 
     return before_send

@@ -7,7 +7,7 @@ from datetime import UTC, date, datetime, time, timedelta, timezone
 from decimal import Decimal
 from typing import Any
 
-from market.errors import DomainError
+from market import inputs
 
 OCDS_VERSION = "1.1"
 CN_USCI = "CN-USCI"
@@ -186,16 +186,16 @@ def record_package(
     return package
 
 
-class CursorError(DomainError):
-    status_code = 400
+class CursorError(inputs.InputInvalid):
+    """An OCDS page cursor that is not one links.next handed out."""
 
 
 def parse_cursor(raw: str | None) -> int | None:
     """`after` of a release page: the last release's sequence number (digits only)."""
-    if raw is None or raw == "":
-        return None
-    if not raw.isdigit() or len(raw) > 18:
+    try:
+        return inputs.parse_cursor(raw, field="after", maximum=inputs.MAX_BIGINT)
+    except inputs.InputInvalid:
         raise CursorError(
-            "The page cursor is not valid: use the links.next URL of the previous page."
-        )
-    return int(raw)
+            "The page cursor is not valid: use the links.next URL of the previous page.",
+            field="after",
+        ) from None

@@ -107,12 +107,13 @@ async def test_a_member_of_a_bidder_cannot_declare_no_conflict(frozen_clock):
     scenario = await tender_with_bids(frozen_clock)
     await opened(frozen_clock, scenario)
     insider = await make_user("insider@example.org")
-    await make_member(insider, scenario.bidders[0].org_id)
+    # Appointed first (a member of a bidder can no longer be appointed), then joins.
     await evaluation.appoint_evaluator(
         user_id=scenario.department.user_id,
         tender_id=scenario.tender_id,
         email="insider@example.org",
     )
+    await make_member(insider, scenario.bidders[0].org_id)
     with pytest.raises(ValidationFailed):
         await evaluation.declare_interests(
             user_id=insider, tender_id=scenario.tender_id, conflict=False

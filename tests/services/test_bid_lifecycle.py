@@ -27,7 +27,11 @@ async def tender_status(tender_id: int) -> str:
 
 
 async def audit_actions() -> list[str]:
-    return [r["action"] for r in await fetch("SELECT action FROM audit_event ORDER BY seq")]
+    """Actions recorded anywhere in the audit data: the public chain, and the sealed logs
+    that hold bid events until the opening (anchored in the chain then)."""
+    public = [r["action"] for r in await fetch("SELECT action FROM audit_event ORDER BY seq")]
+    sealed = await fetch("SELECT action FROM audit_sealed_event ORDER BY scope, position")
+    return public + [r["action"] for r in sealed]
 
 
 async def test_full_lifecycle_releases_every_tranche_and_keeps_the_ledger_sound(frozen_clock):
@@ -64,6 +68,7 @@ async def test_full_lifecycle_releases_every_tranche_and_keeps_the_ledger_sound(
     actions = await audit_actions()
     for expected in (
         "bid.submit",
+        "sealed_log.anchor",
         "bid.key_unwrap",
         "bid.open",
         "bids.opened",

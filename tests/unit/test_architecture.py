@@ -143,7 +143,9 @@ CROSS_APP_SQL_BASELINE: dict[str, set[str]] = {
 
 # Modules over 400 lines (migrations, demo.py and demo_data.py aside).
 LONG_MODULES: dict[str, int] = {
-    "bids/queries.py": 428,
+    "bids/evaluation.py": 412,
+    "bids/queries.py": 429,
+    "market/audit.py": 536,
     "market/ledger/escrow.py": 403,
     "market/ledger/services.py": 429,
     "market/organizations.py": 444,
@@ -152,7 +154,7 @@ LONG_MODULES: dict[str, int] = {
 # Functions over 60 lines, `def` to last line.
 LONG_FUNCTIONS: dict[str, int] = {
     "bids/queries.py::contract_page": 76,
-    "bids/submission.py::submit_bid": 91,
+    "bids/submission.py::submit_bid": 95,
     "donors/contributions.py::contribute": 61,
     "donors/donations.py::start_donation": 66,
     "donors/pledges.py::create_pledge": 84,
@@ -165,8 +167,7 @@ LONG_FUNCTIONS: dict[str, int] = {
     "market/ledger/services.py::_create_locked": 81,
     "market/organization_rules.py::validate_registration": 77,
     "market/organizations.py::decide_organization": 61,
-    "market/tenders/inputs.py::validate_tender": 99,
-    "opendata/controllers_project_api.py::ProjectApiController.project": 61,
+    "market/tenders/inputs.py::validate_tender": 107,
     "opendata/giving.py::tranche_grants": 64,
     "opendata/ocds/build.py::_tender": 63,
     "opendata/ocds/facts.py::process_facts": 100,
@@ -186,9 +187,9 @@ LONG_HANDLERS: dict[str, int] = {
     "donors/controllers/donate.py::DonateController.donate": 32,
     "donors/controllers/sponsors.py::SponsorController.contribute": 20,
     "donors/controllers/sponsors.py::SponsorController.create_pledge": 24,
-    "market/controllers/accounts.py::AccountController.change_password": 21,
-    "market/controllers/accounts.py::AccountController.login": 30,
-    "market/controllers/accounts.py::AccountController.signup": 22,
+    "market/controllers/accounts.py::AccountController.change_password": 25,
+    "market/controllers/accounts.py::AccountController.login": 32,
+    "market/controllers/accounts.py::AccountController.signup": 20,
     "market/controllers/accounts.py::AccountController.update_profile": 23,
     "market/controllers/operator.py::OperatorController.decide": 33,
     "market/controllers/organizations.py::OrganizationController.add_member": 19,

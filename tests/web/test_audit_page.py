@@ -9,7 +9,7 @@ import hashlib
 import json
 import re
 
-from market.audit import GENESIS, append_audit, chain_head
+from market.audit import GENESIS, append_audit, chain_head, merkle_root
 from market.sql import fetch
 from tests.bid_builders import opened, tender_with_bids
 from tests.builders import PASSWORD, login, make_operator, make_user
@@ -125,12 +125,18 @@ async def test_audit_pages_walk_back_and_bad_cursors_are_400(client):
 
 
 async def test_bid_rows_are_sealed_for_everyone_until_the_bids_are_opened(client, frozen_clock):
+    """Bid events wait in the tender's sealed log: before the opening the public chain
+    holds no row about a bid, for anyone (auditors included); at the opening one public
+    row anchors the log's count and Merkle root, which recompute from the log."""
     scenario = await tender_with_bids(frozen_clock)
     await make_operator("audit-operator@example.org")
     await make_user("audit-auditor@example.org", platform_role="auditor")
-    bid_rows = await fetch("SELECT seq FROM audit_event WHERE object_type = 'bid'")
-    assert len(bid_rows) == 2
-    sealed_seqs = {int(r["seq"]) for r in bid_rows}
+    assert await fetch("SELECT seq FROM audit_event WHERE object_type = 'bid'") == []
+    sealed = await fetch(
+        "SELECT action, leaf_hash FROM audit_sealed_event WHERE scope = {} ORDER BY position",
+        f"tender:{scenario.tender_id}",
+    )
+    assert [r["action"] for r in sealed] == ["bid.submit", "bid.submit"]
     for email in (None, "audit-operator@example.org", "audit-auditor@example.org"):
         client.cookies.clear()
         if email:
@@ -139,16 +145,14 @@ async def test_bid_rows_are_sealed_for_everyone_until_the_bids_are_opened(client
         assert "bid.submit" not in page.text and "bid:" not in page.text, email
         head, items = await all_events(client)
         check_links(items, head["head"])
-        for item in items:
-            if item["seq"] in sealed_seqs:
-                assert item["visibility"] == "sealed"
-                assert item["action"] is None and item["at"] is None
-                assert item["object_id"] is None and item["actor"] is None
         assert "bid.submit" not in json.dumps(items)
-    # Opened: the rows about these bids show their action and object to the public.
+        assert "sealed_log" not in json.dumps(items)
+    # Opened: one public row carries the count and the RFC 6962 root of the sealed log.
     await opened(frozen_clock, scenario)
     client.cookies.clear()
     _, items = await all_events(client)
-    shown = [i for i in items if i["seq"] in sealed_seqs]
-    assert {i["action"] for i in shown} == {"bid.submit"}
-    assert all(i["visibility"] == "public" for i in shown)
+    [anchor] = [i for i in items if i["action"] == "sealed_log.anchor"]
+    assert anchor["visibility"] == "full"
+    change = json.loads(anchor["change"])
+    assert change["count"] == 2
+    assert change["root"] == merkle_root([r["leaf_hash"] for r in sealed])

@@ -1,5 +1,10 @@
 """B1 route × role × time: before the bids are opened nobody but the bidder learns a
-bid's content, price, count or bidder from any page, fragment, API or search."""
+bid's content, price, count or bidder from any page, fragment, API or search.
+
+The routes are every GET route of the app's route table (parameters filled with this
+tender, each bid's ref, each bidder's organization …, plus searches for words only in
+the sealed proposals); the roles include every competing bidder, who may see its own
+bid and nothing of the others'."""
 
 from __future__ import annotations
 
@@ -9,6 +14,7 @@ from datetime import timedelta
 
 import httpx
 import pytest
+from litestar.routes import HTTPRoute
 
 from market.sql import fetch
 from tests.bid_builders import CANARY, make_bidder, tender_with_bids
@@ -16,12 +22,15 @@ from tests.builders import PASSWORD, login, make_operator, make_user
 from tests.web.forms import post_form
 
 PRICES = ("150000.00", "180000.00", "190000.00")
-PRICE_TEXTS = ("150000", "150,000", "180000", "180,000", "190000", "190,000", "15000000")
+PRICE_FORMS = (("150000", "150,000", "15000000"), ("180000", "180,000"), ("190000", "190,000"))
+PRICE_TEXTS = tuple(text for forms in PRICE_FORMS for text in forms)
+# Pages that list organizations whether or not they bid: a name there says nothing.
+DIRECTORY = re.compile(r"^/(organizations|api/v1/organizations|operator/organizations)(/|$|\?)|^/$")
 COUNT = re.compile(r"\b3\s*(bids?|份|个|家)|(bids?|投标)\W{0,3}3\b", re.IGNORECASE)
 
 
 @pytest.fixture
-async def world(frozen_clock):
+async def world(frozen_clock, app):  # type: ignore[no-untyped-def]
     scenario = await tender_with_bids(frozen_clock, PRICES)
     evaluator = await make_user("matrix-expert@example.org", display_name="Expert")
     from bids import evaluation
@@ -36,22 +45,34 @@ async def world(frozen_clock):
     )
     outsider = await make_bidder("未投标机构")
     await make_operator("matrix-operator@example.org")
-    names = []
+    names: list[list[str]] = []
     for bidder in scenario.bidders:
         org = await fetch(
             "SELECT name_zh, name_en FROM market_organization WHERE id = {}", bidder.org_id
         )
-        names += [org[0]["name_zh"], org[0]["name_en"]]
+        names.append([org[0]["name_zh"], org[0]["name_en"]])
+    await make_user("matrix-auditor@example.org", platform_role="auditor")
+    roles: dict[str, str | None] = {
+        "anonymous": None,
+        "other_org": outsider.email,
+        "department": scenario.department.email,
+        "operator": "matrix-operator@example.org",
+        "auditor": "matrix-auditor@example.org",
+        "evaluator": "matrix-expert@example.org",
+    }
+    # Every competing bidder: it sees its own bid, never another's.
+    own: dict[str, int] = {}
+    for i, bidder in enumerate(scenario.bidders):
+        roles[f"bidder_{i}"] = bidder.email
+        own[f"bidder_{i}"] = i
     return {
+        "app": app,
         "scenario": scenario,
-        "names": names,
-        "roles": {
-            "anonymous": None,
-            "other_org": outsider.email,
-            "department": scenario.department.email,
-            "operator": "matrix-operator@example.org",
-            "evaluator": "matrix-expert@example.org",
-        },
+        "names": [n for pair in names for n in pair],
+        "names_of": names,
+        "roles": roles,
+        "own": own,
+        "orgs": [b.org_id for b in scenario.bidders] + [outsider.org_id],
     }
 
 
@@ -73,35 +94,50 @@ async def session_for(app) -> AsyncIterator[object]:
         await c.aclose()
 
 
-def routes(tender_id: int, refs: list[str]) -> list[str]:
-    return [
-        "/",
-        "/dashboard",
-        "/tenders",
-        "/tenders?q=上门服务方案",  # words only in the sealed proposals
-        "/tenders?status=tendering",
-        f"/tenders/{tender_id}",
-        f"/tenders/{tender_id}/results",
-        f"/tenders/{tender_id}/bid",
-        f"/api/v1/tenders/{tender_id}",
-        f"/api/v1/tenders/{tender_id}/results",
-        "/api/v1/tenders",
-        f"/workspace/tenders/{tender_id}",
-        f"/workspace/tenders/{tender_id}/evaluation",
-        "/workspace/tenders",
-        "/workspace/evaluations",
-        "/workspace/bids",
-        "/panels",
-        f"/panels/{tender_id}",
-        "/operator/complaints",
-        *(f"/bids/{ref}/receipt" for ref in refs),
-    ]
+def routes(app, world) -> list[str]:  # type: ignore[no-untyped-def]
+    """Every GET path of the route table, its parameters filled with what this tender's
+    bids could show up under; plus searches on sealed words and status filters."""
+    scenario = world["scenario"]
+    tid = scenario.tender_id
+    values = {
+        "tender_id": [str(tid)],
+        "organization_id": [str(o) for o in world["orgs"]],
+        "ref": list(scenario.refs),
+        "name": [f"ocds-pgm001-{tid}.json"],
+        "year": ["2026"],
+        "token": ["x"],
+    }
+    paths: set[str] = set()
+    for route in app.routes:
+        if not isinstance(route, HTTPRoute) or "GET" not in route.methods:
+            continue
+        if route.path.startswith(("/static", "/api/schema")):
+            continue
+        expanded = [route.path]
+        for name, kind in re.findall(r"\{(\w+):(\w+)\}", route.path):
+            fill = values.get(name, ["1"] if kind == "int" else ["x"])
+            expanded = [p.replace(f"{{{name}:{kind}}}", v) for p in expanded for v in fill]
+        paths.update(expanded)
+    for listing in ("/tenders", "/api/v1/tenders"):
+        paths.update(
+            {
+                f"{listing}?q=上门服务方案",  # words only in the sealed proposals
+                f"{listing}?status=tendering",
+            }
+        )
+    return sorted(paths)
 
 
-def assert_sealed(text: str, names: list[str], where: str) -> None:
-    assert CANARY not in text, f"proposal leaked on {where}"
-    for price in PRICE_TEXTS:
-        assert price not in text, f"price {price} leaked on {where}"
+def assert_sealed(text: str, names: list[str], where: str, *, own: int | None = None) -> None:
+    """Nothing of any bid (but the viewer's own, for a bidder) in `text`."""
+    for i, forms in enumerate(PRICE_FORMS):
+        if i == own:
+            continue
+        assert f"{CANARY}-{i}" not in text, f"proposal {i} leaked on {where}"
+        for price in forms:
+            assert price not in text, f"price {price} leaked on {where}"
+    if own is None:
+        assert CANARY not in text, f"proposal leaked on {where}"
     for name in names:
         assert name not in text, f"bidder {name} leaked on {where}"
     assert not COUNT.search(text), f"bid count leaked on {where}: {COUNT.search(text)}"
@@ -111,30 +147,41 @@ async def sweep(world, session_for, *, extra_posts: bool = True) -> int:
     scenario = world["scenario"]
     checked = 0
     statuses: dict[tuple[str, str], int] = {}
+    paths = routes(world["app"], world)
+    assert len(paths) > 60
     for role, email in world["roles"].items():
         client = await session_for(email)
-        for path in routes(scenario.tender_id, scenario.refs):
+        own = world["own"].get(role)
+        others = [n for i, pair in enumerate(world["names_of"]) if i != own for n in pair]
+        for path in paths:
             for headers in ({}, {"HX-Request": "true"}):
                 response = await client.get(path, headers=headers)
                 assert response.status_code < 500, (role, path, response.status_code)
                 statuses[(role, path)] = response.status_code
-                # The home page lists organizations (a public directory): names there say
-                # nothing about who bid; everywhere else a bidder's name would.
-                names = [] if path == "/" else world["names"]
-                assert_sealed(response.text, names, f"{role} GET {path} {headers}")
+                # Directory pages list organizations (public): names there say nothing
+                # about who bid; everywhere else a bidder's name would.
+                names = [] if DIRECTORY.match(path) else others
+                assert_sealed(response.text, names, f"{role} GET {path} {headers}", own=own)
                 if "?q=" in path:  # a search on sealed words finds nothing
                     assert f'/tenders/{scenario.tender_id}"' not in response.text
                 checked += 1
         if extra_posts and email:
+            # Another organization's bid for a bidder (its own it may withdraw).
+            ref = scenario.refs[0 if own is None else (own + 1) % len(scenario.refs)]
             for path in (
                 f"/workspace/tenders/{scenario.tender_id}/open",
                 f"/workspace/tenders/{scenario.tender_id}/award",
-                f"/panels/{scenario.tender_id}/bids/{scenario.refs[0]}/score",
-                f"/bids/{scenario.refs[0]}/withdraw",
+                f"/panels/{scenario.tender_id}/bids/{ref}/score",
+                f"/bids/{ref}/withdraw",
             ):
                 response = await post_form(client, path, {"mark_c1": "1"}, token_from="/dashboard")
                 assert response.status_code in (403, 404, 409, 422), (role, path)
-                assert_sealed(response.text, world["names"], f"{role} POST {path}")
+                assert_sealed(
+                    response.text,
+                    [n for i, p in enumerate(world["names_of"]) if i != own for n in p],
+                    f"{role} POST {path}",
+                    own=own,
+                )
     tid = scenario.tender_id
     # The pages were really rendered for those allowed to see them (not all refusals).
     for role, path in (
@@ -150,6 +197,9 @@ async def sweep(world, session_for, *, extra_posts: bool = True) -> int:
         assert statuses[(role, path)] == 200, (role, path, statuses[(role, path)])
     assert statuses[("anonymous", "/workspace/bids")] in (303, 401)
     assert statuses[("other_org", f"/bids/{scenario.refs[0]}/receipt")] == 404
+    for i, ref in enumerate(scenario.refs):  # each bidder reaches its own receipt only
+        for j in world["own"].values():
+            assert statuses[(f"bidder_{j}", f"/bids/{ref}/receipt")] == (200 if i == j else 404)
     return checked
 
 
