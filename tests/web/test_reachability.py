@@ -29,6 +29,7 @@ NOT_PAGES = (
     re.compile(r"\.(pdf|csv|json)$"),
     re.compile(r"^/tenders/\{tender_id:int\}/documents/"),  # a tender document (file)
     re.compile(r"^/evidence/"),  # a milestone's evidence file
+    re.compile(r"^/password-reset/\{token"),  # opened from the e-mailed one-time link only
 )
 PER_ROUTE = 6  # instances of one route pattern the crawl opens
 MAX_PAGES = 250  # per role
