@@ -213,11 +213,11 @@ async def verify(tender_id: int) -> str:
     from market.audit import verify_chain
     from market.db import close_pool, start_pool
     from market.ledger.check import run_checks
-    from market.sql import fetch
+    from market.sql import execute
 
     await start_pool()
     report, chain = await run_checks(), await verify_chain()
-    rows = await fetch(
+    rows = await execute(
         "SELECT COUNT(*) AS n FROM donors_donation"
         " WHERE status = 'paid' AND match_status = 'posted'"
     )

@@ -17,7 +17,7 @@ os.environ.setdefault("PICCOLO_CONF", "piccolo_conf")
 
 from market import clock
 from market.db import atomic, close_pool, start_pool
-from market.sql import fetch
+from market.sql import execute
 from opendata.ocds.build import build_release
 from opendata.ocds.facts import process_facts
 
@@ -27,7 +27,7 @@ ROUNDS = 5
 async def main() -> None:
     await start_pool()
     try:
-        rows = await fetch("SELECT id FROM market_tender WHERE status <> 'draft' ORDER BY id")
+        rows = await execute("SELECT id FROM market_tender WHERE status <> 'draft' ORDER BY id")
         ids = [int(r["id"]) for r in rows]
         if not ids:
             raise SystemExit("no published tenders: run `market demo` first")

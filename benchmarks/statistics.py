@@ -44,10 +44,10 @@ def _setup_env() -> None:
 
 async def prepare(orgs: int) -> None:
     from market.migrate import migrate
-    from market.sql import fetch
+    from market.sql import execute
 
     await migrate()
-    await fetch(
+    await execute(
         "INSERT INTO market_organization (kind, name_zh, name_en, uscc, category, rating,"
         " status, area, description_zh, description_en, contact_email, created_at,"
         " submitted_at, decision_due_at, decided_at, decision_reason, version)"
@@ -59,7 +59,7 @@ async def prepare(orgs: int) -> None:
         " FROM generate_series(1, {}) g",
         orgs,
     )
-    await fetch(
+    await execute(
         "INSERT INTO ledger_account (code, currency, flags, debits_pending, debits_posted,"
         " credits_pending, credits_posted, created_at)"
         " SELECT 'tender:' || t || ':escrow:' || s, 'CNY', 1, 0, 0, 0, 0, now()"
@@ -67,7 +67,7 @@ async def prepare(orgs: int) -> None:
         " unnest(ARRAY['government','corporate','foundation','public','own']) s",
         TENDERS,
     )
-    await fetch(
+    await execute(
         "INSERT INTO ledger_account (code, currency, flags, debits_pending, debits_posted,"
         " credits_pending, credits_posted, created_at)"
         " VALUES ('external:bank', 'CNY', 0, 0, 0, 0, 0, now()),"
@@ -77,12 +77,12 @@ async def prepare(orgs: int) -> None:
 
 async def add_transfers(first: int, last: int, recent: datetime | None = None) -> None:
     """Transfers `bench:first` … `bench:last`, spread over 2020-2025 or all at `recent`."""
-    from market.sql import fetch
+    from market.sql import execute
 
     created_at = OLD if recent is None else "CAST({} AS timestamptz)"
     when = [] if recent is None else [recent]
     # Accounts: escrow ids 1..5*TENDERS in (tender, source) order, then bank, payable.
-    await fetch(
+    await execute(
         "INSERT INTO ledger_transfer (key, debit_account, credit_account, amount, currency,"  # noqa: S608
         " kind, reason, reference, tender_id, source, created_at)"
         " SELECT 'bench:' || g,"
@@ -104,7 +104,7 @@ async def add_transfers(first: int, last: int, recent: datetime | None = None) -
         first,
         last,
     )
-    await fetch("ANALYZE ledger_transfer")
+    await execute("ANALYZE ledger_transfer")
 
 
 OLD = "timestamptz '2020-01-01' + (g % 2190) * interval '1 day' + (g % 86400) * interval '1 s'"

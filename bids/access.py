@@ -14,7 +14,7 @@ from typing import Any
 
 from market.audit import actor_of, append_audit, append_sealed
 from market.errors import NotFound, PermissionDenied
-from market.sql import fetch, for_update
+from market.sql import execute, for_update
 from market.tables import Membership
 from market.tenders import records
 
@@ -28,7 +28,7 @@ async def load_tender(tender_id: int, *, lock: bool = False) -> dict[str, Any]:
     """The tender row (aware datetimes, criteria parsed); locked when asked."""
     if lock:
         return await records.load_locked(tender_id)
-    rows = await fetch(
+    rows = await execute(
         "SELECT id, department, status, title_zh, title_en, currency, budget, min_bids,"
         " criteria, enquiry_end, bid_deadline, opening_at FROM market_tender WHERE id = {}",
         tender_id,
@@ -67,7 +67,7 @@ async def check_department(user_id: int, tender: dict[str, Any]) -> None:
 
 
 async def opened_at(tender_id: int) -> Any:
-    rows = await fetch("SELECT opened_at FROM bids_tender_key WHERE tender = {}", tender_id)
+    rows = await execute("SELECT opened_at FROM bids_tender_key WHERE tender = {}", tender_id)
     return rows[0]["opened_at"] if rows else None
 
 
@@ -85,7 +85,7 @@ async def check_opened(tender_id: int, *, user_id: int | None, what: str) -> Non
 
 
 async def load_bid_locked(bid_id: int) -> dict[str, Any]:
-    rows = await fetch("SELECT * FROM bids_bid WHERE id = {}" + for_update(), bid_id)
+    rows = await execute("SELECT * FROM bids_bid WHERE id = {}" + for_update(), bid_id)
     if not rows:
         raise NotFound(NO_BID)
     return dict(rows[0])

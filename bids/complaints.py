@@ -17,7 +17,7 @@ from market.accounts import load_principal
 from market.audit import actor_of, append_audit
 from market.db import atomic
 from market.errors import DomainError, NotFound, PermissionDenied, ValidationFailed
-from market.sql import fetch
+from market.sql import execute
 from market.tenders import lifecycle
 from market.timestamps import timestamp
 
@@ -45,7 +45,7 @@ async def file_complaint(*, user_id: int, organization_id: int, tender_id: int, 
         rules.check_complaint_window(
             clock.now(), timestamp(award["awarded_at"]), timestamp(award["standstill_ends"])
         )
-        lost = await fetch(
+        lost = await execute(
             "SELECT id FROM bids_bid WHERE tender = {} AND organization = {} AND status = 'lost'",
             tender_id,
             organization_id,
@@ -83,7 +83,7 @@ async def resolve_complaint(
     if principal is None or not principal.is_operator:
         raise PermissionDenied("Only platform operators resolve complaints.")
     async with atomic():
-        found = await fetch("SELECT tender FROM bids_complaint WHERE id = {}", complaint_id)
+        found = await execute("SELECT tender FROM bids_complaint WHERE id = {}", complaint_id)
         if not found:
             raise NotFound("No such complaint.")
         tender_id = int(found[0]["tender"])
@@ -120,7 +120,7 @@ async def resolve_complaint(
 
 
 async def open_complaints(tender_id: int) -> int:
-    rows = await fetch(
+    rows = await execute(
         "SELECT COUNT(*) AS n FROM bids_complaint WHERE tender = {} AND status = 'filed'",
         tender_id,
     )

@@ -38,7 +38,7 @@ from market.ledger.readmodels import tender_funding
 from market.ledger.rules import escrow_code
 from market.ledger.services import ensure_accounts, transfer
 from market.money import Money
-from market.sql import fetch, for_update
+from market.sql import execute, for_update
 from market.tenders import lifecycle, records
 from market.timestamps import timestamp
 
@@ -47,11 +47,11 @@ NO_CONTRACT = "No such contract."
 
 async def _contract_locked(contract_id: int) -> tuple[dict[str, Any], dict[str, Any]]:
     """(tender, contract), both locked in that order."""
-    found = await fetch("SELECT tender FROM bids_contract WHERE id = {}", contract_id)
+    found = await execute("SELECT tender FROM bids_contract WHERE id = {}", contract_id)
     if not found:
         raise NotFound(NO_CONTRACT)
     tender = await load_tender(int(found[0]["tender"]), lock=True)
-    await fetch("SELECT id FROM bids_contract WHERE id = {}" + for_update(), contract_id)
+    await execute("SELECT id FROM bids_contract WHERE id = {}" + for_update(), contract_id)
     contract = await Contract.select().where(Contract.id == contract_id).first()
     assert contract is not None  # noqa: S101 - locked above
     return tender, contract
@@ -72,7 +72,7 @@ async def create_contract(
         rules.check_contract_can_be_signed(
             clock.now(), timestamp(award["standstill_ends"]), await open_complaints(tender_id)
         )
-        bid = (await fetch("SELECT * FROM bids_bid WHERE id = {}", award["bid"]))[0]
+        bid = (await execute("SELECT * FROM bids_bid WHERE id = {}", award["bid"]))[0]
         amount = int(bid["price"])
         rules.check_milestones(plan, amount, starts)
         now = clock.now()

@@ -35,7 +35,7 @@ from market.audit import actor_of, append_audit, canonical_json
 from market.db import atomic
 from market.errors import Conflict, DomainError, NotFound, PermissionDenied, ValidationFailed
 from market.inputs import is_ascii_digits
-from market.sql import fetch, for_update
+from market.sql import execute, for_update
 from market.tables import User
 from market.tenders import lifecycle
 from market.timestamps import timestamp
@@ -158,7 +158,7 @@ async def declare_interests(
 
 async def bidder_member(tender_id: int, user_id: int) -> bool:
     """Is this user a member of an organization with a live bid on the tender?"""
-    rows = await fetch(
+    rows = await execute(
         "SELECT 1 FROM bids_bid b JOIN market_membership m ON m.organization = b.organization"
         " WHERE b.tender = {} AND m.\"user\" = {} AND b.status <> 'withdrawn' LIMIT 1",
         tender_id,
@@ -181,7 +181,7 @@ async def holds_seat(tender_id: int, user_id: int) -> bool:
 async def void_conflicted_seats(tender_id: int, *, actor: str) -> list[int]:
     """Void every active seat whose holder is now a member of a bidding organization;
     returns the users whose seats were voided. Call only once the bids are opened."""
-    rows = await fetch(
+    rows = await execute(
         'SELECT e.id, e."user" AS uid FROM bids_evaluator e'
         " WHERE e.tender = {} AND e.status IN ('appointed', 'declared') AND EXISTS ("
         "  SELECT 1 FROM bids_bid b JOIN market_membership m ON m.organization = b.organization"
@@ -281,7 +281,7 @@ async def score_bid(*, user_id: int, tender_id: int, bid_ref: str, form: dict[st
 
 
 async def _qualified_bid(tender_id: int, ref: str) -> dict[str, Any]:
-    rows = await fetch(
+    rows = await execute(
         "SELECT * FROM bids_bid WHERE tender = {} AND ref = {}"
         " AND status IN ('qualified', 'awarded', 'lost')",
         tender_id,
@@ -295,7 +295,7 @@ async def _qualified_bid(tender_id: int, ref: str) -> dict[str, Any]:
 async def ranking(tender: dict[str, Any]) -> list[dict[str, Any]]:
     """The current ranking (totals to two decimals, parts per criterion); raises
     DomainError while any declared evaluator still has bids to score."""
-    bids = await fetch(
+    bids = await execute(
         "SELECT b.id, b.ref, b.price, b.received_at, b.organization, o.name_zh, o.name_en"
         " FROM bids_bid b JOIN market_organization o ON o.id = b.organization"
         " WHERE b.tender = {} AND b.status IN ('qualified', 'awarded', 'lost') ORDER BY b.id",
@@ -303,14 +303,14 @@ async def ranking(tender: dict[str, Any]) -> list[dict[str, Any]]:
     )
     if not bids:
         raise DomainError("There is no qualified bid to award.")
-    evaluators = await fetch(
+    evaluators = await execute(
         "SELECT e.\"user\" AS uid FROM bids_evaluator e WHERE tender = {} AND status = 'declared'",
         tender["id"],
     )
     quality = quality_criteria(tender)
     if quality and not evaluators:
         raise DomainError("At least one evaluator must declare and score the bids.")
-    scores = await fetch(
+    scores = await execute(
         "SELECT bid, evaluator, criterion, mark FROM bids_score WHERE tender = {}", tender["id"]
     )
     declared = {int(e["uid"]) for e in evaluators}
@@ -362,7 +362,7 @@ async def award_tender(*, user_id: int, tender_id: int) -> int:
         winner = results[0]
         now = clock.now()
         for row in results:
-            bid = await fetch(
+            bid = await execute(
                 "SELECT status FROM bids_bid WHERE id = {}" + for_update(), row["bid"]
             )
             current = str(bid[0]["status"])

@@ -22,7 +22,7 @@ from market.db import atomic
 from market.errors import Conflict, DomainError, NotFound, PermissionDenied, ValidationFailed
 from market.ledger import escrow
 from market.money import Money
-from market.sql import fetch, for_update
+from market.sql import execute, for_update
 from market.tenders import documents, lifecycle
 
 NOTE_MAX = 5_000
@@ -39,11 +39,11 @@ class Upload:
 async def _milestone_locked(
     milestone_id: int,
 ) -> tuple[dict[str, Any], dict[str, Any], dict[str, Any]]:
-    found = await fetch("SELECT contract FROM bids_milestone WHERE id = {}", milestone_id)
+    found = await execute("SELECT contract FROM bids_milestone WHERE id = {}", milestone_id)
     if not found:
         raise NotFound("No such milestone.")
     tender, contract = await _contract_locked(int(found[0]["contract"]))
-    await fetch("SELECT id FROM bids_milestone WHERE id = {}" + for_update(), milestone_id)
+    await execute("SELECT id FROM bids_milestone WHERE id = {}" + for_update(), milestone_id)
     milestone = await Milestone.select().where(Milestone.id == milestone_id).first()
     assert milestone is not None  # noqa: S101 - locked above
     return tender, contract, milestone
@@ -159,7 +159,7 @@ async def approve_milestone(*, user_id: int, milestone_id: int) -> list[Any]:
 
 
 async def _complete_if_done(tender: dict[str, Any], contract: dict[str, Any], actor: str) -> None:
-    rows = await fetch(
+    rows = await execute(
         "SELECT COUNT(*) AS n FROM bids_milestone WHERE contract = {} AND status <> 'approved'",
         contract["id"],
     )

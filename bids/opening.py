@@ -23,7 +23,7 @@ from market import clock
 from market.audit import anchor_sealed, append_audit
 from market.db import atomic
 from market.errors import DomainError
-from market.sql import fetch, for_update
+from market.sql import execute, for_update
 from market.tenders import lifecycle
 
 log = logging.getLogger("bids.opening")
@@ -52,7 +52,7 @@ class SealedUntilDeadline(DomainError):
 
 async def unwrap(tender_id: int, *, deadline: datetime, actor: str) -> bytes:
     """The tender key for reading bids, audited; SealedUntilDeadline before the deadline."""
-    rows = await fetch("SELECT wrapped FROM bids_tender_key WHERE tender = {}", tender_id)
+    rows = await execute("SELECT wrapped FROM bids_tender_key WHERE tender = {}", tender_id)
     if not rows:
         raise DomainError("This tender has no sealed bids.")
     now = clock.now()
@@ -82,7 +82,7 @@ async def open_bids(tender_id: int, *, actor: str) -> OpeningResult:
 async def _open(tender_id: int, actor: str) -> OpeningResult:
     async with atomic():
         tender = await load_tender(tender_id, lock=True)
-        keys = await fetch(
+        keys = await execute(
             "SELECT opened_at FROM bids_tender_key WHERE tender = {}" + for_update(), tender_id
         )
         if keys and keys[0]["opened_at"] is not None:
@@ -95,7 +95,7 @@ async def _open(tender_id: int, actor: str) -> OpeningResult:
             await _mark_opened(tender_id, actor, create=True)
             return await _settle(tender, 0, 0, actor)
         key = await unwrap(tender_id, deadline=tender["bid_deadline"], actor=actor)
-        bids = await fetch(
+        bids = await execute(
             "SELECT * FROM bids_bid WHERE tender = {} AND status <> 'withdrawn' ORDER BY id",
             tender_id,
         )
@@ -173,7 +173,7 @@ async def _check_documents(key: bytes, bid: dict[str, Any], content: dict[str, A
     import hashlib
 
     listed = content.get("documents") or []
-    rows = await fetch(
+    rows = await execute(
         "SELECT position, sealed FROM bids_bid_document WHERE bid = {} ORDER BY position",
         bid["id"],
     )
@@ -228,7 +228,7 @@ async def _settle(
 
 
 async def _outcome(tender: dict[str, Any]) -> OpeningResult:
-    rows = await fetch(
+    rows = await execute(
         "SELECT status, COUNT(*) AS n FROM bids_bid WHERE tender = {} GROUP BY status",
         tender["id"],
     )
@@ -241,7 +241,7 @@ async def _outcome(tender: dict[str, Any]) -> OpeningResult:
 
 async def due_tender_ids() -> list[int]:
     """Tenders past their deadline whose bids are not opened yet."""
-    rows = await fetch(
+    rows = await execute(
         "SELECT t.id FROM market_tender t LEFT JOIN bids_tender_key k ON k.tender = t.id"
         " WHERE t.status IN ('tendering', 'evaluation') AND t.bid_deadline < {}"
         " AND k.opened_at IS NULL ORDER BY t.id",

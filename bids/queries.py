@@ -14,7 +14,7 @@ from market import clock
 from market.accounts import Principal
 from market.errors import NotFound, PermissionDenied
 from market.money import Money
-from market.sql import fetch, marks
+from market.sql import execute, marks
 from market.tables import User
 from market.timestamps import day, timestamp
 
@@ -30,7 +30,7 @@ def _money(amount: Any, currency: str) -> Money | None:
 
 async def my_bid(tender_id: int, organization_id: int) -> dict[str, Any] | None:
     """The organization's own bid: status and receipt (content stays sealed)."""
-    rows = await fetch(
+    rows = await execute(
         "SELECT ref, status, receipt, received_at, revision, price, disqualify_reason,"
         " opened_at FROM bids_bid WHERE tender = {} AND organization = {}",
         tender_id,
@@ -44,7 +44,7 @@ async def my_bid(tender_id: int, organization_id: int) -> dict[str, Any] | None:
 
 
 async def bid_receipt(ref: str) -> dict[str, Any]:
-    rows = await fetch(
+    rows = await execute(
         "SELECT b.ref, b.status, b.receipt, b.received_at, b.revision, b.organization,"
         " b.tender, t.title_zh, t.title_en, t.bid_deadline, o.name_zh, o.name_en"
         " FROM bids_bid b JOIN market_tender t ON t.id = b.tender"
@@ -63,7 +63,7 @@ async def organization_workspace(org_ids: list[int]) -> dict[str, Any]:
     if not org_ids:
         return {"bids": [], "contracts": []}
     m = marks(len(org_ids))
-    bids = await fetch(
+    bids = await execute(
         "SELECT b.ref, b.status, b.received_at, b.revision, b.tender, b.price,"
         " t.title_zh, t.title_en, t.bid_deadline, t.status AS tender_status, t.currency,"
         " o.name_zh, o.name_en FROM bids_bid b JOIN market_tender t ON t.id = b.tender"
@@ -86,7 +86,7 @@ async def organization_workspace(org_ids: list[int]) -> dict[str, Any]:
 
 
 async def _contracts(where: str, args: list[Any]) -> list[dict[str, Any]]:
-    rows = await fetch(
+    rows = await execute(
         "SELECT c.id, c.tender, c.status, c.amount, c.currency, c.organization,"
         " c.department_signed_at, c.organization_signed_at, t.title_zh, t.title_en,"
         " o.name_zh, o.name_en,"
@@ -107,7 +107,7 @@ async def department_workspace(department_ids: list[int]) -> dict[str, Any]:
     if not department_ids:
         return {"tenders": [], "contracts": []}
     m = marks(len(department_ids))
-    tenders = await fetch(
+    tenders = await execute(
         "SELECT t.id, t.title_zh, t.title_en, t.status, t.bid_deadline, k.opened_at"
         " FROM market_tender t LEFT JOIN bids_tender_key k ON k.tender = t.id"
         f" WHERE t.department IN ({m}) AND t.status IN ('tendering', 'evaluation', 'awarded',"
@@ -126,7 +126,9 @@ async def evaluation_page(tender_id: int, user_id: int) -> dict[str, Any]:
     Before opening: the deadline and the panel only."""
     tender = await load_tender(tender_id)
     await check_department(user_id, tender)
-    opened_rows = await fetch("SELECT opened_at FROM bids_tender_key WHERE tender = {}", tender_id)
+    opened_rows = await execute(
+        "SELECT opened_at FROM bids_tender_key WHERE tender = {}", tender_id
+    )
     opened = bool(opened_rows and opened_rows[0]["opened_at"] is not None)
     context: dict[str, Any] = {
         "tender": tender,
@@ -157,7 +159,7 @@ async def evaluation_page(tender_id: int, user_id: int) -> dict[str, Any]:
             context["ranking"] = await evaluation.ranking(tender)
         except Exception as exc:  # not every evaluator has scored yet
             context["ranking_error"] = str(getattr(exc, "message", exc))
-    contract = await fetch(
+    contract = await execute(
         "SELECT id FROM bids_contract WHERE tender = {} ORDER BY id DESC", tender_id
     )
     if contract:
@@ -166,7 +168,7 @@ async def evaluation_page(tender_id: int, user_id: int) -> dict[str, Any]:
 
 
 async def opened_bids(tender: dict[str, Any]) -> list[dict[str, Any]]:
-    rows = await fetch(
+    rows = await execute(
         "SELECT b.id, b.ref, b.status, b.price, b.proposal, b.disqualify_reason, b.received_at,"
         " b.receipt, b.organization, o.name_zh, o.name_en FROM bids_bid b"
         " JOIN market_organization o ON o.id = b.organization"
@@ -198,7 +200,7 @@ async def _panel(tender_id: int) -> list[dict[str, Any]]:
 
 async def _progress(tender: dict[str, Any]) -> dict[int, int]:
     """Bids scored per evaluator."""
-    rows = await fetch(
+    rows = await execute(
         "SELECT evaluator, COUNT(DISTINCT bid) AS n FROM bids_score WHERE tender = {}"
         " GROUP BY evaluator",
         tender["id"],
@@ -210,7 +212,7 @@ async def _progress(tender: dict[str, Any]) -> dict[int, int]:
 
 
 async def my_panels(user_id: int) -> list[dict[str, Any]]:
-    rows = await fetch(
+    rows = await execute(
         "SELECT e.tender, e.status, e.declared_at, t.title_zh, t.title_en, t.status AS"
         " tender_status, t.bid_deadline FROM bids_evaluator e JOIN market_tender t"
         ' ON t.id = e.tender WHERE e."user" = {} ORDER BY e.id DESC',
@@ -232,7 +234,7 @@ async def panel_page(tender_id: int, user_id: int) -> dict[str, Any]:
         context["sealed"] = True
         return context
     context["bids"] = [b for b in await opened_bids(tender) if b["status"] != "disqualified"]
-    rows = await fetch(
+    rows = await execute(
         "SELECT bid, criterion, mark, comment FROM bids_score WHERE tender = {} AND evaluator = {}",
         tender_id,
         user_id,
@@ -257,7 +259,7 @@ async def results_page(tender_id: int) -> dict[str, Any]:
     award = await evaluation.active_award(tender_id)
     if award is None:
         return context
-    scores = await fetch(
+    scores = await execute(
         "SELECT s.bid, s.criterion, s.mark, s.comment, u.display_name AS evaluator"
         " FROM bids_score s JOIN market_user u ON u.id = s.evaluator"
         ' JOIN bids_evaluator e ON e.tender = s.tender AND e."user" = s.evaluator'
@@ -276,7 +278,7 @@ async def results_page(tender_id: int) -> dict[str, Any]:
         }
         for r in award["results"]
     ]
-    contract = await fetch(
+    contract = await execute(
         "SELECT id FROM bids_contract WHERE tender = {} ORDER BY id DESC", tender_id
     )
     context.update(
@@ -287,7 +289,7 @@ async def results_page(tender_id: int) -> dict[str, Any]:
             "standstill_ends": timestamp(award["standstill_ends"]),
         },
         ranking=ranking,
-        disqualified=await fetch(
+        disqualified=await execute(
             "SELECT o.name_zh, o.name_en, b.disqualify_reason FROM bids_bid b"
             " JOIN market_organization o ON o.id = b.organization"
             " WHERE b.tender = {} AND b.status = 'disqualified' ORDER BY b.id",
@@ -305,7 +307,7 @@ async def contract_page(
     """Anyone may read a contract and its milestones once signed; pending contracts only
     the parties, operators and auditors. `can_*` flags say which forms to show (the
     services check again)."""
-    rows = await fetch(
+    rows = await execute(
         "SELECT c.*, t.title_zh, t.title_en, t.department AS tender_department,"
         " o.name_zh, o.name_en FROM bids_contract c JOIN market_tender t ON t.id = c.tender"
         " JOIN market_organization o ON o.id = c.organization WHERE c.id = {}",
@@ -321,12 +323,12 @@ async def contract_page(
     oversight = bool(viewer and (viewer.is_operator or viewer.is_auditor))
     if public and contract["status"] == "pending" and not (is_department or is_org or oversight):
         raise NotFound("No such contract.")
-    milestones = await fetch(
+    milestones = await execute(
         "SELECT id, position, deliverable, due, amount, status, evidence_note, submitted_at,"
         " decided_at, reason FROM bids_milestone WHERE contract = {} ORDER BY position",
         contract_id,
     )
-    evidence = await fetch(
+    evidence = await execute(
         "SELECT e.id, e.milestone, e.title, e.filename, e.size, e.sha256 FROM"
         " bids_milestone_evidence e JOIN bids_milestone m ON m.id = e.milestone"
         " WHERE m.contract = {} ORDER BY e.id",
@@ -379,7 +381,7 @@ async def contract_page(
 
 async def _approvers(contract: dict[str, Any]) -> list[str]:
     """Names of the department's members who may approve milestones (not the creator)."""
-    rows = await fetch(
+    rows = await execute(
         'SELECT u.display_name FROM market_membership m JOIN market_user u ON u.id = m."user"'
         ' WHERE m.organization = {} AND m."user" <> {} ORDER BY u.display_name',
         contract["department"],
@@ -389,7 +391,7 @@ async def _approvers(contract: dict[str, Any]) -> list[str]:
 
 
 async def evidence_file(evidence_id: int, viewer: Principal) -> dict[str, Any]:
-    rows = await fetch(
+    rows = await execute(
         "SELECT e.filename, e.content_type, e.content, c.organization, c.department"
         " FROM bids_milestone_evidence e JOIN bids_milestone m ON m.id = e.milestone"
         " JOIN bids_contract c ON c.id = m.contract WHERE e.id = {}",
@@ -411,7 +413,7 @@ async def evidence_file(evidence_id: int, viewer: Principal) -> dict[str, Any]:
 
 
 async def complaints_queue() -> list[dict[str, Any]]:
-    rows = await fetch(
+    rows = await execute(
         "SELECT c.id, c.tender, c.text, c.status, c.filed_at, c.resolution, t.title_zh,"
         " t.title_en, o.name_zh, o.name_en FROM bids_complaint c"
         " JOIN market_tender t ON t.id = c.tender"
@@ -423,7 +425,7 @@ async def complaints_queue() -> list[dict[str, Any]]:
 
 async def terminated_contract_tenders() -> list[int]:
     """Tenders with a terminated contract: read by the donors app's failure policy."""
-    rows = await fetch(
+    rows = await execute(
         "SELECT DISTINCT tender FROM bids_contract WHERE status = 'terminated' ORDER BY tender"
     )
     return [int(r["tender"]) for r in rows]

@@ -31,7 +31,7 @@ from market.db import atomic
 from market.errors import DomainError, NotFound, ValidationFailed
 from market.money import MoneyError, parse_money
 from market.settings import get_settings
-from market.sql import fetch
+from market.sql import execute
 from market.tenders import documents
 from market.tenders import rules as tender_rules
 
@@ -60,7 +60,7 @@ def master() -> bytes:
 
 async def tender_key(tender_id: int) -> bytes:
     """The tender's data key for sealing (created, wrapped, on the first bid)."""
-    rows = await fetch("SELECT wrapped FROM bids_tender_key WHERE tender = {}", tender_id)
+    rows = await execute("SELECT wrapped FROM bids_tender_key WHERE tender = {}", tender_id)
     if rows:
         return sealing.key_for_sealing(master(), tender_id, bytes(rows[0]["wrapped"]))
     key = sealing.new_tender_key()
@@ -141,7 +141,7 @@ async def submit_bid(
         if errors:
             raise ValidationFailed(errors)
         key = await tender_key(tender_id)
-        existing = await fetch(
+        existing = await execute(
             "SELECT id FROM bids_bid WHERE tender = {} AND organization = {}",
             tender_id,
             organization_id,
@@ -240,7 +240,7 @@ async def _stamp(
 async def reconfirm_bid(*, user_id: int, ref: str) -> Receipt:
     """After an amendment: confirm the sealed bid unchanged (a new receipt and time)."""
     async with atomic():
-        found = await fetch("SELECT id, tender FROM bids_bid WHERE ref = {}", ref)
+        found = await execute("SELECT id, tender FROM bids_bid WHERE ref = {}", ref)
         if not found:
             raise NotFound(NO_BID)
         tender = await load_tender(int(found[0]["tender"]), lock=True)
@@ -264,7 +264,7 @@ async def reconfirm_bid(*, user_id: int, ref: str) -> Receipt:
 
 async def withdraw_bid(*, user_id: int, ref: str) -> None:
     async with atomic():
-        found = await fetch("SELECT id, tender FROM bids_bid WHERE ref = {}", ref)
+        found = await execute("SELECT id, tender FROM bids_bid WHERE ref = {}", ref)
         if not found:
             raise NotFound(NO_BID)
         tender = await load_tender(int(found[0]["tender"]), lock=True)
@@ -283,7 +283,7 @@ async def withdraw_bid(*, user_id: int, ref: str) -> None:
 
 
 async def count_live_bids(tender_id: int) -> int:
-    rows = await fetch(
+    rows = await execute(
         "SELECT COUNT(*) AS n FROM bids_bid WHERE tender = {}"
         " AND status IN ('submitted', 'needs_reconfirm')",
         tender_id,

@@ -19,7 +19,7 @@ from market.ledger.accounts import ensure_accounts
 from market.ledger.rules import Transfer, TransferRequest, escrow_code
 from market.ledger.services import create_transfers
 from market.money import Money
-from market.sql import Row, fetch, for_update
+from market.sql import Row, execute, for_update
 
 SOURCE_OF_KIND = {"company": "corporate", "foundation": "foundation", "social_org": "own"}
 # Own income goes to a project that has a provider: once awarded.
@@ -56,7 +56,7 @@ async def contribute(
     if kind == "own_income" and info.status not in OWN_INCOME_STATUSES:
         raise DomainError("Own income is recorded once the project has been awarded.")
     async with atomic():
-        rows = await fetch(
+        rows = await execute(
             "INSERT INTO donors_contribution (kind, tender, organization, created_by, source,"
             " amount, currency, note, status, receipt_no, created_at, received_at)"
             " VALUES ({}, {}, {}, {}, {}, {}, {}, {}, 'awaiting', NULL, {}, NULL) RETURNING id",
@@ -90,7 +90,7 @@ async def contribute(
 
 
 async def on_paid(payment: Row) -> tuple[list[Transfer], dict[str, Any]]:
-    rows = await fetch(
+    rows = await execute(
         "SELECT * FROM donors_contribution WHERE id = {}" + for_update(), payment["object_id"]
     )
     row = rows[0]
@@ -116,7 +116,7 @@ async def on_paid(payment: Row) -> tuple[list[Transfer], dict[str, Any]]:
         audit=False,
     )
     now = clock.now()
-    await fetch(
+    await execute(
         "UPDATE donors_contribution SET status = 'received', received_at = {}, receipt_no = {}"
         " WHERE id = {}",
         now,
@@ -127,7 +127,7 @@ async def on_paid(payment: Row) -> tuple[list[Transfer], dict[str, Any]]:
 
 
 async def on_failed(payment: Row) -> tuple[list[Transfer], dict[str, Any]]:
-    await fetch(
+    await execute(
         "UPDATE donors_contribution SET status = 'failed' WHERE id = {}", payment["object_id"]
     )
     return [], {}

@@ -12,7 +12,7 @@ from donors import contributions, donations, pledges
 from donors.rules import OPEN_STATUSES
 from market import clock
 from market.money import Money
-from market.sql import fetch
+from market.sql import execute
 
 NAMES = ["王女士", "李先生", "陈阿姨", "Zhang Wei", "刘同学", "黄老师", "", "赵家人", "Emily"]
 MESSAGES = ["加油！", "为社区出一份力", "Thank you for caring for our elders.", "", "", "支持公益"]
@@ -46,7 +46,7 @@ async def create_funding(demo: Any) -> dict[str, int]:
         )  # fmt: skip
         made["pledges"] += 1
     marks = ", ".join(["{}"] * len(OPEN_STATUSES))
-    tenders = await fetch(
+    tenders = await execute(
         f"SELECT id, status FROM market_tender WHERE status IN ({marks}) ORDER BY id",  # noqa: S608
         *sorted(OPEN_STATUSES),
     )

@@ -28,7 +28,7 @@ from market.ledger.codes import pledge_code
 from market.ledger.rules import Transfer, TransferRequest, escrow_code
 from market.ledger.services import create_transfers
 from market.money import Money
-from market.sql import Row, fetch, for_update
+from market.sql import Row, execute, for_update
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,7 +70,7 @@ async def start_donation(
     )
     now = clock.now()
     async with atomic():
-        rows = await fetch(
+        rows = await execute(
             "INSERT INTO donors_donation (tender, donor, amount, currency, display_name, message,"
             " anonymous, email, on_failure, status, match_pledge, match_amount, match_status,"
             " receipt_no, refund_amount, refund_ref, created_at) VALUES ({}, {}, {}, {}, {}, {},"
@@ -139,8 +139,8 @@ async def _reserve_match(
         actor="system",
         audit=False,
     )
-    await fetch("UPDATE donors_pledge SET matched = matched + {} WHERE id = {}", match, pledge_id)
-    await fetch(
+    await execute("UPDATE donors_pledge SET matched = matched + {} WHERE id = {}", match, pledge_id)
+    await execute(
         "UPDATE donors_donation SET match_pledge = {}, match_amount = {},"
         " match_status = 'reserved' WHERE id = {}",
         pledge_id,
@@ -151,14 +151,14 @@ async def _reserve_match(
 
 
 async def get_donation(donation_id: int) -> Row:
-    rows = await fetch("SELECT * FROM donors_donation WHERE id = {}", donation_id)
+    rows = await execute("SELECT * FROM donors_donation WHERE id = {}", donation_id)
     if not rows:
         raise NotFound("No such donation.")
     return rows[0]
 
 
 async def _lock_donation(donation_id: int) -> Row:
-    rows = await fetch("SELECT * FROM donors_donation WHERE id = {}" + for_update(), donation_id)
+    rows = await execute("SELECT * FROM donors_donation WHERE id = {}" + for_update(), donation_id)
     if not rows:
         raise NotFound("No such donation.")
     return rows[0]
@@ -198,7 +198,7 @@ async def on_paid(payment: Row) -> tuple[list[Transfer], dict[str, Any]]:
     await ensure_accounts([external, escrow], payment["currency"])
     results = await create_transfers(requests, actor="system", audit=False)
     now = clock.now()
-    await fetch(
+    await execute(
         "UPDATE donors_donation SET status = 'paid', paid_at = {}, receipt_no = {},"
         " match_status = {} WHERE id = {}",
         now,
@@ -218,7 +218,7 @@ async def on_failed(payment: Row) -> tuple[list[Transfer], dict[str, Any]]:
     transfers: list[Transfer] = []
     if donation["match_status"] == "reserved":
         pledge_id = int(donation["match_pledge"])
-        await fetch("SELECT id FROM donors_pledge WHERE id = {}" + for_update(), pledge_id)
+        await execute("SELECT id FROM donors_pledge WHERE id = {}" + for_update(), pledge_id)
         results = await create_transfers(
             [
                 TransferRequest(
@@ -233,12 +233,12 @@ async def on_failed(payment: Row) -> tuple[list[Transfer], dict[str, Any]]:
             audit=False,
         )
         transfers = [r.transfer for r in results]
-        await fetch(
+        await execute(
             "UPDATE donors_pledge SET matched = matched - {} WHERE id = {}",
             int(donation["match_amount"]),
             pledge_id,
         )
-    await fetch(
+    await execute(
         "UPDATE donors_donation SET status = 'failed', closed_at = {},"
         " match_status = CASE WHEN match_status = 'reserved' THEN 'released'"
         " ELSE match_status END WHERE id = {}",

@@ -27,7 +27,7 @@ from market.db import atomic
 from market.errors import Conflict, DomainError, NotFound
 from market.ledger.rules import Transfer
 from market.money import MAX_AMOUNT
-from market.sql import Row, fetch, for_update
+from market.sql import Row, execute, for_update
 
 
 class PaymentMismatch(DomainError):
@@ -67,7 +67,7 @@ async def create_payment(
         raise DomainError("Choose a way to pay.", field="provider")
     for _ in range(5):
         code = rules.reference_code()
-        rows = await fetch(
+        rows = await execute(
             "INSERT INTO donors_payment (kind, object_id, object_key, provider, amount, currency,"
             " status, reference_code, provider_ref, client_secret, failure_reason,"
             " bank_reference, created_at) VALUES ({}, {}, {}, {}, {}, {}, 'awaiting', {}, '',"
@@ -87,14 +87,16 @@ async def create_payment(
 
 
 async def get_payment(payment_id: int) -> Row:
-    rows = await fetch("SELECT * FROM donors_payment WHERE id = {}", payment_id)
+    rows = await execute("SELECT * FROM donors_payment WHERE id = {}", payment_id)
     if not rows:
         raise NotFound("No such payment.")
     return rows[0]
 
 
 async def payment_for(kind: str, object_id: int) -> Row | None:
-    rows = await fetch("SELECT * FROM donors_payment WHERE object_key = {}", f"{kind}:{object_id}")
+    rows = await execute(
+        "SELECT * FROM donors_payment WHERE object_key = {}", f"{kind}:{object_id}"
+    )
     return rows[0] if rows else None
 
 
@@ -120,7 +122,7 @@ async def start_payment(
         await fail_payment(request.payment_id, reason=exc.message)
         raise
     if started.provider_ref or started.client_secret:
-        await fetch(
+        await execute(
             "UPDATE donors_payment SET provider_ref = {}, client_secret = {} WHERE id = {}",
             started.provider_ref,
             started.client_secret,
@@ -142,7 +144,7 @@ async def _record_event(event: Event | None, payment_id: int, outcome: str) -> b
     """False when this event id was applied before (the caller then does nothing)."""
     if event is None:
         return True
-    rows = await fetch(
+    rows = await execute(
         "INSERT INTO donors_webhook_event (event_id, type, payment, outcome, received_at)"
         " VALUES ({}, {}, {}, {}, {}) ON CONFLICT (event_id) DO NOTHING RETURNING id",
         event.id,
@@ -155,7 +157,7 @@ async def _record_event(event: Event | None, payment_id: int, outcome: str) -> b
 
 
 async def _lock(payment_id: int) -> Row:
-    rows = await fetch("SELECT * FROM donors_payment WHERE id = {}" + for_update(), payment_id)
+    rows = await execute("SELECT * FROM donors_payment WHERE id = {}" + for_update(), payment_id)
     if not rows:
         raise NotFound("No such payment.")
     return rows[0]
@@ -186,7 +188,7 @@ async def confirm_payment(
         if provider_ref and payment["provider_ref"] and payment["provider_ref"] != provider_ref:
             raise PaymentMismatch("The payment reference does not match.")
         transfers, summary = await _effect(_ON_PAID, payment["kind"])(payment)
-        await fetch(
+        await execute(
             "UPDATE donors_payment SET status = 'succeeded', settled_at = {},"
             " bank_reference = {}, recorded_by = {} WHERE id = {}",
             clock.now(),
@@ -223,7 +225,7 @@ async def fail_payment(
         if payment["status"] != "awaiting":
             return "duplicate"
         transfers, summary = await _effect(_ON_FAILED, payment["kind"])(payment)
-        await fetch(
+        await execute(
             "UPDATE donors_payment SET status = 'failed', failure_reason = {}, settled_at = {}"
             " WHERE id = {}",
             reason[:500],
@@ -249,7 +251,7 @@ async def fail_payment(
 
 
 async def awaiting_bank_transfers(limit: int = 200) -> list[Row]:
-    return await fetch(
+    return await execute(
         "SELECT * FROM donors_payment WHERE provider = 'bank_transfer' AND status = 'awaiting'"
         " ORDER BY id LIMIT {}",
         limit,
@@ -260,7 +262,7 @@ async def record_bank_transfer(
     *, reference_code: str, amount: int, currency: str, bank_reference: str, operator_id: int
 ) -> Row:
     """The operator saw the money on the bank statement: confirm the payment."""
-    rows = await fetch(
+    rows = await execute(
         "SELECT * FROM donors_payment WHERE reference_code = {}",
         reference_code.strip().upper(),
     )
@@ -304,7 +306,7 @@ async def apply_stripe_event(payload: bytes) -> str:
     except (KeyError, TypeError):
         return "ignored"
     payment_id = inputs.parse_id(str(raw_id), field="payment_id")  # 400 beyond a Serial
-    rows = await fetch(
+    rows = await execute(
         "SELECT id, provider, provider_ref FROM donors_payment WHERE id = {}", payment_id
     )
     if not rows or rows[0]["provider"] != "stripe":

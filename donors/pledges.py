@@ -19,7 +19,7 @@ from market.ledger.accounts import ensure_accounts, get_account
 from market.ledger.codes import pledge_code
 from market.ledger.rules import Transfer, TransferRequest
 from market.ledger.services import create_transfers
-from market.sql import Row, fetch, for_update, marks
+from market.sql import Row, execute, for_update, marks
 
 SPONSOR_SOURCES = {"company": "corporate", "foundation": "foundation"}
 
@@ -51,7 +51,7 @@ async def lock_eligible_pledges(
     have committed and hold, and each one's funding source. With `lock`, their rows
     are locked in id order (the serialization point of matching)."""
     now = clock.now()
-    rows = await fetch(
+    rows = await execute(
         "SELECT * FROM donors_pledge WHERE status = 'active' AND currency = {}"
         " AND valid_from <= {} AND valid_until > {} ORDER BY id",
         currency,
@@ -62,7 +62,7 @@ async def lock_eligible_pledges(
     if eligible and lock:
         ids = [int(r["id"]) for r in eligible]
         eligible = list(
-            await fetch(
+            await execute(
                 f"SELECT * FROM donors_pledge WHERE id IN ({marks(len(ids))})"
                 " AND status = 'active' ORDER BY id" + for_update(),
                 *ids,
@@ -116,7 +116,7 @@ async def create_pledge(
         )
     )
     async with atomic():
-        rows = await fetch(
+        rows = await execute(
             "INSERT INTO donors_pledge (sponsor, created_by, source, currency, ratio_sponsor,"
             " ratio_donor, per_donation_cap, total_cap, matched, valid_from, valid_until,"
             " categories, areas, tender_ids, status, note, created_at, funded_at, expired_at,"
@@ -164,14 +164,14 @@ async def create_pledge(
 
 
 async def get_pledge(pledge_id: int) -> Row:
-    rows = await fetch("SELECT * FROM donors_pledge WHERE id = {}", pledge_id)
+    rows = await execute("SELECT * FROM donors_pledge WHERE id = {}", pledge_id)
     if not rows:
         raise NotFound("No such pledge.")
     return rows[0]
 
 
 async def _lock_pledge(pledge_id: int) -> Row:
-    rows = await fetch("SELECT * FROM donors_pledge WHERE id = {}" + for_update(), pledge_id)
+    rows = await execute("SELECT * FROM donors_pledge WHERE id = {}" + for_update(), pledge_id)
     if not rows:
         raise NotFound("No such pledge.")
     return rows[0]
@@ -197,7 +197,7 @@ async def on_paid(payment: Row) -> tuple[list[Transfer], dict[str, Any]]:
         ],
         audit=False,
     )
-    await fetch(
+    await execute(
         "UPDATE donors_pledge SET status = 'active', funded_at = {} WHERE id = {}",
         clock.now(),
         pledge["id"],
@@ -206,7 +206,7 @@ async def on_paid(payment: Row) -> tuple[list[Transfer], dict[str, Any]]:
 
 
 async def on_failed(payment: Row) -> tuple[list[Transfer], dict[str, Any]]:
-    await fetch(
+    await execute(
         "UPDATE donors_pledge SET status = 'cancelled' WHERE id = {} AND status = 'awaiting_funds'",
         payment["object_id"],
     )
@@ -218,7 +218,7 @@ async def expire_pledges(now: datetime | None = None) -> list[tuple[int, int]]:
     sponsor. Safe to run again and concurrently (later runs return what reservations
     released since). Returns (pledge id, amount returned) for each return made."""
     at = now or clock.now()
-    rows = await fetch(
+    rows = await execute(
         "SELECT id FROM donors_pledge WHERE status IN ('active', 'expired')"
         " AND valid_until <= {} ORDER BY id",
         at,
@@ -259,7 +259,7 @@ async def _expire_one(pledge_id: int, at: datetime) -> int:
                 ],
                 audit=False,
             )
-        await fetch(
+        await execute(
             "UPDATE donors_pledge SET status = 'expired', expired_at = COALESCE(expired_at, {}),"
             " returned = returned + {} WHERE id = {}",
             at,

@@ -14,7 +14,7 @@ from donors.tender_facts import TenderInfo, tender_info, tenders_info
 from market import clock
 from market.errors import NotFound, PermissionDenied
 from market.money import Money
-from market.sql import Row, fetch
+from market.sql import Row, execute
 from market.tables import Organization
 
 
@@ -52,7 +52,7 @@ async def _views(rows: list[Row], *, with_tranches: bool) -> list[DonationView]:
     if rows:
         keys = [f"donation:{r['id']}" for r in rows]
         marks = ", ".join(["{}"] * len(keys))
-        for p in await fetch(
+        for p in await execute(
             f"SELECT object_id, provider, reference_code FROM donors_payment"
             f" WHERE object_key IN ({marks})",
             *keys,
@@ -94,12 +94,12 @@ async def _views(rows: list[Row], *, with_tranches: bool) -> list[DonationView]:
 async def donation_tranches(tender_id: int, donation_id: int) -> list[ReleaseShare]:
     """The follow-your-yuan view: this donation's share of every release from the
     tender's public escrow (pro-rata over all paid public donations)."""
-    contributions = await fetch(
+    contributions = await execute(
         "SELECT id, amount FROM donors_donation WHERE tender = {}"
         " AND status IN ('paid', 'refund_queued', 'refunded', 'community_fund') ORDER BY id",
         tender_id,
     )
-    releases = await fetch(
+    releases = await execute(
         "SELECT key, reference, created_at, amount FROM ledger_transfer WHERE tender_id = {}"
         " AND source = 'public' AND reason = 'release' AND kind IN ('single', 'post')"
         " ORDER BY id",
@@ -113,7 +113,7 @@ async def donation_tranches(tender_id: int, donation_id: int) -> list[ReleaseSha
 
 
 async def my_donations(user_id: int) -> list[DonationView]:
-    rows = await fetch(
+    rows = await execute(
         "SELECT * FROM donors_donation WHERE donor = {} ORDER BY id DESC LIMIT 500", user_id
     )
     return await _views(list(rows), with_tranches=True)
@@ -123,7 +123,7 @@ async def donation_view(
     donation_id: int, *, user_id: int | None, reference: str = "", oversight: bool = False
 ) -> DonationView:
     """One donation for its donor (signed in, or holding its payment reference)."""
-    rows = await fetch("SELECT * FROM donors_donation WHERE id = {}", donation_id)
+    rows = await execute("SELECT * FROM donors_donation WHERE id = {}", donation_id)
     if not rows:
         raise NotFound("No such donation.")
     (view,) = await _views([rows[0]], with_tranches=True)
@@ -144,7 +144,7 @@ class AnnualSummary:
 async def annual_summary(user_id: int, year: int, currency: str = "CNY") -> AnnualSummary:
     start = datetime(year, 1, 1, tzinfo=UTC)
     end = datetime(year + 1, 1, 1, tzinfo=UTC)
-    rows = await fetch(
+    rows = await execute(
         "SELECT * FROM donors_donation WHERE donor = {} AND paid_at >= {} AND paid_at < {}"
         " AND currency = {} ORDER BY paid_at",
         user_id,
@@ -162,7 +162,7 @@ async def sponsor_pledges(org_ids: list[int]) -> list[dict[str, Any]]:
     if not org_ids:
         return []
     marks = ", ".join(["{}"] * len(org_ids))
-    rows = await fetch(
+    rows = await execute(
         f"SELECT p.*, pay.reference_code, pay.provider, pay.status AS payment_status,"
         f" a.credits_posted - a.debits_posted - a.debits_pending AS available"
         f" FROM donors_pledge p"
@@ -178,7 +178,7 @@ async def sponsor_contributions(org_ids: list[int]) -> list[dict[str, Any]]:
     if not org_ids:
         return []
     marks = ", ".join(["{}"] * len(org_ids))
-    rows = await fetch(
+    rows = await execute(
         f"SELECT c.*, pay.reference_code, pay.provider FROM donors_contribution c"
         f" LEFT JOIN donors_payment pay ON pay.object_key = c.kind || ':' || CAST(c.id AS VARCHAR)"
         f" WHERE c.organization IN ({marks}) ORDER BY c.id DESC",
@@ -228,7 +228,7 @@ async def match_offer(tender_id: int, amount: Money) -> MatchOffer:
         return none
     pledge_id, match = chosen
     terms = next(s.terms for s in states if s.terms.pledge_id == pledge_id)
-    pledge = await fetch("SELECT sponsor FROM donors_pledge WHERE id = {}", pledge_id)
+    pledge = await execute("SELECT sponsor FROM donors_pledge WHERE id = {}", pledge_id)
     found = await Organization.select(
         Organization.id, Organization.name_zh, Organization.name_en
     ).where(Organization.id == int(pledge[0]["sponsor"]))

@@ -32,14 +32,14 @@ from market.ledger.accounts import ensure_accounts
 from market.ledger.codes import COMMUNITY_FUND, budget_code, pledge_code, refund_code
 from market.ledger.rules import SOURCES, TransferRequest
 from market.ledger.services import create_transfers
-from market.sql import fetch, for_update, marks
+from market.sql import execute, for_update, marks
 
 FAILED_STATUSES = ("cancelled", "unsuccessful")
 
 
 async def failed_tenders() -> list[tuple[int, str]]:
     """Tenders whose money must go back and has not yet: (id, reason)."""
-    rows = await fetch(
+    rows = await execute(
         "SELECT t.id, t.status FROM market_tender t WHERE t.status IN ('cancelled',"
         " 'unsuccessful') AND NOT EXISTS (SELECT 1 FROM donors_settlement s"
         " WHERE s.tender = t.id) ORDER BY t.id"
@@ -47,7 +47,7 @@ async def failed_tenders() -> list[tuple[int, str]]:
     found = [(int(r["id"]), str(r["status"])) for r in rows]
     terminated = await terminated_contract_tenders()  # the bids app's read contract
     if terminated:
-        settled = await fetch(
+        settled = await execute(
             f"SELECT tender FROM donors_settlement WHERE tender IN ({marks(len(terminated))})",
             *terminated,
         )
@@ -59,7 +59,7 @@ async def failed_tenders() -> list[tuple[int, str]]:
 async def _destinations(tender_id: int, department_id: int) -> dict[str, list[tuple[str, int]]]:
     weights: dict[str, dict[str, int]] = {s: defaultdict(int) for s in SOURCES}
     weights["government"][budget_code(department_id)] = 1
-    for row in await fetch(
+    for row in await execute(
         "SELECT id, amount, on_failure FROM donors_donation WHERE tender = {}"
         " AND status = 'paid' ORDER BY id",
         tender_id,
@@ -68,16 +68,18 @@ async def _destinations(tender_id: int, department_id: int) -> dict[str, list[tu
             COMMUNITY_FUND if row["on_failure"] == "community_fund" else refund_code(int(row["id"]))
         )
         weights["public"][code] += int(row["amount"])
-    for row in await fetch(
+    for row in await execute(
         "SELECT match_pledge, match_amount FROM donors_donation d JOIN donors_pledge p"
         " ON p.id = d.match_pledge WHERE d.tender = {} AND d.match_status = 'posted'",
         tender_id,
     ):
-        pledge = await fetch("SELECT source FROM donors_pledge WHERE id = {}", row["match_pledge"])
+        pledge = await execute(
+            "SELECT source FROM donors_pledge WHERE id = {}", row["match_pledge"]
+        )
         weights[pledge[0]["source"]][pledge_code(int(row["match_pledge"]))] += int(
             row["match_amount"]
         )
-    for row in await fetch(
+    for row in await execute(
         "SELECT c.source, c.amount, p.provider FROM donors_contribution c JOIN donors_payment p"
         " ON p.object_key = c.kind || ':' || CAST(c.id AS VARCHAR)"
         " WHERE c.tender = {} AND c.status = 'received'",
@@ -94,7 +96,7 @@ async def settle_tender(tender_id: int, reason: str) -> bool:
     info = await tender_info(tender_id)
     key = f"settle:tender:{tender_id}"
     async with atomic():
-        inserted = await fetch(
+        inserted = await execute(
             "INSERT INTO donors_settlement (tender, reason, operation_key, settled_at)"
             " VALUES ({}, {}, {}, {}) ON CONFLICT (tender) DO NOTHING RETURNING id",
             tender_id,
@@ -120,12 +122,12 @@ async def settle_tender(tender_id: int, reason: str) -> bool:
             if r.transfer.credit.startswith("pledge:"):
                 returned_to_pledges[int(r.transfer.credit.split(":")[1])] += r.transfer.amount
         for pledge_id, amount in sorted(returned_to_pledges.items()):
-            await fetch("SELECT id FROM donors_pledge WHERE id = {}" + for_update(), pledge_id)
-            await fetch(
+            await execute("SELECT id FROM donors_pledge WHERE id = {}" + for_update(), pledge_id)
+            await execute(
                 "UPDATE donors_pledge SET matched = matched - {} WHERE id = {}", amount, pledge_id
             )
         shares = {r.transfer.credit: r.transfer.amount for r in result.returned}
-        for row in await fetch(
+        for row in await execute(
             "SELECT id, on_failure FROM donors_donation WHERE tender = {} AND status = 'paid'",
             tender_id,
         ):
@@ -134,7 +136,7 @@ async def settle_tender(tender_id: int, reason: str) -> bool:
                 status, share = "community_fund", 0
             else:
                 status, share = "refund_queued", shares.get(refund_code(donation_id), 0)
-            await fetch(
+            await execute(
                 "UPDATE donors_donation SET status = {}, refund_amount = {}, closed_at = {}"
                 " WHERE id = {}",
                 status,
@@ -142,7 +144,7 @@ async def settle_tender(tender_id: int, reason: str) -> bool:
                 clock.now(),
                 donation_id,
             )
-        await fetch(
+        await execute(
             "UPDATE donors_contribution SET status = 'returned' WHERE tender = {}"
             " AND status = 'received'",
             tender_id,
@@ -160,7 +162,7 @@ async def settle_tender(tender_id: int, reason: str) -> bool:
 async def process_refunds() -> int:
     """Pay queued refunds out through their provider (sandbox at once, Stripe by API);
     bank transfers stay queued for the operator. Returns how many were paid."""
-    rows = await fetch(
+    rows = await execute(
         "SELECT d.id, d.refund_amount, d.currency, p.provider, p.provider_ref"
         " FROM donors_donation d JOIN donors_payment p"
         " ON p.object_key = 'donation:' || CAST(d.id AS VARCHAR)"
@@ -176,7 +178,7 @@ async def process_refunds() -> int:
             )
             ref = refunded.provider_ref
         async with atomic():
-            locked = await fetch(
+            locked = await execute(
                 "SELECT status FROM donors_donation WHERE id = {}" + for_update(), donation_id
             )
             if locked[0]["status"] != "refund_queued":
@@ -198,7 +200,7 @@ async def process_refunds() -> int:
                     ],
                     audit=False,
                 )
-            await fetch(
+            await execute(
                 "UPDATE donors_donation SET status = 'refunded', refund_ref = {} WHERE id = {}",
                 ref,
                 donation_id,

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 from donors.matching import TenderFacts
 from market.errors import NotFound
-from market.sql import fetch
+from market.sql import execute
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,7 +50,7 @@ def _info(row: dict[str, object] | object) -> TenderInfo:
 
 
 async def tender_info(tender_id: int) -> TenderInfo:
-    rows = await fetch(_SELECT + " WHERE id = {}", tender_id)
+    rows = await execute(_SELECT + " WHERE id = {}", tender_id)
     if not rows:
         raise NotFound("No such project.")
     return _info(rows[0])
@@ -61,5 +61,5 @@ async def tenders_info(tender_ids: list[int]) -> dict[int, TenderInfo]:
         return {}
     ids = sorted(set(tender_ids))
     marks = ", ".join(["{}"] * len(ids))
-    rows = await fetch(_SELECT + f" WHERE id IN ({marks})", *ids)
+    rows = await execute(_SELECT + f" WHERE id IN ({marks})", *ids)
     return {info.id: info for info in map(_info, rows)}

@@ -26,7 +26,7 @@ from market import clock
 from market.db import atomic
 from market.errors import DomainError, NotFound, ValidationFailed
 from market.outbox import enqueue_email
-from market.sql import fetch, for_update
+from market.sql import execute, for_update
 from market.tables import Membership, PasswordReset, User
 
 # Argon2id with RFC 9106's second recommended option (t=3, m=64 MiB, p=4), which is
@@ -270,7 +270,7 @@ def _check_new_password(new: str, field_name: str) -> None:
 async def _set_password(user_id: int, new_hash: str) -> int:
     """New hash and a new session epoch (ends every session signed in before); returns it.
     The hash is computed off the event loop before the transaction (`hash_password_off_loop`)."""
-    rows = await fetch(
+    rows = await execute(
         "SELECT session_epoch FROM market_user WHERE id = {}" + for_update(), user_id
     )
     epoch = int(rows[0]["session_epoch"] or 0) + 1
@@ -307,7 +307,7 @@ async def request_password_reset(email: str, *, base_url: str) -> None:
     if user is None or not user["active"]:
         return
     now = clock.now()
-    recent = await fetch(
+    recent = await execute(
         'SELECT COUNT(*) AS n FROM market_password_reset WHERE "user" = {} AND created_at > {}',
         user["id"],
         now - RESET_VALID_FOR,
@@ -337,7 +337,7 @@ async def request_password_reset(email: str, *, base_url: str) -> None:
 
 
 async def reset_token_valid(token: str) -> bool:
-    rows = await fetch(
+    rows = await execute(
         "SELECT id FROM market_password_reset WHERE token_hash = {} AND used_at IS NULL"
         " AND expires_at > {}",
         _token_hash(token or ""),
@@ -352,7 +352,7 @@ async def reset_password(token: str, new: str) -> int:
     _check_new_password(new, "new")
     new_hash = await hash_password_off_loop(new)
     async with atomic():
-        rows = await fetch(
+        rows = await execute(
             'SELECT id, "user" AS uid FROM market_password_reset WHERE token_hash = {}'
             " AND used_at IS NULL AND expires_at > {}" + for_update(),
             _token_hash(token or ""),

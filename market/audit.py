@@ -34,7 +34,7 @@ from typing import Any
 from market import clock
 from market.db import atomic, in_transaction, is_postgres
 from market.errors import DomainError
-from market.sql import fetch, for_update
+from market.sql import execute, for_update
 
 GENESIS = "0" * 64
 _BATCH = 2000
@@ -115,15 +115,15 @@ async def _appended_event(record: AuditRecord) -> AuditRecord:
 
 async def _lock_head() -> tuple[int, str]:
     sql = "SELECT seq, hash FROM audit_head WHERE id = 1" + for_update()
-    rows = await fetch(sql)
+    rows = await execute(sql)
     if not rows:
-        await fetch(
+        await execute(
             "INSERT INTO audit_head (id, seq, hash, prev_hash) VALUES (1, 0, {}, {})"
             " ON CONFLICT (id) DO NOTHING",
             GENESIS,
             GENESIS,
         )
-        rows = await fetch(sql)
+        rows = await execute(sql)
     return int(rows[0]["seq"]), str(rows[0]["hash"])
 
 
@@ -157,13 +157,13 @@ async def _append(
     digest = chain_hash(
         prev_hash, payload(seq, at, actor, action, object_type, object_id, change_json)
     )
-    await fetch(
+    await execute(
         "UPDATE audit_head SET seq = {}, hash = {}, prev_hash = {} WHERE id = 1",
         seq,
         digest,
         prev_hash,
     )
-    await fetch(
+    await execute(
         "INSERT INTO audit_event (seq, at, actor, action, object_type, object_id, change,"
         " prev_hash, hash) VALUES ({}, {}, {}, {}, {}, {}, {}, {}, {})",
         seq,
@@ -209,10 +209,10 @@ async def _append_pg(
         raise RuntimeError("audit payload key order changed")
     prefix = full[: -len(suffix)] + ',"seq":'
     args = (prefix, at, actor, action, object_type, object_id, change_json)
-    rows = await fetch(_APPEND_PG, *args)
+    rows = await execute(_APPEND_PG, *args)
     if not rows:  # no head row yet (new or truncated database)
         await _lock_head()
-        rows = await fetch(_APPEND_PG, *args)
+        rows = await execute(_APPEND_PG, *args)
     row = rows[0]
     return AuditRecord(
         int(row["seq"]),
@@ -279,7 +279,7 @@ def sealed_payload(
 
 
 async def _anchor_of(scope: str) -> dict[str, Any] | None:
-    rows = await fetch(
+    rows = await execute(
         "SELECT seq, change FROM audit_event WHERE action = {} AND object_id = {} ORDER BY seq",
         ANCHOR,
         scope,
@@ -302,13 +302,13 @@ async def append_sealed(
     if await _anchor_of(scope) is not None:
         raise DomainError("this sealed log was anchored: record the event in the public chain")
     change_json = canonical_json(dict(change))
-    rows = await fetch("SELECT COUNT(*) AS n FROM audit_sealed_event WHERE scope = {}", scope)
+    rows = await execute("SELECT COUNT(*) AS n FROM audit_sealed_event WHERE scope = {}", scope)
     position = int(rows[0]["n"])
     at = clock.now()
     data = sealed_payload(
         scope, position, at, actor, action, object_type, str(object_id), change_json
     )
-    await fetch(
+    await execute(
         "INSERT INTO audit_sealed_event (scope, position, at, actor, action, object_type,"
         " object_id, change, leaf_hash) VALUES ({}, {}, {}, {}, {}, {}, {}, {}, {})",
         scope,
@@ -326,7 +326,7 @@ async def append_sealed(
 
 async def _sealed_leaves(scope: str) -> tuple[list[str], str]:
     """The log's leaf hashes recomputed from its rows, and '' or why the log is broken."""
-    rows = await fetch(
+    rows = await execute(
         "SELECT position, at, actor, action, object_type, object_id, change, leaf_hash"
         " FROM audit_sealed_event WHERE scope = {} ORDER BY position",
         scope,
@@ -386,7 +386,7 @@ async def anchored_log(scope: str) -> AnchoredLog | None:
     if anchor is None:
         return None
     change = json.loads(str(anchor["change"]))
-    rows = await fetch(
+    rows = await execute(
         "SELECT position, at, actor, action, object_type, object_id, change, leaf_hash"
         " FROM audit_sealed_event WHERE scope = {} ORDER BY position",
         scope,
@@ -416,11 +416,13 @@ async def verify_sealed_logs() -> tuple[int, str]:
     log's count and root equal its public row, with nothing added after the anchor."""
     scopes = [
         str(r["scope"])
-        for r in await fetch("SELECT DISTINCT scope FROM audit_sealed_event ORDER BY scope")
+        for r in await execute("SELECT DISTINCT scope FROM audit_sealed_event ORDER BY scope")
     ]
     anchored = {
         str(r["object_id"]): str(r["change"])
-        for r in await fetch("SELECT object_id, change FROM audit_event WHERE action = {}", ANCHOR)
+        for r in await execute(
+            "SELECT object_id, change FROM audit_event WHERE action = {}", ANCHOR
+        )
     }
     for scope in sorted(set(scopes) | set(anchored)):
         leaves, broken = await _sealed_leaves(scope)
@@ -488,7 +490,7 @@ async def verify_chain() -> ChainStatus:
     """Recompute the chain from the first row; report the first broken index (seq)."""
     expected, prev_hash, last_seq = 1, GENESIS, 0
     while True:
-        rows = await fetch(
+        rows = await execute(
             "SELECT seq, at, actor, action, object_type, object_id, change, prev_hash, hash"
             " FROM audit_event WHERE seq > {} ORDER BY seq LIMIT {}",
             last_seq,
@@ -501,7 +503,7 @@ async def verify_chain() -> ChainStatus:
             prev_hash, last_seq, expected = str(row["hash"]), int(row["seq"]), expected + 1
         if len(rows) < _BATCH:
             break
-    head = await fetch("SELECT seq, hash FROM audit_head WHERE id = 1")
+    head = await execute("SELECT seq, hash FROM audit_head WHERE id = 1")
     head_seq, head_hash = (int(head[0]["seq"]), str(head[0]["hash"])) if head else (0, GENESIS)
     if head_seq != last_seq or head_hash != prev_hash:
         return ChainStatus(
@@ -519,7 +521,7 @@ async def verify_chain() -> ChainStatus:
 
 async def chain_head() -> tuple[int, str]:
     """(length, head hash) for the public /audit page and OCDS publisher metadata."""
-    rows = await fetch("SELECT seq, hash FROM audit_head WHERE id = 1")
+    rows = await execute("SELECT seq, hash FROM audit_head WHERE id = 1")
     return (int(rows[0]["seq"]), str(rows[0]["hash"])) if rows else (0, GENESIS)
 
 

@@ -26,7 +26,7 @@ from urllib.parse import unquote, urlparse
 
 from market import clock
 from market.settings import Settings, get_settings
-from market.sql import fetch
+from market.sql import execute
 from market.tables import Outbox
 
 log = logging.getLogger("market.outbox")
@@ -104,7 +104,7 @@ def _transport(message: EmailMessage, email: Email, settings: Settings) -> None:
 async def deliver_pending(limit: int = 50) -> int:
     """Deliver unsent e-mails, oldest first; returns how many were sent."""
     settings = get_settings()
-    rows = await fetch(
+    rows = await execute(
         "SELECT id, recipient, subject, body FROM market_outbox"
         " WHERE channel = 'email' AND sent_at IS NULL AND attempts < {} ORDER BY id LIMIT {}",
         MAX_ATTEMPTS,

@@ -1,5 +1,6 @@
-"""Raw SQL plumbing for the ledger and audit modules: portable `{}` placeholders
-(Piccolo's QueryString compiles them to `$n` or `?`), row locks on PostgreSQL."""
+"""Named SQL for what Piccolo cannot express: `execute` runs one statement (read or
+write) with portable `{}` placeholders (Piccolo's QueryString compiles them to `$n`
+or `?`); row locks on PostgreSQL."""
 
 from __future__ import annotations
 
@@ -26,7 +27,7 @@ def _numbered(sql: str) -> str:
     return compiled
 
 
-async def fetch(sql: str, *args: Any) -> list[Row]:
+async def execute(sql: str, *args: Any) -> list[Row]:
     """Run one statement in the current transaction (or alone) and return its rows.
 
     Inside a PostgreSQL transaction the statement goes straight to the transaction's

@@ -15,7 +15,7 @@ from typing import Any
 from market import clock
 from market.accounts import Principal
 from market.money import Money
-from market.sql import fetch, marks
+from market.sql import execute, marks
 from market.tables import Organization
 from market.tenders import rules as tender_rules
 from market.timestamps import day, timestamp
@@ -50,14 +50,14 @@ async def department_items(department_ids: list[int], now: datetime) -> list[Att
         return []
     m = marks(len(department_ids))
     items: list[Attention] = []
-    drafts = await fetch(
+    drafts = await execute(
         "SELECT id, title_zh, title_en, updated_at FROM market_tender"
         f" WHERE department IN ({m}) AND status = 'draft' ORDER BY updated_at DESC LIMIT {{}}",
         *department_ids,
         LIMIT,
     )
     items += [_item("draft", f"/workspace/tenders/{r['id']}", r) for r in drafts]
-    questions = await fetch(
+    questions = await execute(
         "SELECT t.id, t.title_zh, t.title_en, t.bid_deadline, COUNT(q.id) AS n"
         " FROM market_tender_question q JOIN market_tender t ON t.id = q.tender"
         f" WHERE t.department IN ({m}) AND q.answered_at IS NULL"
@@ -76,7 +76,7 @@ async def department_items(department_ids: list[int], now: datetime) -> list[Att
         )
         for r in questions
     ]
-    evaluations = await fetch(
+    evaluations = await execute(
         "SELECT t.id, t.title_zh, t.title_en, t.bid_deadline FROM market_tender t"
         f" WHERE t.department IN ({m}) AND t.bid_deadline <= {{}}"
         " AND t.status IN ('published', 'tendering', 'evaluation')"
@@ -87,7 +87,7 @@ async def department_items(department_ids: list[int], now: datetime) -> list[Att
         LIMIT,
     )
     items += [_item("evaluate", f"/workspace/tenders/{r['id']}/evaluation", r) for r in evaluations]
-    awards = await fetch(
+    awards = await execute(
         "SELECT t.id, t.title_zh, t.title_en, a.standstill_ends FROM bids_award a"
         " JOIN market_tender t ON t.id = a.tender"
         f" WHERE t.department IN ({m}) AND a.status = 'active' AND t.status = 'awarded'"
@@ -110,7 +110,7 @@ async def _contract_items(side: str, org_ids: list[int], now: datetime) -> list[
     m = marks(len(org_ids))
     signed = f"{side}_signed_at"
     items: list[Attention] = []
-    unsigned = await fetch(
+    unsigned = await execute(
         "SELECT c.id, t.title_zh, t.title_en FROM bids_contract c"
         " JOIN market_tender t ON t.id = c.tender"
         f" WHERE c.{'department' if side == 'department' else 'organization'} IN ({m})"
@@ -127,7 +127,7 @@ async def _contract_items(side: str, org_ids: list[int], now: datetime) -> list[
     else:
         where = "(m.status = 'rejected' OR (m.status = 'scheduled' AND m.due <= {}))"
         args = [today + MILESTONE_HORIZON]
-    milestones = await fetch(
+    milestones = await execute(
         "SELECT m.id, m.position, m.due, m.status, m.amount, c.id AS contract, c.currency,"
         " t.title_zh, t.title_en FROM bids_milestone m"
         " JOIN bids_contract c ON c.id = m.contract JOIN market_tender t ON t.id = c.tender"
@@ -161,7 +161,7 @@ async def organization_items(org_ids: list[int], now: datetime) -> list[Attentio
     if not org_ids:
         return []
     m = marks(len(org_ids))
-    reconfirm = await fetch(
+    reconfirm = await execute(
         "SELECT b.ref, t.id, t.title_zh, t.title_en, t.bid_deadline FROM bids_bid b"
         " JOIN market_tender t ON t.id = b.tender"
         f" WHERE b.organization IN ({m}) AND b.status = 'needs_reconfirm'"
@@ -179,7 +179,7 @@ async def organization_items(org_ids: list[int], now: datetime) -> list[Attentio
 
 
 async def evaluator_items(user_id: int) -> list[Attention]:
-    rows = await fetch(
+    rows = await execute(
         "SELECT e.status, t.id, t.title_zh, t.title_en, t.status AS tender_status,"
         " t.enquiry_end, t.bid_deadline,"
         " (SELECT COUNT(*) FROM bids_score s WHERE s.tender = t.id"
@@ -207,7 +207,7 @@ async def evaluator_items(user_id: int) -> list[Attention]:
 async def sponsor_items(org_ids: list[int]) -> list[Attention]:
     if not org_ids:
         return []
-    rows = await fetch(
+    rows = await execute(
         "SELECT COUNT(*) AS n FROM donors_pledge"
         f" WHERE sponsor IN ({marks(len(org_ids))}) AND status = 'awaiting_funds'",
         *org_ids,
@@ -240,13 +240,13 @@ async def operator_items(now: datetime) -> list[Attention]:
         )
         for r in pending
     ]
-    transfers = await fetch(
+    transfers = await execute(
         "SELECT COUNT(*) AS n FROM donors_payment"
         " WHERE provider = 'bank_transfer' AND status = 'awaiting'"
     )
     if n := int(transfers[0]["n"]):
         items.append(Attention("bank_transfers", "/operator/bank-transfers", count=n))
-    complaints = await fetch("SELECT COUNT(*) AS n FROM bids_complaint WHERE status = 'filed'")
+    complaints = await execute("SELECT COUNT(*) AS n FROM bids_complaint WHERE status = 'filed'")
     if n := int(complaints[0]["n"]):
         items.append(Attention("complaints", "/operator/complaints", count=n))
     return items
@@ -274,7 +274,7 @@ async def applicant_items(principal: Principal, now: datetime) -> list[Attention
 
 
 async def donor_items(user_id: int) -> list[Attention]:
-    rows = await fetch(
+    rows = await execute(
         "SELECT COUNT(*) AS n FROM donors_donation d JOIN donors_payment p"
         " ON p.object_key = 'donation:' || CAST(d.id AS VARCHAR)"
         " WHERE d.donor = {} AND d.status = 'pending' AND p.provider = 'bank_transfer'",
@@ -285,7 +285,7 @@ async def donor_items(user_id: int) -> list[Attention]:
 
 
 async def has_panel_seat(user_id: int) -> bool:
-    rows = await fetch('SELECT COUNT(*) AS n FROM bids_evaluator WHERE "user" = {}', user_id)
+    rows = await execute('SELECT COUNT(*) AS n FROM bids_evaluator WHERE "user" = {}', user_id)
     return int(rows[0]["n"]) > 0
 
 

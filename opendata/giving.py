@@ -21,7 +21,7 @@ from typing import Any
 
 from market import clock
 from market.settings import get_settings
-from market.sql import fetch, marks
+from market.sql import execute, marks
 from market.timestamps import timestamp
 from opendata.ocds import rules
 from opendata.ocds.build import SOURCE_NAMES
@@ -58,7 +58,7 @@ class _Context:
         if not todo:
             return
         m = marks(len(todo))
-        rows = await fetch(
+        rows = await execute(
             f"SELECT t.id, t.ocid, t.title_zh, t.title_en, {ORG} FROM market_tender t"
             f" JOIN market_organization o ON o.id = t.department WHERE t.id IN ({m})",
             *todo,
@@ -66,7 +66,7 @@ class _Context:
         for row in rows:
             self.tenders[int(row["id"])] = dict(row)
             self.recipients[int(row["id"])] = organization(dict(row))
-        contracted = await fetch(
+        contracted = await execute(
             f"SELECT c.tender, {ORG} FROM bids_contract c"
             " JOIN market_organization o ON o.id = c.organization"
             f" WHERE c.tender IN ({m}) AND c.status IN ('active', 'completed', 'terminated')"
@@ -102,7 +102,7 @@ class _Context:
 
 
 async def sponsorship_grants(ctx: _Context) -> list[dict[str, Any]]:
-    rows = await fetch(
+    rows = await execute(
         f"SELECT c.id, c.tender, c.amount, c.currency, c.status, c.note, c.received_at, {ORG}"
         " FROM donors_contribution c JOIN market_organization o ON o.id = c.organization"
         " WHERE c.kind = 'sponsorship' AND c.status IN ('received', 'returned') ORDER BY c.id"
@@ -129,7 +129,7 @@ async def sponsorship_grants(ctx: _Context) -> list[dict[str, Any]]:
 
 
 async def match_grants(ctx: _Context) -> list[dict[str, Any]]:
-    rows = await fetch(
+    rows = await execute(
         "SELECT d.id, d.tender, d.match_amount, d.currency, d.paid_at, p.id AS pledge,"
         f" {ORG} FROM donors_donation d JOIN donors_pledge p ON p.id = d.match_pledge"
         " JOIN market_organization o ON o.id = p.sponsor"
@@ -156,7 +156,7 @@ async def match_grants(ctx: _Context) -> list[dict[str, Any]]:
 
 
 async def tranche_grants(ctx: _Context) -> list[dict[str, Any]]:
-    rows = await fetch(
+    rows = await execute(
         "SELECT m.id, m.position, m.deliverable, m.amount, m.decided_at, c.tender, c.currency,"
         f" {ORG} FROM bids_milestone m JOIN bids_contract c ON c.id = m.contract"
         " JOIN market_organization o ON o.id = c.organization"
@@ -167,7 +167,7 @@ async def tranche_grants(ctx: _Context) -> list[dict[str, Any]]:
         return []
     await ctx.load_tenders({int(r["tender"]) for r in rows})
     references = [f"milestone:{r['id']}" for r in rows]
-    transfers = await fetch(
+    transfers = await execute(
         "SELECT key, amount, currency, source, reference, created_at FROM ledger_transfer"
         f" WHERE reason = 'release' AND reference IN ({marks(len(references))}) ORDER BY id",
         *references,
@@ -225,7 +225,7 @@ async def _source_funders(tender_ids: set[int]) -> dict[tuple[int, str], list[di
     """Organizations behind each non-government source of these tenders."""
     ids = sorted(tender_ids)
     m = marks(len(ids))
-    rows = await fetch(
+    rows = await execute(
         f"SELECT DISTINCT c.tender, c.source, {ORG} FROM donors_contribution c"
         " JOIN market_organization o ON o.id = c.organization"
         f" WHERE c.tender IN ({m}) AND c.status IN ('received', 'returned')"

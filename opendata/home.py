@@ -20,7 +20,7 @@ from market.ledger.readmodels import TenderFunding, tender_funding
 from market.ledger.rules import SOURCES
 from market.money import Money
 from market.settings import get_settings
-from market.sql import fetch, marks
+from market.sql import execute, marks
 from market.tenders import rules as tender_rules
 from market.timestamps import timestamp
 from opendata import stats_rules
@@ -106,7 +106,7 @@ def source_progress(tender: dict[str, Any], funding: TenderFunding) -> list[Sour
 async def seeking_funds(limit: int = SEEKING_LIMIT) -> list[SeekingProject]:
     """Projects that take money now (the donors' open statuses), newest first."""
     statuses = sorted(OPEN_STATUSES)
-    rows = await fetch(
+    rows = await execute(
         "SELECT t.id, t.title_zh, t.title_en, t.status, t.area, t.currency, t.budget,"
         " t.goal_corporate, t.goal_foundation, t.goal_public, t.goal_own, t.enquiry_end,"
         " t.bid_deadline, o.name_zh AS department_zh, o.name_en AS department_en"
@@ -147,7 +147,7 @@ async def seeking_funds(limit: int = SEEKING_LIMIT) -> list[SeekingProject]:
 
 async def seeking_count() -> int:
     statuses = sorted(OPEN_STATUSES)
-    rows = await fetch(
+    rows = await execute(
         f"SELECT COUNT(*) AS n FROM market_tender WHERE status IN ({marks(len(statuses))})",
         *statuses,
     )
@@ -171,7 +171,7 @@ async def year_totals() -> YearTotals:
 
 
 async def latest_awards(limit: int = LATEST_LIMIT) -> list[dict[str, Any]]:
-    rows = await fetch(
+    rows = await execute(
         "SELECT a.awarded_at, t.id AS tender_id, t.title_zh, t.title_en, t.currency,"
         " b.price, o.id AS organization_id, o.name_zh, o.name_en"
         " FROM bids_award a JOIN bids_bid b ON b.id = a.bid"
@@ -191,7 +191,7 @@ async def latest_awards(limit: int = LATEST_LIMIT) -> list[dict[str, Any]]:
 
 
 async def completed_milestones(limit: int = LATEST_LIMIT) -> list[dict[str, Any]]:
-    rows = await fetch(
+    rows = await execute(
         "SELECT m.position, m.deliverable, m.amount, m.decided_at, c.currency,"
         " t.id AS tender_id, t.title_zh, t.title_en,"
         " o.id AS organization_id, o.name_zh, o.name_en"

@@ -53,7 +53,7 @@ from typing import Any
 
 from market import clock
 from market.db import atomic, engine, in_transaction, is_postgres
-from market.sql import Row, fetch
+from market.sql import Row, execute
 from market.timestamps import timestamp
 from opendata import stats_rules
 
@@ -105,14 +105,14 @@ def _rows(rows: list[Row]) -> list[FundsRow]:
 async def scan_rows(currency: str) -> list[FundsRow]:
     """The reference: one full scan of `ledger_transfer` (two passes: year span, totals)."""
     where = FUNDS_FROM + " AND t.currency = {}"
-    span = await fetch(
+    span = await execute(
         "SELECT MIN(t.created_at) AS first, MAX(t.created_at) AS last" + where, currency
     )
     if not span or span[0]["first"] is None:
         return []
     starts = stats_rules.year_starts(timestamp(span[0]["first"]), timestamp(span[0]["last"]))
     case, args = year_case("t.created_at", starts)
-    rows = await fetch(
+    rows = await execute(
         f"SELECT {case} AS year, {FLOW_SQL} AS flow, t.source, SUM(t.amount) AS total"
         + where
         + " GROUP BY 1, 2, 3",
@@ -123,7 +123,7 @@ async def scan_rows(currency: str) -> list[FundsRow]:
 
 
 async def watermark() -> int:
-    rows = await fetch("SELECT transfer_id FROM stats_watermark WHERE name = {}", NAME)
+    rows = await execute("SELECT transfer_id FROM stats_watermark WHERE name = {}", NAME)
     return int(rows[0]["transfer_id"]) if rows else 0
 
 
@@ -136,7 +136,7 @@ async def _snapshot() -> AsyncIterator[None]:
     db = engine()
     async with db.transaction():  # SQLite: a deferred read transaction is one snapshot
         if is_postgres():
-            await fetch("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
+            await execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
         yield
 
 
@@ -145,12 +145,12 @@ async def funds_rows(currency: str) -> list[FundsRow]:
     appear twice (once from each), callers add them up."""
     async with _snapshot():
         low = await watermark()
-        folded = await fetch(
+        folded = await execute(
             "SELECT year, flow, source, amount AS total FROM stats_funds_rollup"
             " WHERE currency = {}",
             currency,
         )
-        span = await fetch(
+        span = await execute(
             "SELECT MIN(created_at) AS first, MAX(created_at) AS last"
             " FROM ledger_transfer WHERE id > {}",
             low,
@@ -159,7 +159,7 @@ async def funds_rows(currency: str) -> list[FundsRow]:
             return _rows(folded)
         starts = stats_rules.year_starts(timestamp(span[0]["first"]), timestamp(span[0]["last"]))
         case, args = year_case("t.created_at", starts)
-        tail = await fetch(
+        tail = await execute(
             f"SELECT {case} AS year, {FLOW_SQL} AS flow, t.source, SUM(t.amount) AS total"
             + FUNDS_FROM
             + " AND t.currency = {} AND t.id > {} GROUP BY 1, 2, 3",
@@ -174,7 +174,7 @@ async def settled_horizon() -> datetime:
     """Transfers created before this instant are committed (see the module docstring)."""
     back = SETTLE
     if is_postgres():
-        rows = await fetch(
+        rows = await execute(
             "SELECT EXTRACT(EPOCH FROM MAX(clock_timestamp() - xact_start)) AS age"
             " FROM pg_stat_activity WHERE datname = current_database()"
             " AND pid <> pg_backend_pid() AND backend_type = 'client backend'"
@@ -197,13 +197,13 @@ async def fold_step(batch: int = BATCH, *, wait: bool = False) -> tuple[int, int
     """Fold the next settled transfers (at most `batch` rows) into the rollup in one
     transaction. (watermark before, after); None when another fold holds the lock."""
     async with atomic():
-        await fetch(
+        await execute(
             "INSERT INTO stats_watermark (name, transfer_id) VALUES ({}, 0)"
             " ON CONFLICT (name) DO NOTHING",
             NAME,
         )
         watermark_sql = "SELECT transfer_id FROM stats_watermark WHERE name = {}"
-        rows = await fetch(watermark_sql + _lock(wait), NAME)
+        rows = await execute(watermark_sql + _lock(wait), NAME)
         if not rows:
             return None
         low = int(rows[0]["transfer_id"])
@@ -211,7 +211,7 @@ async def fold_step(batch: int = BATCH, *, wait: bool = False) -> tuple[int, int
         # The next `batch` visible rows; fold the ones before the first unsettled row, up
         # to the last *visible* id before it (an id in between that is not visible yet
         # may belong to a transaction still open: it must stay above the watermark).
-        window = await fetch(
+        window = await execute(
             "WITH w AS (SELECT id, created_at FROM ledger_transfer WHERE id > {}"
             " ORDER BY id LIMIT {}),"
             " u AS (SELECT MIN(id) AS id FROM w WHERE created_at >= {})"
@@ -228,7 +228,7 @@ async def fold_step(batch: int = BATCH, *, wait: bool = False) -> tuple[int, int
             timestamp(window[0]["first_at"]), timestamp(window[0]["last_at"])
         )
         case, args = year_case("t.created_at", starts)
-        await fetch(
+        await execute(
             "INSERT INTO stats_funds_rollup (currency, year, flow, source, amount)"
             f" SELECT t.currency, {case}, {FLOW_SQL}, t.source, SUM(t.amount)"
             + FUNDS_FROM
@@ -239,7 +239,7 @@ async def fold_step(batch: int = BATCH, *, wait: bool = False) -> tuple[int, int
             low,
             high,
         )
-        await fetch(
+        await execute(
             "UPDATE stats_watermark SET transfer_id = {}, folded_at = {} WHERE name = {}",
             high,
             clock.now(),
@@ -252,7 +252,7 @@ async def _anything_settled(low: int) -> bool:
     """Whether the first transfer above the watermark may be folded: a read on the
     primary key. `settled_horizon()` is never later than `now - SETTLE`, so a transfer
     newer than that cannot be folded by `fold_step` either."""
-    rows = await fetch(
+    rows = await execute(
         "SELECT created_at FROM ledger_transfer WHERE id > {} ORDER BY id LIMIT 1", low
     )
     return bool(rows) and timestamp(rows[0]["created_at"]) < clock.now() - SETTLE
@@ -282,15 +282,15 @@ async def advance(
 async def rebuild() -> None:
     """Forget the rollup (the next folds start again from the first transfer)."""
     async with atomic():
-        await fetch(
+        await execute(
             "INSERT INTO stats_watermark (name, transfer_id) VALUES ({}, 0)"
             " ON CONFLICT (name) DO NOTHING",
             NAME,
         )
         watermark_sql = "SELECT transfer_id FROM stats_watermark WHERE name = {}"
-        await fetch(watermark_sql + _lock(True), NAME)
-        await fetch("DELETE FROM stats_funds_rollup")
-        await fetch(
+        await execute(watermark_sql + _lock(True), NAME)
+        await execute("DELETE FROM stats_funds_rollup")
+        await execute(
             "UPDATE stats_watermark SET transfer_id = 0, folded_at = NULL WHERE name = {}", NAME
         )
 
@@ -298,7 +298,7 @@ async def rebuild() -> None:
 async def check() -> list[str]:
     """Every currency's rollup + tail against the full scan; the differences, if any."""
     currencies = [
-        r["currency"] for r in await fetch("SELECT DISTINCT currency FROM ledger_transfer")
+        r["currency"] for r in await execute("SELECT DISTINCT currency FROM ledger_transfer")
     ]
     problems = []
     for currency in sorted(currencies):

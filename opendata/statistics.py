@@ -22,7 +22,7 @@ from market import clock
 from market.ledger.rules import SOURCES
 from market.organization_rules import CATEGORIES
 from market.settings import get_settings
-from market.sql import fetch
+from market.sql import execute
 from market.tenders.rules import PUBLIC_STATUSES
 from market.timestamps import timestamp
 from opendata import rollup, stats_rules
@@ -56,14 +56,14 @@ class DistrictStatistics:
 
 
 async def _span(sql: str, *args: Any) -> list[tuple[int, datetime]]:
-    rows = await fetch(sql, *args)
+    rows = await execute(sql, *args)
     if not rows or rows[0]["first"] is None:
         return []
     return stats_rules.year_starts(timestamp(rows[0]["first"]), timestamp(rows[0]["last"]))
 
 
 async def organizations_by_category() -> list[tuple[str, int]]:
-    rows = await fetch(
+    rows = await execute(
         "SELECT category, COUNT(*) AS n FROM market_organization"
         " WHERE kind = 'social_org' AND status IN ({}, {}) GROUP BY category",
         *REGISTERED,
@@ -83,7 +83,7 @@ async def organization_growth() -> list[stats_rules.YearGrowth]:
     if not starts:
         return []
     case, args = year_case("decided_at", starts)
-    rows = await fetch(
+    rows = await execute(
         f"SELECT {case} AS year, COUNT(*) AS n" + where + " GROUP BY 1", *args, *REGISTERED
     )
     return stats_rules.growth((int(r["year"]), int(r["n"])) for r in rows)
@@ -125,7 +125,7 @@ async def funds_by_year_scan(currency: str) -> list[YearFunds]:
 async def tenders_by_status() -> list[tuple[str, int]]:
     """Public tenders (not drafts) by the status their dates say they are in now."""
     now = clock.now()
-    rows = await fetch(
+    rows = await execute(
         "SELECT CASE"
         " WHEN status IN ('published', 'tendering') AND bid_deadline <= {} THEN 'evaluation'"
         " WHEN status = 'published' AND enquiry_end <= {} THEN 'tendering'"

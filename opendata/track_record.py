@@ -18,7 +18,7 @@ from market.errors import NotFound
 from market.ledger.codes import payable_code
 from market.ledger.rules import SOURCES
 from market.money import Money
-from market.sql import fetch
+from market.sql import execute
 from market.timestamps import day, timestamp
 from opendata import stats_rules
 
@@ -58,7 +58,7 @@ class TrackRecord:
 async def public_organization(org_id: int) -> dict[str, Any]:
     """The organization's public facts; NotFound unless it is a verified (or
     suspended) social organization, the only kind that wins contracts."""
-    rows = await fetch(
+    rows = await execute(
         "SELECT id, kind, name_zh, name_en, uscc, category, rating, status, area,"
         " registered_year, decided_at FROM market_organization WHERE id = {}",
         org_id,
@@ -81,7 +81,7 @@ def _totals(rows: list[SourceAmount]) -> list[Money]:
 
 async def funds_received(org_id: int) -> list[SourceAmount]:
     """Releases into `org:{id}:payable`, summed per funding source (SOURCES order)."""
-    rows = await fetch(
+    rows = await execute(
         "SELECT t.source, t.currency, SUM(t.amount) AS total FROM ledger_transfer t"
         " JOIN ledger_account a ON a.id = t.credit_account"
         " WHERE a.code = {} AND t.reason = 'release' AND t.kind IN ('single', 'post')"
@@ -94,13 +94,13 @@ async def funds_received(org_id: int) -> list[SourceAmount]:
 
 
 async def _complaints(sql: str, org_id: int) -> ComplaintTally:
-    counts = {r["status"]: int(r["n"]) for r in await fetch(sql, org_id)}
+    counts = {r["status"]: int(r["n"]) for r in await execute(sql, org_id)}
     return ComplaintTally(upheld=counts.get("upheld", 0), dismissed=counts.get("dismissed", 0))
 
 
 async def organization_record(org_id: int) -> TrackRecord:
     org = await public_organization(org_id)
-    contract_rows = await fetch(
+    contract_rows = await execute(
         "SELECT status, currency, COUNT(*) AS n, SUM(amount) AS total FROM bids_contract"
         " WHERE organization = {} AND status IN ('active', 'completed', 'terminated')"
         " GROUP BY status, currency",
@@ -111,7 +111,7 @@ async def organization_record(org_id: int) -> TrackRecord:
     for row in contract_rows:
         by_status[row["status"]] += int(row["n"])
         value[row["currency"]] = value.get(row["currency"], 0) + int(row["total"])
-    milestone_rows = await fetch(
+    milestone_rows = await execute(
         "SELECT m.status, m.due, m.decided_at FROM bids_milestone m"
         " JOIN bids_contract c ON c.id = m.contract"
         " WHERE c.organization = {} AND c.status IN ('active', 'completed', 'terminated')",
@@ -124,7 +124,7 @@ async def organization_record(org_id: int) -> TrackRecord:
         ),
         clock.now(),
     )
-    opened = await fetch(
+    opened = await execute(
         "SELECT COUNT(*) AS n FROM bids_bid WHERE organization = {} AND opened_at IS NOT NULL",
         org_id,
     )
@@ -183,7 +183,7 @@ async def organization_contracts(
     """The organization's signed contracts, newest first, keyset-paged on the id."""
     await public_organization(org_id)
     limit = max(1, min(int(limit), stats_rules.MAX_PAGE))
-    rows = await fetch(
+    rows = await execute(
         "SELECT c.id, c.tender, c.amount, c.currency, c.status, c.activated_at, c.ended_at,"
         " t.title_zh, t.title_en, d.name_zh AS department_zh, d.name_en AS department_en,"
         " (SELECT COUNT(*) FROM bids_milestone m WHERE m.contract = c.id) AS milestones,"

@@ -26,7 +26,7 @@ from market.ledger.readmodels import (
     tender_transfers,
 )
 from market.money import Money
-from market.sql import fetch, marks
+from market.sql import execute, marks
 from market.tenders import rules as tender_rules
 from market.tenders.queries import is_insider
 from market.timestamps import day, timestamp
@@ -78,7 +78,7 @@ async def _org_names(ids: Iterable[int]) -> dict[int, tuple[str, str]]:
     wanted = sorted(set(ids))
     if not wanted:
         return {}
-    rows = await fetch(
+    rows = await execute(
         f"SELECT id, name_zh, name_en FROM market_organization WHERE id IN ({marks(len(wanted))})",
         *wanted,
     )
@@ -89,7 +89,7 @@ async def _pledge_sponsors(ids: Iterable[int]) -> dict[int, tuple[str, str]]:
     wanted = sorted(set(ids))
     if not wanted:
         return {}
-    rows = await fetch(
+    rows = await execute(
         "SELECT p.id, o.name_zh, o.name_en FROM donors_pledge p"
         f" JOIN market_organization o ON o.id = p.sponsor WHERE p.id IN ({marks(len(wanted))})",
         *wanted,
@@ -101,7 +101,7 @@ async def _contributors(ids: Iterable[int]) -> dict[int, tuple[str, str]]:
     wanted = sorted(set(ids))
     if not wanted:
         return {}
-    rows = await fetch(
+    rows = await execute(
         "SELECT c.id, o.name_zh, o.name_en FROM donors_contribution c JOIN market_organization o"
         f" ON o.id = c.organization WHERE c.id IN ({marks(len(wanted))})",
         *wanted,
@@ -179,7 +179,7 @@ class Project:
 
 
 async def _tender(tender_id: int, viewer: Principal | None) -> dict[str, Any]:
-    rows = await fetch(
+    rows = await execute(
         "SELECT t.id, t.ocid, t.title_zh, t.title_en, t.status, t.currency, t.budget,"
         " t.enquiry_end, t.bid_deadline, t.department, o.name_zh AS department_zh,"
         " o.name_en AS department_en FROM market_tender t"
@@ -205,7 +205,7 @@ async def _tender(tender_id: int, viewer: Principal | None) -> dict[str, Any]:
 
 async def _contracts(tender_id: int, currency: str) -> list[ContractView]:
     """Signed contracts (pending ones are the parties' business until signed)."""
-    rows = await fetch(
+    rows = await execute(
         "SELECT c.id, c.status, c.organization, c.amount, c.currency, c.activated_at,"
         " o.name_zh, o.name_en FROM bids_contract c"
         " JOIN market_organization o ON o.id = c.organization"
@@ -227,13 +227,13 @@ async def _contracts(tender_id: int, currency: str) -> list[ContractView]:
     if not contracts:
         return []
     ids = [c.id for c in contracts]
-    milestones = await fetch(
+    milestones = await execute(
         "SELECT id, contract, position, deliverable, due, amount, status, submitted_at,"
         f" decided_at FROM bids_milestone WHERE contract IN ({marks(len(ids))})"
         " ORDER BY contract, position",
         *ids,
     )
-    evidence = await fetch(
+    evidence = await execute(
         "SELECT e.milestone, e.title, e.filename, e.size, e.sha256, e.uploaded_at"
         " FROM bids_milestone_evidence e JOIN bids_milestone m ON m.id = e.milestone"
         f" WHERE m.contract IN ({marks(len(ids))}) ORDER BY e.id",
@@ -265,7 +265,7 @@ async def _contracts(tender_id: int, currency: str) -> list[ContractView]:
 
 async def tranches(tender_id: int) -> dict[str, Tranche]:
     """Every release of the tender grouped by its reference (one per milestone)."""
-    rows = await fetch(
+    rows = await execute(
         "SELECT reference, source, amount FROM ledger_transfer"
         " WHERE tender_id = {} AND reason = 'release' AND kind IN ('single', 'post')"
         " ORDER BY id",
@@ -324,7 +324,7 @@ async def _opened_bids(bid_ids: set[int]) -> set[int]:
     wanted = sorted(i for i in bid_ids if i > 0)
     if not wanted:
         return set()
-    rows = await fetch(
+    rows = await execute(
         "SELECT b.id FROM bids_bid b JOIN bids_tender_key k ON k.tender = b.tender"
         f" WHERE k.opened_at IS NOT NULL AND b.id IN ({marks(len(wanted))})",
         *wanted,
@@ -338,7 +338,7 @@ async def audit_page(
     """The chain head and one page of rows, newest first (keyset on the unique seq)."""
     length, head = await audit.chain_head()
     limit = max(1, min(int(limit), 500))
-    rows = await fetch(
+    rows = await execute(
         "SELECT seq, at, actor, action, object_type, object_id, change, prev_hash, hash"
         " FROM audit_event WHERE seq < {} ORDER BY seq DESC LIMIT {}",
         before if before is not None else 2**62,

@@ -10,7 +10,7 @@ from datetime import date, datetime, timedelta
 from bids import contracts, evaluation, opening, submission
 from bids.rules import MilestonePlan
 from market import clock
-from market.sql import fetch
+from market.sql import execute
 from tests.builders import make_member, make_org, make_user
 from tests.tender_builders import Department, make_department, make_tender
 
@@ -48,7 +48,7 @@ async def make_bidder(name: str = "社区服务中心") -> Bidder:
 
 
 async def deadline_of(tender_id: int) -> datetime:
-    rows = await fetch("SELECT bid_deadline FROM market_tender WHERE id = {}", tender_id)
+    rows = await execute("SELECT bid_deadline FROM market_tender WHERE id = {}", tender_id)
     value = rows[0]["bid_deadline"]
     return datetime.fromisoformat(value) if isinstance(value, str) else value
 
@@ -137,7 +137,7 @@ async def contracted(fc: clock.FrozenClock, scenario: Scenario, parts: int = 2) 
     fc.advance(days=6)
     award = await evaluation.active_award(scenario.tender_id)
     assert award is not None
-    price = (await fetch("SELECT price FROM bids_bid WHERE id = {}", award["bid"]))[0]["price"]
+    price = (await execute("SELECT price FROM bids_bid WHERE id = {}", award["bid"]))[0]["price"]
     starts = clock.now().date()
     contract_id = await contracts.create_contract(
         user_id=scenario.department.user_id,

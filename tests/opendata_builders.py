@@ -12,7 +12,7 @@ from bids import milestones, submission
 from donors import contributions, donations
 from market import clock
 from market.money import Money
-from market.sql import fetch
+from market.sql import execute
 from market.tenders import services
 from tests.bid_builders import CANARY, Scenario, add_approver, deadline_of, make_bidder
 from tests.donation_builders import make_pledge, make_sponsor
@@ -28,7 +28,7 @@ def fen(amount: int | float) -> int:
 
 
 async def releases_of(tender_id: int) -> list[dict[str, Any]]:
-    rows = await fetch(
+    rows = await execute(
         "SELECT tag, release_id, body FROM ocds_release WHERE tender_id = {} ORDER BY id",
         tender_id,
     )
@@ -41,7 +41,7 @@ async def releases_of(tender_id: int) -> list[dict[str, Any]]:
 
 
 async def uscc_of(org_id: int) -> str:
-    rows = await fetch("SELECT uscc FROM market_organization WHERE id = {}", org_id)
+    rows = await execute("SELECT uscc FROM market_organization WHERE id = {}", org_id)
     return str(rows[0]["uscc"])
 
 
@@ -70,7 +70,9 @@ async def funded_process(fc: Any) -> tuple[Scenario, int, int]:
     await donations.start_donation(
         tender_id=tender_id, amount=Money(400_00, "CNY"), provider="sandbox", display_name="王女士"
     )
-    matcher = (await fetch("SELECT sponsor FROM donors_pledge WHERE id = {}", pledge))[0]["sponsor"]
+    matcher = (await execute("SELECT sponsor FROM donors_pledge WHERE id = {}", pledge))[0][
+        "sponsor"
+    ]
     deadline = await deadline_of(tender_id)
     fc.set(deadline - 2 * DAY)
     scenario = Scenario(department, tender_id, deadline, [])
@@ -93,13 +95,13 @@ async def pay_first_tranche(scenario: Scenario, contract_id: int) -> dict[str, A
     approver = await add_approver(scenario)
     first = dict(
         (
-            await fetch(
+            await execute(
                 "SELECT id, amount FROM bids_milestone WHERE contract = {} ORDER BY position",
                 contract_id,
             )
         )[0]
     )
-    org = (await fetch("SELECT organization FROM bids_contract WHERE id = {}", contract_id))[0]
+    org = (await execute("SELECT organization FROM bids_contract WHERE id = {}", contract_id))[0]
     winner = next(b for b in scenario.bidders if b.org_id == org["organization"])
     await milestones.submit_evidence(user_id=winner.user_id, milestone_id=first["id"], note="Done")
     await milestones.approve_milestone(user_id=approver, milestone_id=first["id"])

@@ -14,7 +14,7 @@ from market import clock
 from market.ledger import escrow
 from market.ledger.rules import SOURCES
 from market.money import Money
-from market.sql import fetch
+from market.sql import execute
 from tests.bid_builders import Scenario, add_approver, contracted, tender_with_bids
 from tests.builders import make_operator, make_org
 from tests.donation_builders import make_pledge, make_sponsor, make_tender
@@ -53,10 +53,10 @@ async def funded_project(fc: clock.FrozenClock) -> Project:
     )  # fmt: skip
     contract_id = await contracted(fc, scenario)
     approver = await add_approver(scenario)
-    rows = await fetch(
+    rows = await execute(
         "SELECT id FROM bids_milestone WHERE contract = {} ORDER BY position", contract_id
     )
-    org = (await fetch("SELECT organization FROM bids_contract WHERE id = {}", contract_id))[0]
+    org = (await execute("SELECT organization FROM bids_contract WHERE id = {}", contract_id))[0]
     winner = next(b for b in scenario.bidders if b.org_id == org["organization"])
     first = int(rows[0]["id"])
     await milestones.submit_evidence(
@@ -90,7 +90,7 @@ async def cancelled_project() -> Project:
     await escrow.release(
         f"test:{tid}:m1", tender_id=tid, org_id=org, amount=cny(800_00), actor="system:test"
     )
-    await fetch("UPDATE market_tender SET status = 'cancelled' WHERE id = {}", tid)
+    await execute("UPDATE market_tender SET status = 'cancelled' WHERE id = {}", tid)
     await settlement.settle_all()
     return Project(tid, sponsor_org=company)
 
@@ -98,14 +98,14 @@ async def cancelled_project() -> Project:
 async def ledger_figures(tender_id: int) -> dict[str, dict[str, int]]:
     """Per source, straight from the transfers (not the cached balances): received,
     released, refunded, held and promised (open holds into escrow)."""
-    rows = await fetch(
+    rows = await execute(
         "SELECT t.kind, t.reason, t.amount, t.pending, d.code AS debit, c.code AS credit"
         " FROM ledger_transfer t JOIN ledger_account d ON d.id = t.debit_account"
         " JOIN ledger_account c ON c.id = t.credit_account WHERE t.tender_id = {}",
         tender_id,
     )
     resolved = {int(r["pending"]) for r in rows if r["pending"] is not None}
-    ids = await fetch(
+    ids = await execute(
         "SELECT id, kind, amount FROM ledger_transfer WHERE tender_id = {}", tender_id
     )
     open_pending = {int(r["id"]) for r in ids if r["kind"] == "pending"} - resolved
@@ -125,7 +125,7 @@ async def ledger_figures(tender_id: int) -> dict[str, dict[str, int]]:
             if posted and r["debit"] == escrow_code and r["reason"] == "return":
                 out[s]["refunded"] += int(r["amount"])
         out[s]["held"] = out[s]["received"] - out[s]["released"] - out[s]["refunded"]
-    pendings = await fetch(
+    pendings = await execute(
         "SELECT t.id, t.source, c.code AS credit FROM ledger_transfer t"
         " JOIN ledger_account c ON c.id = t.credit_account"
         " WHERE t.tender_id = {} AND t.kind = 'pending'",
@@ -141,7 +141,7 @@ async def ledger_figures(tender_id: int) -> dict[str, dict[str, int]]:
 
 
 async def transfer_count(tender_id: int) -> tuple[int, int]:
-    rows = await fetch(
+    rows = await execute(
         "SELECT COUNT(*) AS n, SUM(amount) AS total FROM ledger_transfer WHERE tender_id = {}",
         tender_id,
     )

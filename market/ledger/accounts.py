@@ -13,7 +13,7 @@ from market.errors import Conflict
 from market.ledger import rules
 from market.ledger.rules import AccountNotFound, Balance
 from market.money import Money
-from market.sql import Row, fetch, for_update, marks
+from market.sql import Row, execute, for_update, marks
 
 _BALANCE_COLUMNS = (
     "id, code, currency, flags, debits_pending, debits_posted, credits_pending, credits_posted"
@@ -69,7 +69,7 @@ async def ensure_accounts(codes: Iterable[str], currency: str) -> None:
     args: list[Any] = []
     for code in wanted:
         args += [code, currency, int(rules.default_flags(code)), now]
-    await fetch(
+    await execute(
         "INSERT INTO ledger_account (code, currency, flags, debits_pending, debits_posted,"
         f" credits_pending, credits_posted, created_at) VALUES {values}"
         " ON CONFLICT (code) DO NOTHING",
@@ -84,7 +84,7 @@ async def open_account(
     chosen = int(rules.default_flags(code) if flags is None else flags)
     rules.validate_account(code, currency, chosen)
     async with atomic():
-        await fetch(
+        await execute(
             "INSERT INTO ledger_account (code, currency, flags, debits_pending, debits_posted,"
             " credits_pending, credits_posted, created_at) VALUES ({}, {}, {}, 0, 0, 0, 0, {})"
             " ON CONFLICT (code) DO NOTHING",
@@ -100,7 +100,7 @@ async def open_account(
 
 
 async def get_account(code: str) -> AccountBalance:
-    rows = await fetch(f"SELECT {_BALANCE_COLUMNS} FROM ledger_account WHERE code = {{}}", code)
+    rows = await execute(f"SELECT {_BALANCE_COLUMNS} FROM ledger_account WHERE code = {{}}", code)
     if not rows:
         raise AccountNotFound(f"no ledger account {code!r}")
     row = rows[0]
@@ -120,7 +120,7 @@ async def lock_accounts(codes: Iterable[str]) -> dict[str, Balance]:
     wanted = sorted(set(codes))
     if not wanted:
         return {}
-    rows = await fetch(
+    rows = await execute(
         f"SELECT {_BALANCE_COLUMNS} FROM ledger_account WHERE code IN ({marks(len(wanted))})"
         " ORDER BY id" + for_update(),
         *wanted,

@@ -20,7 +20,7 @@ import re
 from dataclasses import dataclass, field
 
 from market.ledger.rules import Flags
-from market.sql import fetch
+from market.sql import execute
 
 _ESCROW = re.compile(r"^tender:(\d+):escrow:(\w+)$")
 
@@ -105,17 +105,17 @@ _COLUMNS = ("debits_pending", "debits_posted", "credits_pending", "credits_poste
 
 async def run_checks() -> CheckReport:
     report = CheckReport()
-    report.transfers = int((await fetch("SELECT COUNT(*) AS n FROM ledger_transfer"))[0]["n"])
+    report.transfers = int((await execute("SELECT COUNT(*) AS n FROM ledger_transfer"))[0]["n"])
     problems = report.problems
 
-    bad = await fetch(_BAD_TRANSFERS)
+    bad = await execute(_BAD_TRANSFERS)
     if bad:
         problems.append(f"transfer {bad[0]['key']!r} is malformed (kind {bad[0]['kind']})")
-    twice = await fetch(_TWICE)
+    twice = await execute(_TWICE)
     if twice:
         problems.append(f"pending transfer {twice[0]['key']!r} was resolved {twice[0]['n']} times")
 
-    rows = await fetch(_RECOMPUTE)
+    rows = await execute(_RECOMPUTE)
     report.accounts = len(rows)
     sums: dict[str, list[int]] = {}
     escrow: dict[int, list[int]] = {}  # tender → [received, debited, held, pending_out]
@@ -156,7 +156,7 @@ async def run_checks() -> CheckReport:
             problems.append(f"{currency}: pending debits {dp} ≠ pending credits {cp}")
 
     out: dict[int, dict[str, int]] = {}
-    for row in await fetch(_TENDER_OUT):
+    for row in await execute(_TENDER_OUT):
         out.setdefault(int(row["tender_id"]), {})[row["reason"]] = int(row["total"])
     for tender_id in sorted(set(escrow) | set(out)):
         received, debited, held, pending_out = escrow.get(tender_id, [0, 0, 0, 0])

@@ -36,7 +36,7 @@ from market.ledger.services import (
     lock_accounts,
 )
 from market.money import Money, allocate
-from market.sql import fetch, marks
+from market.sql import execute, marks
 
 # Where a source's remainder goes on cancellation: one account, or several with
 # weights (e.g. each donor's donated amount) split by largest remainder.
@@ -173,7 +173,7 @@ async def void(key: str, *, pending_key: str, actor: str, reference: str = "") -
 
 async def _replay(key: str, kind: str, body: str) -> list[TransferResult] | None:
     """Under the tender's locks: the stored result of an earlier identical operation."""
-    rows = await fetch("SELECT kind, body, result FROM ledger_operation WHERE key = {}", key)
+    rows = await execute("SELECT kind, body, result FROM ledger_operation WHERE key = {}", key)
     if not rows:
         return None
     if rows[0]["kind"] != kind or rows[0]["body"] != body:
@@ -186,7 +186,7 @@ async def _replay(key: str, kind: str, body: str) -> list[TransferResult] | None
 async def _record(key: str, kind: str, body: str, results: Sequence[TransferResult]) -> None:
     from market import clock
 
-    await fetch(
+    await execute(
         "INSERT INTO ledger_operation (key, kind, body, result, created_at)"
         " VALUES ({}, {}, {}, {}, {})",
         key,
@@ -292,7 +292,7 @@ def _normalise(destinations: Mapping[str, Destination]) -> dict[str, list[tuple[
 async def _open_pendings(account_ids: Sequence[int]) -> list[str]:
     """Unresolved pending transfers into or out of these accounts, oldest first."""
     m = marks(len(account_ids))
-    rows = await fetch(
+    rows = await execute(
         "SELECT t.key FROM ledger_transfer t WHERE t.kind = 'pending'"
         f" AND (t.debit_account IN ({m}) OR t.credit_account IN ({m}))"
         " AND NOT EXISTS (SELECT 1 FROM ledger_transfer r WHERE r.pending = t.id)"

@@ -16,7 +16,7 @@ from typing import Any
 
 from market.ledger.rules import SOURCES, escrow_code
 from market.money import Money
-from market.sql import fetch, marks
+from market.sql import execute, marks
 from market.timestamps import timestamp
 
 
@@ -50,13 +50,13 @@ class TenderFunding:
 
 async def tender_funding(tender_id: int, currency: str = "CNY") -> TenderFunding:
     codes = [escrow_code(tender_id, s) for s in SOURCES]
-    rows = await fetch(
+    rows = await execute(
         "SELECT code, debits_pending, debits_posted, credits_pending, credits_posted"
         f" FROM ledger_account WHERE code IN ({marks(len(codes))})",
         *codes,
     )
     accounts = {row["code"]: row for row in rows}
-    returned_rows = await fetch(
+    returned_rows = await execute(
         "SELECT source, SUM(amount) AS total FROM ledger_transfer"
         " WHERE tender_id = {} AND reason = 'return' AND kind IN ('single', 'post')"
         " GROUP BY source",
@@ -126,12 +126,12 @@ async def account_statement(
 ) -> StatementPage:
     """Newest first, `limit` lines older than the cursor `before` (a transfer id)."""
     limit = max(1, min(int(limit), 500))
-    account = await fetch("SELECT id FROM ledger_account WHERE code = {}", code)
+    account = await execute("SELECT id FROM ledger_account WHERE code = {}", code)
     if not account:
         return StatementPage([], None)
     account_id = int(account[0]["id"])
     cursor = before if before is not None else 2**62
-    rows = await fetch(
+    rows = await execute(
         "SELECT * FROM (" + _LINE.format(side="debit_account") + ") AS d UNION ALL "
         "SELECT * FROM (" + _LINE.format(side="credit_account") + ") AS c "
         "ORDER BY id DESC LIMIT {}",
@@ -152,7 +152,7 @@ async def account_statement(
     if other_ids:
         codes = {
             int(r["id"]): r["code"]
-            for r in await fetch(
+            for r in await execute(
                 f"SELECT id, code FROM ledger_account WHERE id IN ({marks(len(other_ids))})",
                 *sorted(other_ids),
             )
@@ -162,7 +162,7 @@ async def account_statement(
     if pending_ids:
         pending_keys = {
             int(r["id"]): r["key"]
-            for r in await fetch(
+            for r in await execute(
                 f"SELECT id, key FROM ledger_transfer WHERE id IN ({marks(len(pending_ids))})",
                 *pending_ids,
             )
@@ -244,7 +244,7 @@ async def tender_transfers(
     """The tender's transfers, newest first, `limit` older than the cursor `before` (a
     transfer id): a keyset walk down the (tender_id, id) index, never COUNT or OFFSET."""
     limit = max(1, min(int(limit), 500))
-    rows = await fetch(
+    rows = await execute(
         _TENDER_TRANSFERS.format(op="<", order="DESC"),
         tender_id,
         before if before is not None else 2**62,
@@ -261,7 +261,7 @@ async def iter_tender_transfers(
     """Every transfer of the tender, oldest first, in keyset batches (for streamed exports)."""
     after = 0
     while True:
-        rows = await fetch(_TENDER_TRANSFERS.format(op=">", order="ASC"), tender_id, after, batch)
+        rows = await execute(_TENDER_TRANSFERS.format(op=">", order="ASC"), tender_id, after, batch)
         if not rows:
             return
         chunk = [_tender_transfer(r) for r in rows]

@@ -46,7 +46,7 @@ from market.ledger.rules import (
     TransferRequest,
 )
 from market.money import Money
-from market.sql import Row, fetch, is_unique_violation, marks
+from market.sql import Row, execute, is_unique_violation, marks
 
 _TRANSFER_SELECT = (
     "SELECT t.id, t.key, t.kind, t.amount, d.code AS debit, c.code AS credit, t.currency,"
@@ -97,7 +97,7 @@ def _transfer(row: Row) -> Transfer:
 async def _load(keys: Sequence[str]) -> dict[str, tuple[int, Transfer]]:
     if not keys:
         return {}
-    rows = await fetch(f"{_TRANSFER_SELECT} WHERE t.key IN ({marks(len(keys))})", *keys)
+    rows = await execute(f"{_TRANSFER_SELECT} WHERE t.key IN ({marks(len(keys))})", *keys)
     return {row["key"]: (int(row["id"]), _transfer(row)) for row in rows}
 
 
@@ -130,7 +130,7 @@ async def _seen(
     existing: dict[str, tuple[int, Transfer]] = {}
     failed: dict[str, Row] = {}
     resolved: dict[int, str] = {}
-    for row in await fetch(sql, *args):
+    for row in await execute(sql, *args):
         if row["origin"] == "transfer":
             existing[row["key"]] = (int(row["id"]), _transfer(row))
         elif row["origin"] == "rejection":
@@ -274,7 +274,7 @@ async def _create_locked(
 
 async def _reject(req: TransferRequest, exc: LedgerError) -> None:
     body = dataclasses.asdict(req)
-    await fetch(
+    await execute(
         "INSERT INTO ledger_rejection (key, code, message, body, created_at)"
         " VALUES ({}, {}, {}, {}, {}) ON CONFLICT (key) DO NOTHING",
         req.key,
@@ -351,7 +351,7 @@ async def _write(
     update, update_args = _balances_sql([b for b in balances.values() if b.touched])
     if optimistic:
         keys = [t.key for t in new]
-        rows = await fetch(
+        rows = await execute(
             f"WITH balances AS ({update} RETURNING id)"
             " INSERT INTO ledger_transfer (key, debit_account, credit_account, amount, currency,"
             " kind, pending, reason, reference, tender_id, source, created_at)"
@@ -365,12 +365,12 @@ async def _write(
         if len(rows) != len(new):
             raise _FullPath
     elif is_postgres():
-        rows = await fetch(
+        rows = await execute(
             f"WITH balances AS ({update} RETURNING id) {insert}", *update_args, *insert_args
         )
     else:
-        await fetch(update, *update_args)
-        rows = await fetch(insert, *insert_args)
+        await execute(update, *update_args)
+        rows = await execute(insert, *insert_args)
     by_key = {row["key"]: int(row["id"]) for row in rows}
     return [by_key[t.key] for t in new]
 

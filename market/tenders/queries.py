@@ -21,7 +21,7 @@ from market.errors import NotFound
 from market.inputs import InputInvalid, is_ascii_digits, parse_id
 from market.ledger.readmodels import tender_funding
 from market.money import Money, MoneyError, parse_money
-from market.sql import fetch
+from market.sql import execute
 from market.tender_tables import TenderDocument, TenderQuestion, TenderRevision
 from market.tenders import inputs, rules
 from market.timestamps import timestamp
@@ -141,7 +141,7 @@ async def list_tenders(
     if after is not None:
         where += " AND (t.published_at < {} OR (t.published_at = {} AND t.id < {}))"
         args += [after[0], after[0], after[1]]
-    rows = await fetch(
+    rows = await execute(
         f"SELECT {_COLUMNS} FROM market_tender t"
         " JOIN market_organization o ON o.id = t.department"
         f" WHERE {where} ORDER BY t.published_at DESC, t.id DESC LIMIT {{}}",
@@ -183,7 +183,7 @@ SELECT area FROM areas WHERE area IS NOT NULL LIMIT 500
 
 async def public_areas() -> list[str]:
     """Areas of public tenders, for the filter's options."""
-    return [row["area"] for row in await fetch(_AREAS)]
+    return [row["area"] for row in await execute(_AREAS)]
 
 
 # --- detail -----------------------------------------------------------------------------
@@ -220,7 +220,7 @@ class TenderDetail:
 
 async def tender_detail(tender_id: int, viewer: Principal | None) -> TenderDetail:
     """Drafts exist only for their department, operators and auditors (404 otherwise)."""
-    rows = await fetch(
+    rows = await execute(
         f"SELECT {_COLUMNS}, t.description_zh, t.description_en, t.criteria, t.min_bids,"
         " t.goal_corporate, t.goal_foundation, t.goal_public, t.goal_own, t.cancel_reason,"
         " t.amended_at, t.amendment_count, t.created_at, t.version"
@@ -352,7 +352,7 @@ async def _funding(tender: dict[str, Any]) -> list[FundingLine]:
 async def document_for_download(
     tender_id: int, document_id: int, viewer: Principal | None
 ) -> dict[str, Any]:
-    rows = await fetch(
+    rows = await execute(
         "SELECT d.filename, d.content_type, d.content, d.sha256, t.status, t.department"
         " FROM market_tender_document d JOIN market_tender t ON t.id = d.tender"
         " WHERE d.id = {} AND d.tender = {}",
@@ -371,7 +371,7 @@ async def workspace_tenders(department_ids: list[int]) -> list[dict[str, Any]]:
     if not department_ids:
         return []
     marks = ", ".join(["{}"] * len(department_ids))
-    rows = await fetch(
+    rows = await execute(
         f"SELECT {_COLUMNS} FROM market_tender t"
         " JOIN market_organization o ON o.id = t.department"
         f" WHERE t.department IN ({marks}) ORDER BY t.updated_at DESC, t.id DESC LIMIT 200",
@@ -381,7 +381,7 @@ async def workspace_tenders(department_ids: list[int]) -> list[dict[str, Any]]:
 
 
 async def tender_for_edit(tender_id: int) -> dict[str, Any]:
-    rows = await fetch("SELECT * FROM market_tender WHERE id = {}", tender_id)
+    rows = await execute("SELECT * FROM market_tender WHERE id = {}", tender_id)
     if not rows:
         raise NotFound("No such tender.")
     row = dict(rows[0])

@@ -11,7 +11,7 @@ from typing import Any
 from market import clock
 from market.audit import append_audit, canonical_json
 from market.errors import Conflict, NotFound, PermissionDenied
-from market.sql import fetch, for_update
+from market.sql import execute, for_update
 from market.tables import Membership
 from market.tender_tables import Tender, TenderRevision
 from market.tenders import rules
@@ -24,7 +24,7 @@ CHRONOGRAPH = "system:chronograph"
 async def load_locked(tender_id: int) -> dict[str, Any]:
     """The tender row, locked for the rest of the transaction (FOR UPDATE on PostgreSQL;
     SQLite writers are already serialized by BEGIN IMMEDIATE)."""
-    rows = await fetch("SELECT * FROM market_tender WHERE id = {}" + for_update(), tender_id)
+    rows = await execute("SELECT * FROM market_tender WHERE id = {}" + for_update(), tender_id)
     if not rows:
         raise NotFound(NOT_FOUND)
     row = dict(rows[0])

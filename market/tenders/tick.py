@@ -17,7 +17,7 @@ from typing import Any
 
 from market import clock
 from market.errors import Conflict
-from market.sql import fetch
+from market.sql import execute
 from market.tenders.lifecycle import advance_if_due
 
 log = logging.getLogger("market.tick")
@@ -26,7 +26,7 @@ INTERVAL_SECONDS = 60
 
 async def due_tender_ids(limit: int = 1000) -> list[int]:
     now = clock.now()
-    rows = await fetch(
+    rows = await execute(
         "SELECT id FROM market_tender WHERE status = 'published' AND enquiry_end <= {}"
         " UNION SELECT id FROM market_tender WHERE status = 'tendering' AND bid_deadline <= {}"
         " ORDER BY id LIMIT {}",

@@ -12,7 +12,7 @@ from __future__ import annotations
 from typing import Any
 
 from market.ledger.readmodels import tender_funding
-from market.sql import fetch, marks
+from market.sql import execute, marks
 from market.timestamps import timestamp
 from opendata.ocds.build import ProcessFacts
 from opendata.ocds.rules import OPENED_BID_STATUSES
@@ -21,13 +21,15 @@ ORG_COLUMNS = "o.id AS org_id, o.uscc, o.name_zh, o.name_en"
 
 
 async def _org(org_id: int) -> dict[str, Any]:
-    rows = await fetch(f"SELECT {ORG_COLUMNS} FROM market_organization o WHERE o.id = {{}}", org_id)
+    rows = await execute(
+        f"SELECT {ORG_COLUMNS} FROM market_organization o WHERE o.id = {{}}", org_id
+    )
     return dict(rows[0])
 
 
 async def process_facts(tender_id: int) -> ProcessFacts | None:
     """The facts of one tender's process, or None for an unknown or draft tender."""
-    rows = await fetch("SELECT * FROM market_tender WHERE id = {}", tender_id)
+    rows = await execute("SELECT * FROM market_tender WHERE id = {}", tender_id)
     if not rows or rows[0]["status"] == "draft":
         return None
     tender = dict(rows[0])
@@ -36,7 +38,7 @@ async def process_facts(tender_id: int) -> ProcessFacts | None:
     department = await _org(int(tender["department"]))
     documents = [
         dict(r)
-        for r in await fetch(
+        for r in await execute(
             "SELECT id, title, filename, content_type, sha256, uploaded_at"
             " FROM market_tender_document WHERE tender = {} ORDER BY id",
             tender_id,
@@ -44,19 +46,19 @@ async def process_facts(tender_id: int) -> ProcessFacts | None:
     ]
     amendments = [
         dict(r)
-        for r in await fetch(
+        for r in await execute(
             "SELECT id, at, note, changes FROM market_tender_revision"
             " WHERE tender = {} AND action = 'amend' ORDER BY id",
             tender_id,
         )
     ]
-    key = await fetch("SELECT opened_at FROM bids_tender_key WHERE tender = {}", tender_id)
+    key = await execute("SELECT opened_at FROM bids_tender_key WHERE tender = {}", tender_id)
     opened = bool(key) and key[0]["opened_at"] is not None
     bids: list[dict[str, Any]] = []
     if opened:
         bids = [
             dict(r)
-            for r in await fetch(
+            for r in await execute(
                 f"SELECT b.id, b.status, b.price, {ORG_COLUMNS} FROM bids_bid b"
                 " JOIN market_organization o ON o.id = b.organization"
                 f" WHERE b.tender = {{}} AND b.status IN ({marks(len(OPENED_BID_STATUSES))})"
@@ -67,7 +69,7 @@ async def process_facts(tender_id: int) -> ProcessFacts | None:
         ]
     awards = [
         dict(r)
-        for r in await fetch(
+        for r in await execute(
             f"SELECT a.id, a.status, a.awarded_at, a.standstill_ends, b.price, {ORG_COLUMNS}"
             " FROM bids_award a JOIN bids_bid b ON b.id = a.bid"
             " JOIN market_organization o ON o.id = b.organization"
@@ -77,7 +79,7 @@ async def process_facts(tender_id: int) -> ProcessFacts | None:
     ]
     contracts = [
         dict(r)
-        for r in await fetch(
+        for r in await execute(
             "SELECT c.id, c.award, c.amount, c.currency, c.starts, c.status, c.activated_at,"
             f" c.ended_at, {ORG_COLUMNS} FROM bids_contract c"
             " JOIN market_organization o ON o.id = c.organization"
@@ -90,7 +92,7 @@ async def process_facts(tender_id: int) -> ProcessFacts | None:
         ids = [int(c["id"]) for c in contracts]
         milestones = [
             dict(r)
-            for r in await fetch(
+            for r in await execute(
                 "SELECT id, contract, position, deliverable, due, amount, status, decided_at"
                 f" FROM bids_milestone WHERE contract IN ({marks(len(ids))})"
                 " ORDER BY contract, position",
@@ -99,7 +101,7 @@ async def process_facts(tender_id: int) -> ProcessFacts | None:
         ]
     releases = [
         dict(r)
-        for r in await fetch(
+        for r in await execute(
             "SELECT id, key, amount, currency, source, reference, created_at FROM ledger_transfer"
             " WHERE tender_id = {} AND reason = 'release' AND kind IN ('single', 'post')"
             " ORDER BY id",
@@ -130,7 +132,7 @@ async def process_facts(tender_id: int) -> ProcessFacts | None:
 async def _funders(tender_id: int) -> dict[str, list[dict[str, Any]]]:
     """Organizations whose money is in this tender's escrow, per funding source:
     sponsors and own income (contributions received) and matching sponsors."""
-    rows = await fetch(
+    rows = await execute(
         f"SELECT DISTINCT c.source, {ORG_COLUMNS} FROM donors_contribution c"
         " JOIN market_organization o ON o.id = c.organization"
         " WHERE c.tender = {} AND c.status IN ('received', 'returned')"

@@ -16,7 +16,7 @@ import ocdsmerge
 from market import clock
 from market.audit import chain_head
 from market.settings import get_settings
-from market.sql import fetch
+from market.sql import execute
 from opendata.ocds import rules
 
 SCHEMA = Path(__file__).resolve().parent.parent / "schema" / "release-schema.json"
@@ -36,7 +36,7 @@ def base_url() -> str:
 
 async def publisher() -> dict[str, Any]:
     """The platform operator (the district's cultivation centre) publishes the data."""
-    rows = await fetch(
+    rows = await execute(
         "SELECT name_zh, uscc FROM market_organization WHERE kind = 'operator'"
         " AND status = 'verified' ORDER BY id LIMIT 1"
     )
@@ -58,7 +58,7 @@ async def release_page(
     where, args = "id > {}", [after or 0]
     if ocid:
         where, args = "ocid = {} AND id > {}", [ocid, after or 0]
-    rows = await fetch(
+    rows = await execute(
         f"SELECT id, body FROM ocds_release WHERE {where} ORDER BY id LIMIT {{}}",
         *args,
         limit + 1,
@@ -91,7 +91,7 @@ async def package_of(
 
 
 async def ocids(*, after: str = "", limit: int = 1000) -> list[str]:
-    rows = await fetch(
+    rows = await execute(
         "SELECT DISTINCT ocid FROM ocds_release WHERE ocid > {} ORDER BY ocid LIMIT {}",
         after,
         limit,
@@ -101,7 +101,7 @@ async def ocids(*, after: str = "", limit: int = 1000) -> list[str]:
 
 async def record(ocid: str) -> dict[str, Any] | None:
     """All the releases of one process and the compiled release, or None if unknown."""
-    rows = await fetch("SELECT body FROM ocds_release WHERE ocid = {} ORDER BY id", ocid)
+    rows = await execute("SELECT body FROM ocds_release WHERE ocid = {} ORDER BY id", ocid)
     if not rows:
         return None
     releases = [json.loads(r["body"]) for r in rows]

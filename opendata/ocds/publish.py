@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from market.audit import AuditRecord, canonical_json
 from market.settings import get_settings
-from market.sql import fetch
+from market.sql import execute
 from opendata.ocds import rules
 from opendata.ocds.build import build_release
 from opendata.ocds.facts import process_facts
@@ -20,9 +20,11 @@ async def tender_of(record: AuditRecord) -> int | None:
     if record.object_type == "tender":
         return int(record.object_id)
     if record.object_type == "contract":
-        rows = await fetch("SELECT tender FROM bids_contract WHERE id = {}", int(record.object_id))
+        rows = await execute(
+            "SELECT tender FROM bids_contract WHERE id = {}", int(record.object_id)
+        )
     elif record.object_type == "milestone":
-        rows = await fetch(
+        rows = await execute(
             "SELECT c.tender FROM bids_milestone m JOIN bids_contract c ON c.id = m.contract"
             " WHERE m.id = {}",
             int(record.object_id),
@@ -59,7 +61,7 @@ async def publish_release(tender_id: int, *, tag: str, record: AuditRecord) -> s
         at=record.at,
         base_url=settings.base_url.rstrip("/"),
     )
-    await fetch(
+    await execute(
         "INSERT INTO ocds_release (ocid, release_id, tag, tender_id, audit_seq, published_at,"
         " body) VALUES ({}, {}, {}, {}, {}, {}, {})",
         ocid,

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pytest
 
-from market.sql import fetch
+from market.sql import execute
 from tests.donation_builders import make_pledge, make_tender
 
 pytestmark = pytest.mark.e2e
@@ -20,7 +20,7 @@ async def _no_sideways_scroll(page) -> None:  # type: ignore[no-untyped-def]
 async def test_donor_on_a_phone_donates_with_a_live_match_preview(server, browser) -> None:  # type: ignore[no-untyped-def]
     tender = await make_tender()
     pledge = await make_pledge(ratio=(1, 1), per_donation_cap=80_00)
-    [sponsor] = await fetch(
+    [sponsor] = await execute(
         "SELECT o.name_en FROM donors_pledge p JOIN market_organization o ON o.id = p.sponsor"
         " WHERE p.id = {}",
         pledge,
@@ -51,6 +51,6 @@ async def test_donor_on_a_phone_donates_with_a_live_match_preview(server, browse
     assert "Phone Donor" in await page.inner_text("main")
     await page.click(f'main a[href="/projects/{tender}"] >> nth=0')
     await page.wait_for_url(f"{server}/projects/{tender}")
-    [stored] = await fetch("SELECT amount, status FROM donors_donation")
+    [stored] = await execute("SELECT amount, status FROM donors_donation")
     assert (stored["amount"], stored["status"]) == (20_00, "paid")
     assert not errors, errors

@@ -10,7 +10,7 @@ import pytest
 from bids import complaints, contracts, evaluation, milestones, opening, submission
 from market.errors import Conflict, DomainError, PermissionDenied, ValidationFailed
 from market.ledger.check import run_checks
-from market.sql import fetch
+from market.sql import execute
 from market.tenders import services
 from tests.bid_builders import (
     DAY,
@@ -25,11 +25,11 @@ from tests.tender_builders import tender_form
 
 
 async def bid_status(ref: str) -> str:
-    return str((await fetch("SELECT status FROM bids_bid WHERE ref = {}", ref))[0]["status"])
+    return str((await execute("SELECT status FROM bids_bid WHERE ref = {}", ref))[0]["status"])
 
 
 async def tender_status(tender_id: int) -> str:
-    rows = await fetch("SELECT status FROM market_tender WHERE id = {}", tender_id)
+    rows = await execute("SELECT status FROM market_tender WHERE id = {}", tender_id)
     return str(rows[0]["status"])
 
 
@@ -60,9 +60,11 @@ async def test_an_amendment_requires_reconfirmation_and_unconfirmed_bids_are_dis
     scenario.deadline = result.bid_deadline
     outcome = await opened(frozen_clock, scenario)
     assert (outcome.qualified, outcome.disqualified) == (2, 1)
-    reason = await fetch("SELECT disqualify_reason FROM bids_bid WHERE ref = {}", scenario.refs[2])
+    reason = await execute(
+        "SELECT disqualify_reason FROM bids_bid WHERE ref = {}", scenario.refs[2]
+    )
     assert reason[0]["disqualify_reason"] == opening.NOT_RECONFIRMED
-    price = await fetch("SELECT price FROM bids_bid WHERE ref = {}", scenario.refs[1])
+    price = await execute("SELECT price FROM bids_bid WHERE ref = {}", scenario.refs[1])
     assert price[0]["price"] == 16_000_000
 
 
@@ -196,10 +198,10 @@ async def test_rejected_evidence_can_be_resubmitted_and_a_late_milestone_marked_
     scenario = await tender_with_bids(frozen_clock)
     contract_id = await contracted(frozen_clock, scenario, parts=2)
     approver = await add_approver(scenario)
-    first, second = await fetch(
+    first, second = await execute(
         "SELECT id, due FROM bids_milestone WHERE contract = {} ORDER BY position", contract_id
     )
-    org = (await fetch("SELECT organization FROM bids_contract WHERE id = {}", contract_id))[0]
+    org = (await execute("SELECT organization FROM bids_contract WHERE id = {}", contract_id))[0]
     winner = next(b for b in scenario.bidders if b.org_id == org["organization"])
     await milestones.submit_evidence(user_id=winner.user_id, milestone_id=first["id"], note="v1")
     with pytest.raises(ValidationFailed):
@@ -236,7 +238,9 @@ async def test_refused_looks_at_sealed_bids_are_logged_with_actor_and_object(fro
     caplog.set_level("WARNING", logger="bids.access")
     with pytest.raises(PermissionDenied):
         await check_opened(scenario.tender_id, user_id=stranger, what="evaluation page")
-    bid = (await fetch("SELECT id, organization FROM bids_bid WHERE ref = {}", scenario.refs[0]))[0]
+    bid = (await execute("SELECT id, organization FROM bids_bid WHERE ref = {}", scenario.refs[0]))[
+        0
+    ]
     with pytest.raises(NotFound):
         await check_bid_owner(stranger, dict(bid))
     messages = [r.getMessage() for r in caplog.records]

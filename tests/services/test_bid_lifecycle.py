@@ -10,7 +10,7 @@ from bids import contracts, evaluation, milestones, opening, submission
 from market.errors import Conflict, DomainError, PermissionDenied
 from market.ledger.check import run_checks
 from market.ledger.readmodels import tender_funding
-from market.sql import fetch
+from market.sql import execute
 from tests.bid_builders import (
     CANARY,
     add_approver,
@@ -22,15 +22,15 @@ from tests.bid_builders import (
 
 async def tender_status(tender_id: int) -> str:
     return str(
-        (await fetch("SELECT status FROM market_tender WHERE id = {}", tender_id))[0]["status"]
+        (await execute("SELECT status FROM market_tender WHERE id = {}", tender_id))[0]["status"]
     )
 
 
 async def audit_actions() -> list[str]:
     """Actions recorded anywhere in the audit data: the public chain, and the sealed logs
     that hold bid events until the opening (anchored in the chain then)."""
-    public = [r["action"] for r in await fetch("SELECT action FROM audit_event ORDER BY seq")]
-    sealed = await fetch("SELECT action FROM audit_sealed_event ORDER BY scope, position")
+    public = [r["action"] for r in await execute("SELECT action FROM audit_event ORDER BY seq")]
+    sealed = await execute("SELECT action FROM audit_sealed_event ORDER BY scope, position")
     return public + [r["action"] for r in sealed]
 
 
@@ -39,27 +39,27 @@ async def test_full_lifecycle_releases_every_tranche_and_keeps_the_ledger_sound(
     contract_id = await contracted(frozen_clock, scenario)
     assert await tender_status(scenario.tender_id) == "contracted"
     approver = await add_approver(scenario)
-    rows = await fetch(
+    rows = await execute(
         "SELECT id, amount FROM bids_milestone WHERE contract = {} ORDER BY position", contract_id
     )
-    winner_org = (await fetch("SELECT organization FROM bids_contract WHERE id = {}", contract_id))[
-        0
-    ]["organization"]
+    winner_org = (
+        await execute("SELECT organization FROM bids_contract WHERE id = {}", contract_id)
+    )[0]["organization"]
     winner = next(b for b in scenario.bidders if b.org_id == winner_org)
     for row in rows:
         await milestones.submit_evidence(
             user_id=winner.user_id, milestone_id=row["id"], note="Visited 120 residents"
         )
         await milestones.approve_milestone(user_id=approver, milestone_id=row["id"])
-    contract = (await fetch("SELECT status, amount FROM bids_contract WHERE id = {}", contract_id))[
-        0
-    ]
+    contract = (
+        await execute("SELECT status, amount FROM bids_contract WHERE id = {}", contract_id)
+    )[0]
     assert contract["status"] == "completed"
     assert await tender_status(scenario.tender_id) == "completed"
     funding = await tender_funding(scenario.tender_id)
     assert funding.total("released").amount == contract["amount"] == 15_000_000
     assert funding.total("held").amount == 0
-    payable = await fetch(
+    payable = await execute(
         "SELECT credits_posted FROM ledger_account WHERE code = {}", f"org:{winner_org}:payable"
     )
     assert payable[0]["credits_posted"] == 15_000_000
@@ -94,14 +94,14 @@ async def test_terminated_contract_returns_the_government_remainder(frozen_clock
     contract_id = await contracted(frozen_clock, scenario)
     approver = await add_approver(scenario)
     first = (
-        await fetch(
+        await execute(
             "SELECT id, amount FROM bids_milestone WHERE contract = {} ORDER BY position",
             contract_id,
         )
     )[0]
-    winner_org = (await fetch("SELECT organization FROM bids_contract WHERE id = {}", contract_id))[
-        0
-    ]["organization"]
+    winner_org = (
+        await execute("SELECT organization FROM bids_contract WHERE id = {}", contract_id)
+    )[0]["organization"]
     winner = next(b for b in scenario.bidders if b.org_id == winner_org)
     await milestones.submit_evidence(user_id=winner.user_id, milestone_id=first["id"], note="Done")
     await milestones.approve_milestone(user_id=approver, milestone_id=first["id"])
@@ -113,7 +113,7 @@ async def test_terminated_contract_returns_the_government_remainder(frozen_clock
     assert funding.sources["government"].refunded.amount == 15_000_000 - first["amount"]
     assert funding.total("held").amount == 0
     assert (await run_checks()).ok
-    revisions = await fetch(
+    revisions = await execute(
         "SELECT action FROM market_tender_revision WHERE tender = {}", scenario.tender_id
     )
     assert "contract_terminate" in [r["action"] for r in revisions]
@@ -123,8 +123,8 @@ async def test_terminated_contract_returns_the_government_remainder(frozen_clock
 async def test_approver_who_created_the_contract_is_refused(frozen_clock):
     scenario = await tender_with_bids(frozen_clock)
     contract_id = await contracted(frozen_clock, scenario)
-    first = (await fetch("SELECT id FROM bids_milestone WHERE contract = {}", contract_id))[0]
-    org = (await fetch("SELECT organization FROM bids_contract WHERE id = {}", contract_id))[0]
+    first = (await execute("SELECT id FROM bids_milestone WHERE contract = {}", contract_id))[0]
+    org = (await execute("SELECT organization FROM bids_contract WHERE id = {}", contract_id))[0]
     winner = next(b for b in scenario.bidders if b.org_id == org["organization"])
     await milestones.submit_evidence(user_id=winner.user_id, milestone_id=first["id"], note="Done")
     with pytest.raises(PermissionDenied):
@@ -135,7 +135,7 @@ async def test_approver_who_created_the_contract_is_refused(frozen_clock):
     await milestones.approve_milestone(user_id=approver, milestone_id=first["id"])
     with pytest.raises(Conflict):
         await milestones.approve_milestone(user_id=approver, milestone_id=first["id"])
-    released = await fetch(
+    released = await execute(
         "SELECT COUNT(*) AS n FROM ledger_transfer WHERE reason = 'release' AND reference = {}",
         f"milestone:{first['id']}",
     )
@@ -175,7 +175,7 @@ async def test_bid_one_second_before_the_deadline_is_accepted(frozen_clock):
 
 async def test_stored_bid_holds_no_plaintext(frozen_clock):
     scenario = await tender_with_bids(frozen_clock)
-    rows = await fetch("SELECT * FROM bids_bid WHERE tender = {}", scenario.tender_id)
+    rows = await execute("SELECT * FROM bids_bid WHERE tender = {}", scenario.tender_id)
     for row in rows:
         raw = repr(dict(row)).encode() + bytes(row["sealed"])
         assert CANARY.encode() not in raw
@@ -186,16 +186,16 @@ async def test_stored_bid_holds_no_plaintext(frozen_clock):
 async def test_tampered_ciphertext_is_disqualified_at_opening(frozen_clock):
     scenario = await tender_with_bids(frozen_clock, ("150000.00", "180000.00", "190000.00"))
     sealed = bytes(
-        (await fetch("SELECT sealed FROM bids_bid WHERE ref = {}", scenario.refs[0]))[0]["sealed"]
+        (await execute("SELECT sealed FROM bids_bid WHERE ref = {}", scenario.refs[0]))[0]["sealed"]
     )
     flipped = sealed[:20] + bytes([sealed[20] ^ 1]) + sealed[21:]
-    await fetch("UPDATE bids_bid SET sealed = {} WHERE ref = {}", flipped, scenario.refs[1 - 1])
-    await fetch("UPDATE bids_bid SET receipt = {} WHERE ref = {}", "0" * 64, scenario.refs[1])
+    await execute("UPDATE bids_bid SET sealed = {} WHERE ref = {}", flipped, scenario.refs[1 - 1])
+    await execute("UPDATE bids_bid SET receipt = {} WHERE ref = {}", "0" * 64, scenario.refs[1])
     result = await opened(frozen_clock, scenario)
     assert (result.qualified, result.disqualified) == (1, 2)
     rows = {
         r["ref"]: r
-        for r in await fetch(
+        for r in await execute(
             "SELECT ref, status, disqualify_reason FROM bids_bid WHERE tender = {}",
             scenario.tender_id,
         )

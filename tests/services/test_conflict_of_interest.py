@@ -16,7 +16,7 @@ import pytest
 from bids import evaluation, submission
 from bids.queries import panel_page
 from market.errors import NotFound, PermissionDenied, ValidationFailed
-from market.sql import fetch
+from market.sql import execute
 from tests.bid_builders import Bidder, Scenario, make_bidder, opened, tender_with_bids
 from tests.builders import make_member, make_user
 
@@ -36,14 +36,14 @@ class Run:
 
 
 async def seat_status(tender_id: int, user_id: int) -> str | None:
-    rows = await fetch(
+    rows = await execute(
         'SELECT status FROM bids_evaluator WHERE tender = {} AND "user" = {}', tender_id, user_id
     )
     return str(rows[0]["status"]) if rows else None
 
 
 async def voids(tender_id: int) -> list[str]:
-    rows = await fetch(
+    rows = await execute(
         "SELECT change FROM audit_event WHERE action = 'evaluator.void' AND object_id = {}",
         str(tender_id),
     )
@@ -147,7 +147,7 @@ async def test_a_seated_evaluator_cannot_bid_and_nothing_is_stored(frozen_clock)
             proposal="方案",
         )
     assert refused.value.status_code == 409
-    rows = await fetch(
+    rows = await execute(
         "SELECT COUNT(*) AS n FROM bids_bid WHERE organization = {}", organization.org_id
     )
     assert int(rows[0]["n"]) == 0
@@ -209,7 +209,7 @@ async def test_the_award_re_checks_the_panel(frozen_clock):
     await make_member(insider, scenario.bidders[0].org_id)
     await evaluation.award_tender(user_id=scenario.department.user_id, tender_id=scenario.tender_id)
     assert await seat_status(scenario.tender_id, insider) == "voided"
-    rows = await fetch(
+    rows = await execute(
         "SELECT results FROM bids_award WHERE tender = {} AND status = 'active'",
         scenario.tender_id,
     )

@@ -12,18 +12,18 @@ from market.audit import verify_chain
 from market.errors import DomainError
 from market.ledger.check import run_checks
 from market.ledger.readmodels import tender_funding
-from market.sql import fetch
+from market.sql import execute
 from tests.bid_builders import add_approver, contracted, tender_with_bids
 
 pytestmark = pytest.mark.postgres_only
 
 
 async def _submitted_milestones(scenario, contract_id: int) -> list[dict]:
-    rows = await fetch(
+    rows = await execute(
         "SELECT id, amount FROM bids_milestone WHERE contract = {} ORDER BY position",
         contract_id,
     )
-    org = (await fetch("SELECT organization FROM bids_contract WHERE id = {}", contract_id))[0]
+    org = (await execute("SELECT organization FROM bids_contract WHERE id = {}", contract_id))[0]
     winner = next(b for b in scenario.bidders if b.org_id == org["organization"])
     for row in rows:
         await milestones.submit_evidence(
@@ -52,7 +52,7 @@ async def test_concurrent_approvals_release_money_once(fresh_db, frozen_clock) -
         *(approve(approver if i % 2 else second, last["id"]) for i in range(20))
     )
     assert burst.count("ok") == 1 and burst.count("Conflict") == 19
-    releases = await fetch(
+    releases = await execute(
         "SELECT reference, SUM(amount) AS total FROM ledger_transfer WHERE reason = 'release'"
         " AND tender_id = {} GROUP BY reference",
         scenario.tender_id,
@@ -65,5 +65,5 @@ async def test_concurrent_approvals_release_money_once(fresh_db, frozen_clock) -
     assert funding.total("released").amount == first["amount"] + last["amount"]
     assert (await run_checks()).ok
     assert (await verify_chain()).ok
-    status = await fetch("SELECT status FROM bids_contract WHERE id = {}", contract_id)
+    status = await execute("SELECT status FROM bids_contract WHERE id = {}", contract_id)
     assert status[0]["status"] == "completed"

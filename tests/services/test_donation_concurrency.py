@@ -12,7 +12,7 @@ from donors import donations
 from market.ledger.accounts import get_account
 from market.ledger.check import run_checks
 from market.money import Money
-from market.sql import fetch
+from market.sql import execute
 from tests.donation_builders import make_pledge, make_tender
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -37,7 +37,7 @@ async def test_200_concurrent_donations_match_exactly_the_pledge_cap(fresh_db: N
     corporate = await get_account(f"tender:{tender}:escrow:corporate")
     assert corporate.posted.amount == 5_000_00
     assert (await get_account(f"pledge:{pledge}")).available.amount == 0
-    rows = await fetch("SELECT matched FROM donors_pledge WHERE id = {}", pledge)
+    rows = await execute("SELECT matched FROM donors_pledge WHERE id = {}", pledge)
     assert int(rows[0]["matched"]) == 5_000_00
     assert (await get_account(f"tender:{tender}:escrow:public")).posted.amount == 200 * 200_00
     assert (await run_checks()).ok

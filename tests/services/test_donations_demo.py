@@ -4,25 +4,27 @@ from __future__ import annotations
 
 from composition import demo
 from market.ledger.check import run_checks
-from market.sql import fetch
+from market.sql import execute
 
 
 async def test_demo_spreads_pledges_donations_and_sponsorships_over_open_tenders() -> None:
     await demo.load_demo()
-    pledges = await fetch("SELECT status FROM donors_pledge")
+    pledges = await execute("SELECT status FROM donors_pledge")
     assert [p["status"] for p in pledges] == ["active", "active"]
-    paid = await fetch(
+    paid = await execute(
         "SELECT COUNT(DISTINCT tender) AS tenders, COUNT(*) AS n FROM donors_donation"
         " WHERE status = 'paid'"
     )
     assert int(paid[0]["n"]) >= 20 and int(paid[0]["tenders"]) >= 5
-    matched = await fetch("SELECT COUNT(*) AS n FROM donors_donation WHERE match_status = 'posted'")
+    matched = await execute(
+        "SELECT COUNT(*) AS n FROM donors_donation WHERE match_status = 'posted'"
+    )
     assert int(matched[0]["n"]) > 0
-    waiting = await fetch(
+    waiting = await execute(
         "SELECT COUNT(*) AS n FROM donors_payment WHERE provider = 'bank_transfer'"
         " AND status = 'awaiting'"
     )
     assert int(waiting[0]["n"]) > 0  # something for the operator's bank-transfer queue
-    sponsorships = await fetch("SELECT COUNT(*) AS n FROM donors_contribution")
+    sponsorships = await execute("SELECT COUNT(*) AS n FROM donors_contribution")
     assert int(sponsorships[0]["n"]) > 0
     assert (await run_checks()).ok

@@ -9,7 +9,7 @@ from market.ledger.check import run_checks
 from market.ledger.readmodels import account_statement, tender_funding
 from market.ledger.services import ensure_accounts, get_account, transfer
 from market.money import Money
-from market.sql import fetch
+from market.sql import execute
 
 ACTOR = "user:1"
 
@@ -104,10 +104,10 @@ async def test_release_is_idempotent_as_a_whole(tender: int) -> None:
 
 
 async def test_release_more_than_escrow_holds_is_refused(tender: int) -> None:
-    before = await fetch("SELECT COUNT(*) AS n FROM ledger_transfer")
+    before = await execute("SELECT COUNT(*) AS n FROM ledger_transfer")
     with pytest.raises(rules.ExceedsCredits):
         await escrow.release("r", tender_id=tender, org_id=9, amount=cny(5_001), actor=ACTOR)
-    assert await fetch("SELECT COUNT(*) AS n FROM ledger_transfer") == before
+    assert await execute("SELECT COUNT(*) AS n FROM ledger_transfer") == before
 
 
 async def test_return_all_voids_holds_and_returns_every_source(tender: int) -> None:
@@ -176,13 +176,13 @@ async def test_statement_pages_backwards_without_gaps(tender: int) -> None:
 
 
 async def test_escrow_operations_are_audited(tender: int) -> None:
-    actions = [r["action"] for r in await fetch("SELECT action FROM audit_event ORDER BY seq")]
+    actions = [r["action"] for r in await execute("SELECT action FROM audit_event ORDER BY seq")]
     assert actions[-3:] == ["escrow.hold", "escrow.fund", "escrow.fund"]
 
 
 async def test_ledger_check_names_a_tampered_balance(tender: int) -> None:
     assert (await run_checks()).ok
-    await fetch(
+    await execute(
         "UPDATE ledger_account SET credits_posted = credits_posted + 1"
         " WHERE code = 'tender:7:escrow:public'"
     )

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from market.sql import fetch
+from market.sql import execute
 from opendata import giving
 from tests.bid_builders import contracted
 from tests.opendata_builders import fen, funded_process, pay_first_tranche, uscc_of
@@ -18,12 +18,12 @@ async def test_sponsorship_match_and_tranche_are_grants_in_a_valid_package(froze
     assert giving_errors(package) == []
     grants = {g["id"]: g for g in package["grants"]}
     contribution = (
-        await fetch(
+        await execute(
             "SELECT id, amount FROM donors_contribution WHERE tender = {}", scenario.tender_id
         )
     )[0]
     donation = (
-        await fetch(
+        await execute(
             "SELECT id, match_amount FROM donors_donation WHERE tender = {}", scenario.tender_id
         )
     )[0]
@@ -35,7 +35,7 @@ async def test_sponsorship_match_and_tranche_are_grants_in_a_valid_package(froze
     assert sponsorship["fundingOrganization"][0]["id"] == f"CN-USCI-{await uscc_of(sponsor_org)}"
     assert fen(match["amountAwarded"]) == donation["match_amount"] > 0
     assert match["fundingOrganization"][0]["id"] == f"CN-USCI-{await uscc_of(matcher_org)}"
-    winner = (await fetch("SELECT organization FROM bids_contract WHERE id = {}", contract_id))[0]
+    winner = (await execute("SELECT organization FROM bids_contract WHERE id = {}", contract_id))[0]
     winner_id = f"CN-USCI-{await uscc_of(winner['organization'])}"
     for grant in (sponsorship, match, tranche):  # the project now has a contracted provider
         assert grant["recipientOrganization"][0]["id"] == winner_id
@@ -43,7 +43,7 @@ async def test_sponsorship_match_and_tranche_are_grants_in_a_valid_package(froze
         assert grant["relatedActivity"] == [f"ocds-pgm001-{scenario.tender_id}"]
 
     # The tranche: its disbursements are the ledger's release transfers, to the fen.
-    transfers = await fetch(
+    transfers = await execute(
         "SELECT key, amount, source FROM ledger_transfer WHERE reason = 'release'"
         " AND reference = {}",
         f"milestone:{first['id']}",

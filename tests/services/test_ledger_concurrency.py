@@ -20,7 +20,7 @@ from market.ledger.check import run_checks
 from market.ledger.rules import SOURCES, TransferRequest, escrow_code
 from market.ledger.services import create_transfers, ensure_accounts, get_account
 from market.money import Money
-from market.sql import fetch
+from market.sql import execute
 
 pytestmark = pytest.mark.postgres_only
 
@@ -69,7 +69,7 @@ async def test_concurrent_funding_releases_and_racing_posts(fresh_db: None) -> N
 
     async def watcher() -> None:
         while not stop.is_set():
-            for row in await fetch(SNAPSHOT):
+            for row in await execute(SNAPSHOT):
                 snapshots.append(
                     (
                         row["currency"],
@@ -136,7 +136,7 @@ async def test_concurrent_funding_releases_and_racing_posts(fresh_db: None) -> N
     assert chain.ok, chain.summary()
     payable = (await get_account("org:1:payable")).posted.amount
     payable += (await get_account("org:2:payable")).posted.amount
-    released = await fetch(
+    released = await execute(
         "SELECT SUM(amount) AS s FROM ledger_transfer"
         " WHERE credit_account IN (SELECT id FROM ledger_account"
         " WHERE code LIKE 'org:%') AND kind IN ('single', 'post')"

@@ -38,7 +38,7 @@ from market.ledger.readmodels import tender_funding
 from market.ledger.rules import SOURCES, TransferRequest, escrow_code
 from market.ledger.services import create_transfers, ensure_accounts, transfer
 from market.money import Money, allocate
-from market.sql import fetch
+from market.sql import execute
 
 LOOP: asyncio.AbstractEventLoop
 T = 1
@@ -345,7 +345,7 @@ class LedgerMachine(RuleBasedStateMachine):
             return
 
         async def observe() -> Any:
-            rows = await fetch(
+            rows = await execute(
                 "SELECT code, debits_pending, debits_posted, credits_pending,"
                 " credits_posted FROM ledger_account"
             )

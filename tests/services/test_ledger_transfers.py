@@ -16,7 +16,7 @@ from market.ledger.services import (
     transfer,
 )
 from market.money import CurrencyMismatch, Money
-from market.sql import fetch
+from market.sql import execute
 
 CNY = "CNY"
 
@@ -34,9 +34,9 @@ async def funded() -> None:
 
 
 async def _counts() -> tuple[int, int, list[tuple[int, int, int, int]]]:
-    transfers = (await fetch("SELECT COUNT(*) AS n FROM ledger_transfer"))[0]["n"]
-    rejections = (await fetch("SELECT COUNT(*) AS n FROM ledger_rejection"))[0]["n"]
-    balances = await fetch(
+    transfers = (await execute("SELECT COUNT(*) AS n FROM ledger_transfer"))[0]["n"]
+    rejections = (await execute("SELECT COUNT(*) AS n FROM ledger_rejection"))[0]["n"]
+    balances = await execute(
         "SELECT debits_pending, debits_posted, credits_pending, credits_posted"
         " FROM ledger_account ORDER BY id"
     )
@@ -289,4 +289,4 @@ async def test_transfers_cannot_be_updated() -> None:
     await ensure_accounts(["external:bank", "pledge:1"], CNY)
     await transfer("t", debit="external:bank", credit="pledge:1", amount=yuan(5), reason="prepay")
     with pytest.raises(Exception, match="append-only"):
-        await fetch("UPDATE ledger_transfer SET amount = 6")
+        await execute("UPDATE ledger_transfer SET amount = 6")

@@ -6,7 +6,7 @@ import json
 from collections import Counter
 
 from composition.demo import load_demo
-from market.sql import fetch
+from market.sql import execute
 from market.timestamps import timestamp
 from opendata import cli, giving
 from opendata.ocds import packages
@@ -16,12 +16,12 @@ from tests.opendata_schemas import giving_errors, ocds_errors
 
 async def test_the_demo_publishes_valid_ocds_and_360giving(tmp_path):
     await load_demo()
-    rows = await fetch("SELECT tag, tender_id, body FROM ocds_release ORDER BY id")
+    rows = await execute("SELECT tag, tender_id, body FROM ocds_release ORDER BY id")
     tags = Counter(str(r["tag"]) for r in rows)
     assert tags["tender"] >= 3 and tags["award"] >= 1 and tags["implementation"] >= 1
     deadlines = {
         int(r["id"]): iso(timestamp(r["bid_deadline"]))
-        for r in await fetch("SELECT id, bid_deadline FROM market_tender")
+        for r in await execute("SELECT id, bid_deadline FROM market_tender")
     }
     early = 0
     for row in rows:  # nothing about bids in a release dated before the bid deadline

@@ -12,7 +12,7 @@ import pytest
 
 from market.db import atomic, is_postgres
 from market.ledger.readmodels import tender_funding
-from market.sql import fetch
+from market.sql import execute
 from market.tenders import services
 from opendata.ocds import packages
 from tests.bid_builders import CANARY, contracted
@@ -64,9 +64,9 @@ async def test_a_whole_process_publishes_one_release_per_state_change(frozen_clo
     department = parties[f"CN-USCI-{await uscc_of(scenario.department.id)}"]
     assert department["identifier"]["scheme"] == "CN-USCI"
     assert {"buyer", "procuringEntity", "funder", "payer"} <= set(department["roles"])
-    winner_org = (await fetch("SELECT organization FROM bids_contract WHERE id = {}", contract_id))[
-        0
-    ]["organization"]
+    winner_org = (
+        await execute("SELECT organization FROM bids_contract WHERE id = {}", contract_id)
+    )[0]["organization"]
     winner = parties[f"CN-USCI-{await uscc_of(winner_org)}"]
     assert {"tenderer", "supplier", "payee"} <= set(winner["roles"])
     assert "funder" in parties[f"CN-USCI-{await uscc_of(sponsor_org)}"]["roles"]
@@ -90,7 +90,7 @@ async def test_a_whole_process_publishes_one_release_per_state_change(frozen_clo
 
     # The tranche: one transaction per source, adding up to the milestone, as the ledger.
     transactions = last["contracts"][0]["implementation"]["transactions"]
-    transfers = await fetch(
+    transfers = await execute(
         "SELECT key, amount FROM ledger_transfer WHERE reason = 'release' AND reference = {}",
         f"milestone:{first['id']}",
     )
@@ -114,7 +114,7 @@ async def test_a_whole_process_publishes_one_release_per_state_change(frozen_clo
     assert len(compiled["contracts"][0]["implementation"]["transactions"]) == len(transfers)
     assert len(record["records"][0]["releases"]) == 6
     chain = package["publisher"]["auditChain"]
-    head = await fetch("SELECT seq, hash FROM audit_head WHERE id = 1")
+    head = await execute("SELECT seq, hash FROM audit_head WHERE id = 1")
     assert (chain["length"], chain["head"]) == (int(head[0]["seq"]), head[0]["hash"])
 
 
@@ -143,11 +143,11 @@ async def test_a_published_release_cannot_be_changed(frozen_clock):
     tender_id = await make_tender(department, status="published")
     with pytest.raises(Exception, match="append-only"):
         async with atomic():
-            await fetch("UPDATE ocds_release SET body = {} WHERE tender_id = {}", "{}", tender_id)
+            await execute("UPDATE ocds_release SET body = {} WHERE tender_id = {}", "{}", tender_id)
     if is_postgres():
         with pytest.raises(Exception, match="append-only"):
             async with atomic():
-                await fetch("DELETE FROM ocds_release WHERE tender_id = {}", tender_id)
+                await execute("DELETE FROM ocds_release WHERE tender_id = {}", tender_id)
     assert len(await releases_of(tender_id)) == 1
 
 

@@ -36,9 +36,9 @@ async def admin_of(org_id: int) -> int:
 
 
 async def audit_actions() -> list[str]:
-    from market.sql import fetch
+    from market.sql import execute
 
-    return [row["action"] for row in await fetch("SELECT action FROM audit_event ORDER BY seq")]
+    return [row["action"] for row in await execute("SELECT action FROM audit_event ORDER BY seq")]
 
 
 # --- registration -------------------------------------------------------------

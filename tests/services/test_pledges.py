@@ -13,7 +13,7 @@ from market.errors import PermissionDenied, ValidationFailed
 from market.ledger.accounts import get_account
 from market.ledger.check import run_checks
 from market.money import Money
-from market.sql import fetch
+from market.sql import execute
 from tests.builders import make_operator, make_org, make_user
 from tests.donation_builders import make_pledge, make_sponsor, make_tender
 
@@ -39,8 +39,8 @@ async def test_bad_pledge_terms_are_refused_and_nothing_is_written(
             valid_from=now, valid_until=now + timedelta(days=1), provider="sandbox",
         )  # fmt: skip
     assert field in refused.value.errors
-    assert not await fetch("SELECT id FROM donors_pledge")
-    assert not await fetch("SELECT id FROM donors_payment")
+    assert not await execute("SELECT id FROM donors_pledge")
+    assert not await execute("SELECT id FROM donors_payment")
 
 
 async def test_a_social_organization_cannot_pledge() -> None:
@@ -61,7 +61,7 @@ async def test_a_pledge_matches_only_once_prepaid_and_only_eligible_tenders() ->
     pledge = await make_pledge(funded=False, categories=frozenset({"community_services"}))
     unpaid = await donations.start_donation(tender_id=tender, amount=cny(50_00), provider="sandbox")
     assert unpaid.match.amount == 0  # awaiting its bank transfer: matches nothing yet
-    payment = await fetch("SELECT reference_code FROM donors_payment WHERE kind = 'pledge'")
+    payment = await execute("SELECT reference_code FROM donors_payment WHERE kind = 'pledge'")
     from donors import payments
 
     await payments.record_bank_transfer(

@@ -19,7 +19,7 @@ from bids import submission
 from bids.access import sealed_scope
 from market.audit import ANCHOR, merkle_root, verify_chain
 from market.db import engine
-from market.sql import fetch
+from market.sql import execute
 from tests.bid_builders import CANARY, Bidder, make_bidder, opened, tender_with_bids
 from tests.builders import PASSWORD, login, make_user
 
@@ -61,7 +61,7 @@ async def public_audit_data(app: Any, tender_id: int) -> dict[str, Any]:
     """Everything the chain shows: its rows, and the API and page for anyone and auditors."""
     chain = [
         dict(r)
-        for r in await fetch(
+        for r in await execute(
             "SELECT seq, at, actor, action, object_type, object_id, change, prev_hash, hash"
             " FROM audit_event ORDER BY seq"
         )
@@ -92,7 +92,7 @@ async def test_the_public_audit_data_is_the_same_for_0_1_and_5_bids(app, frozen_
         savepoint = await transaction.savepoint()
         for bidder in bidders[:n]:
             await submit(scenario.tender_id, bidder)
-        sealed = await fetch(
+        sealed = await execute(
             "SELECT COUNT(*) AS n FROM audit_sealed_event WHERE scope = {}",
             sealed_scope(scenario.tender_id),
         )
@@ -110,12 +110,12 @@ async def test_the_opening_anchors_the_sealed_log_and_verify_covers_it(frozen_cl
     await opened(frozen_clock, scenario)
     status = await verify_chain()
     assert status.ok and status.sealed_logs >= 1, status.summary()
-    anchors = await fetch(
+    anchors = await execute(
         "SELECT change FROM audit_event WHERE action = {} AND object_id = {}", ANCHOR, scope
     )
     assert len(anchors) == 1 and '"count":2' in anchors[0]["change"]
     # A sealed event changed after the anchoring: verify names the sealed log.
-    await fetch(
+    await execute(
         "UPDATE audit_sealed_event SET change = {} WHERE scope = {} AND position = 0",
         '{"receipt":"forged"}',
         scope,
@@ -128,7 +128,7 @@ async def test_verify_catches_a_sealed_event_removed_after_the_anchor(frozen_clo
     scenario = await tender_with_bids(frozen_clock, ("150000.00", "160000.00", "170000.00"))
     scope = sealed_scope(scenario.tender_id)
     await opened(frozen_clock, scenario)
-    await fetch("DELETE FROM audit_sealed_event WHERE scope = {} AND position = 2", scope)
+    await execute("DELETE FROM audit_sealed_event WHERE scope = {} AND position = 2", scope)
     broken = await verify_chain()
     assert not broken.ok and "anchored count 3" in broken.reason, broken.summary()
 
@@ -136,7 +136,7 @@ async def test_verify_catches_a_sealed_event_removed_after_the_anchor(frozen_clo
 async def test_a_tender_without_bids_anchors_an_empty_log(frozen_clock):
     scenario = await tender_with_bids(frozen_clock, (), min_bids="1")
     await opened(frozen_clock, scenario)
-    anchors = await fetch(
+    anchors = await execute(
         "SELECT change FROM audit_event WHERE action = {} AND object_id = {}",
         ANCHOR,
         sealed_scope(scenario.tender_id),
@@ -148,16 +148,16 @@ async def test_a_tender_without_bids_anchors_an_empty_log(frozen_clock):
 @pytest.mark.parametrize("action", ["withdraw", "reconfirm"])
 async def test_every_bid_event_before_the_opening_stays_out_of_the_chain(frozen_clock, action):
     scenario = await tender_with_bids(frozen_clock, ("150000.00",))
-    before = await fetch("SELECT COUNT(*) AS n FROM audit_event")
+    before = await execute("SELECT COUNT(*) AS n FROM audit_event")
     bidder = scenario.bidders[0]
     if action == "withdraw":
         await submission.withdraw_bid(user_id=bidder.user_id, ref=scenario.refs[0])
     else:
         await submission.mark_for_reconfirmation(scenario.tender_id, frozen_clock.at)
         await submission.reconfirm_bid(user_id=bidder.user_id, ref=scenario.refs[0])
-    after = await fetch("SELECT COUNT(*) AS n FROM audit_event")
+    after = await execute("SELECT COUNT(*) AS n FROM audit_event")
     assert after == before
-    actions = await fetch(
+    actions = await execute(
         "SELECT action FROM audit_sealed_event WHERE scope = {} ORDER BY position",
         sealed_scope(scenario.tender_id),
     )

@@ -7,7 +7,7 @@ from market.ledger import escrow
 from market.ledger.accounts import get_account
 from market.ledger.check import run_checks
 from market.money import Money
-from market.sql import fetch
+from market.sql import execute
 from tests.builders import make_operator, make_org
 from tests.donation_builders import make_pledge, make_sponsor, make_tender
 
@@ -41,7 +41,7 @@ async def test_cancelled_tender_returns_every_source_pro_rata_and_only_once() ->
     public_left = await posted(f"tender:{tender}:escrow:public")
     corporate_left = await posted(f"tender:{tender}:escrow:corporate")
     assert public_left > 0 and corporate_left > 0
-    await fetch("UPDATE market_tender SET status = 'cancelled' WHERE id = {}", tender)
+    await execute("UPDATE market_tender SET status = 'cancelled' WHERE id = {}", tender)
 
     settled, refunds = await settlement.settle_all()
     assert (settled, refunds) == (1, 1)
@@ -54,7 +54,7 @@ async def test_cancelled_tender_returns_every_source_pro_rata_and_only_once() ->
     assert await posted("community_fund") == public_left - public_left * 3 // 4
     assert (await donations.get_donation(fund.donation_id))["status"] == "community_fund"
     # corporate: matches back to the pledge, the sponsorship back to the sponsor
-    rows = await fetch("SELECT matched FROM donors_pledge WHERE id = {}", pledge)
+    rows = await execute("SELECT matched FROM donors_pledge WHERE id = {}", pledge)
     matched_back = 200_00 - int(rows[0]["matched"])
     assert matched_back > 0
     assert (await get_account(f"pledge:{pledge}")).available.amount == 10_000_00 - 200_00 + (

@@ -13,7 +13,7 @@ from market.ledger.readmodels import tender_funding
 from market.ledger.rules import SOURCES
 from market.money import Money
 from market.settings import get_settings, reset_settings
-from market.sql import fetch
+from market.sql import execute
 from opendata import statistics
 from opendata.stats_rules import YearGrowth
 from tests.builders import make_org
@@ -91,7 +91,7 @@ async def test_funds_by_source_and_year_equal_the_ledger(frozen_clock):
         tender_id=failed, amount=Money(500_00, "CNY"), provider="sandbox"
     )
     frozen_clock.advance(hours=1)
-    await fetch("UPDATE market_tender SET status = 'cancelled' WHERE id = {}", failed)
+    await execute("UPDATE market_tender SET status = 'cancelled' WHERE id = {}", failed)
     assert await settlement.settle_tender(failed, "cancelled")
 
     stats = await statistics.district_statistics()
@@ -117,7 +117,7 @@ async def test_funds_by_source_and_year_equal_the_ledger(frozen_clock):
     assert all(set(y.received) == set(SOURCES) for y in stats.funds)
     assert list(years) == list(range(min(years), 2029))
     # Received also equals the escrow accounts' posted credits, straight from the ledger.
-    rows = await fetch(
+    rows = await execute(
         "SELECT SUM(credits_posted) AS total FROM ledger_account"
         " WHERE code LIKE 'tender:%:escrow:%'"
     )

@@ -17,7 +17,7 @@ from market.ledger import escrow
 from market.ledger.accounts import ensure_accounts
 from market.ledger.rules import SOURCES, escrow_code
 from market.money import Money
-from market.sql import fetch
+from market.sql import execute
 from opendata import rollup, statistics
 
 _keys = itertools.count(1)
@@ -41,7 +41,7 @@ async def fund(tender: int, source: str, amount: int, bank: str = "external:bank
         amount=cny(amount),
         actor="test",
     )
-    rows = await fetch("SELECT id FROM ledger_transfer WHERE key = {}", result.key)
+    rows = await execute("SELECT id FROM ledger_transfer WHERE key = {}", result.key)
     return int(rows[0]["id"])
 
 
@@ -61,7 +61,7 @@ async def give_back(tender: int) -> None:
 
 
 async def max_id() -> int:
-    rows = await fetch("SELECT MAX(id) AS id FROM ledger_transfer")
+    rows = await execute("SELECT MAX(id) AS id FROM ledger_transfer")
     return int(rows[0]["id"] or 0)
 
 
@@ -77,7 +77,7 @@ async def assert_equals_scan() -> list[statistics.YearFunds]:
 
 
 async def folded_rows() -> dict[tuple[int, str, str], int]:
-    rows = await fetch("SELECT year, flow, source, amount FROM stats_funds_rollup")
+    rows = await execute("SELECT year, flow, source, amount FROM stats_funds_rollup")
     return {(int(r["year"]), r["flow"], r["source"]): int(r["amount"]) for r in rows}
 
 
@@ -140,7 +140,7 @@ async def test_a_long_gap_is_folded_in_several_bounded_batches(frozen_clock):
         assert result.start == seen[-1] < result.end
         seen.append(result.end)
         assert await assert_equals_scan() == scan
-    count = int((await fetch("SELECT COUNT(*) AS n FROM ledger_transfer"))[0]["n"])
+    count = int((await execute("SELECT COUNT(*) AS n FROM ledger_transfer"))[0]["n"])
     assert seen[-1] == total and len(seen) - 1 == (count + 1) // 2  # two rows a batch
     # The request path folds at most REQUEST_BATCHES batches: bounded work.
     await rollup.rebuild()
@@ -279,7 +279,7 @@ async def test_an_open_transaction_holds_the_watermark_back(fresh_db, monkeypatc
         # Any transaction holding a transfer id; a raw row, so that it holds no ledger
         # or audit-chain lock the service call below would wait for.
         async with atomic():
-            rows = await fetch(
+            rows = await execute(
                 "INSERT INTO ledger_transfer (key, debit_account, credit_account, amount,"
                 " currency, kind, reason, reference, tender_id, source, created_at)"
                 " SELECT 'rollup-test:open', d.id, c.id, 2000, 'CNY', 'single', 'funding',"

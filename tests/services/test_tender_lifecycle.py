@@ -11,7 +11,7 @@ from market.audit import verify_chain
 from market.errors import InvalidTransition, NotFound, PermissionDenied, ValidationFailed
 from market.ledger.codes import budget_code as budget_account
 from market.ledger.services import get_account
-from market.sql import fetch
+from market.sql import execute
 from market.tender_tables import Tender, TenderRevision
 from market.tenders import lifecycle, services
 from tests.builders import make_member, make_org, make_user
@@ -81,7 +81,7 @@ async def test_publishing_holds_the_budget_and_cancelling_voids_it() -> None:
     account = await get_account(budget_account(department.id))
     assert account.debits_pending == 0
     assert account.available.amount == 100_000_000
-    voids = await fetch(
+    voids = await execute(
         "SELECT kind, reason FROM ledger_transfer WHERE kind = 'void' AND key LIKE {}",
         f"tender:{tender_id}:%",
     )

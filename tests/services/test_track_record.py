@@ -16,7 +16,7 @@ from market.errors import NotFound
 from market.ledger.readmodels import tender_funding
 from market.ledger.rules import SOURCES
 from market.money import Money
-from market.sql import fetch
+from market.sql import execute
 from opendata import track_record
 from opendata.stats_rules import DISTRICT_ZONE
 from tests.bid_builders import Scenario, add_approver, contracted, tender_with_bids
@@ -39,12 +39,12 @@ async def completed_with_one_late_milestone(frozen_clock) -> tuple[Scenario, int
     contract_id = await contracted(frozen_clock, scenario)
     approver = await add_approver(scenario)
     winner_org = int(
-        (await fetch("SELECT organization FROM bids_contract WHERE id = {}", contract_id))[0][
+        (await execute("SELECT organization FROM bids_contract WHERE id = {}", contract_id))[0][
             "organization"
         ]
     )
     winner = next(b for b in scenario.bidders if b.org_id == winner_org)
-    rows = await fetch(
+    rows = await execute(
         "SELECT id, due FROM bids_milestone WHERE contract = {} ORDER BY position", contract_id
     )
     for row, late_days in zip(rows, (0, 3), strict=True):
@@ -92,7 +92,7 @@ async def test_funds_received_by_source_equal_the_ledger(frozen_clock):
     record = await track_record.organization_record(winner_org)
     received = {f.source: f.amount.amount for f in record.funds}
     # Straight from the transfers into the organization's payable account …
-    rows = await fetch(
+    rows = await execute(
         "SELECT t.source, SUM(t.amount) AS total FROM ledger_transfer t"
         " JOIN ledger_account a ON a.id = t.credit_account WHERE a.code = {} GROUP BY t.source",
         f"org:{winner_org}:payable",
@@ -106,7 +106,7 @@ async def test_funds_received_by_source_equal_the_ledger(frozen_clock):
     assert set(received) == {"government", "public", "corporate"}
     assert received["public"] == 3_000_00 and received["corporate"] == 500_00
     assert record.funds_total == [Money(15_000_000, "CNY")]
-    account = await fetch(
+    account = await execute(
         "SELECT credits_posted FROM ledger_account WHERE code = {}", f"org:{winner_org}:payable"
     )
     assert sum(received.values()) == int(account[0]["credits_posted"])
@@ -124,7 +124,9 @@ async def test_contract_list_is_keyset_paged(frozen_clock):
 
 async def test_resolved_complaints_are_counted_for_both_sides(frozen_clock):
     scenario, contract_id, winner_org = await completed_with_one_late_milestone(frozen_clock)
-    award = (await fetch("SELECT award FROM bids_contract WHERE id = {}", contract_id))[0]["award"]
+    award = (await execute("SELECT award FROM bids_contract WHERE id = {}", contract_id))[0][
+        "award"
+    ]
     loser = next(b for b in scenario.bidders if b.org_id != winner_org)
     for status in ("upheld", "dismissed", "dismissed", "filed"):
         await Complaint.insert(

@@ -10,7 +10,7 @@ from market.errors import NotFound
 from market.ledger.check import run_checks
 from market.ledger.readmodels import tender_funding, tender_transfers
 from market.ledger.rules import SOURCES
-from market.sql import fetch
+from market.sql import execute
 from opendata import transparency
 from tests.tender_builders import make_department, make_tender
 from tests.transparency_builders import (
@@ -56,7 +56,7 @@ async def test_funded_project_shows_every_source_as_the_ledger_has_it(frozen_clo
     assert set(parts) == {"government", "corporate", "public"}
     for source, amount in parts.items():
         assert amount == funding.sources[source].released.amount
-    releases = await fetch(
+    releases = await execute(
         "SELECT source, amount FROM ledger_transfer WHERE reason = 'release' AND reference = {}",
         f"milestone:{first.id}",
     )
@@ -111,7 +111,7 @@ async def test_counterparties_are_named(frozen_clock):
     assert ("budget_hold", "department_budget", "escrow") in kinds
     assert ("match", "pledge", "escrow") in kinds
     payee = next(v.credit for v in rows if v.transfer.reason == "release")
-    winner = await fetch(
+    winner = await execute(
         "SELECT o.name_zh FROM bids_contract c JOIN market_organization o"
         " ON o.id = c.organization WHERE c.id = {}",
         built.contract_id,

@@ -12,7 +12,7 @@ from donors import donations, providers
 from market.ledger.accounts import get_account
 from market.ledger.check import run_checks
 from market.money import Money
-from market.sql import fetch
+from market.sql import execute
 from tests.donation_builders import make_pledge, make_tender
 from tests.stripe.conftest import StripeStack
 
@@ -20,7 +20,7 @@ from tests.stripe.conftest import StripeStack
 async def wait_for(sql: str, *args: object, within: float = 20) -> list[object]:
     deadline = time.monotonic() + within
     while time.monotonic() < deadline:
-        rows = await fetch(sql, *args)
+        rows = await execute(sql, *args)
         if rows:
             return list(rows)
         await asyncio.sleep(0.2)
@@ -28,7 +28,7 @@ async def wait_for(sql: str, *args: object, within: float = 20) -> list[object]:
 
 
 async def ledger_lines(reference: str) -> list[str]:
-    rows = await fetch(
+    rows = await execute(
         "SELECT kind, reason FROM ledger_transfer WHERE reference = {} ORDER BY id", reference
     )
     return [f"{r['kind']}:{r['reason']}" for r in rows]
@@ -59,7 +59,7 @@ async def test_card_donation_is_posted_once_by_localstripes_signed_webhook(
     await wait_for(
         "SELECT id FROM donors_donation WHERE id = {} AND status = 'paid'", started.donation_id
     )
-    events = await fetch("SELECT event_id, type FROM donors_webhook_event")
+    events = await execute("SELECT event_id, type FROM donors_webhook_event")
     assert [e["type"] for e in events] == ["payment_intent.succeeded"]
     await asyncio.sleep(1.5)  # any redelivery would have landed by now
     reference = f"donation:{started.donation_id}"
@@ -91,7 +91,7 @@ async def test_declined_card_leaves_no_ledger_effect_and_releases_the_match(
     assert (row["status"], row["match_status"]) == ("failed", "released")
     assert await ledger_lines(f"donation:{started.donation_id}") == ["pending:match", "void:match"]
     assert (await get_account(f"pledge:{pledge}")).available.amount == 10_000_00
-    rows = await fetch(
+    rows = await execute(
         "SELECT COUNT(*) AS n FROM ledger_transfer WHERE tender_id = {} AND kind <> 'pending'"
         " AND kind <> 'void'",
         tender,

@@ -144,8 +144,8 @@ CROSS_APP_SQL_BASELINE: dict[str, set[str]] = {
 # Modules over 400 lines (migrations, demo.py and demo_data.py aside).
 LONG_MODULES: dict[str, int] = {
     "bids/evaluation.py": 412,
-    "bids/queries.py": 429,
-    "market/audit.py": 536,
+    "bids/queries.py": 431,
+    "market/audit.py": 538,
     "market/ledger/escrow.py": 403,
     "market/ledger/services.py": 429,
     "market/organizations.py": 444,
@@ -267,7 +267,7 @@ def test_the_sql_checker_sees_another_apps_table_and_a_stale_baseline() -> None:
         "donors/tables.py": "class Settlement(Table):\n    pass\n",
         "donors/settlement.py": (
             "async def f():\n"
-            '    await fetch("SELECT c.tender FROM bids_contract c"\n'
+            '    await execute("SELECT c.tender FROM bids_contract c"\n'
             '                " JOIN settlement s ON s.tender = c.tender")\n'
             "NOTE = 'bids_contract is read through bids.queries'\n"
         ),

@@ -10,7 +10,7 @@ import json
 import re
 
 from market.audit import GENESIS, append_audit, chain_head, merkle_root
-from market.sql import fetch
+from market.sql import execute
 from tests.bid_builders import opened, tender_with_bids
 from tests.builders import PASSWORD, login, make_operator, make_user
 
@@ -131,8 +131,8 @@ async def test_bid_rows_are_sealed_for_everyone_until_the_bids_are_opened(client
     scenario = await tender_with_bids(frozen_clock)
     await make_operator("audit-operator@example.org")
     await make_user("audit-auditor@example.org", platform_role="auditor")
-    assert await fetch("SELECT seq FROM audit_event WHERE object_type = 'bid'") == []
-    sealed = await fetch(
+    assert await execute("SELECT seq FROM audit_event WHERE object_type = 'bid'") == []
+    sealed = await execute(
         "SELECT action, leaf_hash FROM audit_sealed_event WHERE scope = {} ORDER BY position",
         f"tender:{scenario.tender_id}",
     )

@@ -9,7 +9,7 @@ import httpx
 import pytest
 
 from bids import evaluation
-from market.sql import fetch
+from market.sql import execute
 from tests.bid_builders import (
     CANARY,
     add_approver,
@@ -73,7 +73,7 @@ async def test_bid_form_errors_sit_beside_the_field_and_success_redirects_to_the
     )
     assert good.status_code == 303
     receipt_page = await client.get(good.headers["location"])
-    row = await fetch(
+    row = await execute(
         "SELECT receipt FROM bids_bid WHERE tender = {} AND organization = {}",
         scenario.tender_id,
         newcomer.org_id,
@@ -84,7 +84,7 @@ async def test_bid_form_errors_sit_beside_the_field_and_success_redirects_to_the
     assert late is None
     refused = await post(client, path, {"price": "100000", "proposal": "late"})
     assert refused.status_code == 422 and 'class="error-box"' in refused.text
-    after = await fetch(
+    after = await execute(
         "SELECT revision, received_at FROM bids_bid WHERE tender = {} AND organization = {}",
         scenario.tender_id,
         newcomer.org_id,
@@ -145,7 +145,7 @@ async def test_evaluation_award_contract_and_milestones_through_the_pages(frozen
     assert wrong.status_code == 422 and 'id="milestones-error"' in wrong.text
     assert (await post(department, f"{base}/contract", form)).status_code == 303
     contract_id = (
-        await fetch("SELECT id FROM bids_contract WHERE tender = {}", scenario.tender_id)
+        await execute("SELECT id FROM bids_contract WHERE tender = {}", scenario.tender_id)
     )[0]["id"]
     assert (
         await post(department, f"/contracts/{contract_id}/sign", {"side": "department"})
@@ -155,7 +155,7 @@ async def test_evaluation_award_contract_and_milestones_through_the_pages(frozen
         await post(winner, f"/contracts/{contract_id}/sign", {"side": "organization"})
     ).status_code == 303
     milestone = (
-        await fetch(
+        await execute(
             "SELECT id FROM bids_milestone WHERE contract = {} ORDER BY position", contract_id
         )
     )[0]["id"]
@@ -187,7 +187,7 @@ async def test_evaluation_award_contract_and_milestones_through_the_pages(frozen
     page = await public.get(f"/contracts/{contract_id}")
     assert page.status_code == 200 and "approved" in page.text and "scheduled" in page.text
     assert "/evidence/" not in page.text  # evidence files are for the parties
-    evidence = (await fetch("SELECT id FROM bids_milestone_evidence"))[0]["id"]
+    evidence = (await execute("SELECT id FROM bids_milestone_evidence"))[0]["id"]
     assert (await winner.get(f"/evidence/{evidence}")).content == PNG
     stranger = await browser((await make_bidder()).email)
     assert (await stranger.get(f"/evidence/{evidence}")).status_code == 404
@@ -208,7 +208,7 @@ async def test_operator_resolves_complaints_with_a_reason(frozen_clock, browser)
     operator = await browser("complaints-op@example.org")
     queue = await operator.get("/operator/complaints")
     assert "Unfair" in queue.text
-    complaint = (await fetch("SELECT id FROM bids_complaint"))[0]["id"]
+    complaint = (await execute("SELECT id FROM bids_complaint"))[0]["id"]
     no_reason = await post(operator, f"/operator/complaints/{complaint}", {"decision": "dismiss"})
     assert no_reason.status_code == 422 and f'id="resolution-{complaint}-error"' in no_reason.text
     done = await post(

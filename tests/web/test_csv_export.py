@@ -5,7 +5,7 @@ from __future__ import annotations
 import csv
 import io
 
-from market.sql import fetch
+from market.sql import execute
 from opendata.transparency_rules import spreadsheet_cell
 from tests.transparency_builders import funded_project
 
@@ -21,7 +21,7 @@ def test_cells_that_would_run_as_formulas_get_an_apostrophe() -> None:
 
 async def test_a_sponsor_named_like_a_formula_is_text_in_the_ledger_csv(client, frozen_clock):
     built = await funded_project(frozen_clock)
-    await fetch(
+    await execute(
         "UPDATE market_organization SET name_zh = {}, name_en = {} WHERE kind = 'company'",
         FORMULA,
         FORMULA,

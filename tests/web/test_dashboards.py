@@ -11,7 +11,7 @@ import pytest
 from donors import donations
 from market import clock
 from market.money import Money
-from market.sql import fetch
+from market.sql import execute
 from market.tenders import qa
 from tests.builders import login, make_member, make_operator, make_org, make_user
 from tests.donation_builders import make_pledge, make_sponsor, make_tender
@@ -29,7 +29,7 @@ def attention_of(html: str) -> str:
 
 
 async def dashboard(client: httpx.AsyncClient, user: int) -> str:
-    [row] = await fetch("SELECT email FROM market_user WHERE id = {}", user)
+    [row] = await execute("SELECT email FROM market_user WHERE id = {}", user)
     await login(client, row["email"])
     response = await client.get("/dashboard")
     assert response.status_code == 200
@@ -88,7 +88,7 @@ async def test_operator_sees_organizations_to_verify_with_deadlines_and_transfer
     assert box.index("Late Applicant") < box.index("Fresh Applicant")  # soonest due first
     late_item = box[box.index("Late Applicant") :]
     assert "overdue since" in late_item[: late_item.index("</li>")]
-    [due] = await fetch("SELECT decision_due_at FROM market_organization WHERE id = {}", late)
+    [due] = await execute("SELECT decision_due_at FROM market_organization WHERE id = {}", late)
     assert due["decision_due_at"] is not None
     fresh_item = box[box.index("Fresh Applicant") :]
     assert "by " in fresh_item[: fresh_item.index("</li>")]  # its 5-working-day deadline
@@ -101,8 +101,8 @@ async def test_operator_sees_organizations_to_verify_with_deadlines_and_transfer
 
 async def test_sponsor_sees_unfunded_pledges_and_the_workspace(client: httpx.AsyncClient) -> None:
     await make_pledge(funded=False)
-    [row] = await fetch("SELECT sponsor FROM donors_pledge")
-    [member] = await fetch(
+    [row] = await execute("SELECT sponsor FROM donors_pledge")
+    [member] = await execute(
         'SELECT "user" FROM market_membership WHERE organization = {}', row["sponsor"]
     )
     html = await dashboard(client, int(member["user"]))

@@ -9,7 +9,7 @@ import re
 import httpx
 import pytest
 
-from market.sql import fetch
+from market.sql import execute
 from tests.builders import htmx
 from tests.donation_builders import make_pledge, make_tender
 from tests.web import pages
@@ -27,12 +27,12 @@ async def _open_form(client: httpx.AsyncClient, tender: int) -> pages.Form:
 
 
 async def _donations() -> list[dict]:
-    return [dict(r) for r in await fetch("SELECT * FROM donors_donation ORDER BY id")]
+    return [dict(r) for r in await execute("SELECT * FROM donors_donation ORDER BY id")]
 
 
 async def _sponsor_name(pledge: int) -> str:
     """The sponsor's name as the English page shows it."""
-    [row] = await fetch(
+    [row] = await execute(
         "SELECT o.name_zh, o.name_en FROM donors_pledge p"
         " JOIN market_organization o ON o.id = p.sponsor WHERE p.id = {}",
         pledge,

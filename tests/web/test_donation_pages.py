@@ -12,7 +12,7 @@ from donors import donations, receipts
 from market.ledger import escrow
 from market.ledger.accounts import get_account
 from market.money import Money
-from market.sql import fetch
+from market.sql import execute
 from tests.builders import htmx, login, make_operator, make_org, make_user, post_form
 from tests.donation_builders import make_pledge, make_sponsor, make_tender
 
@@ -102,7 +102,7 @@ async def test_bad_donation_input_is_shown_beside_the_field_and_nothing_is_charg
     response = await donate(client, closed)
     assert response.status_code == 422
     assert "does not accept money" in response.text
-    rows = await fetch("SELECT COUNT(*) AS n FROM donors_donation")
+    rows = await execute("SELECT COUNT(*) AS n FROM donors_donation")
     assert int(rows[0]["n"]) == 0
 
 
@@ -129,7 +129,7 @@ async def test_bank_transfer_reference_and_the_operator_records_it(
 
 
 async def _email(user_id: int) -> str:
-    rows = await fetch("SELECT email FROM market_user WHERE id = {}", user_id)
+    rows = await execute("SELECT email FROM market_user WHERE id = {}", user_id)
     return str(rows[0]["email"])
 
 
@@ -152,7 +152,7 @@ async def test_sponsor_creates_a_pledge_and_bad_terms_are_refused(
     bad_cap = await post_form(client, "/sponsor/pledges", {**base, "total_cap": "50"})
     assert bad_cap.status_code == 422
     assert 'id="total_cap-error"' in bad_cap.text
-    rows = await fetch("SELECT COUNT(*) AS n FROM donors_pledge")
+    rows = await execute("SELECT COUNT(*) AS n FROM donors_pledge")
     assert int(rows[0]["n"]) == 0
     created = await post_form(client, "/sponsor/pledges", base)
     assert created.status_code == 303, created.text

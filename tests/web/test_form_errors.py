@@ -11,7 +11,7 @@ from dataclasses import dataclass
 import httpx
 import pytest
 
-from market.sql import fetch
+from market.sql import execute
 from tests.builders import login, make_operator, make_org, make_user
 from tests.donation_builders import make_sponsor
 from tests.donation_builders import make_tender as make_donation_tender
@@ -30,7 +30,7 @@ class Case:
 
 
 async def _email(user_id: int) -> str:
-    return str((await fetch("SELECT email FROM market_user WHERE id = {}", user_id))[0]["email"])
+    return str((await execute("SELECT email FROM market_user WHERE id = {}", user_id))[0]["email"])
 
 
 async def signup(client: httpx.AsyncClient) -> Case:

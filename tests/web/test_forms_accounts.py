@@ -8,7 +8,7 @@ from __future__ import annotations
 import httpx
 import pytest
 
-from market.sql import fetch
+from market.sql import execute
 from tests.builders import PASSWORD, login, make_operator, make_org, make_user, next_uscc
 from tests.web.forms import none_texts, none_values, submit
 
@@ -19,7 +19,7 @@ def english(client: httpx.AsyncClient) -> None:
 
 
 async def user_row(email: str) -> dict:
-    rows = await fetch(
+    rows = await execute(
         "SELECT email, display_name, platform_role, locale FROM market_user WHERE email = {}",
         email,
     )
@@ -114,7 +114,7 @@ async def test_registering_with_only_the_required_fields_stores_empty_optionals(
         {"name_zh": "阳光社工服务中心", "uscc": code, "category": "community_services"},
     )
     assert response.status_code == 303, response.text
-    rows = await fetch("SELECT * FROM market_organization WHERE uscc = {}", code)
+    rows = await execute("SELECT * FROM market_organization WHERE uscc = {}", code)
     row = dict(rows[0])
     assert row["status"] == "pending" and row["kind"] == "social_org"
     assert row["name_en"] == "" and row["area"] == "" and row["contact_email"] == ""
@@ -135,7 +135,7 @@ async def test_adding_a_member_by_email(client):
         client, page, f"/organizations/{org}/members", {"email": "new.member@example.org"}
     )
     assert response.status_code == 303
-    rows = await fetch(
+    rows = await execute(
         'SELECT m.role FROM market_membership m JOIN market_user u ON u.id = m."user"'
         " WHERE u.email = {} AND m.organization = {}",
         "new.member@example.org",
@@ -178,7 +178,7 @@ async def test_operator_verifies_without_rating_and_rejects_with_a_reason(client
         button=("action", "reject"),
     )
     assert rejected.status_code == 303
-    rows = await fetch(
+    rows = await execute(
         "SELECT id, status, rating, decision_reason FROM market_organization"
         " WHERE id IN ({}, {}) ORDER BY id",
         first,

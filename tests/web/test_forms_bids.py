@@ -14,7 +14,7 @@ import httpx
 import pytest
 
 from bids import evaluation
-from market.sql import fetch
+from market.sql import execute
 from market.timestamps import timestamp
 from market.web import i18n
 from market.web.render import format_datetime
@@ -71,7 +71,7 @@ async def test_a_bid_with_price_and_proposal_then_withdrawn(frozen_clock, browse
     assert response.status_code == 303, response.text
     row = dict(
         (
-            await fetch(
+            await execute(
                 "SELECT * FROM bids_bid WHERE tender = {} AND organization = {}",
                 scenario.tender_id,
                 newcomer.org_id,
@@ -84,7 +84,7 @@ async def test_a_bid_with_price_and_proposal_then_withdrawn(frozen_clock, browse
     bid_page = await page(client, path)
     withdrawn = await submit(client, bid_page, f"/bids/{row['ref']}/withdraw")
     assert withdrawn.status_code == 303
-    status = await fetch("SELECT status FROM bids_bid WHERE ref = {}", row["ref"])
+    status = await execute("SELECT status FROM bids_bid WHERE ref = {}", row["ref"])
     assert status[0]["status"] == "withdrawn"
 
 
@@ -125,7 +125,9 @@ async def test_opening_panel_scoring_award_and_the_standstill(frozen_clock, brow
         expert, await page(expert, panel_path), f"{panel_path}/declare"
     )  # "no conflict" is preselected: nothing to type
     assert declared.status_code == 303
-    declaration = await fetch("SELECT * FROM bids_evaluator WHERE tender = {}", scenario.tender_id)
+    declaration = await execute(
+        "SELECT * FROM bids_evaluator WHERE tender = {}", scenario.tender_id
+    )
     assert declaration[0]["status"] == "declared" and not none_texts(dict(declaration[0]))
     for ref, mark in zip(scenario.refs, ("90", "60"), strict=True):
         action = f"{panel_path}/bids/{ref}/score"
@@ -150,7 +152,7 @@ async def test_opening_panel_scoring_award_and_the_standstill(frozen_clock, brow
             },
         )
         assert scored.status_code == 303, scored.text
-    scores = await fetch("SELECT * FROM bids_score WHERE tender = {}", scenario.tender_id)
+    scores = await execute("SELECT * FROM bids_score WHERE tender = {}", scenario.tender_id)
     assert len(scores) == 4 and not any(none_texts(dict(s)) for s in scores)
     awarded = await submit(department, await page(department, evaluation_page), f"{base}/award")
     assert awarded.status_code == 303
@@ -180,7 +182,7 @@ async def test_a_losing_bidder_complains_and_the_operator_decides(frozen_clock, 
         {"text": "评分不公"},
     )  # fmt: skip
     assert filed.status_code == 303, filed.text
-    complaint = dict((await fetch("SELECT * FROM bids_complaint"))[0])
+    complaint = dict((await execute("SELECT * FROM bids_complaint"))[0])
     assert complaint["text"] == "评分不公" and not none_texts(complaint)
     await make_operator("complaint-op@example.org")
     operator = await browser("complaint-op@example.org")
@@ -197,7 +199,7 @@ async def test_a_losing_bidder_complains_and_the_operator_decides(frozen_clock, 
         button=("decision", "dismiss"),
     )  # fmt: skip
     assert decided.status_code == 303
-    row = dict((await fetch("SELECT * FROM bids_complaint WHERE id = {}", complaint["id"]))[0])
+    row = dict((await execute("SELECT * FROM bids_complaint WHERE id = {}", complaint["id"]))[0])
     assert row["status"] == "dismissed" and row["resolution"] == "评分在专家裁量范围内。"
     assert not none_texts(row)
 
@@ -239,9 +241,9 @@ async def test_drawing_up_and_signing_the_contract_after_the_standstill(frozen_c
     )
     assert drawn.status_code == 303, drawn.text
     contract = dict(
-        (await fetch("SELECT * FROM bids_contract WHERE tender = {}", scenario.tender_id))[0]
+        (await execute("SELECT * FROM bids_contract WHERE tender = {}", scenario.tender_id))[0]
     )
-    milestones = await fetch(
+    milestones = await execute(
         "SELECT * FROM bids_milestone WHERE contract = {} ORDER BY position", contract["id"]
     )
     assert [m["deliverable"] for m in milestones] == ["入户走访", "结项报告"]
@@ -252,7 +254,7 @@ async def test_drawing_up_and_signing_the_contract_after_the_standstill(frozen_c
     ).status_code == 303
     winner = await browser(scenario.bidders[0].email)
     assert (await submit(winner, await page(winner, path), f"{path}/sign")).status_code == 303
-    status = await fetch("SELECT status FROM bids_contract WHERE id = {}", contract["id"])
+    status = await execute("SELECT status FROM bids_contract WHERE id = {}", contract["id"])
     assert status[0]["status"] == "active"
 
 
@@ -260,7 +262,7 @@ async def test_evidence_four_eyes_and_approval_through_the_contract_page(frozen_
     scenario = await tender_with_bids(frozen_clock)
     contract_id = await contracted(frozen_clock, scenario)
     path = f"/contracts/{contract_id}"
-    milestones = await fetch(
+    milestones = await execute(
         "SELECT id FROM bids_milestone WHERE contract = {} ORDER BY position", contract_id
     )
     first, second = milestones[0]["id"], milestones[1]["id"]
@@ -289,7 +291,7 @@ async def test_evidence_four_eyes_and_approval_through_the_contract_page(frozen_
         {"note": "走访40户老人"},
     )
     assert sent.status_code == 303, sent.text
-    row = dict((await fetch("SELECT * FROM bids_milestone WHERE id = {}", first))[0])
+    row = dict((await execute("SELECT * FROM bids_milestone WHERE id = {}", first))[0])
     assert row["status"] == "submitted" and row["evidence_note"] == "走访40户老人"
     assert not none_texts(row)
 
@@ -332,7 +334,7 @@ async def test_evidence_four_eyes_and_approval_through_the_contract_page(frozen_
         approver, approve_page, f"/milestones/{first}/decide", button=("decision", "approve")
     )
     assert approved.status_code == 303, approved.text
-    row = dict((await fetch("SELECT * FROM bids_milestone WHERE id = {}", first))[0])
+    row = dict((await execute("SELECT * FROM bids_milestone WHERE id = {}", first))[0])
     assert row["status"] == "approved" and row["reason"] == "" and not none_texts(row)
     tampered = await approver.post(
         f"/milestones/{second}/decide",
@@ -354,7 +356,7 @@ async def test_terminating_a_contract_needs_a_reason(frozen_clock, browser):
         department, await page(department, path), f"{path}/terminate", {"reason": "机构注销"}
     )
     assert ended.status_code == 303, ended.text
-    row = dict((await fetch("SELECT * FROM bids_contract WHERE id = {}", contract_id))[0])
+    row = dict((await execute("SELECT * FROM bids_contract WHERE id = {}", contract_id))[0])
     assert row["status"] == "terminated" and row["termination_reason"] == "机构注销"
     assert not none_texts(row)
 
@@ -377,10 +379,10 @@ async def test_a_bid_is_reconfirmed_after_an_amendment(frozen_clock, browser):
     client = await browser(bidder.email)
     bid_page = await page(client, f"/tenders/{scenario.tender_id}/bid")
     ref = scenario.refs[0]
-    assert (await fetch("SELECT status FROM bids_bid WHERE ref = {}", ref))[0][
+    assert (await execute("SELECT status FROM bids_bid WHERE ref = {}", ref))[0][
         "status"
     ] == "needs_reconfirm"
     done = await submit(client, bid_page, f"/bids/{ref}/reconfirm")
     assert done.status_code == 303, done.text
-    row = dict((await fetch("SELECT * FROM bids_bid WHERE ref = {}", ref))[0])
+    row = dict((await execute("SELECT * FROM bids_bid WHERE ref = {}", ref))[0])
     assert row["status"] == "submitted" and not none_texts(row)

@@ -11,7 +11,7 @@ import re
 import httpx
 import pytest
 
-from market.sql import fetch
+from market.sql import execute
 from tests.builders import login, make_operator, make_org, make_user
 from tests.donation_builders import make_sponsor, make_tender
 from tests.web.forms import none_texts, none_values, submit
@@ -28,7 +28,7 @@ async def test_donating_only_an_amount_stores_no_name_and_the_receipt_says_none_
     assert page.status_code == 200 and not none_values(page.text)
     response = await submit(client, page, f"/tenders/{tender}/donate", {"amount": "50"})
     assert response.status_code == 303, response.text
-    rows = await fetch("SELECT * FROM donors_donation WHERE tender = {}", tender)
+    rows = await execute("SELECT * FROM donors_donation WHERE tender = {}", tender)
     row = dict(rows[0])
     assert row["amount"] == 50_00 and row["status"] == "paid"
     assert row["display_name"] == "" and row["message"] == "" and row["email"] == ""
@@ -42,7 +42,7 @@ async def test_donating_only_an_amount_stores_no_name_and_the_receipt_says_none_
 
 async def test_a_pledge_with_only_its_caps_matches_any_project(client):
     user, org = await make_sponsor()
-    email = (await fetch("SELECT email FROM market_user WHERE id = {}", user))[0]["email"]
+    email = (await execute("SELECT email FROM market_user WHERE id = {}", user))[0]["email"]
     await login(client, email)
     page = await client.get("/sponsor")
     assert page.status_code == 200 and not none_values(page.text)
@@ -53,7 +53,7 @@ async def test_a_pledge_with_only_its_caps_matches_any_project(client):
         {"per_donation_cap": "100", "total_cap": "1000", "provider": "sandbox"},
     )
     assert response.status_code == 303, response.text
-    row = dict((await fetch("SELECT * FROM donors_pledge WHERE sponsor = {}", org))[0])
+    row = dict((await execute("SELECT * FROM donors_pledge WHERE sponsor = {}", org))[0])
     assert row["categories"] == "" and row["areas"] == "" and row["tender_ids"] == ""
     assert row["note"] == "" and not none_texts(row)
     assert row["valid_from"] is not None and row["valid_until"] is not None
@@ -66,13 +66,13 @@ async def test_a_pledge_with_only_its_caps_matches_any_project(client):
 async def test_contributing_only_an_amount(client):
     tender = await make_tender()
     user, org = await make_sponsor("foundation")
-    email = (await fetch("SELECT email FROM market_user WHERE id = {}", user))[0]["email"]
+    email = (await execute("SELECT email FROM market_user WHERE id = {}", user))[0]["email"]
     await login(client, email)
     page = await client.get(f"/tenders/{tender}/contribute")
     assert page.status_code == 200 and not none_values(page.text)
     response = await submit(client, page, f"/tenders/{tender}/contribute", {"amount": "2000"})
     assert response.status_code == 303, response.text
-    row = dict((await fetch("SELECT * FROM donors_contribution WHERE tender = {}", tender))[0])
+    row = dict((await execute("SELECT * FROM donors_contribution WHERE tender = {}", tender))[0])
     assert row["amount"] == 2000_00 and row["organization"] == org
     assert row["note"] == "" and not none_texts(row)
 
@@ -88,7 +88,7 @@ async def test_operator_records_a_bank_transfer_from_the_queue(client):
     )
     assert started.status_code == 303, started.text
     payment = dict(
-        (await fetch("SELECT * FROM donors_payment WHERE provider = 'bank_transfer'"))[0]
+        (await execute("SELECT * FROM donors_payment WHERE provider = 'bank_transfer'"))[0]
     )
     await make_operator("bank.op@example.org")
     await login(client, "bank.op@example.org")
@@ -105,7 +105,7 @@ async def test_operator_records_a_bank_transfer_from_the_queue(client):
         },
     )
     assert response.status_code == 303, response.text
-    row = dict((await fetch("SELECT * FROM donors_payment WHERE id = {}", payment["id"]))[0])
+    row = dict((await execute("SELECT * FROM donors_payment WHERE id = {}", payment["id"]))[0])
     assert row["status"] == "succeeded" and row["bank_reference"] == "ICBC 2026-11-02 #88"
     assert not none_texts(row)
 
@@ -118,7 +118,7 @@ async def test_a_social_organization_records_its_own_income(client):
     page = await client.get(f"/tenders/{tender}/contribute")
     response = await submit(client, page, f"/tenders/{tender}/contribute", {"amount": "500"})
     assert response.status_code == 303, response.text
-    row = dict((await fetch("SELECT * FROM donors_contribution WHERE tender = {}", tender))[0])
+    row = dict((await execute("SELECT * FROM donors_contribution WHERE tender = {}", tender))[0])
     assert row["organization"] == org and row["kind"] == "own_income"
     assert not none_texts(row)
 
@@ -129,7 +129,7 @@ async def test_a_mistyped_amount_is_explained_in_the_readers_language(client, pa
     tender = await make_tender()
     if path == "contribute":
         user, _ = await make_sponsor()
-        email = (await fetch("SELECT email FROM market_user WHERE id = {}", user))[0]["email"]
+        email = (await execute("SELECT email FROM market_user WHERE id = {}", user))[0]["email"]
         await login(client, email)
     page = await client.get(f"/tenders/{tender}/{path}")
     response = await submit(client, page, f"/tenders/{tender}/{path}", {"amount": "abc"})

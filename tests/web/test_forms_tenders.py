@@ -11,7 +11,7 @@ from datetime import timedelta
 
 import pytest
 
-from market.sql import fetch
+from market.sql import execute
 from market.tenders.queries import tender_for_edit
 from tests.builders import login, make_org, make_user
 from tests.tender_builders import local, make_department, make_tender
@@ -125,7 +125,7 @@ async def test_publish_upload_and_cancel_from_the_manage_page(client, frozen_clo
         files={"document": ("terms.pdf", PDF, "application/pdf")},
     )
     assert uploaded.status_code == 303, uploaded.text
-    docs = await fetch(
+    docs = await execute(
         "SELECT title, filename FROM market_tender_document WHERE tender = {}", tender_id
     )
     assert docs[0]["filename"] == "terms.pdf" and not none_texts(dict(docs[0]))
@@ -161,7 +161,7 @@ async def test_an_amendment_with_only_its_explanation_and_one_change(client, fro
     assert local(row["bid_deadline"]) == local(later)
     assert row["opening_at"] == row["bid_deadline"]
     assert row["amendment_count"] == 1 and not none_texts(row)
-    notes = await fetch(
+    notes = await execute(
         "SELECT note FROM market_tender_revision WHERE tender = {} AND action = 'amend'",
         tender_id,
     )
@@ -183,7 +183,9 @@ async def test_a_question_asked_without_javascript_is_shown_as_submitted(client)
         client, page, f"/tenders/{tender_id}/questions", {"question": "每周上门几次？"}
     )
     assert response.status_code == 303
-    question = (await fetch("SELECT * FROM market_tender_question WHERE tender = {}", tender_id))[0]
+    question = (await execute("SELECT * FROM market_tender_question WHERE tender = {}", tender_id))[
+        0
+    ]
     assert question["question"] == "每周上门几次？" and question["answer"] == ""
     assert response.headers["location"] == f"/tenders/{tender_id}#question-{question['id']}"
     shown = await client.get(response.headers["location"])
@@ -223,9 +225,9 @@ async def test_the_department_answers_from_the_manage_page(client) -> None:
         f"/tenders/{tender_id}/questions",
         {"question": "预算含税吗？"},
     )
-    question = (await fetch("SELECT id FROM market_tender_question WHERE tender = {}", tender_id))[
-        0
-    ]
+    question = (
+        await execute("SELECT id FROM market_tender_question WHERE tender = {}", tender_id)
+    )[0]
     client.cookies.clear()
     client.cookies.set("pgm_lang", "en")
     await login(client, department.email)
@@ -235,9 +237,9 @@ async def test_the_department_answers_from_the_manage_page(client) -> None:
     action = f"{base}/questions/{question['id']}/answer"
     response = await submit(client, page, action, {f"answer-{question['id']}": "含税。"})
     assert response.status_code == 303
-    row = (await fetch("SELECT answer FROM market_tender_question WHERE id = {}", question["id"]))[
-        0
-    ]
+    row = (
+        await execute("SELECT answer FROM market_tender_question WHERE id = {}", question["id"])
+    )[0]
     assert row["answer"] == "含税。"
     public = await client.get(f"/tenders/{tender_id}")
     assert re.search(r"含税。", public.text)
@@ -268,9 +270,9 @@ async def test_a_draft_document_is_removed_from_the_manage_page(client, frozen_c
         files={"document": ("terms.pdf", PDF, "application/pdf")},
     )
     doc = (
-        await fetch("SELECT id, title FROM market_tender_document WHERE tender = {}", tender_id)
+        await execute("SELECT id, title FROM market_tender_document WHERE tender = {}", tender_id)
     )[0]
     assert doc["title"] == "招标文件"
     removed = await submit(client, await client.get(base), f"{base}/documents/{doc['id']}/delete")
     assert removed.status_code == 303
-    assert not await fetch("SELECT id FROM market_tender_document WHERE tender = {}", tender_id)
+    assert not await execute("SELECT id FROM market_tender_document WHERE tender = {}", tender_id)

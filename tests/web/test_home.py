@@ -26,7 +26,7 @@ async def test_home_shows_projects_seeking_funds_with_progress_by_source_from_th
     client,
 ):
     from market.ledger.readmodels import tender_funding
-    from market.sql import fetch
+    from market.sql import execute
     from tests.web import pages
 
     await load_demo()
@@ -34,14 +34,14 @@ async def test_home_shows_projects_seeking_funds_with_progress_by_source_from_th
     assert response.status_code == 200
     html = response.text
     assert 'id="seeking-funds"' in html
-    open_rows = await fetch(
+    open_rows = await execute(
         "SELECT id, budget, goal_corporate, goal_foundation, goal_public, goal_own, currency"
         " FROM market_tender WHERE status IN"
         " ('published', 'tendering', 'evaluation', 'awarded', 'contracted')"
         " ORDER BY published_at DESC, id DESC"
     )
     assert open_rows, "the demo has projects taking money"
-    closed = await fetch(
+    closed = await execute(
         "SELECT id FROM market_tender WHERE status IN ('completed', 'cancelled', 'draft')"
     )
     links = pages.links(html)
@@ -86,12 +86,12 @@ async def test_home_year_totals_equal_the_ledger(client):
 
 
 async def test_home_lists_latest_awards_and_completed_milestones(client):
-    from market.sql import fetch
+    from market.sql import execute
 
     await load_demo()
     html = (await client.get("/", headers={"Accept-Language": "en"})).text
-    awards = await fetch("SELECT tender FROM bids_award WHERE status = 'active'")
-    approved = await fetch("SELECT COUNT(*) AS n FROM bids_milestone WHERE status = 'approved'")
+    awards = await execute("SELECT tender FROM bids_award WHERE status = 'active'")
+    approved = await execute("SELECT COUNT(*) AS n FROM bids_milestone WHERE status = 'approved'")
     assert awards and int(approved[0]["n"]) > 0, "the demo has awards and approved milestones"
     awards_html = html[html.index('id="latest-awards"') : html.index('id="completed-milestones"')]
     assert f"/tenders/{awards[0]['tender']}/results" in awards_html or "/results" in awards_html

@@ -228,11 +228,11 @@ async def test_nul_bytes_in_query_or_form_text_are_a_400(client) -> None:
 
 
 async def test_a_pledge_form_with_huge_or_non_ascii_numbers_is_a_422(client) -> None:
-    from market.sql import fetch
+    from market.sql import execute
     from tests.donation_builders import make_sponsor
 
     user, org = await make_sponsor("foundation")
-    email = (await fetch("SELECT email FROM market_user WHERE id = {}", user))[0]["email"]
+    email = (await execute("SELECT email FROM market_user WHERE id = {}", user))[0]["email"]
     await login(client, email)
     base = {
         "organization_id": str(org),
@@ -253,5 +253,5 @@ async def test_a_pledge_form_with_huge_or_non_ascii_numbers_is_a_422(client) -> 
     ):
         response = await post_form(client, "/sponsor/pledges", {**base, field: value})
         assert response.status_code == 422, (field, value, response.status_code)
-    rows = await fetch("SELECT COUNT(*) AS n FROM donors_pledge")
+    rows = await execute("SELECT COUNT(*) AS n FROM donors_pledge")
     assert int(rows[0]["n"]) == 0

@@ -12,7 +12,7 @@ from html.parser import HTMLParser
 from market.ledger.check import run_checks
 from market.ledger.readmodels import tender_funding
 from market.ledger.rules import SOURCES
-from market.sql import fetch
+from market.sql import execute
 from tests.tender_builders import make_department, make_tender
 from tests.transparency_builders import (
     cancelled_project,
@@ -90,7 +90,7 @@ async def test_funded_project_page_and_json_equal_the_ledger(client, frozen_cloc
         assert label in html
     # The released milestone's tranche, by source, equals its release transfers.
     first = built.milestone_ids[0]
-    releases = await fetch(
+    releases = await execute(
         "SELECT source, amount FROM ledger_transfer WHERE reason = 'release' AND reference = {}",
         f"milestone:{first}",
     )
@@ -109,7 +109,7 @@ async def test_funded_project_page_and_json_equal_the_ledger(client, frozen_cloc
     assert contract["milestones"][1]["tranche"] is None
     assert len(m1["evidence"][0]["sha256"]) == 64
     # Counterparties in human terms: the organization's name, public donations.
-    winner = await fetch(
+    winner = await execute(
         "SELECT o.name_en FROM bids_contract c JOIN market_organization o"
         " ON o.id = c.organization WHERE c.id = {}",
         built.contract_id,

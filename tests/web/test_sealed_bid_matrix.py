@@ -16,7 +16,7 @@ import httpx
 import pytest
 from litestar.routes import HTTPRoute
 
-from market.sql import fetch
+from market.sql import execute
 from tests.bid_builders import CANARY, make_bidder, tender_with_bids
 from tests.builders import PASSWORD, login, make_operator, make_user
 from tests.web.forms import post_form
@@ -47,7 +47,7 @@ async def world(frozen_clock, app):  # type: ignore[no-untyped-def]
     await make_operator("matrix-operator@example.org")
     names: list[list[str]] = []
     for bidder in scenario.bidders:
-        org = await fetch(
+        org = await execute(
             "SELECT name_zh, name_en FROM market_organization WHERE id = {}", bidder.org_id
         )
         names.append([org[0]["name_zh"], org[0]["name_en"]])
@@ -241,16 +241,16 @@ async def test_the_bidder_sees_its_own_receipt_but_not_others(world, session_for
     client = await session_for(mine.email)
     own = await client.get(f"/bids/{scenario.refs[0]}/receipt")
     assert own.status_code == 200
-    receipt = await fetch("SELECT receipt FROM bids_bid WHERE ref = {}", scenario.refs[0])
+    receipt = await execute("SELECT receipt FROM bids_bid WHERE ref = {}", scenario.refs[0])
     assert receipt[0]["receipt"] in own.text
     other = await client.get(f"/bids/{theirs}/receipt")
     assert other.status_code == 404
-    their_receipt = await fetch("SELECT receipt FROM bids_bid WHERE ref = {}", theirs)
+    their_receipt = await execute("SELECT receipt FROM bids_bid WHERE ref = {}", theirs)
     assert their_receipt[0]["receipt"] not in other.text
 
 
 async def test_database_rows_hold_ciphertext_only(world):
-    rows = await fetch("SELECT * FROM bids_bid WHERE tender = {}", world["scenario"].tender_id)
+    rows = await execute("SELECT * FROM bids_bid WHERE tender = {}", world["scenario"].tender_id)
     assert len(rows) == 3
     for row in rows:
         flat = repr(dict(row))

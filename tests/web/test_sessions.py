@@ -20,7 +20,7 @@ import pytest
 
 from market import accounts
 from market.settings import get_settings
-from market.sql import fetch
+from market.sql import execute
 from tests.web.forms import log_in, post_form
 
 PASSWORD = "correct horse battery"
@@ -96,12 +96,12 @@ async def test_a_reset_link_is_mailed_through_the_outbox_and_works_once(
     response = await ask_for_link(client, EMAIL)
     assert response.status_code == 200
     assert 'id="reset-sent"' in response.text
-    rows = await fetch("SELECT recipient, sent_at FROM market_outbox WHERE recipient = {}", EMAIL)
+    rows = await execute("SELECT recipient, sent_at FROM market_outbox WHERE recipient = {}", EMAIL)
     assert len(rows) == 1 and rows[0]["sent_at"] is not None
     [mail] = mails_to(EMAIL)
     path = link_in(mail)
     token = path.rsplit("/", 1)[1]
-    stored = await fetch("SELECT token_hash FROM market_password_reset")
+    stored = await execute("SELECT token_hash FROM market_password_reset")
     assert [r["token_hash"] for r in stored] == [hashlib.sha256(token.encode()).hexdigest()]
     assert token not in str(stored)
 
@@ -134,7 +134,7 @@ async def test_an_unknown_address_gets_the_same_answer_and_no_mail(client, membe
     strip = re.compile(r'name="_csrf_token" value="[^"]+"')
     assert unknown.status_code == known.status_code == 200
     assert strip.sub("", unknown.text) == strip.sub("", known.text)
-    rows = await fetch("SELECT recipient FROM market_outbox")
+    rows = await execute("SELECT recipient FROM market_outbox")
     assert [r["recipient"] for r in rows] == [EMAIL]
 
 

@@ -19,7 +19,7 @@ from market.db import is_postgres
 from market.ledger.check import run_checks
 from market.money import Money
 from market.settings import get_settings, reset_settings
-from market.sql import fetch
+from market.sql import execute
 from tests.donation_builders import make_pledge, make_tender
 
 SECRET = "whsec_test_secret"
@@ -81,7 +81,7 @@ async def deliver(
 
 
 async def posted_donations(tender_id: int) -> int:
-    rows = await fetch(
+    rows = await execute(
         "SELECT COUNT(*) AS n FROM ledger_transfer WHERE tender_id = {} AND reason = 'donation'",
         tender_id,
     )
@@ -157,7 +157,7 @@ async def test_a_mismatched_amount_or_currency_is_refused(
     response = await deliver(client, event(started.payment_id, amount, n=4, currency=currency))
     assert response.status_code == 422
     assert await posted_donations(tender) == 0
-    rows = await fetch("SELECT COUNT(*) AS n FROM donors_webhook_event")
+    rows = await execute("SELECT COUNT(*) AS n FROM donors_webhook_event")
     assert int(rows[0]["n"]) == 0  # a refused event is not remembered: a good one may follow
 
 
@@ -172,7 +172,7 @@ async def test_a_failed_payment_event_releases_the_match(
     assert response.json() == {"received": "failed"}
     row = await donations.get_donation(started.donation_id)
     assert (row["status"], row["match_status"]) == ("failed", "released")
-    rows = await fetch("SELECT matched FROM donors_pledge WHERE id = {}", pledge)
+    rows = await execute("SELECT matched FROM donors_pledge WHERE id = {}", pledge)
     assert int(rows[0]["matched"]) == 0
 
 
@@ -202,16 +202,16 @@ async def test_webhook_chaos_500_events_three_times_shuffled_post_exactly_500(
         statuses += [r.status_code for r in responses]
     assert statuses.count(200) == 3 * EVENTS, set(statuses)
     assert await posted_donations(tender) == EVENTS
-    paid = await fetch("SELECT COUNT(*) AS n FROM donors_donation WHERE status = 'paid'")
+    paid = await execute("SELECT COUNT(*) AS n FROM donors_donation WHERE status = 'paid'")
     assert int(paid[0]["n"]) == EVENTS
-    amounts = await fetch("SELECT amount FROM donors_donation WHERE tender = {}", tender)
+    amounts = await execute("SELECT amount FROM donors_donation WHERE tender = {}", tender)
     total = sum(int(row["amount"]) for row in amounts)
-    escrow = await fetch(
+    escrow = await execute(
         "SELECT credits_posted FROM ledger_account WHERE code = {}",
         f"tender:{tender}:escrow:public",
     )
     assert int(escrow[0]["credits_posted"]) == total
-    matches = await fetch(
+    matches = await execute(
         "SELECT p.amount FROM ledger_transfer t JOIN ledger_transfer p ON p.id = t.pending"
         " WHERE t.kind = 'post' AND p.reason = 'match'"
     )
