@@ -39,24 +39,31 @@ def _strings(node: ast.AST) -> Iterator[tuple[int, str]]:
         yield from _strings(node.orelse)
 
 
-def _messages(tree: ast.AST) -> Iterator[tuple[int, str]]:
+def _messages(tree: ast.AST) -> Iterator[tuple[int, str, bool]]:
+    """(line, text, marked): marked texts were wrapped in `_()`/`N_()`/`gettext()`
+    by hand and are messages even when they are one word ("Donation")."""
     for node in ast.walk(tree):
         if isinstance(node, ast.Call):
             name = _name(node.func)
             if name in MARKERS and name == "single" and len(node.args) >= 2:
-                yield from _strings(node.args[1])
+                yield from _marked(_strings(node.args[1]), False)
             elif name in MARKERS and node.args:
-                yield from _strings(node.args[0])
+                yield from _marked(_strings(node.args[0]), True)
             elif name.endswith(CALL_SUFFIXES):
                 for arg in node.args[:1]:
-                    yield from _strings(arg)
+                    yield from _marked(_strings(arg), False)
                 for keyword in node.keywords:
                     if keyword.arg in ("message", "errors"):
-                        yield from _strings(keyword.value)
+                        yield from _marked(_strings(keyword.value), False)
         elif isinstance(node, ast.Assign) and any(
             _is_message_target(target, node.value) for target in node.targets
         ):
-            yield from _strings(node.value)
+            yield from _marked(_strings(node.value), False)
+
+
+def _marked(found: Iterator[tuple[int, str]], marked: bool) -> Iterator[tuple[int, str, bool]]:
+    for lineno, text in found:
+        yield lineno, text, marked
 
 
 def _is_message_target(target: ast.AST, value: ast.AST) -> bool:
@@ -78,7 +85,7 @@ def extract(
     """Babel extraction method: `[market.web.i18n_extract:extract: market/**.py]`."""
     tree = ast.parse(fileobj.read())
     seen: set[str] = set()
-    for lineno, text in _messages(tree):
-        if text.strip() and text not in seen and " " in text.strip():
+    for lineno, text, marked in _messages(tree):
+        if text.strip() and text not in seen and (marked or " " in text.strip()):
             seen.add(text)
             yield lineno, "", text, []
