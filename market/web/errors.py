@@ -14,6 +14,7 @@ from litestar import Request, Response
 from litestar.exceptions import HTTPException, NotAuthorizedException
 from litestar.response import Redirect
 
+from market import labels
 from market.errors import DomainError
 from market.web import i18n
 from market.web.render import is_fragment_request, render
@@ -27,7 +28,9 @@ def _is_api(request: Request[Any, Any, Any]) -> bool:
 
 def translated(error: DomainError) -> str:
     text = i18n.gettext(error.message)
-    return text % error.params if error.params else text
+    if not error.params:
+        return text
+    return text % {name: labels.error_param(name, value) for name, value in error.params.items()}
 
 
 def _respond(request: Request[Any, Any, Any], status: int, message: str) -> Response[Any]:

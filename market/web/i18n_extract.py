@@ -3,7 +3,8 @@
 Services raise `DomainError("English msgid", **params)` and return field errors as
 `{"field": "English msgid"}`; the web layer translates them at render time. This
 extractor collects those msgids: the first argument of any call whose name ends in
-`Error`, `Failed`, `NotFound`, `Denied`, `Conflict`, `Transition` or is `_`/`N_`/
+`Error`, `Failed`, `NotFound`, `Denied`, `Conflict`, `Transition`,
+`Invalid`, `Amount`, `Mismatch` or is `_`/`N_`/
 `gettext`, the string values of dict literals passed to `ValidationFailed` or
 assigned into an `errors[...]` mapping, and sentences assigned to UPPER_CASE constants.
 """
@@ -14,7 +15,17 @@ import ast
 from collections.abc import Iterator
 from typing import IO, Any
 
-CALL_SUFFIXES = ("Error", "Failed", "NotFound", "Denied", "Conflict", "Transition", "Invalid")
+CALL_SUFFIXES = (
+    "Error",
+    "Failed",
+    "NotFound",
+    "Denied",
+    "Conflict",
+    "Transition",
+    "Invalid",
+    "Amount",
+    "Mismatch",
+)
 MARKERS = {"_", "N_", "gettext", "single"}
 
 Message = tuple[int, str, str, list[str]]
@@ -67,13 +78,19 @@ def _marked(found: Iterator[tuple[int, str]], marked: bool) -> Iterator[tuple[in
 
 
 def _is_message_target(target: ast.AST, value: ast.AST) -> bool:
-    """`errors["x"] = "..."` or `SOME_MESSAGE = "A sentence."`."""
+    """`errors["x"] = "..."`, `SOME_MESSAGE = "A sentence."` or a constant dict of sentences."""
     if isinstance(target, ast.Subscript):
         return _name(target.value).endswith("errors")
+    if not (isinstance(target, ast.Name) and target.id.isupper()):
+        return False
+    if isinstance(value, ast.Dict):  # DONE = {"verify": "Organization verified.", ...}
+        return bool(value.values) and all(_is_sentence(v) for v in value.values)
+    return _is_sentence(value)
+
+
+def _is_sentence(value: ast.AST) -> bool:
     return (
-        isinstance(target, ast.Name)
-        and target.id.isupper()
-        and isinstance(value, ast.Constant)
+        isinstance(value, ast.Constant)
         and isinstance(value.value, str)
         and value.value.rstrip().endswith((".", "?", "!"))
     )

@@ -1,0 +1,124 @@
+/* Public Good Market — small progressive enhancements; every page works without it.
+ *
+ * - Wide tables, code blocks and charts scroll inside a focusable, labelled region
+ *   (role=region, tabindex=0) instead of scrolling the page sideways.
+ * - Focus after htmx swaps: a form that comes back with errors focuses its first
+ *   invalid field (or its error summary); a pager moves focus to the new rows; focus
+ *   that would fall to <body> goes to the swapped region instead.
+ * - Swapped results are announced through one polite live region (#live in
+ *   base.html) that is never itself replaced.
+ * - [data-print] buttons print the page (no javascript: URLs under our CSP).
+ */
+(function () {
+  "use strict";
+
+  function labelFor(el) {
+    var caption = el.querySelector("caption, figcaption, title");
+    if (caption && caption.textContent.trim()) return caption.textContent.trim();
+    var section = el.closest("section, article, main");
+    var heading = section && section.querySelector("h1, h2, h3");
+    if (heading && heading.textContent.trim()) return heading.textContent.trim();
+    return document.title;
+  }
+
+  function makeRegion(el, label) {
+    el.setAttribute("role", "region");
+    el.setAttribute("tabindex", "0");
+    if (!el.hasAttribute("aria-label") && !el.hasAttribute("aria-labelledby")) {
+      el.setAttribute("aria-label", label);
+    }
+  }
+
+  function scrollRegions(root) {
+    root.querySelectorAll("table").forEach(function (table) {
+      var parent = table.parentElement;
+      if (!parent || parent.classList.contains("scroll")) return;
+      var wrapper = document.createElement("div");
+      wrapper.className = "scroll";
+      parent.insertBefore(wrapper, table);
+      wrapper.appendChild(table);
+      makeRegion(wrapper, labelFor(table));
+    });
+    root.querySelectorAll("pre").forEach(function (pre) {
+      if (!pre.hasAttribute("tabindex")) makeRegion(pre, labelFor(pre.parentElement || pre));
+    });
+    root.querySelectorAll("figure").forEach(function (figure) {
+      var chart = figure.querySelector("svg.chart");
+      if (chart && !figure.hasAttribute("tabindex")) makeRegion(figure, labelFor(chart));
+    });
+  }
+
+  function focusable(el) {
+    if (!el.matches("a[href], button, input, select, textarea, [tabindex]")) {
+      el.setAttribute("tabindex", "-1");
+    }
+    el.focus({ preventScroll: false });
+  }
+
+  function announce(text) {
+    var live = document.getElementById("live");
+    if (!live || !text) return;
+    live.textContent = "";
+    window.setTimeout(function () { live.textContent = text; }, 50);
+  }
+
+  function summary(el) {
+    var marked = el.querySelector("[data-announce]") || (el.matches("[data-announce]") ? el : null);
+    if (marked) return marked.getAttribute("data-announce") || marked.textContent.trim();
+    return "";
+  }
+
+  var fromPager = false;
+
+  document.addEventListener("htmx:beforeRequest", function (event) {
+    var source = event.detail && event.detail.elt;
+    fromPager = !!(source && source.closest && source.closest(".pager"));
+  });
+
+  document.addEventListener("htmx:afterSettle", function (event) {
+    var target = event.detail && event.detail.target;
+    if (!target || !target.isConnected) {
+      var id = event.detail && event.detail.target && event.detail.target.id;
+      target = id ? document.getElementById(id) : null;
+    }
+    if (!target) return;
+    scrollRegions(target.parentElement || target);
+    var invalid = target.querySelector("[aria-invalid='true'], label.invalid input, label.invalid select, label.invalid textarea");
+    var alert = target.querySelector("[role='alert'], .error-box");
+    if (invalid) {
+      invalid.focus();
+    } else if (alert) {
+      focusable(alert);
+    } else if (fromPager) {
+      var first = target.querySelector("tbody tr, li, article");
+      focusable(first || target);
+    } else if (document.activeElement === document.body || !document.activeElement) {
+      var heading = target.querySelector("h1, h2, h3");
+      focusable(heading || target);
+    }
+    var said = summary(target);
+    if (said) announce(said);
+    fromPager = false;
+  });
+
+  document.addEventListener("click", function (event) {
+    var button = event.target.closest && event.target.closest("[data-print]");
+    if (button) {
+      event.preventDefault();
+      window.print();
+    }
+  });
+
+  function ready() {
+    scrollRegions(document);
+    document.querySelectorAll("[data-print][hidden]").forEach(function (button) {
+      button.hidden = false;
+    });
+  }
+
+  if (document.readyState === "loading") {
+    document.addEventListener("DOMContentLoaded", ready);
+  } else {
+    ready();
+  }
+})();
