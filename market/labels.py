@@ -106,6 +106,14 @@ LABELS: dict[str, dict[str, str]] = {
         "bank_transfer": N_("Bank transfer"),
         "stripe": N_("Card"),
     },
+    # The same msgids as templates/market/_labels.html's kind().
+    "organization_kind": {
+        "department": N_("Government department"),
+        "social_org": N_("Social organization"),
+        "company": N_("Company"),
+        "foundation": N_("Foundation"),
+        "operator": N_("Platform operator"),
+    },
     "organization": {
         "pending": N_("Pending review"),
         "verified": N_("Verified"),

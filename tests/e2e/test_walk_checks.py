@@ -93,3 +93,8 @@ def test_text_problems_ignore_emails_and_plain_chinese():
     assert (
         text_problems(["operator@demo.example.org", "已提交", "陈敏 Chen Min"], codes, msgids) == []
     )
+
+
+async def test_a_javascript_url_fails(browser):
+    found = await findings(browser, '<a href="javascript:window.print()">打印</a>')
+    assert [check for check, _ in found] == ["jsurl"]

@@ -7,6 +7,7 @@ every check here can fail.
 
 from __future__ import annotations
 
+import hashlib
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -166,11 +167,17 @@ class Report:
     failures: list[Failure] = field(default_factory=list)
     pages: int = 0
     checked: dict[str, int] = field(default_factory=dict)
+    # (language, route pattern, hash of <main>) already run through axe-core: the same
+    # content seen by another role is not scanned twice (each walk's first page,
+    # with its role's header, always is).
+    axe_seen: set[tuple[str, str, str]] = field(default_factory=set)
+    axe_runs: int = 0
 
     def add(self, failure: Failure) -> None:
         self.failures.append(failure)
 
     def summary(self) -> str:
+        self.failures.sort(key=lambda f: (f.role, f.language, f.url, f.check))
         counts: dict[str, int] = {}
         for failure in self.failures:
             counts[failure.check] = counts.get(failure.check, 0) + 1
@@ -189,6 +196,8 @@ PAGE_PROBE = """() => {
       none.push(el.name || el.id || el.outerHTML.slice(0, 80));
     }
   }
+  const scripted = [...document.querySelectorAll('a[href]')]
+    .map(a => a.getAttribute('href')).filter(h => /^\\s*javascript:/i.test(h));
   const texts = [];
   const walker = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
   const skip = new Set(['SCRIPT', 'STYLE', 'CODE', 'PRE', 'KBD', 'SAMP', 'NOSCRIPT', 'TEMPLATE']);
@@ -234,7 +243,7 @@ PAGE_PROBE = """() => {
     }
   }
   return {
-    none, texts, overflow,
+    none, scripted, texts, overflow,
     scrollWidth: root.scrollWidth, clientWidth: root.clientWidth, widest,
     htmlLang: document.documentElement.getAttribute('lang') || '',
     title: document.title,
@@ -248,6 +257,17 @@ AXE_RUN = """async () => {
     targets: v.nodes.slice(0, 3).map(n => n.target.join(' ')),
   }));
 }"""
+
+
+MAIN_SIGNATURE = """() => {
+  const main = document.querySelector('main');
+  return main ? main.innerHTML.replace(/value="[^"]*"/g, '') : document.body.innerHTML;
+}"""
+
+
+async def main_signature(page: Any) -> str:
+    html: str = await page.evaluate(MAIN_SIGNATURE)
+    return hashlib.sha256(html.encode()).hexdigest()
 
 
 async def probe(page: Any) -> dict[str, Any]:
@@ -267,6 +287,8 @@ async def check_page(page: Any, *, language: str, record: Any, run_axe: bool = T
     found = await probe(page)
     for name in found["none"]:
         record("none", f"input {name} holds 'None'")
+    for href in found["scripted"]:
+        record("jsurl", f"link to {href!r} (blocked by our CSP; use a button and app.js)")
     expected_lang = "zh-Hans" if language == "zh_Hans" else "en"
     if found["htmlLang"] != expected_lang:
         record("lang", f"<html lang={found['htmlLang']!r}>, expected {expected_lang!r}")
