@@ -22,6 +22,15 @@ from market.web.render import is_fragment_request, render
 log = logging.getLogger("market.web")
 
 
+# msgids (extracted by market/web/i18n_extract.py: a constant dict of sentences).
+HTTP_MESSAGES = {
+    401: "Please log in to continue.",
+    403: "You do not have permission to do this.",
+    404: "Page not found.",
+    405: "This action is not allowed here.",
+}
+
+
 def _is_api(request: Request[Any, Any, Any]) -> bool:
     return request.url.path.startswith(("/api/", "/ocds/", "/360giving/", "/webhooks/"))
 
@@ -68,18 +77,12 @@ def http_error(request: Request[Any, Any, Any], exc: HTTPException) -> Response[
     ):
         target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
         return Redirect(path=f"/login?next={quote(target)}", status_code=303)
-    messages = {
-        401: "Please log in to continue.",
-        403: "You do not have permission to do this.",
-        404: "Page not found.",
-        405: "This action is not allowed here.",
-    }
     if exc.status_code == 403 and "csrf" in str(exc.detail).lower():
         message = i18n.gettext(
             "The form expired or was sent from elsewhere. Reload the page and try again."
         )
-    elif exc.status_code in messages:
-        message = i18n.gettext(messages[exc.status_code])
+    elif exc.status_code in HTTP_MESSAGES:
+        message = i18n.gettext(HTTP_MESSAGES[exc.status_code])
     else:
         message = str(exc.detail)
     if exc.status_code == 400 and not _is_api(request):

@@ -5,18 +5,27 @@ from __future__ import annotations
 
 import pytest
 
-from tests.e2e.walk import MOBILE, check_page, raw_codes, text_problems, untranslated_msgids
+from tests.e2e.walk import (
+    MOBILE,
+    check_page,
+    chinese,
+    raw_codes,
+    text_problems,
+    untranslated_msgids,
+)
 
 pytestmark = pytest.mark.e2e
 
-CLEAN = """<!doctype html><html lang="{lang}"><head><title>测试页面</title></head>
+CLEAN = """<!doctype html><html lang="{lang}"><head><title>{title}</title></head>
 <body><main><h1>公益市场</h1><p>{body}</p></main></body></html>"""
 
 
-async def findings(browser, body: str, *, language: str = "zh_Hans", lang: str = "zh-Hans"):  # type: ignore[no-untyped-def]
+async def findings(
+    browser, body: str, *, language: str = "zh_Hans", lang: str = "zh-Hans", title: str = "测试页面"
+):  # type: ignore[no-untyped-def]
     context = await browser.new_context(viewport=MOBILE)
     page = await context.new_page()
-    await page.set_content(CLEAN.format(lang=lang, body=body))
+    await page.set_content(CLEAN.format(lang=lang, body=body, title=title))
     found: list[tuple[str, str]] = []
     await check_page(
         page, language=language, record=lambda check, detail: found.append((check, detail))
@@ -98,3 +107,9 @@ def test_text_problems_ignore_emails_and_plain_chinese():
 async def test_a_javascript_url_fails(browser):
     found = await findings(browser, '<a href="javascript:window.print()">打印</a>')
     assert [check for check, _ in found] == ["jsurl"]
+
+
+async def test_a_page_without_its_own_title_fails(browser):
+    brand = chinese()["Public Good Market"]
+    found = await findings(browser, "每一元都公开。", title=f"{brand} · {brand}")
+    assert [check for check, _ in found] == ["title"]

@@ -85,19 +85,26 @@ CAPITALISED_CODES = frozenset({"Donation", "Sponsorship", "Returned", "Pledge", 
 
 
 @cache
-def untranslated_msgids() -> frozenset[str]:
-    """msgids whose Chinese translation differs from them: seeing one of these on a
-    zh-Hans page means a string skipped the catalog."""
+def chinese() -> dict[str, str]:
+    """msgid → its zh-Hans translation (singular messages with one)."""
     path = ROOT / "market" / "translations" / "zh_Hans" / "LC_MESSAGES" / "messages.po"
     with path.open("rb") as handle:
         catalog = read_po(handle, locale="zh_Hans")
+    return {
+        message.id: message.string
+        for message in catalog
+        if isinstance(message.id, str) and message.id and isinstance(message.string, str)
+    }
+
+
+@cache
+def untranslated_msgids() -> frozenset[str]:
+    """msgids whose Chinese translation differs from them: seeing one of these on a
+    zh-Hans page means a string skipped the catalog."""
     found = set()
-    for message in catalog:
-        if not message.id or isinstance(message.id, tuple):
-            continue
-        text = message.string if isinstance(message.string, str) else ""
-        if text and text.strip() != message.id.strip() and len(message.id.strip()) > 1:
-            found.add(message.id.strip())
+    for msgid, text in chinese().items():
+        if text and text.strip() != msgid.strip() and len(msgid.strip()) > 1:
+            found.add(msgid.strip())
     return frozenset(found)
 
 
@@ -150,6 +157,30 @@ def same_origin_links(base: str, page_url: str, hrefs: Iterable[str]) -> list[st
     return found
 
 
+def page_routes(app: Any) -> dict[str, re.Pattern[str]]:
+    """The app's GET routes that serve pages (not data, files or probes), as regexes."""
+    routes = {}
+    for route in app.routes:
+        path = route.path
+        if "GET" not in getattr(route, "methods", set()) or path in ("/healthz", "/readyz"):
+            continue
+        if (
+            path.startswith(SKIP_PREFIXES)
+            or path.startswith("/api")
+            or path.endswith(SKIP_SUFFIXES)
+        ):
+            continue
+        pattern = re.sub(r"\{[^}:]+:int\}", r"\\d+", path)
+        pattern = re.sub(r"\{[^}]+\}", r"[^/]+", pattern)
+        routes[path] = re.compile(f"^{pattern}$")
+    return routes
+
+
+def unreached(routes: dict[str, re.Pattern[str]], visited: Iterable[str]) -> list[str]:
+    paths = [urlparse(url).path for url in visited]
+    return sorted(r for r, regex in routes.items() if not any(regex.match(p) for p in paths))
+
+
 @dataclass
 class Failure:
     role: str
@@ -172,6 +203,7 @@ class Report:
     # with its role's header, always is).
     axe_seen: set[tuple[str, str, str]] = field(default_factory=set)
     axe_runs: int = 0
+    visited: set[str] = field(default_factory=set)
 
     def add(self, failure: Failure) -> None:
         self.failures.append(failure)
@@ -289,6 +321,10 @@ async def check_page(page: Any, *, language: str, record: Any, run_axe: bool = T
         record("none", f"input {name} holds 'None'")
     for href in found["scripted"]:
         record("jsurl", f"link to {href!r} (blocked by our CSP; use a button and app.js)")
+    brand = chinese()["Public Good Market"] if language == "zh_Hans" else "Public Good Market"
+    title = " ".join(str(found["title"]).split())
+    if not title or (title == f"{brand} · {brand}" and urlparse(page.url).path != "/"):
+        record("title", f"page has no title of its own: {title!r}")
     expected_lang = "zh-Hans" if language == "zh_Hans" else "en"
     if found["htmlLang"] != expected_lang:
         record("lang", f"<html lang={found['htmlLang']!r}>, expected {expected_lang!r}")
