@@ -113,3 +113,19 @@ async def test_a_page_without_its_own_title_fails(browser):
     brand = chinese()["Public Good Market"]
     found = await findings(browser, "每一元都公开。", title=f"{brand} · {brand}")
     assert [check for check, _ in found] == ["title"]
+
+
+async def test_a_raw_code_on_an_english_page_fails(browser):
+    found = await findings(
+        browser, "Status: <span>needs_reconfirm</span>", language="en", lang="en", title="Bid"
+    )
+    assert found == [("text", "raw code 'needs_reconfirm' in 'needs_reconfirm'")]
+
+
+async def test_a_chart_label_shrunk_below_12_px_fails(browser):
+    chart = (
+        '<svg viewBox="0 0 800 40" width="200" role="img" aria-label="图表">'
+        '<text x="0" y="20" font-size="14">已拨付</text></svg>'
+    )
+    found = await findings(browser, chart)
+    assert found == [("chart", "chart label shrinks below 12 px: 已拨付 at 3.5px")]

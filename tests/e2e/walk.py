@@ -133,6 +133,22 @@ def text_problems(texts: Iterable[str], codes: frozenset[str], msgids: frozenset
     return problems
 
 
+def english_text_problems(texts: Iterable[str], codes: frozenset[str]) -> list[str]:
+    """On English pages the words are English already; a code still shows itself by
+    its underscore (`needs_reconfirm`) or as a reference (`milestone:2`)."""
+    problems = []
+    for text in texts:
+        clean = EMAIL_OR_URL.sub(" ", " ".join(text.split()))
+        raw = [t for t in re.findall(r"[a-z]+_[a-z_]+", clean) if t in codes]
+        if raw:
+            problems.append(f"raw code {raw[0]!r} in {clean[:80]!r}")
+            continue
+        reference = REFERENCE.search(clean)
+        if reference:
+            problems.append(f"raw reference {reference.group(0)!r} in {clean[:80]!r}")
+    return problems
+
+
 def route_pattern(url: str) -> str:
     """One representative per route: numeric path segments collapse to {id}."""
     path = urlparse(url).path.rstrip("/") or "/"
@@ -240,14 +256,28 @@ PAGE_PROBE = """() => {
     if (!text) continue;
     const marked = parent.closest('[lang]');
     const lang = marked ? marked.getAttribute('lang') : '';
-    if (!lang.toLowerCase().startsWith('zh')) continue;
     const box = parent.getBoundingClientRect();
     const style = getComputedStyle(parent);
     const hidden = parent.tagName === 'OPTION' ? false
       : style.visibility === 'hidden' || style.display === 'none'
       || (box.width === 0 && box.height === 0 && !parent.closest('.visually-hidden, .sr-only'));
     if (hidden) continue;
-    texts.push(text);
+    texts.push([text, lang.toLowerCase().startsWith('zh') ? 'zh' : 'en']);
+  }
+  // Chart labels as rendered: the SVG's font size times its scale on screen.
+  const tiny = [];
+  for (const svg of document.querySelectorAll('svg')) {
+    const box = svg.viewBox && svg.viewBox.baseVal;
+    const shown = svg.getBoundingClientRect().width;
+    if (!box || !box.width || !shown) continue;
+    const scale = shown / box.width;
+    for (const text of svg.querySelectorAll('text')) {
+      const size = parseFloat(getComputedStyle(text).fontSize) * scale;
+      if (size < 11.5) {
+        tiny.push(`${text.textContent.trim().slice(0, 30)} at ${size.toFixed(1)}px`);
+        break;
+      }
+    }
   }
   const root = document.scrollingElement;
   const overflow = root.scrollWidth > root.clientWidth;
@@ -275,7 +305,7 @@ PAGE_PROBE = """() => {
     }
   }
   return {
-    none, scripted, texts, overflow,
+    none, scripted, texts, overflow, tiny,
     scrollWidth: root.scrollWidth, clientWidth: root.clientWidth, widest,
     htmlLang: document.documentElement.getAttribute('lang') || '',
     title: document.title,
@@ -329,8 +359,15 @@ async def check_page(page: Any, *, language: str, record: Any, run_axe: bool = T
     if found["htmlLang"] != expected_lang:
         record("lang", f"<html lang={found['htmlLang']!r}>, expected {expected_lang!r}")
     if language == "zh_Hans":
-        for problem in text_problems(found["texts"], raw_codes(), untranslated_msgids()):
+        zh_texts = [text for text, marked in found["texts"] if marked == "zh"]
+        for problem in text_problems(zh_texts, raw_codes(), untranslated_msgids()):
             record("text", problem)
+    else:
+        en_texts = [text for text, marked in found["texts"] if marked == "en"]
+        for problem in english_text_problems(en_texts, raw_codes()):
+            record("text", problem)
+    for label in found["tiny"]:
+        record("chart", f"chart label shrinks below 12 px: {label}")
     if found["overflow"]:
         record(
             "overflow",
