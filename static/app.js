@@ -68,11 +68,26 @@
     return "";
   }
 
+  // Focus is only moved when the person was working in the swapped part (a form
+  // they submitted, a pager they used): a fragment that loads by itself never
+  // steals focus.
   var fromPager = false;
+  var hadFocus = false;
 
   document.addEventListener("htmx:beforeRequest", function (event) {
     var source = event.detail && event.detail.elt;
     fromPager = !!(source && source.closest && source.closest(".pager"));
+  });
+
+  document.addEventListener("htmx:beforeSwap", function (event) {
+    var active = document.activeElement;
+    var target = event.detail && event.detail.target;
+    var config = (event.detail && event.detail.requestConfig) || {};
+    var source = config.elt;
+    var trigger = config.triggeringEvent;
+    var byPerson = !!(trigger && /^(submit|click|change|input|keydown|keyup)$/.test(trigger.type));
+    hadFocus = byPerson || !!(active && active !== document.body &&
+      ((target && target.contains(active)) || (source && source.contains && source.contains(active))));
   });
 
   document.addEventListener("htmx:afterSettle", function (event) {
@@ -83,6 +98,11 @@
     }
     if (!target) return;
     scrollRegions(target.parentElement || target);
+    var said = summary(target);
+    if (said) announce(said);
+    var moveFocus = hadFocus;
+    hadFocus = false;
+    if (!moveFocus) { fromPager = false; return; }
     var invalid = target.querySelector("[aria-invalid='true'], label.invalid input, label.invalid select, label.invalid textarea");
     var alert = target.querySelector("[role='alert'], .error-box");
     if (invalid) {
@@ -96,8 +116,6 @@
       var heading = target.querySelector("h1, h2, h3");
       focusable(heading || target);
     }
-    var said = summary(target);
-    if (said) announce(said);
     fromPager = false;
   });
 

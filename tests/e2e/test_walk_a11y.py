@@ -72,3 +72,15 @@ async def test_the_pager_moves_focus_to_the_new_rows_and_the_live_region_stays(s
     assert await region.count() == 1
     assert await region.get_attribute("aria-label")
     assert not errors, errors
+
+
+async def test_a_fragment_that_loads_by_itself_does_not_take_focus(server, browser):
+    from tests.builders import make_org
+
+    org = await make_org()
+    page = await browser.new_page(locale="en-GB")
+    await page.goto(f"{server}/organizations/{org}")
+    # The track record replaces its link section once loaded (hx-trigger=load).
+    await until(page, "() => !!document.querySelector('#track-record.track-record')")
+    await asyncio.sleep(0.2)
+    assert (await page.evaluate(ACTIVE))["tag"] == "BODY"
