@@ -171,7 +171,9 @@ def error_param(name: str, value: object) -> object:
     if name == "status":
         for domain in ("tender", "organization"):
             if value in LABELS[domain]:
-                return label(domain, value)
+                shown = label(domain, value)
+                # The Chinese sentences quote the status themselves.
+                return shown if i18n.current() == "zh_Hans" else f"“{shown}”"
         return value
     if name == "action" and value in ACTION_WORDS:
         return i18n.gettext(value)

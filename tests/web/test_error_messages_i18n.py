@@ -58,3 +58,22 @@ def test_money_field_errors_are_translated() -> None:
     finally:
         i18n.activate(previous)
     assert text == "这不是有效的金额，请按 12.34 的格式填写。"
+
+
+def test_an_english_refusal_quotes_the_status_label() -> None:
+    from market import organization_rules
+    from market.errors import InvalidTransition
+    from market.web.errors import translated
+
+    previous = i18n.current()
+    i18n.activate("en")
+    try:
+        try:
+            organization_rules.decide("verified", "verify")
+        except InvalidTransition as exc:
+            text = translated(exc)
+        else:
+            raise AssertionError("verifying a verified organization must be refused")
+    finally:
+        i18n.activate(previous)
+    assert text == "Only an organization pending review can be verified; this one is “Verified”."
