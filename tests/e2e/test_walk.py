@@ -54,7 +54,8 @@ ROLES: dict[str, str | None] = {
 }
 LANGUAGES = ("zh_Hans", "en")
 PAGES_PER_WALK = 24
-LANDING = ("/", "/dashboard")
+# The dashboard first: its links are the role's own (its organization, its tenders).
+LANDING = ("/dashboard", "/")
 
 
 async def sign_in(page, server: str, slug: str) -> None:  # type: ignore[no-untyped-def]
