@@ -77,6 +77,13 @@
   document.addEventListener("htmx:beforeRequest", function (event) {
     var source = event.detail && event.detail.elt;
     fromPager = !!(source && source.closest && source.closest(".pager"));
+    var target = event.detail && event.detail.target;
+    if (target && target.setAttribute) target.setAttribute("aria-busy", "true");
+  });
+
+  document.addEventListener("htmx:afterRequest", function (event) {
+    var target = event.detail && event.detail.target;
+    if (target && target.removeAttribute) target.removeAttribute("aria-busy");
   });
 
   document.addEventListener("htmx:beforeSwap", function (event) {

@@ -30,6 +30,7 @@ from tests.e2e.walk import (
     page_routes,
     route_pattern,
     same_origin_links,
+    settle,
     unreached,
 )
 
@@ -100,6 +101,7 @@ async def walk(browser, server: str, role: str, slug: str | None, language: str,
             def record(check: str, detail: str, final: str = final) -> None:
                 report.add(Failure(role, language, final, check, detail))
 
+            await settle(page)
             key = (language, pattern, await main_signature(page))
             run_axe = visited == 1 or key not in report.axe_seen
             report.axe_seen.add(key)

@@ -7,6 +7,7 @@ every check here can fail.
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import re
 from collections.abc import Iterable
@@ -332,6 +333,16 @@ async def main_signature(page: Any) -> str:
     return hashlib.sha256(html.encode()).hexdigest()
 
 
+async def settle(page: Any, seconds: float = 5) -> None:
+    """Wait for htmx requests the page started by itself (hx-trigger=load) to land:
+    a half-faded region in flight is not what a reader ends up with."""
+    deadline = asyncio.get_running_loop().time() + seconds
+    while await page.evaluate("() => !!document.querySelector('.htmx-request, .htmx-settling')"):
+        if asyncio.get_running_loop().time() > deadline:
+            return
+        await asyncio.sleep(0.05)
+
+
 async def probe(page: Any) -> dict[str, Any]:
     result: dict[str, Any] = await page.evaluate(PAGE_PROBE)
     return result
@@ -346,6 +357,7 @@ async def axe_violations(page: Any) -> list[dict[str, Any]]:
 
 async def check_page(page: Any, *, language: str, record: Any, run_axe: bool = True) -> None:
     """Run every check on the loaded page; record(check, detail) for each failure."""
+    await settle(page)
     found = await probe(page)
     for name in found["none"]:
         record("none", f"input {name} holds 'None'")
