@@ -7,7 +7,15 @@ import asyncio
 
 import pytest
 
-pytestmark = pytest.mark.e2e
+from tests.conftest import ENGINE
+
+pytestmark = [
+    pytest.mark.e2e,
+    pytest.mark.skipif(
+        ENGINE != "sqlite",
+        reason="browser-only behaviour: runs once per make test, in the SQLite pass",
+    ),
+]
 
 
 async def until(page, predicate: str, seconds: float = 10) -> None:  # type: ignore[no-untyped-def]
