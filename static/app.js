@@ -30,21 +30,17 @@
   }
 
   function scrollRegions(root) {
-    root.querySelectorAll("table").forEach(function (table) {
-      var parent = table.parentElement;
+    root.querySelectorAll("table, svg.chart").forEach(function (wide) {
+      var parent = wide.parentElement;
       if (!parent || parent.classList.contains("scroll")) return;
       var wrapper = document.createElement("div");
       wrapper.className = "scroll";
-      parent.insertBefore(wrapper, table);
-      wrapper.appendChild(table);
-      makeRegion(wrapper, labelFor(table));
+      parent.insertBefore(wrapper, wide);
+      wrapper.appendChild(wide);
+      makeRegion(wrapper, labelFor(wide));
     });
     root.querySelectorAll("pre").forEach(function (pre) {
       if (!pre.hasAttribute("tabindex")) makeRegion(pre, labelFor(pre.parentElement || pre));
-    });
-    root.querySelectorAll("figure").forEach(function (figure) {
-      var chart = figure.querySelector("svg.chart");
-      if (chart && !figure.hasAttribute("tabindex")) makeRegion(figure, labelFor(chart));
     });
   }
 
