@@ -157,30 +157,33 @@ def parse_money(text: str, currency: str = "CNY", *, allow_zero: bool = False) -
     that is not plain digits; the error names the `amount` field.
     """
     if not isinstance(text, str):
-        raise InvalidAmount("enter the amount as text, e.g. 12.34", field="amount")
+        raise InvalidAmount("Enter the amount as text, e.g. 12.34.", field="amount")
     exponent = currency_exponent(currency)
     raw = text.strip().replace("¥", "").replace("￥", "").replace(" ", "")
     if raw.startswith("-"):
-        raise InvalidAmount("the amount must be positive", field="amount")
+        raise InvalidAmount("The amount must be positive.", field="amount")
     if "," in raw:
         if not _GROUPED.match(raw):
-            raise InvalidAmount(f"{text!r} is not an amount like 1,234.56", field="amount")
+            raise InvalidAmount("This is not an amount like 1,234.56.", field="amount")
         raw = raw.replace(",", "")
     match = _DIGITS.match(raw)
     if not match:
-        raise InvalidAmount(f"{text!r} is not an amount like 12.34", field="amount")
+        raise InvalidAmount("This is not an amount like 12.34.", field="amount")
     frac = match.group("frac") or ""
     if len(match.group("int").lstrip("0")) > _MAX_AMOUNT_DIGITS:  # before int(): no huge ints
-        raise InvalidAmount("the amount is too large", field="amount")
+        raise InvalidAmount("The amount is too large.", field="amount")
     if len(frac) > exponent:
-        raise InvalidAmount(
-            f"{currency} amounts have at most {exponent} decimal places", field="amount"
-        )
+        # Messages without parameters: callers pass exc.message on as a field error.
+        if exponent == 2:
+            raise InvalidAmount("Amounts have at most 2 decimal places.", field="amount")
+        if exponent == 0:
+            raise InvalidAmount("Amounts in this currency have no decimal places.", field="amount")
+        raise InvalidAmount("This amount has too many decimal places.", field="amount")
     amount = int(match.group("int")) * 10**exponent + int(frac.ljust(exponent, "0") or "0")
     if amount > MAX_AMOUNT:
-        raise InvalidAmount("the amount is too large", field="amount")
+        raise InvalidAmount("The amount is too large.", field="amount")
     if amount == 0 and not allow_zero:
-        raise InvalidAmount("the amount must be greater than zero", field="amount")
+        raise InvalidAmount("The amount must be greater than zero.", field="amount")
     return Money(amount, currency)
 
 

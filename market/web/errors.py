@@ -18,6 +18,7 @@ from litestar.exceptions import HTTPException, NotAuthorizedException, Validatio
 from litestar.openapi.datastructures import ResponseSpec
 from litestar.response import Redirect
 
+from market import labels
 from market.errors import DomainError
 from market.web import i18n
 from market.web.render import is_fragment_request, render
@@ -57,13 +58,24 @@ def error_responses(*codes: int) -> dict[int, ResponseSpec]:
     }
 
 
+# msgids (extracted by market/web/i18n_extract.py: a constant dict of sentences).
+HTTP_MESSAGES = {
+    401: "Please log in to continue.",
+    403: "You do not have permission to do this.",
+    404: "Page not found.",
+    405: "This action is not allowed here.",
+}
+
+
 def _is_api(request: Request[Any, Any, Any]) -> bool:
     return request.url.path.startswith(("/api/", "/ocds/", "/360giving/", "/webhooks/"))
 
 
 def translated(error: DomainError) -> str:
     text = i18n.gettext(error.message)
-    return text % error.params if error.params else text
+    if not error.params:
+        return text
+    return text % {name: labels.error_param(name, value) for name, value in error.params.items()}
 
 
 def _respond(
@@ -127,12 +139,6 @@ def http_error(request: Request[Any, Any, Any], exc: HTTPException) -> Response[
     ):
         target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
         return Redirect(path=f"/login?next={quote(target)}", status_code=303)
-    messages = {
-        401: "Please log in to continue.",
-        403: "You do not have permission to do this.",
-        404: "Page not found.",
-        405: "This action is not allowed here.",
-    }
     headers = {k: str(v) for k, v in (exc.headers or {}).items()}
     if isinstance(exc, ValidationException):
         message, field = _invalid_parameter(request, exc)
@@ -141,8 +147,8 @@ def http_error(request: Request[Any, Any, Any], exc: HTTPException) -> Response[
         message = i18n.gettext(
             "The form expired or was sent from elsewhere. Reload the page and try again."
         )
-    elif exc.status_code in messages:
-        message = i18n.gettext(messages[exc.status_code])
+    elif exc.status_code in HTTP_MESSAGES:
+        message = i18n.gettext(HTTP_MESSAGES[exc.status_code])
     else:
         message = str(exc.detail)
     if exc.status_code == 400 and not _is_api(request):

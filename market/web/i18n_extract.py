@@ -3,7 +3,8 @@
 Services raise `DomainError("English msgid", **params)` and return field errors as
 `{"field": "English msgid"}`; the web layer translates them at render time. This
 extractor collects those msgids: the first argument of any call whose name ends in
-`Error`, `Failed`, `NotFound`, `Denied`, `Conflict`, `Transition` or is `_`/`N_`/
+`Error`, `Failed`, `NotFound`, `Denied`, `Conflict`, `Transition`,
+`Invalid`, `Amount`, `Mismatch` or is `_`/`N_`/
 `gettext`, the string values of dict literals passed to `ValidationFailed` or
 assigned into an `errors[...]` mapping, and sentences assigned to UPPER_CASE constants.
 """
@@ -14,7 +15,17 @@ import ast
 from collections.abc import Iterator
 from typing import IO, Any
 
-CALL_SUFFIXES = ("Error", "Failed", "NotFound", "Denied", "Conflict", "Transition", "Invalid")
+CALL_SUFFIXES = (
+    "Error",
+    "Failed",
+    "NotFound",
+    "Denied",
+    "Conflict",
+    "Transition",
+    "Invalid",
+    "Amount",
+    "Mismatch",
+)
 MARKERS = {"_", "N_", "gettext", "single"}
 
 Message = tuple[int, str, str, list[str]]
@@ -39,34 +50,47 @@ def _strings(node: ast.AST) -> Iterator[tuple[int, str]]:
         yield from _strings(node.orelse)
 
 
-def _messages(tree: ast.AST) -> Iterator[tuple[int, str]]:
+def _messages(tree: ast.AST) -> Iterator[tuple[int, str, bool]]:
+    """(line, text, marked): marked texts were wrapped in `_()`/`N_()`/`gettext()`
+    by hand and are messages even when they are one word ("Donation")."""
     for node in ast.walk(tree):
         if isinstance(node, ast.Call):
             name = _name(node.func)
             if name in MARKERS and name == "single" and len(node.args) >= 2:
-                yield from _strings(node.args[1])
+                yield from _marked(_strings(node.args[1]), False)
             elif name in MARKERS and node.args:
-                yield from _strings(node.args[0])
+                yield from _marked(_strings(node.args[0]), True)
             elif name.endswith(CALL_SUFFIXES):
                 for arg in node.args[:1]:
-                    yield from _strings(arg)
+                    yield from _marked(_strings(arg), False)
                 for keyword in node.keywords:
                     if keyword.arg in ("message", "errors"):
-                        yield from _strings(keyword.value)
+                        yield from _marked(_strings(keyword.value), False)
         elif isinstance(node, ast.Assign) and any(
             _is_message_target(target, node.value) for target in node.targets
         ):
-            yield from _strings(node.value)
+            yield from _marked(_strings(node.value), False)
+
+
+def _marked(found: Iterator[tuple[int, str]], marked: bool) -> Iterator[tuple[int, str, bool]]:
+    for lineno, text in found:
+        yield lineno, text, marked
 
 
 def _is_message_target(target: ast.AST, value: ast.AST) -> bool:
-    """`errors["x"] = "..."` or `SOME_MESSAGE = "A sentence."`."""
+    """`errors["x"] = "..."`, `SOME_MESSAGE = "A sentence."` or a constant dict of sentences."""
     if isinstance(target, ast.Subscript):
         return _name(target.value).endswith("errors")
+    if not (isinstance(target, ast.Name) and target.id.isupper()):
+        return False
+    if isinstance(value, ast.Dict):  # DONE = {"verify": "Organization verified.", ...}
+        return bool(value.values) and all(_is_sentence(v) for v in value.values)
+    return _is_sentence(value)
+
+
+def _is_sentence(value: ast.AST) -> bool:
     return (
-        isinstance(target, ast.Name)
-        and target.id.isupper()
-        and isinstance(value, ast.Constant)
+        isinstance(value, ast.Constant)
         and isinstance(value.value, str)
         and value.value.rstrip().endswith((".", "?", "!"))
     )
@@ -78,7 +102,7 @@ def extract(
     """Babel extraction method: `[market.web.i18n_extract:extract: market/**.py]`."""
     tree = ast.parse(fileobj.read())
     seen: set[str] = set()
-    for lineno, text in _messages(tree):
-        if text.strip() and text not in seen and " " in text.strip():
+    for lineno, text, marked in _messages(tree):
+        if text.strip() and text not in seen and (marked or " " in text.strip()):
             seen.add(text)
             yield lineno, "", text, []

@@ -25,7 +25,7 @@ from litestar.response import Redirect
 from litestar.utils.scope.state import ScopeState
 from markupsafe import Markup
 
-from market import clock
+from market import clock, labels
 from market.settings import get_settings
 from market.web import i18n
 
@@ -74,6 +74,8 @@ def environment() -> Environment:
             htmx_file=HTMX_FILE,
             languages=i18n.LANGUAGE_NAMES,
             querystring=querystring,
+            label=labels.label,
+            reference=labels.reference,
         )
         env.globals.update(_globals)
         env.filters.update(_filters)

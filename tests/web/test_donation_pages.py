@@ -177,7 +177,9 @@ async def test_my_donations_follow_the_yuan_into_released_tranches(
     )  # fmt: skip
     page = await client.get("/my/donations")
     assert page.status_code == 200
-    assert "milestone:1" in page.text
+    # The tranche is named as a person reads it, not as the ledger's reference code.
+    assert "Tranche for milestone no. 1" in page.text
+    assert "→ milestone:1" not in page.text
     assert "150.00" in page.text and "50.00" in page.text  # 300:100 of ¥200
     summary = await client.get(f"/my/donations/{_year()}")
     assert "400.00" in summary.text

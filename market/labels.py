@@ -1,0 +1,180 @@
+"""Display names for status and kind codes, one table per domain, translated at render.
+
+Pages never show a code such as `submitted` or `milestone:2`: templates call
+`label("bid", bid.status)` or `reference(tranche.reference)`. The msgids are marked
+with N_() so `make messages` extracts them; translation happens per request.
+An unknown code is shown as is, so a new state shows up (and the browser walk
+flags it) rather than vanishing.
+"""
+
+from __future__ import annotations
+
+import re
+
+from market.web import i18n
+
+
+def N_(message: str) -> str:  # the gettext convention for "mark only"
+    return message
+
+
+LABELS: dict[str, dict[str, str]] = {
+    # The same msgids as templates/market/tenders/_labels.html's status().
+    "tender": {
+        "draft": N_("Draft"),
+        "published": N_("Open for enquiries"),
+        "tendering": N_("Open for bids"),
+        "evaluation": N_("Under evaluation"),
+        "awarded": N_("Awarded"),
+        "contracted": N_("Contracted"),
+        "completed": N_("Completed"),
+        "cancelled": N_("Cancelled"),
+        "unsuccessful": N_("Unsuccessful"),
+    },
+    "bid": {
+        "draft": N_("Draft"),
+        "submitted": N_("Submitted"),
+        "withdrawn": N_("Withdrawn"),
+        "needs_reconfirm": N_("Needs reconfirmation"),
+        "qualified": N_("Qualified"),
+        "disqualified": N_("Disqualified"),
+        "awarded": N_("Awarded"),
+        "lost": N_("Not awarded"),
+    },
+    "complaint": {
+        "filed": N_("Awaiting decision"),
+        "upheld": N_("Upheld"),
+        "dismissed": N_("Dismissed"),
+    },
+    "contract": {
+        "pending": N_("Awaiting signature"),
+        "active": N_("In force"),
+        "completed": N_("Completed"),
+        "terminated": N_("Terminated"),
+    },
+    "milestone": {
+        "scheduled": N_("Scheduled"),
+        "submitted": N_("Evidence submitted"),
+        "approved": N_("Approved"),
+        "rejected": N_("Rejected"),
+        "not_met": N_("Not met"),
+    },
+    "seat": {
+        "appointed": N_("Appointed; interests not yet declared"),
+        "declared": N_("No conflict of interest declared"),
+        "recused": N_("Recused (conflict of interest)"),
+    },
+    "award": {"active": N_("In force"), "cancelled": N_("Cancelled")},
+    "donation": {
+        "pending": N_("Awaiting payment"),
+        "paid": N_("Paid"),
+        "failed": N_("Payment failed"),
+        "refund_queued": N_("Refund queued"),
+        "refunded": N_("Refunded"),
+        "community_fund": N_("Moved to the community fund"),
+    },
+    "match": {
+        "none": N_("No match"),
+        "reserved": N_("Match reserved"),
+        "posted": N_("Matched"),
+        "released": N_("Match released"),
+    },
+    "payment": {
+        "awaiting": N_("Awaiting payment"),
+        "succeeded": N_("Paid"),
+        "failed": N_("Payment failed"),
+    },
+    "pledge": {
+        "awaiting_funds": N_("Awaiting funds"),
+        "active": N_("Active"),
+        "expired": N_("Expired"),
+    },
+    "contribution": {
+        "awaiting": N_("Awaiting funds"),
+        "received": N_("Received"),
+        "returned": N_("Returned"),
+        "failed": N_("Failed"),
+    },
+    "payment_kind": {
+        "donation": N_("Donation"),
+        "pledge": N_("Match pledge"),
+        "sponsorship": N_("Sponsorship"),
+        "own_income": N_("Own income"),
+    },
+    "provider": {
+        "sandbox": N_("Card (sandbox)"),
+        "bank_transfer": N_("Bank transfer"),
+        "stripe": N_("Card"),
+    },
+    # The same msgids as templates/market/_labels.html's kind().
+    "organization_kind": {
+        "department": N_("Government department"),
+        "social_org": N_("Social organization"),
+        "company": N_("Company"),
+        "foundation": N_("Foundation"),
+        "operator": N_("Platform operator"),
+    },
+    "organization": {
+        "pending": N_("Pending review"),
+        "verified": N_("Verified"),
+        "rejected": N_("Rejected"),
+        "suspended": N_("Suspended"),
+    },
+}
+
+# market/tenders/rules.py ACTION_WORDS, as they appear in refusals ("cannot be %(action)s").
+ACTION_WORDS = (
+    N_("published"),
+    N_("opened for bids"),
+    N_("closed for bids"),
+    N_("awarded"),
+    N_("reopened for evaluation"),
+    N_("contracted"),
+    N_("completed"),
+    N_("declared unsuccessful"),
+    N_("cancelled"),
+)
+
+_REFERENCE = re.compile(r"^(?P<kind>[a-z_]+):(?P<id>\d+)(?::[a-z_]+)?$")
+REFERENCE_PHRASES = {
+    "milestone": N_("Tranche for milestone no. %(id)s"),
+    "donation": N_("Donation no. %(id)s"),
+    "pledge": N_("Match pledge no. %(id)s"),
+    "contribution": N_("Contribution no. %(id)s"),
+    "tender": N_("Tender no. %(id)s"),
+}
+
+
+def label(domain: str, code: str | None) -> str:
+    """The translated display name of a code in one domain ("bid", "milestone", …)."""
+    if code is None or code == "":
+        return "—"
+    msgid = LABELS.get(domain, {}).get(code)
+    return i18n.gettext(msgid) if msgid else code
+
+
+def reference(ref: str | None) -> str:
+    """`milestone:2` (or `milestone:2:release`) as a phrase a person reads."""
+    if not ref:
+        return "—"
+    match = _REFERENCE.match(ref)
+    if match is None or match["kind"] not in REFERENCE_PHRASES:
+        return ref
+    return i18n.gettext(REFERENCE_PHRASES[match["kind"]]) % {"id": match["id"]}
+
+
+def error_param(name: str, value: object) -> object:
+    """A refusal's parameter as the reader should see it: `status` codes through
+    their label (tender or organization), `action` words through the catalog."""
+    if not isinstance(value, str):
+        return value
+    if name == "status":
+        for domain in ("tender", "organization"):
+            if value in LABELS[domain]:
+                shown = label(domain, value)
+                # The Chinese sentences quote the status themselves.
+                return shown if i18n.current() == "zh_Hans" else f"“{shown}”"
+        return value
+    if name == "action" and value in ACTION_WORDS:
+        return i18n.gettext(value)
+    return value
