@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from functools import partial
 from typing import Any
 
 from litestar import Controller, Request, Response, get, post
@@ -15,6 +16,7 @@ from market.settings import get_settings
 from market.web import formdata, i18n, sessions
 from market.web.auth import principal_of, public, requires_login
 from market.web.errors import translated
+from market.web.form_errors import field_errors, shows_form_errors
 from market.web.proxies import client_address
 from market.web.ratelimit import LoginLimiter
 from market.web.render import flash, render, safe_next, see_other
@@ -25,7 +27,27 @@ TOO_MANY = "Too many failed log-ins from here. Wait %(seconds)s seconds and try 
 
 
 RESET = "market/password_reset.html"
+PROFILE = "market/profile.html"
 RESET_NEW = "market/password_reset_new.html"
+
+
+async def _signup_form(
+    request: Request[Any, Any, Any], values: dict[str, str], errors: dict[str, str]
+) -> Response[Any]:
+    context = {"values": values, "errors": errors}
+    return render(request, "market/signup.html", context, block="form", status=422)
+
+
+async def _profile_form(
+    request: Request[Any, Any, Any],
+    values: dict[str, str],
+    block: str,
+    errors_key: str,
+    errors: dict[str, str],
+) -> Response[Any]:
+    """The profile page again with one of its two forms' errors (422)."""
+    context = {"values": values, "errors": {}, "password_errors": {}, errors_key: errors}
+    return render(request, PROFILE, context, block=block, status=422)
 
 
 async def _sign_in(request: Request[Any, Any, Any], user_id: int) -> None:
@@ -44,10 +66,6 @@ async def _deliver_mail() -> None:
         await outbox.deliver_pending()
     except Exception:
         log.exception("outbox delivery after a request failed")
-
-
-def _field_errors(exc: ValidationFailed) -> dict[str, str]:
-    return {name: i18n.gettext(message) for name, message in exc.errors.items()}
 
 
 class AccountController(Controller):
@@ -106,20 +124,13 @@ class AccountController(Controller):
     async def signup(self, request: Request[Any, Any, Any]) -> Response[Any]:
         form = await request.form()
         values = {k: formdata.text(form, k) for k in ("email", "display_name")}
-        try:
+        redisplay = partial(_signup_form, request, values)
+        async with shows_form_errors(redisplay, catch=(ValidationFailed,)):
             user_id = await accounts.sign_up(
                 email=values["email"],
                 display_name=values["display_name"],
                 password=formdata.text(form, "password"),
                 locale=i18n.current(),
-            )
-        except ValidationFailed as exc:
-            return render(
-                request,
-                "market/signup.html",
-                {"values": values, "errors": _field_errors(exc)},
-                block="form",
-                status=422,
             )
         await _sign_in(request, user_id)
         flash(request, i18n.gettext("Welcome! Your account is ready."))
@@ -148,20 +159,9 @@ class AccountController(Controller):
             "display_name": formdata.text(form, "display_name"),
             "locale": formdata.text(form, "locale"),
         }
-        try:
+        redisplay = partial(_profile_form, request, values, "profile_form", "errors")
+        async with shows_form_errors(redisplay, catch=(ValidationFailed,)):
             await accounts.update_profile(principal.id, **values)
-        except ValidationFailed as exc:
-            return render(
-                request,
-                "market/profile.html",
-                {
-                    "values": values,
-                    "errors": _field_errors(exc),
-                    "password_errors": {},
-                },
-                block="profile_form",
-                status=422,
-            )
         flash(request, i18n.gettext("Profile saved."))
         return see_other("/profile")
 
@@ -170,21 +170,11 @@ class AccountController(Controller):
         principal = principal_of(request)
         assert principal is not None  # noqa: S101
         form = await request.form()
-        try:
+        values = {"display_name": principal.display_name, "locale": principal.locale}
+        redisplay = partial(_profile_form, request, values, "password_form", "password_errors")
+        async with shows_form_errors(redisplay, catch=(ValidationFailed,)):
             epoch = await accounts.change_password(
                 principal.id, current=formdata.text(form, "current"), new=formdata.text(form, "new")
-            )
-        except ValidationFailed as exc:
-            return render(
-                request,
-                "market/profile.html",
-                {
-                    "values": {"display_name": principal.display_name, "locale": principal.locale},
-                    "errors": {},
-                    "password_errors": _field_errors(exc),
-                },
-                block="password_form",
-                status=422,
             )
         # This session continues under the new epoch (and a new id); every other ends.
         request.session["epoch"] = epoch
@@ -224,7 +214,7 @@ class AccountController(Controller):
                 raise DomainError(accounts.RESET_INVALID)
             await accounts.reset_password(token, formdata.text(form, "new"))
         except ValidationFailed as exc:
-            context = {"token": token, "invalid": False, "errors": _field_errors(exc)}
+            context = {"token": token, "invalid": False, "errors": field_errors(exc)}
             return render(request, RESET_NEW, context, block="form", status=422)
         except DomainError:
             context = {"token": token, "invalid": True, "errors": {}}

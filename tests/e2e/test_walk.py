@@ -120,7 +120,7 @@ async def walk(browser, server: str, role: str, slug: str | None, language: str,
 
 
 async def test_every_role_walks_every_reachable_page_in_both_languages(server, browser):
-    from market.demo import load_demo
+    from composition.demo import load_demo
 
     await load_demo()
     report = Report()
@@ -131,7 +131,7 @@ async def test_every_role_walks_every_reachable_page_in_both_languages(server, b
         )
     elapsed = time.monotonic() - started
     summary = report.summary()
-    from market.app import create_app
+    from composition.app import create_app
 
     # Informational: page routes no role reached by following links (some need
     # data the demo lacks, e.g. a draft to edit; others need a link in a menu).

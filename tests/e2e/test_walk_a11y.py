@@ -52,7 +52,7 @@ async def test_a_form_error_swap_focuses_the_first_invalid_field(server, browser
 
 
 async def test_the_pager_moves_focus_to_the_new_rows_and_the_live_region_stays(server, browser):
-    from market.demo import load_demo
+    from composition.demo import load_demo
 
     await load_demo()
     page = await browser.new_page(locale="en-GB")
