@@ -140,6 +140,11 @@ def parse_local_datetime(text: object, zone: ZoneInfo, *, field: str) -> datetim
     return value.replace(tzinfo=zone).astimezone(ZoneInfo("UTC"))
 
 
+# For the OpenAPI document: a free-text query value may hold anything but a NUL byte,
+# which the input boundary refuses with a 400 (so the schema must not call it valid).
+NO_NUL_PATTERN = r"^[^\x00]*$"
+
+
 def has_nul(text: str) -> bool:
     return "\x00" in text
 

@@ -12,6 +12,7 @@ from litestar import Controller, get
 from litestar.params import Parameter
 
 from market.errors import NotFound
+from market.inputs import NO_NUL_PATTERN
 from market.web.auth import public
 from market.web.errors import error_responses
 from market.web.params import cursor_parameter
@@ -20,7 +21,12 @@ from opendata.ocds import packages, rules
 
 OcidFilter = Annotated[
     str | None,
-    Parameter(required=False, max_length=80, description="only the releases of this ocid"),
+    Parameter(
+        required=False,
+        max_length=80,
+        pattern=NO_NUL_PATTERN,
+        description="only the releases of this ocid",
+    ),
 ]
 After = Annotated[str | None, cursor_parameter("cursor from links.next", digits=18)]
 Limit = Annotated[int, Parameter(ge=1, le=packages.MAX_PAGE)]

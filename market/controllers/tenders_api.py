@@ -10,6 +10,7 @@ from typing import Annotated, Any
 from litestar import Controller, Request, get
 from litestar.params import Parameter
 
+from market.inputs import NO_NUL_PATTERN
 from market.money import Money
 from market.settings import get_settings
 from market.tenders import queries
@@ -141,13 +142,16 @@ def _summary(row: dict[str, Any]) -> TenderSummaryOut:
     )
 
 
-Text = Annotated[str | None, Parameter(required=False, max_length=100)]
+PLAIN = NO_NUL_PATTERN  # filter values are free text (unknown ones are ignored), no NUL
+Text = Annotated[str | None, Parameter(required=False, max_length=100, pattern=PLAIN)]
 Status = Annotated[
     str | None,
     Parameter(
         required=False,
         description="published (enquiries open) | tendering | evaluation | awarded | "
         "contracted | completed | cancelled | unsuccessful",
+        max_length=40,
+        pattern=PLAIN,
     ),
 ]
 Category = Annotated[
@@ -156,6 +160,8 @@ Category = Annotated[
         required=False,
         description="software_services | science_technology | dispute_mediation | "
         "coordination_management | charity | community_services",
+        max_length=40,
+        pattern=PLAIN,
     ),
 ]
 
@@ -176,8 +182,12 @@ class TenderApiController(Controller):
         category: Category = None,
         area: Text = None,
         q: Text = None,
-        budget_min: Annotated[str | None, Parameter(description="yuan, e.g. 100000")] = None,
-        budget_max: Annotated[str | None, Parameter(description="yuan, e.g. 500000")] = None,
+        budget_min: Annotated[
+            str | None, Parameter(description="yuan, e.g. 100000", max_length=40, pattern=PLAIN)
+        ] = None,
+        budget_max: Annotated[
+            str | None, Parameter(description="yuan, e.g. 500000", max_length=40, pattern=PLAIN)
+        ] = None,
         after: Annotated[
             str | None,
             Parameter(
