@@ -376,11 +376,10 @@ class LedgerMachine(RuleBasedStateMachine):
             assert totals[0] == totals[1]
 
 
-# 100 random programs of up to 50 steps in each engine's pass of `make test`, drawn
-# afresh every run (database=None): 200 per `make test`, ~70 s per pass on 2 shared
-# cores. MARKET_TEST_LEDGER_EXAMPLES=1000 for a deeper hunt.
+# 200 random programs of up to 50 steps in each engine's pass of `make test`, drawn
+# afresh every run (database=None). MARKET_TEST_LEDGER_EXAMPLES=1000 for a deeper hunt.
 LedgerMachine.TestCase.settings = settings(
-    max_examples=int(os.environ.get("MARKET_TEST_LEDGER_EXAMPLES", "100")),
+    max_examples=int(os.environ.get("MARKET_TEST_LEDGER_EXAMPLES", "200")),
     stateful_step_count=50,
     deadline=None,
     database=None,
