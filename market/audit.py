@@ -35,6 +35,7 @@ from market import clock
 from market.db import atomic, in_transaction, is_postgres
 from market.errors import DomainError
 from market.sql import execute, for_update
+from market.timestamps import timestamp
 
 GENESIS = "0" * 64
 _BATCH = 2000
@@ -335,13 +336,10 @@ async def _sealed_leaves(scope: str) -> tuple[list[str], str]:
     for expected, row in enumerate(rows):
         if int(row["position"]) != expected:
             return leaves, f"sealed log {scope}: position {expected} is missing"
-        at = row["at"]
-        if isinstance(at, str):
-            at = datetime.fromisoformat(at).replace(tzinfo=UTC)
         data = sealed_payload(
             scope,
             expected,
-            at,
+            timestamp(row["at"]),
             str(row["actor"]),
             str(row["action"]),
             str(row["object_type"]),
@@ -393,9 +391,7 @@ async def anchored_log(scope: str) -> AnchoredLog | None:
     )
     events = []
     for row in rows:
-        at = row["at"]
-        if isinstance(at, str):
-            at = datetime.fromisoformat(at).replace(tzinfo=UTC)
+        at = timestamp(row["at"])
         event = {**dict(row), "at": at}
         event["data"] = sealed_payload(
             scope,
@@ -469,12 +465,9 @@ def _check_row(row: Mapping[str, Any], expected_seq: int, prev_hash: str) -> str
             return "change is not canonical JSON"
     except ValueError:
         return "change is not valid JSON"
-    at = row["at"]
-    if isinstance(at, str):
-        at = datetime.fromisoformat(at).replace(tzinfo=UTC)
     body = payload(
         expected_seq,
-        at,
+        timestamp(row["at"]),
         str(row["actor"]),
         str(row["action"]),
         str(row["object_type"]),
