@@ -18,13 +18,11 @@ full path, so every answer other than "created" comes from the full path.
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from market import clock
-from market.audit import append_audit, canonical_json
+from market.audit import append_audit
 from market.db import atomic, in_transaction, is_postgres
 from market.errors import Conflict
 from market.ledger import rules
@@ -45,6 +43,7 @@ from market.ledger.rules import (
     TransferAlreadyFailed,
     TransferRequest,
 )
+from market.ledger.writes import FullPath, reject, write_transfers
 from market.money import Money
 from market.sql import Row, execute, is_unique_violation, marks
 
@@ -166,7 +165,7 @@ async def create_transfers(
                 outcome = await _create_locked(
                     requests, actor=actor, audit=audit, action=action, optimistic=optimistic
                 )
-        except _FullPath:
+        except FullPath:
             optimistic = False
             continue
         except Exception as exc:
@@ -185,8 +184,56 @@ async def create_transfers(
         return outcome
 
 
-class _FullPath(Exception):
-    """The optimistic path met something only the full path may answer."""
+async def _lock_touched(
+    requests: Sequence[TransferRequest], pendings: dict[str, tuple[int, Transfer]]
+) -> dict[str, Balance]:
+    """Lock every account the requests (or the pendings they resolve) touch."""
+    codes: set[str] = set()
+    for req in requests:
+        if req.pending_key:
+            if req.pending_key in pendings:
+                _, p = pendings[req.pending_key]
+                codes.update((p.debit, p.credit))
+        elif req.debit and req.credit:
+            codes.update((req.debit, req.credit))
+    return await lock_accounts(codes)
+
+
+def _seen_result(
+    req: TransferRequest,
+    existing: dict[str, tuple[int, Transfer]],
+    failed: dict[str, Row],
+) -> TransferResult | None:
+    """The original result of an id already used (same body), or None for a new id;
+    an id that already failed keeps failing."""
+    if req.key in existing:
+        tid, stored = existing[req.key]
+        rules.same_body(req, stored)
+        return TransferResult(tid, stored, created=False)
+    if req.key in failed:
+        row = failed[req.key]
+        raise TransferAlreadyFailed(
+            f"transfer {req.key!r} already failed ({row['code']}: {row['message']});"
+            " use a new id to try again"
+        )
+    return None
+
+
+def _applied(
+    req: TransferRequest, pending: PendingState | None, balances: dict[str, Balance]
+) -> Transfer:
+    """The resolved transfer, applied to the locked balances (raises a LedgerError)."""
+    transfer = rules.resolve(req, pending)
+    for code in (transfer.debit, transfer.credit):
+        if code not in balances:
+            raise AccountNotFound(f"no ledger account {code!r}")
+    rules.apply(
+        transfer,
+        balances[transfer.debit],
+        balances[transfer.credit],
+        pending.transfer.amount if pending else None,
+    )
+    return transfer
 
 
 async def _create_locked(
@@ -199,15 +246,7 @@ async def _create_locked(
 ) -> list[TransferResult] | LedgerError:
     pending_keys = sorted({r.pending_key for r in requests if r.pending_key})
     pendings = await _load(pending_keys)
-    codes: set[str] = set()
-    for req in requests:
-        if req.pending_key:
-            if req.pending_key in pendings:
-                _, p = pendings[req.pending_key]
-                codes.update((p.debit, p.credit))
-        elif req.debit and req.credit:
-            codes.update((req.debit, req.credit))
-    balances = await lock_accounts(codes)
+    balances = await _lock_touched(requests, pendings)
     existing: dict[str, tuple[int, Transfer]] = {}
     failed: dict[str, Row] = {}
     resolved: dict[int, str] = {}
@@ -219,38 +258,22 @@ async def _create_locked(
     results: list[TransferResult | None] = []
     new: list[Transfer] = []
     for req in requests:
-        if req.key in existing:
-            tid, stored = existing[req.key]
-            rules.same_body(req, stored)
-            results.append(TransferResult(tid, stored, created=False))
+        seen = _seen_result(req, existing, failed)
+        if seen is not None:
+            results.append(seen)
             continue
-        if req.key in failed:
-            row = failed[req.key]
-            raise TransferAlreadyFailed(
-                f"transfer {req.key!r} already failed ({row['code']}: {row['message']});"
-                " use a new id to try again"
-            )
         pending = None
         if req.pending_key and req.pending_key in pendings:
             pid, ptransfer = pendings[req.pending_key]
             pending = PendingState(ptransfer, resolved.get(pid))
         try:
-            transfer = rules.resolve(req, pending)
-            for code in (transfer.debit, transfer.credit):
-                if code not in balances:
-                    raise AccountNotFound(f"no ledger account {code!r}")
-            rules.apply(
-                transfer,
-                balances[transfer.debit],
-                balances[transfer.credit],
-                pending.transfer.amount if pending else None,
-            )
+            transfer = _applied(req, pending, balances)
         except LedgerError as exc:
             if optimistic:
-                raise _FullPath from exc
+                raise FullPath from exc
             if not isinstance(exc, rules.STICKY_FAILURES):
                 raise
-            await _reject(req, exc)
+            await reject(req, exc)
             return exc
         if pending is not None:
             resolved[pendings[req.pending_key or ""][0]] = req.kind
@@ -258,7 +281,7 @@ async def _create_locked(
         results.append(None)
 
     if new:
-        ids = await _write(new, balances, pendings, optimistic=optimistic)
+        ids = await write_transfers(new, balances, pendings, optimistic=optimistic)
         fresh = iter(zip(ids, new, strict=True))
         results = [r or TransferResult(*next(fresh), created=True) for r in results]
         if audit:
@@ -270,109 +293,6 @@ async def _create_locked(
                 {"transfers": [t.body() for t in new]},
             )
     return [r for r in results if r is not None]
-
-
-async def _reject(req: TransferRequest, exc: LedgerError) -> None:
-    body = dataclasses.asdict(req)
-    await execute(
-        "INSERT INTO ledger_rejection (key, code, message, body, created_at)"
-        " VALUES ({}, {}, {}, {}, {}) ON CONFLICT (key) DO NOTHING",
-        req.key,
-        exc.code,
-        exc.message,
-        canonical_json(body),
-        clock.now(),
-    )
-
-
-def _insert_sql(
-    new: Sequence[Transfer],
-    balances: dict[str, Balance],
-    pendings: dict[str, tuple[int, Transfer]],
-) -> tuple[str, list[Any]]:
-    now = clock.now()
-    args: list[Any] = []
-    for t in new:
-        pending_id = pendings[t.pending_key][0] if t.pending_key else None
-        args += [
-            t.key,
-            balances[t.debit].id,
-            balances[t.credit].id,
-            t.amount,
-            t.currency,
-            t.kind,
-            pending_id,
-            t.reason,
-            t.reference,
-            t.tender_id,
-            t.source,
-            now,
-        ]
-    values = ", ".join(["(" + marks(12) + ")"] * len(new))
-    sql = (
-        "INSERT INTO ledger_transfer (key, debit_account, credit_account, amount, currency, kind,"
-        f" pending, reason, reference, tender_id, source, created_at) VALUES {values}"
-        " RETURNING id, key"
-    )
-    return sql, args
-
-
-def _balances_sql(touched: Sequence[Balance]) -> tuple[str, list[Any]]:
-    """One UPDATE for all touched rows; values are absolute (the rows are locked)."""
-    sets, args = [], []
-    for column in ("debits_pending", "debits_posted", "credits_pending", "credits_posted"):
-        cases = " ".join(["WHEN {} THEN CAST({} AS BIGINT)"] * len(touched))
-        sets.append(f"{column} = CASE id {cases} END")
-        for b in touched:
-            args += [b.id, getattr(b, column)]
-    args += [b.id for b in touched]
-    sql = f"UPDATE ledger_account SET {', '.join(sets)} WHERE id IN ({marks(len(touched))})"
-    return sql, args
-
-
-_TYPES = (
-    "VARCHAR", "INTEGER", "INTEGER", "BIGINT", "VARCHAR", "VARCHAR",
-    "BIGINT", "VARCHAR", "VARCHAR", "INTEGER", "VARCHAR", "TIMESTAMPTZ",
-)  # fmt: skip
-_ROW = "(" + ", ".join(f"CAST({{}} AS {t})" for t in _TYPES) + ")"
-
-
-async def _write(
-    new: Sequence[Transfer],
-    balances: dict[str, Balance],
-    pendings: dict[str, tuple[int, Transfer]],
-    *,
-    optimistic: bool = False,
-) -> list[int]:
-    """Insert the transfers and write the touched balances: one statement on PostgreSQL
-    (the UPDATE as a data-modifying CTE), two on SQLite. Optimistic writes insert
-    nothing for an id already used or already failed, and then go the full path."""
-    insert, insert_args = _insert_sql(new, balances, pendings)
-    update, update_args = _balances_sql([b for b in balances.values() if b.touched])
-    if optimistic:
-        keys = [t.key for t in new]
-        rows = await execute(
-            f"WITH balances AS ({update} RETURNING id)"
-            " INSERT INTO ledger_transfer (key, debit_account, credit_account, amount, currency,"
-            " kind, pending, reason, reference, tender_id, source, created_at)"
-            f" SELECT * FROM (VALUES {', '.join([_ROW] * len(new))}) AS v"
-            f" WHERE NOT EXISTS (SELECT 1 FROM ledger_rejection WHERE key IN ({marks(len(keys))}))"
-            " ON CONFLICT (key) DO NOTHING RETURNING id, key",
-            *update_args,
-            *insert_args,
-            *keys,
-        )
-        if len(rows) != len(new):
-            raise _FullPath
-    elif is_postgres():
-        rows = await execute(
-            f"WITH balances AS ({update} RETURNING id) {insert}", *update_args, *insert_args
-        )
-    else:
-        await execute(update, *update_args)
-        rows = await execute(insert, *insert_args)
-    by_key = {row["key"]: int(row["id"]) for row in rows}
-    return [by_key[t.key] for t in new]
 
 
 async def get_transfer(key: str) -> TransferResult:
