@@ -68,6 +68,39 @@ async def _deliver_mail() -> None:
         log.exception("outbox delivery after a request failed")
 
 
+async def _authenticate(
+    request: Request[Any, Any, Any], email: str, password: str, context: dict[str, Any]
+) -> int | Response[Any]:
+    """The user's id, or the login form again: 429 while the limiter says wait, 422 for
+    a refused password (which the limiter counts)."""
+    limiter: LoginLimiter = request.app.state.login_limiter
+    ip = client_address(request)
+    wait = await limiter.wait_seconds(email, ip)
+    if wait:
+        response = render(
+            request,
+            "market/login.html",
+            {**context, "error": i18n.gettext(TOO_MANY) % {"seconds": wait}},
+            block="form",
+            status=429,
+        )
+        response.headers["Retry-After"] = str(wait)
+        return response
+    try:
+        user_id = await accounts.authenticate(email, password)
+    except DomainError as exc:
+        await limiter.failed(email, ip)
+        return render(
+            request,
+            "market/login.html",
+            {**context, "error": translated(exc)},
+            block="form",
+            status=422,
+        )
+    await limiter.succeeded(email, ip)
+    return user_id
+
+
 class AccountController(Controller):
     include_in_schema = False
 
@@ -82,33 +115,10 @@ class AccountController(Controller):
         email = formdata.text(form, "email")
         password = formdata.text(form, "password")
         target = safe_next(formdata.text(form, "next"), "/dashboard")
-        limiter: LoginLimiter = request.app.state.login_limiter
-        ip = client_address(request)
-        context = {"next": target, "email": email}
-        wait = await limiter.wait_seconds(email, ip)
-        if wait:
-            response = render(
-                request,
-                "market/login.html",
-                {**context, "error": i18n.gettext(TOO_MANY) % {"seconds": wait}},
-                block="form",
-                status=429,
-            )
-            response.headers["Retry-After"] = str(wait)
-            return response
-        try:
-            user_id = await accounts.authenticate(email, password)
-        except DomainError as exc:
-            await limiter.failed(email, ip)
-            return render(
-                request,
-                "market/login.html",
-                {**context, "error": translated(exc)},
-                block="form",
-                status=422,
-            )
-        await limiter.succeeded(email, ip)
-        await _sign_in(request, user_id)
+        outcome = await _authenticate(request, email, password, {"next": target, "email": email})
+        if isinstance(outcome, Response):
+            return outcome
+        await _sign_in(request, outcome)
         return see_other(target)
 
     @post("/logout", guards=[public])

@@ -12,8 +12,7 @@ from market.controllers.organizations import signed_in
 from market.errors import Conflict, InvalidTransition, ValidationFailed
 from market.web import formdata, i18n
 from market.web.auth import requires_operator
-from market.web.errors import translated
-from market.web.form_errors import field_errors
+from market.web.form_errors import shows_form_errors
 from market.web.params import PathId
 from market.web.render import flash, render, see_other
 
@@ -45,38 +44,46 @@ class OperatorController(Controller):
         self, request: Request[Any, Any, Any], organization_id: PathId
     ) -> Response[Any]:
         form = await request.form()
-        values = {
-            "action": formdata.text(form, "action"),
-            "reason": formdata.text(form, "reason"),
-        }
-        try:
+        values = {name: formdata.text(form, name) for name in ("action", "reason")}
+
+        async def redisplay(errors: dict[str, str]) -> Response[Any]:
+            return await _queue_with_errors(request, organization_id, values, errors)
+
+        async with shows_form_errors(redisplay, field="action", catch=_DECISION_REFUSALS):
             await organizations.decide_organization(
                 operator_id=signed_in(request).id,
                 organization_id=organization_id,
                 rating=formdata.text(form, "rating") or None,  # empty keeps the current rating
                 **values,
             )
-        except ValidationFailed as exc:
-            errors = field_errors(exc)
-        except (InvalidTransition, Conflict) as exc:
-            errors = {exc.field or "action": translated(exc)}
-        else:
-            flash(request, i18n.gettext(DONE[values["action"]]))
-            return see_other("/operator/organizations")
-        context = await organizations.operator_queue()
-        return render(
-            request,
-            "operator/organizations.html",
-            {
-                **context,
-                **_context_extras(),
-                "errors": errors,
-                "error_for": organization_id,
-                "values": values,
-            },
-            block="queue",
-            status=422,
-        )
+        flash(request, i18n.gettext(DONE[values["action"]]))
+        return see_other("/operator/organizations")
+
+
+_DECISION_REFUSALS = (ValidationFailed, InvalidTransition, Conflict)
+
+
+async def _queue_with_errors(
+    request: Request[Any, Any, Any],
+    organization_id: int,
+    values: dict[str, str],
+    errors: dict[str, str],
+) -> Response[Any]:
+    """The queue again, the refused decision's errors beside its organization."""
+    context = await organizations.operator_queue()
+    return render(
+        request,
+        "operator/organizations.html",
+        {
+            **context,
+            **_context_extras(),
+            "errors": errors,
+            "error_for": organization_id,
+            "values": values,
+        },
+        block="queue",
+        status=422,
+    )
 
 
 def _context_extras() -> dict[str, Any]:

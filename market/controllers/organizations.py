@@ -13,7 +13,7 @@ from market.errors import ValidationFailed
 from market.inputs import is_ascii_digits
 from market.web import formdata, i18n
 from market.web.auth import principal_of, public, requires_login
-from market.web.form_errors import shows_form_errors
+from market.web.form_errors import Redisplay, shows_form_errors
 from market.web.params import PathId
 from market.web.render import flash, render, see_other
 
@@ -78,12 +78,7 @@ class OrganizationController(Controller):
     async def register(self, request: Request[Any, Any, Any]) -> Response[Any]:
         form = await request.form()
         values = {name: formdata.text(form, name) for name in REGISTRATION_FIELDS}
-
-        async def redisplay(errors: dict[str, str]) -> Response[Any]:
-            context = _register_context(values, errors)
-            template = "market/organizations/register.html"
-            return render(request, template, context, block="form", status=422)
-
+        redisplay = _register_redisplay(request, values)
         async with shows_form_errors(redisplay, catch=(ValidationFailed,)):
             organization_id = await organizations.register_organization(
                 user_id=signed_in(request).id, **values
@@ -115,19 +110,41 @@ class OrganizationController(Controller):
             "email": formdata.text(form, "email"),
             "role": formdata.text(form, "role", "member"),
         }
-
-        async def redisplay(errors: dict[str, str]) -> Response[Any]:
-            context = await organizations.organization_members(organization_id, principal)
-            context = {**context, "values": values, "errors": errors}
-            template = "market/organizations/members.html"
-            return render(request, template, context, block="member_form", status=422)
-
+        redisplay = _members_redisplay(request, organization_id, principal, values)
         async with shows_form_errors(redisplay, catch=(ValidationFailed,)):
             await organizations.add_member(
                 admin_user_id=principal.id, organization_id=organization_id, **values
             )
         flash(request, i18n.gettext("Member added."))
         return see_other(f"/organizations/{organization_id}/members")
+
+
+def _register_redisplay(request: Request[Any, Any, Any], values: dict[str, str]) -> Redisplay:
+    """The registration form again with the values sent and their errors."""
+
+    async def redisplay(errors: dict[str, str]) -> Response[Any]:
+        context = _register_context(values, errors)
+        template = "market/organizations/register.html"
+        return render(request, template, context, block="form", status=422)
+
+    return redisplay
+
+
+def _members_redisplay(
+    request: Request[Any, Any, Any],
+    organization_id: int,
+    principal: Principal,
+    values: dict[str, str],
+) -> Redisplay:
+    """The members page's add form again with the values sent and their errors."""
+
+    async def redisplay(errors: dict[str, str]) -> Response[Any]:
+        context = await organizations.organization_members(organization_id, principal)
+        context = {**context, "values": values, "errors": errors}
+        template = "market/organizations/members.html"
+        return render(request, template, context, block="member_form", status=422)
+
+    return redisplay
 
 
 def _register_context(values: dict[str, str], errors: dict[str, str]) -> dict[str, Any]:

@@ -43,14 +43,17 @@ class SystemController(Controller):
         return Redirect(
             path=target,
             status_code=303,
-            cookies=[
-                Cookie(
-                    key=i18n.COOKIE,
-                    value=language,
-                    max_age=365 * 86400,
-                    samesite="lax",
-                    httponly=True,
-                    path="/",
-                )
-            ],
+            cookies=[_language_cookie(language)],
         )
+
+
+def _language_cookie(language: str) -> Cookie:
+    """The chosen language, kept a year."""
+    return Cookie(
+        key=i18n.COOKIE,
+        value=language,
+        max_age=365 * 86400,
+        samesite="lax",
+        httponly=True,
+        path="/",
+    )

@@ -10,7 +10,7 @@ from functools import partial
 from typing import Any
 
 from litestar import Controller, Request, Response, get, post
-from litestar.datastructures import UploadFile
+from litestar.datastructures import FormMultiDict, UploadFile
 
 from market.accounts import Principal
 from market.controllers.organizations import signed_in
@@ -181,17 +181,13 @@ class TenderWorkspaceController(Controller):
 
     @post("/{tender_id:int}/documents", guards=[requires_department])
     async def upload(self, request: Req, tender_id: PathId) -> Response[Any]:
-        principal = signed_in(request)
         form = await request.form()
-        upload = form.get("document")
-        data, filename = b"", ""
-        if isinstance(upload, UploadFile):
-            data, filename = await upload.read(), upload.filename or ""
+        data, filename = await _uploaded_document(form)
         return await self._act(
             request,
             tender_id,
             services.add_document(
-                user_id=principal.id,
+                user_id=signed_in(request).id,
                 tender_id=tender_id,
                 filename=filename,
                 data=data,
@@ -255,3 +251,11 @@ class TenderWorkspaceController(Controller):
             await action
         flash(request, message)
         return see_other(f"/workspace/tenders/{tender_id}")
+
+
+async def _uploaded_document(form: FormMultiDict) -> tuple[bytes, str]:
+    """The uploaded file's bytes and name; nothing when the form has no file."""
+    upload = form.get("document")
+    if isinstance(upload, UploadFile):
+        return await upload.read(), upload.filename or ""
+    return b"", ""

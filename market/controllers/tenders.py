@@ -113,12 +113,19 @@ class TenderController(Controller):
             )
         if is_fragment_request(request):
             # htmx swaps the questions section: show the new question there, marked.
-            detail = await queries.tender_detail(tender_id, principal)
-            context = {**_detail_context(request, detail), "asked": question_id}
-            return render(request, "market/tenders/detail.html", context, block="questions")
+            return await _questions_with_new(request, tender_id, principal, question_id)
         flash(request, i18n.gettext("Your question is published; the department will answer it."))
         request.session["asked"] = question_id
         return see_other(f"/tenders/{tender_id}#question-{question_id}")
+
+
+async def _questions_with_new(
+    request: Request[Any, Any, Any], tender_id: int, principal: Principal, question_id: int
+) -> Response[Any]:
+    """The questions section with the new question in it, marked."""
+    detail = await queries.tender_detail(tender_id, principal)
+    context = {**_detail_context(request, detail), "asked": question_id}
+    return render(request, "market/tenders/detail.html", context, block="questions")
 
 
 def _org_choice(raw: str, allowed: list[int]) -> int:

@@ -166,6 +166,62 @@ Category = Annotated[
 ]
 
 
+def _list_out(
+    filters: queries.TenderFilters, page: queries.TenderPage, limit: int
+) -> TenderListOut:
+    next_url = None
+    if page.next_cursor:
+        from market.web.render import querystring
+
+        next_url = "/api/v1/tenders?" + querystring(
+            filters.as_params(), after=page.next_cursor, limit=limit
+        )
+    return TenderListOut([_summary(r) for r in page.rows], page.next_cursor, next_url)
+
+
+def _detail_out(tender_id: int, detail: queries.TenderDetail) -> TenderDetailOut:
+    t = detail.tender
+    return TenderDetailOut(
+        tender=_summary(t),
+        description_zh=t["description_zh"],
+        description_en=t["description_en"],
+        min_bids=t["min_bids"],
+        criteria=[CriterionOut(**c) for c in detail.criteria],
+        documents=[
+            DocumentOut(
+                id=d["id"],
+                title=d["title"],
+                filename=d["filename"],
+                kind=d["kind"],
+                size=d["size"],
+                sha256=d["sha256"],
+                uploaded_at=d["uploaded_at"],
+                url=f"/tenders/{tender_id}/documents/{d['id']}",
+            )
+            for d in detail.documents
+        ],
+        questions=[
+            QuestionOut(
+                id=q["id"],
+                asker=q["asker_tag"],
+                question=q["question"],
+                answer=q["answer"] or None,
+                asked_at=q["asked_at"],
+                answered_at=q["answered_at"],
+            )
+            for q in detail.questions
+        ],
+        funding=[
+            FundingOut(f.source, MoneyOut.of(f.goal), MoneyOut.of(f.committed))
+            for f in detail.funding
+        ],
+        timeline=[EventOut(e["at"], e["action"], e["note"], e["future"]) for e in detail.timeline],
+        amendment_count=t["amendment_count"],
+        amended_at=t["amended_at"],
+        cancel_reason=t["cancel_reason"],
+    )
+
+
 class TenderApiController(Controller):
     path = "/api/v1/tenders"
     tags = ["tenders"]  # noqa: RUF012 - Litestar reads a class attribute
@@ -210,14 +266,7 @@ class TenderApiController(Controller):
         params = {k: v for k, v in raw.items() if v}
         filters = queries.TenderFilters.parse(params, get_settings().default_currency)
         page = await queries.list_tenders(filters, cursor=after, limit=limit)
-        next_url = None
-        if page.next_cursor:
-            from market.web.render import querystring
-
-            next_url = "/api/v1/tenders?" + querystring(
-                filters.as_params(), after=page.next_cursor, limit=limit
-            )
-        return TenderListOut([_summary(r) for r in page.rows], page.next_cursor, next_url)
+        return _list_out(filters, page, limit)
 
     @get(
         "/{tender_id:int}",
@@ -227,45 +276,4 @@ class TenderApiController(Controller):
     )
     async def tender(self, request: Request[Any, Any, Any], tender_id: PathId) -> TenderDetailOut:
         detail = await queries.tender_detail(tender_id, principal_of(request))
-        t = detail.tender
-        return TenderDetailOut(
-            tender=_summary(t),
-            description_zh=t["description_zh"],
-            description_en=t["description_en"],
-            min_bids=t["min_bids"],
-            criteria=[CriterionOut(**c) for c in detail.criteria],
-            documents=[
-                DocumentOut(
-                    id=d["id"],
-                    title=d["title"],
-                    filename=d["filename"],
-                    kind=d["kind"],
-                    size=d["size"],
-                    sha256=d["sha256"],
-                    uploaded_at=d["uploaded_at"],
-                    url=f"/tenders/{tender_id}/documents/{d['id']}",
-                )
-                for d in detail.documents
-            ],
-            questions=[
-                QuestionOut(
-                    id=q["id"],
-                    asker=q["asker_tag"],
-                    question=q["question"],
-                    answer=q["answer"] or None,
-                    asked_at=q["asked_at"],
-                    answered_at=q["answered_at"],
-                )
-                for q in detail.questions
-            ],
-            funding=[
-                FundingOut(f.source, MoneyOut.of(f.goal), MoneyOut.of(f.committed))
-                for f in detail.funding
-            ],
-            timeline=[
-                EventOut(e["at"], e["action"], e["note"], e["future"]) for e in detail.timeline
-            ],
-            amendment_count=t["amendment_count"],
-            amended_at=t["amended_at"],
-            cancel_reason=t["cancel_reason"],
-        )
+        return _detail_out(tender_id, detail)
