@@ -20,7 +20,7 @@ import re
 from dataclasses import dataclass, field
 
 from market.ledger.rules import Flags
-from market.sql import execute
+from market.sql import Row, execute
 
 _ESCROW = re.compile(r"^tender:(\d+):escrow:(\w+)$")
 
@@ -103,6 +103,46 @@ GROUP BY tender_id, reason
 _COLUMNS = ("debits_pending", "debits_posted", "credits_pending", "credits_posted")
 
 
+def _check_account(row: Row, recomputed: list[int], problems: list[str]) -> None:
+    """An account's cached columns against the recomputed ones, and its flags."""
+    code = row["code"]
+    cached = [int(row[c]) for c in _COLUMNS]
+    if cached != recomputed:
+        diff = ", ".join(
+            f"{c} cached {a} ≠ {b}"
+            for c, a, b in zip(_COLUMNS, cached, recomputed, strict=True)
+            if a != b
+        )
+        problems.append(f"account {code!r}: {diff}")
+    dp, dpo, cp, cpo = recomputed
+    if min(recomputed) < 0:
+        problems.append(f"account {code!r} has a negative balance column")
+    flags = int(row["flags"])
+    if flags & Flags.DEBITS_MUST_NOT_EXCEED_CREDITS and dp + dpo > cpo:
+        problems.append(f"account {code!r} debits {dp + dpo} exceed credits {cpo}")
+    if flags & Flags.CREDITS_MUST_NOT_EXCEED_DEBITS and cp + cpo > dpo:
+        problems.append(f"account {code!r} credits {cp + cpo} exceed debits {dpo}")
+
+
+async def _check_tenders(escrow: dict[int, list[int]], problems: list[str]) -> None:
+    """Per tender: what left escrow (released, refunded) and what it holds never exceed
+    what it received, and its open holds never exceed its balance."""
+    out: dict[int, dict[str, int]] = {}
+    for row in await execute(_TENDER_OUT):
+        out.setdefault(int(row["tender_id"]), {})[row["reason"]] = int(row["total"])
+    for tender_id in sorted(set(escrow) | set(out)):
+        received, debited, held, pending_out = escrow.get(tender_id, [0, 0, 0, 0])
+        released = out.get(tender_id, {}).get("release", 0)
+        refunded = out.get(tender_id, {}).get("return", 0)
+        if released + refunded + held > received or released + refunded > debited:
+            problems.append(
+                f"tender {tender_id}: released {released} + refunded {refunded} + held {held}"
+                f" > received {received}"
+            )
+        if pending_out > held:
+            problems.append(f"tender {tender_id}: holds {pending_out} exceed escrow {held}")
+
+
 async def run_checks() -> CheckReport:
     report = CheckReport()
     report.transfers = int((await execute("SELECT COUNT(*) AS n FROM ledger_transfer"))[0]["n"])
@@ -122,22 +162,8 @@ async def run_checks() -> CheckReport:
     for row in rows:
         code = row["code"]
         recomputed = [int(row["r_" + c]) for c in _COLUMNS]
-        cached = [int(row[c]) for c in _COLUMNS]
-        if cached != recomputed:
-            diff = ", ".join(
-                f"{c} cached {a} ≠ {b}"
-                for c, a, b in zip(_COLUMNS, cached, recomputed, strict=True)
-                if a != b
-            )
-            problems.append(f"account {code!r}: {diff}")
+        _check_account(row, recomputed, problems)
         dp, dpo, cp, cpo = recomputed
-        if min(recomputed) < 0:
-            problems.append(f"account {code!r} has a negative balance column")
-        flags = int(row["flags"])
-        if flags & Flags.DEBITS_MUST_NOT_EXCEED_CREDITS and dp + dpo > cpo:
-            problems.append(f"account {code!r} debits {dp + dpo} exceed credits {cpo}")
-        if flags & Flags.CREDITS_MUST_NOT_EXCEED_DEBITS and cp + cpo > dpo:
-            problems.append(f"account {code!r} credits {cp + cpo} exceed debits {dpo}")
         totals = sums.setdefault(row["currency"], [0, 0, 0, 0])
         for i, value in enumerate(recomputed):
             totals[i] += value
@@ -155,20 +181,7 @@ async def run_checks() -> CheckReport:
         if dp != cp:
             problems.append(f"{currency}: pending debits {dp} ≠ pending credits {cp}")
 
-    out: dict[int, dict[str, int]] = {}
-    for row in await execute(_TENDER_OUT):
-        out.setdefault(int(row["tender_id"]), {})[row["reason"]] = int(row["total"])
-    for tender_id in sorted(set(escrow) | set(out)):
-        received, debited, held, pending_out = escrow.get(tender_id, [0, 0, 0, 0])
-        released = out.get(tender_id, {}).get("release", 0)
-        refunded = out.get(tender_id, {}).get("return", 0)
-        if released + refunded + held > received or released + refunded > debited:
-            problems.append(
-                f"tender {tender_id}: released {released} + refunded {refunded} + held {held}"
-                f" > received {received}"
-            )
-        if pending_out > held:
-            problems.append(f"tender {tender_id}: holds {pending_out} exceed escrow {held}")
+    await _check_tenders(escrow, problems)
     return report
 
 

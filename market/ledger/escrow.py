@@ -1,4 +1,3 @@
-# ruff: noqa: S608 - SQL text is built from constants and `{}` marks; values are bound parameters
 """Escrow operations the other apps call: fund, hold, post, void, release, return-all.
 
 Each tender has one escrow account per funding source (`tender:{id}:escrow:{source}`).
@@ -11,18 +10,24 @@ Account codes (DESIGN §4) are spelled in `market.ledger.codes` and `rules.escro
 
 from __future__ import annotations
 
-import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 from market.audit import append_audit, canonical_json
 from market.db import atomic
 from market.ledger import codes as account_codes
 from market.ledger import rules
+from market.ledger.operations import (
+    Destination,
+    normalise_destinations,
+    open_pendings,
+    record_operation,
+    replay_operation,
+)
 from market.ledger.rules import (
     SOURCES,
+    Balance,
     ExceedsCredits,
-    IdempotencyConflict,
     InvalidTransfer,
     Kind,
     TransferRequest,
@@ -32,15 +37,9 @@ from market.ledger.services import (
     TransferResult,
     create_transfers,
     ensure_accounts,
-    get_transfer,
     lock_accounts,
 )
 from market.money import Money, allocate
-from market.sql import execute, marks
-
-# Where a source's remainder goes on cancellation: one account, or several with
-# weights (e.g. each donor's donated amount) split by largest remainder.
-Destination = str | Sequence[tuple[str, int]]
 
 
 def _money(amount: object) -> Money:
@@ -171,30 +170,32 @@ async def void(key: str, *, pending_key: str, actor: str, reference: str = "") -
 # --- multi-transfer operations ---------------------------------------------------------
 
 
-async def _replay(key: str, kind: str, body: str) -> list[TransferResult] | None:
-    """Under the tender's locks: the stored result of an earlier identical operation."""
-    rows = await execute("SELECT kind, body, result FROM ledger_operation WHERE key = {}", key)
-    if not rows:
-        return None
-    if rows[0]["kind"] != kind or rows[0]["body"] != body:
-        raise IdempotencyConflict(
-            f"operation {key!r} exists with a different body; nothing written"
+def _release_requests(
+    key: str,
+    tender_id: int,
+    codes: list[str],
+    parts: list[int],
+    payable: str,
+    money: Money,
+    reference: str,
+) -> list[TransferRequest]:
+    """One transfer per source with a part of the tranche, escrow → payable."""
+    return [
+        TransferRequest(
+            key=f"{key}:{source}",
+            kind="single",
+            amount=part,
+            debit=code,
+            credit=payable,
+            currency=money.currency,
+            reason="release",
+            reference=reference,
+            tender_id=tender_id,
+            source=source,
         )
-    return [await get_transfer(k) for k in json.loads(rows[0]["result"])]
-
-
-async def _record(key: str, kind: str, body: str, results: Sequence[TransferResult]) -> None:
-    from market import clock
-
-    await execute(
-        "INSERT INTO ledger_operation (key, kind, body, result, created_at)"
-        " VALUES ({}, {}, {}, {}, {})",
-        key,
-        kind,
-        body,
-        canonical_json([r.key for r in results]),
-        clock.now(),
-    )
+        for source, code, part in zip(SOURCES, codes, parts, strict=True)
+        if part > 0
+    ]
 
 
 async def release(
@@ -226,7 +227,7 @@ async def release(
     async with atomic():
         await ensure_accounts([*codes, payable], money.currency)
         balances = await lock_accounts([*codes, payable])
-        replay = await _replay(key, "release", body)
+        replay = await replay_operation(key, "release", body)
         if replay is not None:
             return replay
         available = [max(balances[c].available, 0) for c in codes]
@@ -237,24 +238,9 @@ async def release(
                 field="amount",
             )
         parts = allocate(money.amount, available)
-        requests = [
-            TransferRequest(
-                key=f"{key}:{source}",
-                kind="single",
-                amount=part,
-                debit=code,
-                credit=payable,
-                currency=money.currency,
-                reason="release",
-                reference=reference,
-                tender_id=tender_id,
-                source=source,
-            )
-            for source, code, part in zip(SOURCES, codes, parts, strict=True)
-            if part > 0
-        ]
+        requests = _release_requests(key, tender_id, codes, parts, payable, money, reference)
         results = await create_transfers(requests, actor=actor, audit=False)
-        await _record(key, "release", body, results)
+        await record_operation(key, "release", body, results)
         await append_audit(
             actor,
             "escrow.release",
@@ -277,30 +263,59 @@ class ReturnResult:
     returned: list[TransferResult]
 
 
-def _normalise(destinations: Mapping[str, Destination]) -> dict[str, list[tuple[str, int]]]:
-    out: dict[str, list[tuple[str, int]]] = {}
-    for source, dest in destinations.items():
-        if source not in SOURCES:
-            raise InvalidTransfer(f"unknown funding source {source!r}")
-        parts = [(dest, 1)] if isinstance(dest, str) else [(c, w) for c, w in dest]
-        if not parts or any(type(w) is not int or w < 0 for _, w in parts):
-            raise InvalidTransfer(f"destinations for {source} need non-negative integer weights")
-        out[source] = parts
-    return out
-
-
-async def _open_pendings(account_ids: Sequence[int]) -> list[str]:
-    """Unresolved pending transfers into or out of these accounts, oldest first."""
-    m = marks(len(account_ids))
-    rows = await execute(
-        "SELECT t.key FROM ledger_transfer t WHERE t.kind = 'pending'"
-        f" AND (t.debit_account IN ({m}) OR t.credit_account IN ({m}))"
-        " AND NOT EXISTS (SELECT 1 FROM ledger_transfer r WHERE r.pending = t.id)"
-        " ORDER BY t.id",
-        *account_ids,
-        *account_ids,
+async def _void_all(key: str, pendings: list[str], actor: str) -> list[TransferResult]:
+    """Void every open hold (no transfer, and no call, when there is none)."""
+    return (
+        await create_transfers(
+            [
+                TransferRequest(key=f"{key}:void:{p}", kind="void", amount=None, pending_key=p)
+                for p in pendings
+            ],
+            actor=actor,
+            audit=False,
+        )
+        if pendings
+        else []
     )
-    return [row["key"] for row in rows]
+
+
+def _return_requests(
+    key: str,
+    tender_id: int,
+    routes: dict[str, list[tuple[str, int]]],
+    codes: dict[str, str],
+    balances: Mapping[str, Balance],
+    currency: str,
+    reference: str,
+) -> list[TransferRequest]:
+    """Each source's remainder split across its destinations by weight (largest
+    remainder); a source holding money with no destination is refused."""
+    requests: list[TransferRequest] = []
+    for source in SOURCES:
+        available = balances[codes[source]].available
+        if available <= 0:
+            continue
+        if source not in routes:
+            raise InvalidTransfer(f"no destination given for the {source} remainder")
+        parts = routes[source]
+        split = allocate(available, [w for _, w in parts])
+        for i, ((dest, _), part) in enumerate(zip(parts, split, strict=True)):
+            if part > 0:
+                requests.append(
+                    TransferRequest(
+                        key=f"{key}:{source}:{i}",
+                        kind="single",
+                        amount=part,
+                        debit=codes[source],
+                        credit=dest,
+                        currency=currency,
+                        reason="return",
+                        reference=reference,
+                        tender_id=tender_id,
+                        source=source,
+                    )
+                )
+    return requests
 
 
 async def return_all(
@@ -315,7 +330,7 @@ async def return_all(
     """On cancellation: void every open hold into or out of the tender's escrow, then
     move each source's remainder to its destination(s). A source holding money with no
     destination given is refused (nothing is written)."""
-    routes = _normalise(destinations)
+    routes = normalise_destinations(destinations)
     codes = {s: escrow_code(tender_id, s) for s in SOURCES}
     dest_codes = sorted({c for parts in routes.values() for c, _ in parts})
     body = canonical_json(
@@ -329,53 +344,18 @@ async def return_all(
     async with atomic():
         await ensure_accounts([*codes.values(), *dest_codes], currency)
         balances = await lock_accounts([*codes.values(), *dest_codes])
-        replay = await _replay(key, "return_all", body)
+        replay = await replay_operation(key, "return_all", body)
         if replay is not None:
             return ReturnResult(
                 [r for r in replay if r.transfer.kind == "void"],
                 [r for r in replay if r.transfer.kind != "void"],
             )
-        pendings = await _open_pendings([balances[c].id for c in codes.values()])
-        voided = (
-            await create_transfers(
-                [
-                    TransferRequest(key=f"{key}:void:{p}", kind="void", amount=None, pending_key=p)
-                    for p in pendings
-                ],
-                actor=actor,
-                audit=False,
-            )
-            if pendings
-            else []
-        )
+        pendings = await open_pendings([balances[c].id for c in codes.values()])
+        voided = await _void_all(key, pendings, actor)
         balances = await lock_accounts(codes.values())
-        requests: list[TransferRequest] = []
-        for source in SOURCES:
-            available = balances[codes[source]].available
-            if available <= 0:
-                continue
-            if source not in routes:
-                raise InvalidTransfer(f"no destination given for the {source} remainder")
-            parts = routes[source]
-            split = allocate(available, [w for _, w in parts])
-            for i, ((dest, _), part) in enumerate(zip(parts, split, strict=True)):
-                if part > 0:
-                    requests.append(
-                        TransferRequest(
-                            key=f"{key}:{source}:{i}",
-                            kind="single",
-                            amount=part,
-                            debit=codes[source],
-                            credit=dest,
-                            currency=currency,
-                            reason="return",
-                            reference=reference,
-                            tender_id=tender_id,
-                            source=source,
-                        )
-                    )
+        requests = _return_requests(key, tender_id, routes, codes, balances, currency, reference)
         returned = await create_transfers(requests, actor=actor, audit=False) if requests else []
-        await _record(key, "return_all", body, [*voided, *returned])
+        await record_operation(key, "return_all", body, [*voided, *returned])
         await append_audit(
             actor,
             "escrow.return_all",

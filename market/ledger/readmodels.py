@@ -9,14 +9,14 @@ backwards from a cursor and never count or offset.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 from market.ledger.rules import SOURCES, escrow_code
 from market.money import Money
-from market.sql import execute, marks
+from market.sql import Row, execute, marks
 from market.timestamps import timestamp
 
 
@@ -121,6 +121,39 @@ _LINE = (
 )
 
 
+async def _counterparty_codes(page: Sequence[Row], account_id: int) -> dict[int, str]:
+    """Account id → code of the other side of each line."""
+    other_ids = {
+        int(r["credit_account"] if int(r["debit_account"]) == account_id else r["debit_account"])
+        for r in page
+    }
+    codes: dict[int, str] = {}
+    if other_ids:
+        codes = {
+            int(r["id"]): r["code"]
+            for r in await execute(
+                f"SELECT id, code FROM ledger_account WHERE id IN ({marks(len(other_ids))})",
+                *sorted(other_ids),
+            )
+        }
+    return codes
+
+
+async def _pending_keys(page: Sequence[Row]) -> dict[int, str]:
+    """Pending transfer id → key, for the lines that post or void a hold."""
+    pending_ids = sorted({int(r["pending"]) for r in page if r["pending"] is not None})
+    pending_keys: dict[int, str] = {}
+    if pending_ids:
+        pending_keys = {
+            int(r["id"]): r["key"]
+            for r in await execute(
+                f"SELECT id, key FROM ledger_transfer WHERE id IN ({marks(len(pending_ids))})",
+                *pending_ids,
+            )
+        }
+    return pending_keys
+
+
 async def account_statement(
     code: str, *, limit: int = 50, before: int | None = None
 ) -> StatementPage:
@@ -144,29 +177,8 @@ async def account_statement(
         limit + 1,
     )
     page, more = rows[:limit], len(rows) > limit
-    other_ids = {
-        int(r["credit_account"] if int(r["debit_account"]) == account_id else r["debit_account"])
-        for r in page
-    }
-    codes: dict[int, str] = {}
-    if other_ids:
-        codes = {
-            int(r["id"]): r["code"]
-            for r in await execute(
-                f"SELECT id, code FROM ledger_account WHERE id IN ({marks(len(other_ids))})",
-                *sorted(other_ids),
-            )
-        }
-    pending_ids = sorted({int(r["pending"]) for r in page if r["pending"] is not None})
-    pending_keys: dict[int, str] = {}
-    if pending_ids:
-        pending_keys = {
-            int(r["id"]): r["key"]
-            for r in await execute(
-                f"SELECT id, key FROM ledger_transfer WHERE id IN ({marks(len(pending_ids))})",
-                *pending_ids,
-            )
-        }
+    codes = await _counterparty_codes(page, account_id)
+    pending_keys = await _pending_keys(page)
     lines = []
     for r in page:
         is_debit = int(r["debit_account"]) == account_id
