@@ -63,6 +63,51 @@ def _fill(uid: str, index: int) -> str:
     return f"url(#{uid}-p{index % len(PALETTE)})"
 
 
+def _legend_layout(labels: Sequence[str], width: int) -> tuple[list[tuple[float, int, str]], int]:
+    """Legend entries flow left to right and wrap onto new lines within the width:
+    (x, line, label) per entry, and the last line's index."""
+    legend: list[tuple[float, int, str]] = []  # (x, line, label)
+    x_at, line = 0.0, 0
+    for label in labels:
+        entry = 18 + text_width(label) + 20
+        if x_at and x_at + entry > width:
+            x_at, line = 0.0, line + 1
+        legend.append((x_at, line, label))
+        x_at += entry
+    return legend, line
+
+
+def _segment_rects(
+    bar: Bar,
+    x: float,
+    y: int,
+    plot: int,
+    largest: float,
+    bar_height: int,
+    uid: str,
+    legend_labels: Sequence[str],
+) -> list[str]:
+    """One bar's segments left to right from x, each with its value inside when it fits."""
+    parts: list[str] = []
+    for segment in bar.segments:
+        if segment.value <= 0 or largest == 0:
+            continue
+        w = plot * segment.value / largest
+        index = legend_labels.index(segment.label)
+        parts.append(
+            f'<rect x="{x:.2f}" y="{y}" width="{w:.2f}" height="{bar_height}" '
+            f'fill="{_fill(uid, index)}" stroke="#fff"><title>{escape(segment.label)}: '
+            f"{escape(segment.display)}</title></rect>"
+        )
+        if w > text_width(segment.display) + 8:
+            parts.append(
+                f'<text x="{x + 4:.2f}" y="{y + bar_height / 2 + 4:.0f}" class="in-bar">'
+                f"{escape(segment.display)}</text>"
+            )
+        x += w
+    return parts
+
+
 def stacked_bars(
     bars: Sequence[Bar],
     *,
@@ -81,15 +126,7 @@ def stacked_bars(
     largest = max((sum(s.value for s in b.segments) for b in bars), default=0)
     plot = width - label_width - 10
     row = bar_height + 14
-    # Legend entries flow left to right and wrap onto new lines within the width.
-    legend: list[tuple[float, int, str]] = []  # (x, line, label)
-    x_at, line = 0.0, 0
-    for label in legend_labels:
-        entry = 18 + text_width(label) + 20
-        if x_at and x_at + entry > width:
-            x_at, line = 0.0, line + 1
-        legend.append((x_at, line, label))
-        x_at += entry
+    legend, line = _legend_layout(legend_labels, width)
     legend_top = len(bars) * row + 12
     height = legend_top + (line + 1) * 24 + 4
     parts = [
@@ -111,22 +148,7 @@ def stacked_bars(
                 f'<rect x="{label_width}" y="{y}" width="{plot}" height="{bar_height}" '
                 'fill="none" stroke="#ced4da" stroke-dasharray="4 3"/>'
             )
-        for segment in bar.segments:
-            if segment.value <= 0 or largest == 0:
-                continue
-            w = plot * segment.value / largest
-            index = legend_labels.index(segment.label)
-            parts.append(
-                f'<rect x="{x:.2f}" y="{y}" width="{w:.2f}" height="{bar_height}" '
-                f'fill="{_fill(uid, index)}" stroke="#fff"><title>{escape(segment.label)}: '
-                f"{escape(segment.display)}</title></rect>"
-            )
-            if w > text_width(segment.display) + 8:
-                parts.append(
-                    f'<text x="{x + 4:.2f}" y="{y + bar_height / 2 + 4:.0f}" class="in-bar">'
-                    f"{escape(segment.display)}</text>"
-                )
-            x += w
+        parts += _segment_rects(bar, x, y, plot, largest, bar_height, uid, legend_labels)
     for index, (x, line, label) in enumerate(legend):
         y = legend_top + line * 24
         parts.append(

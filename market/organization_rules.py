@@ -9,6 +9,7 @@ validation of registration input. Pure: no Piccolo or Litestar imports.
 from __future__ import annotations
 
 import re
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
@@ -146,6 +147,39 @@ class Registration:
     registered_year: int | None
 
 
+def _check_kind(kind: str, allowed: Collection[str], errors: dict[str, str]) -> None:
+    if kind not in allowed:
+        errors["kind"] = (
+            "Choose the kind of organization."
+            if kind not in KINDS
+            else "Departments and the platform operator are set up by the operator."
+        )
+
+
+def _check_names(name_zh: str, name_en: str, errors: dict[str, str]) -> None:
+    if not name_zh:
+        errors["name_zh"] = "Enter the registered Chinese name."
+    elif len(name_zh) > NAME_MAX:
+        errors["name_zh"] = "A name can be at most 200 characters."
+    if len(name_en) > NAME_MAX:
+        errors["name_en"] = "A name can be at most 200 characters."
+
+
+def _registered_year(
+    registered_year: int | str | None, this_year: int, errors: dict[str, str]
+) -> int | None:
+    """The year of legal registration (optional), between FIRST_YEAR and this year."""
+    year: int | None = None
+    if registered_year not in (None, ""):
+        try:
+            year = int(str(registered_year).strip())
+        except ValueError:
+            year = None
+        if year is None or not FIRST_YEAR <= year <= this_year:
+            errors["registered_year"] = "Enter the year of legal registration, e.g. 2018."
+    return year
+
+
 def validate_registration(
     *,
     kind: str,
@@ -165,19 +199,9 @@ def validate_registration(
     errors: dict[str, str] = {}
     allowed = KINDS if by_operator else PUBLIC_KINDS
     kind = kind.strip()
-    if kind not in allowed:
-        errors["kind"] = (
-            "Choose the kind of organization."
-            if kind not in KINDS
-            else "Departments and the platform operator are set up by the operator."
-        )
+    _check_kind(kind, allowed, errors)
     name_zh, name_en = name_zh.strip(), name_en.strip()
-    if not name_zh:
-        errors["name_zh"] = "Enter the registered Chinese name."
-    elif len(name_zh) > NAME_MAX:
-        errors["name_zh"] = "A name can be at most 200 characters."
-    if len(name_en) > NAME_MAX:
-        errors["name_en"] = "A name can be at most 200 characters."
+    _check_names(name_zh, name_en, errors)
     field_params: dict[str, dict[str, object]] = {}
     code = ""
     try:
@@ -201,14 +225,7 @@ def validate_registration(
     contact_email = contact_email.strip().lower()
     if contact_email and not EMAIL_RE.match(contact_email):
         errors["contact_email"] = "Enter a valid e-mail address."
-    year: int | None = None
-    if registered_year not in (None, ""):
-        try:
-            year = int(str(registered_year).strip())
-        except ValueError:
-            year = None
-        if year is None or not FIRST_YEAR <= year <= this_year:
-            errors["registered_year"] = "Enter the year of legal registration, e.g. 2018."
+    year = _registered_year(registered_year, this_year, errors)
     if errors:
         raise InvalidRegistration(errors, field_params)
     return Registration(

@@ -145,18 +145,8 @@ def parse_criteria(form: dict[str, str]) -> tuple[list[Criterion], str | None]:
     return criteria, None
 
 
-def validate_tender(
-    form: dict[str, str], *, currency: str = "CNY", now: datetime | None = None
-) -> TenderInput:
-    """Every field error at once (ValidationFailed, with `field_params`), or the input.
-
-    With `now` (drafts), an enquiry end already in the past is an error too."""
-    errors: dict[str, str] = {}
-    params: dict[str, dict[str, object]] = {}
-    values = {
-        name: _text(form, name)
-        for name in ("title_zh", "title_en", "description_zh", "description_en", "area")
-    }
+def _check_texts(values: dict[str, str], errors: dict[str, str]) -> None:
+    """A title in at least one language; lengths; no control characters."""
     if not values["title_zh"] and not values["title_en"]:
         errors["title_zh"] = "Give the tender a title (in Chinese, English or both)."
     for name in ("title_zh", "title_en"):
@@ -168,22 +158,19 @@ def validate_tender(
     for name, value in values.items():
         if _has_control_chars(value):
             errors[name] = "Remove the control characters from this text."
-    category = _text(form, "category")
-    if category not in CATEGORIES:
-        errors["category"] = "Choose a category from the list."
-    area_level = _text(form, "area_level")
-    if area_level not in AREA_LEVELS:
-        errors["area_level"] = "Choose district, street or community."
-    if not values["area"]:
-        errors["area"] = "Name the area the service covers."
-    elif len(values["area"]) > AREA_MAX:
-        errors["area"] = "An area name can be at most 100 characters."
 
+
+def _budget(form: dict[str, str], currency: str, errors: dict[str, str]) -> int:
     budget = 0
     try:
         budget = parse_money(_text(form, "budget"), currency).amount
     except MoneyError:
         errors["budget"] = "Enter a government budget greater than zero, e.g. 200000.00."
+    return budget
+
+
+def _goals(form: dict[str, str], currency: str, errors: dict[str, str]) -> dict[str, int]:
+    """Each source's funding goal; empty means zero."""
     goals: dict[str, int] = {}
     for source in GOAL_SOURCES:
         name = f"goal_{source}"
@@ -192,7 +179,10 @@ def validate_tender(
             goals[source] = parse_money(raw, currency, allow_zero=True).amount if raw else 0
         except MoneyError:
             errors[name] = "Enter an amount of zero or more, e.g. 50000.00."
+    return goals
 
+
+def _min_bids(form: dict[str, str], errors: dict[str, str]) -> int:
     min_bids = 1
     try:
         min_bids = bounded.parse_int(
@@ -200,13 +190,16 @@ def validate_tender(
         )
     except bounded.InputInvalid:
         errors["min_bids"] = "The minimum number of bids is a whole number from 1 to 9."
+    return min_bids
 
-    criteria, problem = parse_criteria(form)
-    if problem:
-        errors["criteria"] = problem
-        if "%(total)s" in problem:
-            params["criteria"] = {"total": sum(c.weight for c in criteria)}
 
+def _times(
+    form: dict[str, str],
+    now: datetime | None,
+    errors: dict[str, str],
+    params: dict[str, dict[str, object]],
+) -> dict[str, datetime]:
+    """The enquiry end, bid deadline and opening, each parsed, then in order."""
     times: dict[str, datetime] = {}
     for name in ("enquiry_end", "bid_deadline", "opening_at"):
         raw = _text(form, name)
@@ -230,6 +223,45 @@ def validate_tender(
         errors["bid_deadline"] = "The bid deadline cannot be before the end of enquiries."
     if deadline and opening and opening < deadline:
         errors["opening_at"] = "Bids cannot be opened before the bid deadline."
+    return times
+
+
+def validate_tender(
+    form: dict[str, str], *, currency: str = "CNY", now: datetime | None = None
+) -> TenderInput:
+    """Every field error at once (ValidationFailed, with `field_params`), or the input.
+
+    With `now` (drafts), an enquiry end already in the past is an error too."""
+    errors: dict[str, str] = {}
+    params: dict[str, dict[str, object]] = {}
+    values = {
+        name: _text(form, name)
+        for name in ("title_zh", "title_en", "description_zh", "description_en", "area")
+    }
+    _check_texts(values, errors)
+    category = _text(form, "category")
+    if category not in CATEGORIES:
+        errors["category"] = "Choose a category from the list."
+    area_level = _text(form, "area_level")
+    if area_level not in AREA_LEVELS:
+        errors["area_level"] = "Choose district, street or community."
+    if not values["area"]:
+        errors["area"] = "Name the area the service covers."
+    elif len(values["area"]) > AREA_MAX:
+        errors["area"] = "An area name can be at most 100 characters."
+
+    budget = _budget(form, currency, errors)
+    goals = _goals(form, currency, errors)
+
+    min_bids = _min_bids(form, errors)
+
+    criteria, problem = parse_criteria(form)
+    if problem:
+        errors["criteria"] = problem
+        if "%(total)s" in problem:
+            params["criteria"] = {"total": sum(c.weight for c in criteria)}
+
+    times = _times(form, now, errors, params)
 
     if errors:
         failure = ValidationFailed(errors)
