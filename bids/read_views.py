@@ -1,0 +1,22 @@
+"""The bids app's read contract for reporting apps: database views.
+
+The `opendata/` reporting app reads bids, awards, contracts and milestones through these
+views only, never through the tables (a view names the columns it promises; change it in
+a new migration, not by renaming a column under a reader). Created by
+bids/piccolo_migrations/bids_2026_11_29t17_30_00_000000.py in portable SQL (SQLite and
+PostgreSQL). Sealed envelopes, receipts and who-did-what user ids are not exposed.
+
+- `bids_v_bid` — id, tender, organization, status, price (filled at opening), opened_at.
+- `bids_v_award` — id, tender, bid, status, awarded_at, standstill_ends, cancelled_at.
+- `bids_v_contract` — id, tender, award, bid, organization, department, amount,
+  currency, starts, status, created_at, activated_at, ended_at.
+- `bids_v_milestone` — id, contract, position, deliverable, due, amount, status,
+  submitted_at, decided_at, released.
+
+Views are named `<app>_v_<name>`; tests/architecture.py checks that a view another app
+reads is listed in `VIEWS` here.
+"""
+
+from __future__ import annotations
+
+VIEWS = ("bids_v_bid", "bids_v_award", "bids_v_contract", "bids_v_milestone")

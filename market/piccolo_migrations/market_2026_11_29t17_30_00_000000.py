@@ -1,0 +1,36 @@
+"""The kernel's read-contract views (market/read_views.py documents them)."""
+
+from piccolo.apps.migrations.auto.migration_manager import MigrationManager
+from piccolo.engine import engine_finder
+
+ID = "2026-11-29T17:30:00:000000"
+VERSION = "1.38.0"
+DESCRIPTION = "read-contract views for reporting apps"
+
+_VIEWS = [
+    "CREATE VIEW market_v_organization AS SELECT id, kind, name_zh, name_en, uscc,"
+    " category, rating, status, area, registered_year, created_at, decided_at"
+    " FROM market_organization",
+    "CREATE VIEW market_v_tender AS SELECT id, ocid, department, title_zh, title_en,"
+    " category, area_level, area, currency, budget, goal_corporate, goal_foundation,"
+    " goal_public, goal_own, min_bids, enquiry_end, bid_deadline, opening_at, status,"
+    " published_at, status_changed_at, amended_at, amendment_count, cancel_reason,"
+    " created_at FROM market_tender",
+    "CREATE VIEW market_v_ledger_account AS SELECT id, code, currency, created_at"
+    " FROM ledger_account",
+    "CREATE VIEW market_v_ledger_transfer AS SELECT id, debit_account, credit_account,"
+    " amount, currency, kind, reason, reference, tender_id, source, created_at"
+    " FROM ledger_transfer",
+]
+
+
+async def forwards():
+    manager = MigrationManager(migration_id=ID, app_name="market", description=DESCRIPTION)
+    manager.add_raw(_views)
+    return manager
+
+
+async def _views():
+    engine = engine_finder()
+    for statement in _VIEWS:
+        await engine.run_ddl(statement)
