@@ -12,6 +12,8 @@ PostgreSQL). Sealed envelopes, receipts and who-did-what user ids are not expose
   currency, starts, status, created_at, activated_at, ended_at.
 - `bids_v_milestone` — id, contract, position, deliverable, due, amount, status,
   submitted_at, decided_at, released.
+- `bids_v_complaint` — id, tender, award, organization (the complainant), status,
+  filed_at, resolved_at (not the complaint's text or resolution).
 
 Views are named `<app>_v_<name>`; tests/architecture.py checks that a view another app
 reads is listed in `VIEWS` here.
@@ -19,4 +21,10 @@ reads is listed in `VIEWS` here.
 
 from __future__ import annotations
 
-VIEWS = ("bids_v_bid", "bids_v_award", "bids_v_contract", "bids_v_milestone")
+VIEWS = (
+    "bids_v_bid",
+    "bids_v_award",
+    "bids_v_contract",
+    "bids_v_milestone",
+    "bids_v_complaint",
+)

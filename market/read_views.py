@@ -15,9 +15,9 @@ decisions or salts).
   min_bids, enquiry_end, bid_deadline, opening_at, status, published_at,
   status_changed_at, amended_at, amendment_count, cancel_reason, created_at.
 - `market_v_ledger_account` — id, code, currency, created_at.
-- `market_v_ledger_transfer` — id, debit_account, credit_account, amount, currency,
-  kind, reason, reference, tender_id, source, created_at (ids ascend with commit
-  order within one writer; readers may range-scan on id).
+- `market_v_ledger_transfer` — id, key (the transfer id, "donation:42"),
+  debit_account, credit_account, amount, currency, kind, reason, reference, tender_id,
+  source, created_at (the ledger is append-only; readers may range-scan on id).
 
 Views are named `<app>_v_<name>`; tests/architecture.py checks that a view another app
 reads is listed in `VIEWS` here.

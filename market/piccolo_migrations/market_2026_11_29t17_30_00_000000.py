@@ -18,7 +18,7 @@ _VIEWS = [
     " created_at FROM market_tender",
     "CREATE VIEW market_v_ledger_account AS SELECT id, code, currency, created_at"
     " FROM ledger_account",
-    "CREATE VIEW market_v_ledger_transfer AS SELECT id, debit_account, credit_account,"
+    "CREATE VIEW market_v_ledger_transfer AS SELECT id, key, debit_account, credit_account,"
     " amount, currency, kind, reason, reference, tender_id, source, created_at"
     " FROM ledger_transfer",
 ]

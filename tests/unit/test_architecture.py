@@ -107,17 +107,6 @@ CROSS_APP_SQL_BASELINE: dict[str, set[str]] = {
         "market_tender_document",
         "market_tender_revision",
     },
-    "opendata/track_record.py": {
-        "bids_award",
-        "bids_bid",
-        "bids_complaint",
-        "bids_contract",
-        "bids_milestone",
-        "ledger_account",
-        "ledger_transfer",
-        "market_organization",
-        "market_tender",
-    },
     "opendata/transparency.py": {
         "audit_event",
         "bids_bid",
