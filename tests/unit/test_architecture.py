@@ -82,16 +82,6 @@ CROSS_APP_SQL_BASELINE: dict[str, set[str]] = {
         "market_tender",
         "market_tender_question",
     },
-    "opendata/giving.py": {
-        "bids_contract",
-        "bids_milestone",
-        "donors_contribution",
-        "donors_donation",
-        "donors_pledge",
-        "ledger_transfer",
-        "market_organization",
-        "market_tender",
-    },
     "opendata/ocds/facts.py": {
         "bids_award",
         "bids_bid",
