@@ -10,10 +10,15 @@ decisions or salts).
 
 - `market_v_organization` — id, kind, name_zh, name_en, uscc, category, rating, status,
   area, registered_year, created_at, decided_at.
-- `market_v_tender` — id, ocid, department, title_zh, title_en, category, area_level,
-  area, currency, budget, goal_corporate, goal_foundation, goal_public, goal_own,
-  min_bids, enquiry_end, bid_deadline, opening_at, status, published_at,
-  status_changed_at, amended_at, amendment_count, cancel_reason, created_at.
+- `market_v_tender` — id, ocid, department, title_zh, title_en, description_zh,
+  description_en, criteria (JSON), category, area_level, area, currency, budget,
+  goal_corporate, goal_foundation, goal_public, goal_own, min_bids, enquiry_end,
+  bid_deadline, opening_at, status, published_at, status_changed_at, amended_at,
+  amendment_count, cancel_reason, created_at.
+- `market_v_tender_document` — id, tender, title, filename, kind, content_type, size,
+  sha256, uploaded_at (not the content).
+- `market_v_tender_revision` — id, tender, at, action, from_status, to_status, note,
+  changes (JSON; not the actor).
 - `market_v_ledger_account` — id, code, currency, created_at.
 - `market_v_ledger_transfer` — id, key (the transfer id, "donation:42"),
   debit_account, credit_account, amount, currency, kind, reason, reference, tender_id,
@@ -28,6 +33,8 @@ from __future__ import annotations
 VIEWS = (
     "market_v_organization",
     "market_v_tender",
+    "market_v_tender_document",
+    "market_v_tender_revision",
     "market_v_ledger_account",
     "market_v_ledger_transfer",
 )

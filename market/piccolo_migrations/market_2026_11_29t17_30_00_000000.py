@@ -12,10 +12,15 @@ _VIEWS = [
     " category, rating, status, area, registered_year, created_at, decided_at"
     " FROM market_organization",
     "CREATE VIEW market_v_tender AS SELECT id, ocid, department, title_zh, title_en,"
+    " description_zh, description_en, criteria,"
     " category, area_level, area, currency, budget, goal_corporate, goal_foundation,"
     " goal_public, goal_own, min_bids, enquiry_end, bid_deadline, opening_at, status,"
     " published_at, status_changed_at, amended_at, amendment_count, cancel_reason,"
     " created_at FROM market_tender",
+    "CREATE VIEW market_v_tender_document AS SELECT id, tender, title, filename, kind,"
+    " content_type, size, sha256, uploaded_at FROM market_tender_document",
+    "CREATE VIEW market_v_tender_revision AS SELECT id, tender, at, action, from_status,"
+    " to_status, note, changes FROM market_tender_revision",
     "CREATE VIEW market_v_ledger_account AS SELECT id, code, currency, created_at"
     " FROM ledger_account",
     "CREATE VIEW market_v_ledger_transfer AS SELECT id, key, debit_account, credit_account,"
