@@ -12,6 +12,8 @@ PostgreSQL). Sealed envelopes, receipts and who-did-what user ids are not expose
   currency, starts, status, created_at, activated_at, ended_at.
 - `bids_v_milestone` — id, contract, position, deliverable, due, amount, status,
   submitted_at, decided_at, released.
+- `bids_v_milestone_evidence` — id, milestone, title, filename, kind, content_type,
+  size, sha256, uploaded_at (not the content or the uploader).
 - `bids_v_tender_key` — id, tender, created_at, opened_at (when the bids were opened;
   not the wrapped key).
 - `bids_v_complaint` — id, tender, award, organization (the complainant), status,
@@ -30,4 +32,5 @@ VIEWS = (
     "bids_v_milestone",
     "bids_v_complaint",
     "bids_v_tender_key",
+    "bids_v_milestone_evidence",
 )

@@ -19,6 +19,8 @@ decisions or salts).
   sha256, uploaded_at (not the content).
 - `market_v_tender_revision` — id, tender, at, action, from_status, to_status, note,
   changes (JSON; not the actor).
+- `market_v_audit_event` — id, seq, at, actor, action, object_type, object_id, change
+  (JSON), prev_hash, hash: the public hash-chained audit log, whole.
 - `market_v_ledger_account` — id, code, currency, created_at.
 - `market_v_ledger_transfer` — id, key (the transfer id, "donation:42"),
   debit_account, credit_account, amount, currency, kind, reason, reference, tender_id,
@@ -35,6 +37,7 @@ VIEWS = (
     "market_v_tender",
     "market_v_tender_document",
     "market_v_tender_revision",
+    "market_v_audit_event",
     "market_v_ledger_account",
     "market_v_ledger_transfer",
 )

@@ -17,6 +17,8 @@ _VIEWS = [
     " FROM bids_contract",
     "CREATE VIEW bids_v_milestone AS SELECT id, contract, position, deliverable, due,"
     " amount, status, submitted_at, decided_at, released FROM bids_milestone",
+    "CREATE VIEW bids_v_milestone_evidence AS SELECT id, milestone, title, filename, kind,"
+    " content_type, size, sha256, uploaded_at FROM bids_milestone_evidence",
     "CREATE VIEW bids_v_tender_key AS SELECT id, tender, created_at, opened_at"
     " FROM bids_tender_key",
     "CREATE VIEW bids_v_complaint AS SELECT id, tender, award, organization, status,"

@@ -21,6 +21,8 @@ _VIEWS = [
     " content_type, size, sha256, uploaded_at FROM market_tender_document",
     "CREATE VIEW market_v_tender_revision AS SELECT id, tender, at, action, from_status,"
     " to_status, note, changes FROM market_tender_revision",
+    "CREATE VIEW market_v_audit_event AS SELECT id, seq, at, actor, action, object_type,"
+    " object_id, change, prev_hash, hash FROM audit_event",
     "CREATE VIEW market_v_ledger_account AS SELECT id, code, currency, created_at"
     " FROM ledger_account",
     "CREATE VIEW market_v_ledger_transfer AS SELECT id, key, debit_account, credit_account,"
