@@ -166,15 +166,7 @@ async def tranche_grants(ctx: _Context) -> list[dict[str, Any]]:
     if not rows:
         return []
     await ctx.load_tenders({int(r["tender"]) for r in rows})
-    references = [f"milestone:{r['id']}" for r in rows]
-    transfers = await execute(
-        "SELECT key, amount, currency, source, reference, created_at FROM market_v_ledger_transfer"
-        f" WHERE reason = 'release' AND reference IN ({marks(len(references))}) ORDER BY id",
-        *references,
-    )
-    by_milestone: dict[str, list[dict[str, Any]]] = {}
-    for t in transfers:
-        by_milestone.setdefault(str(t["reference"]), []).append(dict(t))
+    by_milestone = await _releases_by_reference([f"milestone:{r['id']}" for r in rows])
     funders = await _source_funders({int(r["tender"]) for r in rows})
     grants = []
     for r in rows:
@@ -219,6 +211,20 @@ async def tranche_grants(ctx: _Context) -> list[dict[str, Any]]:
         }
         grants.append(grant)
     return grants
+
+
+async def _releases_by_reference(references: list[str]) -> dict[str, list[dict[str, Any]]]:
+    """The release transfers of these references ("milestone:7"), in id order."""
+    transfers = await execute(
+        "SELECT key, amount, currency, source, reference, created_at"
+        " FROM market_v_ledger_transfer WHERE reason = 'release'"
+        f" AND reference IN ({marks(len(references))}) ORDER BY id",
+        *references,
+    )
+    by_reference: dict[str, list[dict[str, Any]]] = {}
+    for t in transfers:
+        by_reference.setdefault(str(t["reference"]), []).append(dict(t))
+    return by_reference
 
 
 async def _source_funders(tender_ids: set[int]) -> dict[tuple[int, str], list[dict[str, Any]]]:
