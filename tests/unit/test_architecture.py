@@ -136,8 +136,6 @@ LONG_HANDLERS: dict[str, int] = {
     "market/controllers/tenders.py::TenderController.ask": 17,
     "market/controllers/tenders_api.py::TenderApiController.list_tenders": 19,
     "market/controllers/tenders_api.py::TenderApiController.tender": 43,
-    "opendata/controllers_project_api.py::ProjectApiController.project": 55,
-    "opendata/controllers_project_api.py::ProjectApiController.transfers": 24,
 }
 
 
