@@ -14,7 +14,9 @@ decisions or salts).
   description_en, criteria (JSON), category, area_level, area, currency, budget,
   goal_corporate, goal_foundation, goal_public, goal_own, min_bids, enquiry_end,
   bid_deadline, opening_at, status, published_at, status_changed_at, amended_at,
-  amendment_count, cancel_reason, created_at.
+  amendment_count, cancel_reason, created_at, updated_at.
+- `market_v_tender_question` — id, tender, asked_at, answered_at (whether a question
+  waits for an answer; not the asker or the text).
 - `market_v_tender_document` — id, tender, title, filename, kind, content_type, size,
   sha256, uploaded_at (not the content).
 - `market_v_tender_revision` — id, tender, at, action, from_status, to_status, note,
@@ -37,6 +39,7 @@ VIEWS = (
     "market_v_tender",
     "market_v_tender_document",
     "market_v_tender_revision",
+    "market_v_tender_question",
     "market_v_audit_event",
     "market_v_ledger_account",
     "market_v_ledger_transfer",

@@ -8,19 +8,23 @@ VERSION = "1.38.0"
 DESCRIPTION = "read-contract views for reporting apps"
 
 _VIEWS = [
-    "CREATE VIEW bids_v_bid AS SELECT id, tender, organization, status, price, opened_at"
-    " FROM bids_bid",
+    "CREATE VIEW bids_v_bid AS SELECT id, ref, tender, organization, status, price,"
+    " opened_at FROM bids_bid",
     "CREATE VIEW bids_v_award AS SELECT id, tender, bid, status, awarded_at,"
     " standstill_ends, cancelled_at FROM bids_award",
     "CREATE VIEW bids_v_contract AS SELECT id, tender, award, bid, organization,"
-    " department, amount, currency, starts, status, created_at, activated_at, ended_at"
-    " FROM bids_contract",
+    " department, amount, currency, starts, status, created_at, department_signed_at,"
+    " organization_signed_at, activated_at, ended_at FROM bids_contract",
     "CREATE VIEW bids_v_milestone AS SELECT id, contract, position, deliverable, due,"
     " amount, status, submitted_at, decided_at, released FROM bids_milestone",
     "CREATE VIEW bids_v_milestone_evidence AS SELECT id, milestone, title, filename, kind,"
     " content_type, size, sha256, uploaded_at FROM bids_milestone_evidence",
     "CREATE VIEW bids_v_tender_key AS SELECT id, tender, created_at, opened_at"
     " FROM bids_tender_key",
+    "CREATE VIEW bids_v_evaluator AS SELECT id, tender, \"user\", status, appointed_at,"
+    " declared_at FROM bids_evaluator",
+    "CREATE VIEW bids_v_score AS SELECT id, tender, bid, evaluator, criterion, scored_at"
+    " FROM bids_score",
     "CREATE VIEW bids_v_complaint AS SELECT id, tender, award, organization, status,"
     " filed_at, resolved_at FROM bids_complaint",
 ]

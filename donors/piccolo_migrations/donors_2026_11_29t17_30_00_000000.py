@@ -10,12 +10,14 @@ DESCRIPTION = "read-contract views for reporting apps"
 _VIEWS = [
     "CREATE VIEW donors_v_contribution AS SELECT id, kind, tender, organization, source,"
     " amount, currency, note, status, created_at, received_at FROM donors_contribution",
-    "CREATE VIEW donors_v_donation AS SELECT id, tender, amount, currency, status,"
+    "CREATE VIEW donors_v_donation AS SELECT id, tender, donor, amount, currency, status,"
     " match_pledge, match_amount, match_status, created_at, paid_at, closed_at"
     " FROM donors_donation",
     "CREATE VIEW donors_v_pledge AS SELECT id, sponsor, source, currency, ratio_sponsor,"
     " ratio_donor, per_donation_cap, total_cap, matched, valid_from, valid_until, status,"
     " created_at, funded_at, expired_at, returned FROM donors_pledge",
+    "CREATE VIEW donors_v_payment AS SELECT id, kind, object_id, object_key, provider,"
+    " amount, currency, status, created_at, settled_at FROM donors_payment",
 ]
 
 

@@ -16,9 +16,11 @@ _VIEWS = [
     " category, area_level, area, currency, budget, goal_corporate, goal_foundation,"
     " goal_public, goal_own, min_bids, enquiry_end, bid_deadline, opening_at, status,"
     " published_at, status_changed_at, amended_at, amendment_count, cancel_reason,"
-    " created_at FROM market_tender",
+    " created_at, updated_at FROM market_tender",
     "CREATE VIEW market_v_tender_document AS SELECT id, tender, title, filename, kind,"
     " content_type, size, sha256, uploaded_at FROM market_tender_document",
+    "CREATE VIEW market_v_tender_question AS SELECT id, tender, asked_at, answered_at"
+    " FROM market_tender_question",
     "CREATE VIEW market_v_tender_revision AS SELECT id, tender, at, action, from_status,"
     " to_status, note, changes FROM market_tender_revision",
     "CREATE VIEW market_v_audit_event AS SELECT id, seq, at, actor, action, object_type,"

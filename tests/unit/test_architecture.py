@@ -68,20 +68,6 @@ CROSS_APP_SQL_BASELINE: dict[str, set[str]] = {
     "donors/readmodels.py": {"ledger_account", "ledger_transfer"},
     "donors/settlement.py": {"market_tender"},
     "donors/tender_facts.py": {"market_tender"},
-    "opendata/attention.py": {
-        "bids_award",
-        "bids_bid",
-        "bids_complaint",
-        "bids_contract",
-        "bids_evaluator",
-        "bids_milestone",
-        "bids_score",
-        "donors_donation",
-        "donors_payment",
-        "donors_pledge",
-        "market_tender",
-        "market_tender_question",
-    },
 }
 
 # Modules over 400 lines (migrations, demo.py and demo_data.py aside).
