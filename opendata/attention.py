@@ -1,9 +1,10 @@
 # ruff: noqa: S608 - SQL text is built from constants and `{}` marks; values are bound parameters
 """The dashboard's "what needs my attention" list, per role.
 
-Reads across the apps (tenders in the kernel, bids, donors), which only opendata may
-do. Each item is a code the template words (`kind`), the tender or organization it
-is about, where to act (`href`) and, when there is one, the moment it is due.
+Reads across the apps (tenders in the kernel, bids, donors) through their read-contract
+views (`*/read_views.py`), which only opendata may do. Each item is a code the template
+words (`kind`), the tender or organization it is about, where to act (`href`) and, when
+there is one, the moment it is due.
 """
 
 from __future__ import annotations
