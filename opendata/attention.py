@@ -1,9 +1,10 @@
 # ruff: noqa: S608 - SQL text is built from constants and `{}` marks; values are bound parameters
 """The dashboard's "what needs my attention" list, per role.
 
-Reads across the apps (tenders in the kernel, bids, donors), which only opendata may
-do. Each item is a code the template words (`kind`), the tender or organization it
-is about, where to act (`href`) and, when there is one, the moment it is due.
+Reads across the apps (tenders in the kernel, bids, donors) through their read-contract
+views (`*/read_views.py`), which only opendata may do. Each item is a code the template
+words (`kind`), the tender or organization it is about, where to act (`href`) and, when
+there is one, the moment it is due.
 """
 
 from __future__ import annotations
@@ -51,7 +52,7 @@ async def department_items(department_ids: list[int], now: datetime) -> list[Att
     m = marks(len(department_ids))
     items: list[Attention] = []
     drafts = await execute(
-        "SELECT id, title_zh, title_en, updated_at FROM market_tender"
+        "SELECT id, title_zh, title_en, updated_at FROM market_v_tender"
         f" WHERE department IN ({m}) AND status = 'draft' ORDER BY updated_at DESC LIMIT {{}}",
         *department_ids,
         LIMIT,
@@ -59,7 +60,7 @@ async def department_items(department_ids: list[int], now: datetime) -> list[Att
     items += [_item("draft", f"/workspace/tenders/{r['id']}", r) for r in drafts]
     questions = await execute(
         "SELECT t.id, t.title_zh, t.title_en, t.bid_deadline, COUNT(q.id) AS n"
-        " FROM market_tender_question q JOIN market_tender t ON t.id = q.tender"
+        " FROM market_v_tender_question q JOIN market_v_tender t ON t.id = q.tender"
         f" WHERE t.department IN ({m}) AND q.answered_at IS NULL"
         " AND t.status IN ('published', 'tendering') AND t.bid_deadline > {}"
         " GROUP BY t.id, t.title_zh, t.title_en, t.bid_deadline ORDER BY t.bid_deadline",
@@ -77,10 +78,10 @@ async def department_items(department_ids: list[int], now: datetime) -> list[Att
         for r in questions
     ]
     evaluations = await execute(
-        "SELECT t.id, t.title_zh, t.title_en, t.bid_deadline FROM market_tender t"
+        "SELECT t.id, t.title_zh, t.title_en, t.bid_deadline FROM market_v_tender t"
         f" WHERE t.department IN ({m}) AND t.bid_deadline <= {{}}"
         " AND t.status IN ('published', 'tendering', 'evaluation')"
-        " AND NOT EXISTS (SELECT 1 FROM bids_award a WHERE a.tender = t.id"
+        " AND NOT EXISTS (SELECT 1 FROM bids_v_award a WHERE a.tender = t.id"
         "  AND a.status = 'active') ORDER BY t.bid_deadline LIMIT {}",
         *department_ids,
         now,
@@ -88,10 +89,10 @@ async def department_items(department_ids: list[int], now: datetime) -> list[Att
     )
     items += [_item("evaluate", f"/workspace/tenders/{r['id']}/evaluation", r) for r in evaluations]
     awards = await execute(
-        "SELECT t.id, t.title_zh, t.title_en, a.standstill_ends FROM bids_award a"
-        " JOIN market_tender t ON t.id = a.tender"
+        "SELECT t.id, t.title_zh, t.title_en, a.standstill_ends FROM bids_v_award a"
+        " JOIN market_v_tender t ON t.id = a.tender"
         f" WHERE t.department IN ({m}) AND a.status = 'active' AND t.status = 'awarded'"
-        " AND NOT EXISTS (SELECT 1 FROM bids_contract c WHERE c.award = a.id)"
+        " AND NOT EXISTS (SELECT 1 FROM bids_v_contract c WHERE c.award = a.id)"
         " ORDER BY a.standstill_ends LIMIT {}",
         *department_ids,
         LIMIT,
@@ -111,8 +112,8 @@ async def _contract_items(side: str, org_ids: list[int], now: datetime) -> list[
     signed = f"{side}_signed_at"
     items: list[Attention] = []
     unsigned = await execute(
-        "SELECT c.id, t.title_zh, t.title_en FROM bids_contract c"
-        " JOIN market_tender t ON t.id = c.tender"
+        "SELECT c.id, t.title_zh, t.title_en FROM bids_v_contract c"
+        " JOIN market_v_tender t ON t.id = c.tender"
         f" WHERE c.{'department' if side == 'department' else 'organization'} IN ({m})"
         f" AND c.status = 'pending' AND c.{signed} IS NULL ORDER BY c.id LIMIT {{}}",
         *org_ids,
@@ -129,8 +130,8 @@ async def _contract_items(side: str, org_ids: list[int], now: datetime) -> list[
         args = [today + MILESTONE_HORIZON]
     milestones = await execute(
         "SELECT m.id, m.position, m.due, m.status, m.amount, c.id AS contract, c.currency,"
-        " t.title_zh, t.title_en FROM bids_milestone m"
-        " JOIN bids_contract c ON c.id = m.contract JOIN market_tender t ON t.id = c.tender"
+        " t.title_zh, t.title_en FROM bids_v_milestone m"
+        " JOIN bids_v_contract c ON c.id = m.contract JOIN market_v_tender t ON t.id = c.tender"
         f" WHERE c.{column} IN ({m}) AND c.status = 'active' AND {where}"
         " ORDER BY m.due, m.id LIMIT {}",
         *org_ids,
@@ -162,8 +163,8 @@ async def organization_items(org_ids: list[int], now: datetime) -> list[Attentio
         return []
     m = marks(len(org_ids))
     reconfirm = await execute(
-        "SELECT b.ref, t.id, t.title_zh, t.title_en, t.bid_deadline FROM bids_bid b"
-        " JOIN market_tender t ON t.id = b.tender"
+        "SELECT b.ref, t.id, t.title_zh, t.title_en, t.bid_deadline FROM bids_v_bid b"
+        " JOIN market_v_tender t ON t.id = b.tender"
         f" WHERE b.organization IN ({m}) AND b.status = 'needs_reconfirm'"
         " AND t.bid_deadline > {} ORDER BY t.bid_deadline LIMIT {}",
         *org_ids,
@@ -182,9 +183,9 @@ async def evaluator_items(user_id: int) -> list[Attention]:
     rows = await execute(
         "SELECT e.status, t.id, t.title_zh, t.title_en, t.status AS tender_status,"
         " t.enquiry_end, t.bid_deadline,"
-        " (SELECT COUNT(*) FROM bids_score s WHERE s.tender = t.id"
+        " (SELECT COUNT(*) FROM bids_v_score s WHERE s.tender = t.id"
         '  AND s.evaluator = e."user") AS scored'
-        ' FROM bids_evaluator e JOIN market_tender t ON t.id = e.tender WHERE e."user" = {}'
+        ' FROM bids_v_evaluator e JOIN market_v_tender t ON t.id = e.tender WHERE e."user" = {}'
         " ORDER BY e.id DESC LIMIT {}",
         user_id,
         LIMIT,
@@ -208,7 +209,7 @@ async def sponsor_items(org_ids: list[int]) -> list[Attention]:
     if not org_ids:
         return []
     rows = await execute(
-        "SELECT COUNT(*) AS n FROM donors_pledge"
+        "SELECT COUNT(*) AS n FROM donors_v_pledge"
         f" WHERE sponsor IN ({marks(len(org_ids))}) AND status = 'awaiting_funds'",
         *org_ids,
     )
@@ -241,12 +242,12 @@ async def operator_items(now: datetime) -> list[Attention]:
         for r in pending
     ]
     transfers = await execute(
-        "SELECT COUNT(*) AS n FROM donors_payment"
+        "SELECT COUNT(*) AS n FROM donors_v_payment"
         " WHERE provider = 'bank_transfer' AND status = 'awaiting'"
     )
     if n := int(transfers[0]["n"]):
         items.append(Attention("bank_transfers", "/operator/bank-transfers", count=n))
-    complaints = await execute("SELECT COUNT(*) AS n FROM bids_complaint WHERE status = 'filed'")
+    complaints = await execute("SELECT COUNT(*) AS n FROM bids_v_complaint WHERE status = 'filed'")
     if n := int(complaints[0]["n"]):
         items.append(Attention("complaints", "/operator/complaints", count=n))
     return items
@@ -275,7 +276,7 @@ async def applicant_items(principal: Principal, now: datetime) -> list[Attention
 
 async def donor_items(user_id: int) -> list[Attention]:
     rows = await execute(
-        "SELECT COUNT(*) AS n FROM donors_donation d JOIN donors_payment p"
+        "SELECT COUNT(*) AS n FROM donors_v_donation d JOIN donors_v_payment p"
         " ON p.object_key = 'donation:' || CAST(d.id AS VARCHAR)"
         " WHERE d.donor = {} AND d.status = 'pending' AND p.provider = 'bank_transfer'",
         user_id,
@@ -285,7 +286,7 @@ async def donor_items(user_id: int) -> list[Attention]:
 
 
 async def has_panel_seat(user_id: int) -> bool:
-    rows = await execute('SELECT COUNT(*) AS n FROM bids_evaluator WHERE "user" = {}', user_id)
+    rows = await execute('SELECT COUNT(*) AS n FROM bids_v_evaluator WHERE "user" = {}', user_id)
     return int(rows[0]["n"]) > 0
 
 

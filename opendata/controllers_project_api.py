@@ -18,7 +18,7 @@ from market.web.errors import error_responses
 from market.web.params import PathId, cursor_parameter, limit_parameter
 from opendata import transparency
 from opendata.controllers_project import party_label, payer_label
-from opendata.transparency import Party
+from opendata.transparency import ContractView, MilestoneView, Party, Project, TransferView
 from opendata.transparency_rules import Tranche, parse_cursor
 
 
@@ -171,6 +171,77 @@ Before = Annotated[
 Limit = Annotated[int | None, limit_parameter(500, transparency.TRANSFER_PAGE)]
 
 
+def transfer_out(v: TransferView) -> TransferOut:
+    return TransferOut(
+        id=v.transfer.id,
+        created_at=v.transfer.created_at,
+        kind=v.transfer.kind,
+        reason=v.transfer.reason,
+        source=v.transfer.source,
+        amount=MoneyOut.of(v.transfer.amount),
+        debit=_party(v.debit),
+        credit=_party(v.credit),
+        payer=payer_label(v),
+        reference=v.transfer.reference,
+        key=v.transfer.key,
+        pending_key=v.transfer.pending_key,
+    )
+
+
+def _milestone_out(m: MilestoneView, currency: str) -> MilestoneOut:
+    return MilestoneOut(
+        id=m.id,
+        position=m.position,
+        deliverable=m.deliverable,
+        due=m.due,
+        amount=MoneyOut.of(m.amount),
+        status=m.status,
+        submitted_at=m.submitted_at,
+        decided_at=m.decided_at,
+        evidence=[
+            EvidenceOut(e["title"], e["filename"], int(e["size"]), e["sha256"], e["uploaded_at"])
+            for e in m.evidence
+        ],
+        tranche=_tranche(m.tranche, currency) if m.tranche else None,
+    )
+
+
+def _contract_out(c: ContractView, currency: str) -> ContractOut:
+    return ContractOut(
+        id=c.id,
+        status=c.status,
+        organization_id=c.organization_id,
+        organization_name_zh=c.organization_zh,
+        organization_name_en=c.organization_en,
+        amount=MoneyOut.of(c.amount),
+        url=f"/contracts/{c.id}",
+        milestones=[_milestone_out(m, currency) for m in c.milestones],
+    )
+
+
+def project_out(p: Project, tender_id: int) -> ProjectOut:
+    """The API shape of transparency.project(...)."""
+    t, currency = p.tender, p.tender["currency"]
+    lines, totals = _funding(p.funding)
+    return ProjectOut(
+        id=t["id"],
+        ocid=t["ocid"] or "",
+        title_zh=t["title_zh"],
+        title_en=t["title_en"],
+        status=t["status"],
+        department_id=t["department"],
+        department_name_zh=t["department_zh"],
+        department_name_en=t["department_en"] or "",
+        funding=lines,
+        totals=totals,
+        contracts=[_contract_out(c, currency) for c in p.contracts],
+        other_tranches=[_tranche(o, currency) for o in p.other_tranches],
+        transfers_url=f"/api/v1/projects/{tender_id}/transfers",
+        csv_url=f"/projects/{tender_id}/transfers.csv",
+        page_url=f"/projects/{tender_id}",
+    )
+
+
 class ProjectApiController(Controller):
     path = "/api/v1/projects"
     tags = ["projects"]  # noqa: RUF012 - Litestar reads a class attribute
@@ -186,60 +257,7 @@ class ProjectApiController(Controller):
         milestones, evidence hashes and the sources that paid each tranche. Amounts are
         minor units; they equal the ledger's cached escrow balances."""
         p = await transparency.project(tender_id, principal_of(request))
-        t, currency = p.tender, p.tender["currency"]
-        lines, totals = _funding(p.funding)
-        return ProjectOut(
-            id=t["id"],
-            ocid=t["ocid"] or "",
-            title_zh=t["title_zh"],
-            title_en=t["title_en"],
-            status=t["status"],
-            department_id=t["department"],
-            department_name_zh=t["department_zh"],
-            department_name_en=t["department_en"] or "",
-            funding=lines,
-            totals=totals,
-            contracts=[
-                ContractOut(
-                    id=c.id,
-                    status=c.status,
-                    organization_id=c.organization_id,
-                    organization_name_zh=c.organization_zh,
-                    organization_name_en=c.organization_en,
-                    amount=MoneyOut.of(c.amount),
-                    url=f"/contracts/{c.id}",
-                    milestones=[
-                        MilestoneOut(
-                            id=m.id,
-                            position=m.position,
-                            deliverable=m.deliverable,
-                            due=m.due,
-                            amount=MoneyOut.of(m.amount),
-                            status=m.status,
-                            submitted_at=m.submitted_at,
-                            decided_at=m.decided_at,
-                            evidence=[
-                                EvidenceOut(
-                                    e["title"],
-                                    e["filename"],
-                                    int(e["size"]),
-                                    e["sha256"],
-                                    e["uploaded_at"],
-                                )
-                                for e in m.evidence
-                            ],
-                            tranche=_tranche(m.tranche, currency) if m.tranche else None,
-                        )
-                        for m in c.milestones
-                    ],
-                )
-                for c in p.contracts
-            ],
-            other_tranches=[_tranche(o, currency) for o in p.other_tranches],
-            transfers_url=f"/api/v1/projects/{tender_id}/transfers",
-            csv_url=f"/projects/{tender_id}/transfers.csv",
-            page_url=f"/projects/{tender_id}",
-        )
+        return project_out(p, tender_id)
 
     @get(
         "/{tender_id:int}/transfers",
@@ -261,22 +279,5 @@ class ProjectApiController(Controller):
         rows, nxt = await transparency.transfer_page(
             tender_id, principal_of(request), before=cursor, limit=size
         )
-        items = [
-            TransferOut(
-                id=v.transfer.id,
-                created_at=v.transfer.created_at,
-                kind=v.transfer.kind,
-                reason=v.transfer.reason,
-                source=v.transfer.source,
-                amount=MoneyOut.of(v.transfer.amount),
-                debit=_party(v.debit),
-                credit=_party(v.credit),
-                payer=payer_label(v),
-                reference=v.transfer.reference,
-                key=v.transfer.key,
-                pending_key=v.transfer.pending_key,
-            )
-            for v in rows
-        ]
         url = f"/api/v1/projects/{tender_id}/transfers?before={nxt}&limit={size}" if nxt else None
-        return TransferListOut(items, nxt, url)
+        return TransferListOut([transfer_out(v) for v in rows], nxt, url)

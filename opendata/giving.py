@@ -1,10 +1,10 @@
 # ruff: noqa: S608 - SQL text is built from constants and `{}` marks; values are bound parameters
 """The 360Giving package: every sponsorship, matched donation and paid tranche as a grant.
 
-- Sponsorship (`donors_contribution`, kind sponsorship, received): funder = the
+- Sponsorship (`donors_v_contribution`, kind sponsorship, received): funder = the
   sponsor, recipient = the organization contracted for the project, or the
   department that runs the tender until there is one.
-- Match (`donors_donation` whose match was posted from a pledge): funder = the
+- Match (`donors_v_donation` whose match was posted from a pledge): funder = the
   pledge's sponsor, amount = the match, recipient as above.
 - Tranche (approved milestone, ledger transfers with reason "release"): funder = the
   department (and the organizations behind the other sources that paid a part),
@@ -59,16 +59,16 @@ class _Context:
             return
         m = marks(len(todo))
         rows = await execute(
-            f"SELECT t.id, t.ocid, t.title_zh, t.title_en, {ORG} FROM market_tender t"
-            f" JOIN market_organization o ON o.id = t.department WHERE t.id IN ({m})",
+            f"SELECT t.id, t.ocid, t.title_zh, t.title_en, {ORG} FROM market_v_tender t"
+            f" JOIN market_v_organization o ON o.id = t.department WHERE t.id IN ({m})",
             *todo,
         )
         for row in rows:
             self.tenders[int(row["id"])] = dict(row)
             self.recipients[int(row["id"])] = organization(dict(row))
         contracted = await execute(
-            f"SELECT c.tender, {ORG} FROM bids_contract c"
-            " JOIN market_organization o ON o.id = c.organization"
+            f"SELECT c.tender, {ORG} FROM bids_v_contract c"
+            " JOIN market_v_organization o ON o.id = c.organization"
             f" WHERE c.tender IN ({m}) AND c.status IN ('active', 'completed', 'terminated')"
             " AND c.activated_at IS NOT NULL ORDER BY c.id",
             *todo,
@@ -104,7 +104,7 @@ class _Context:
 async def sponsorship_grants(ctx: _Context) -> list[dict[str, Any]]:
     rows = await execute(
         f"SELECT c.id, c.tender, c.amount, c.currency, c.status, c.note, c.received_at, {ORG}"
-        " FROM donors_contribution c JOIN market_organization o ON o.id = c.organization"
+        " FROM donors_v_contribution c JOIN market_v_organization o ON o.id = c.organization"
         " WHERE c.kind = 'sponsorship' AND c.status IN ('received', 'returned') ORDER BY c.id"
     )
     await ctx.load_tenders({int(r["tender"]) for r in rows})
@@ -131,8 +131,8 @@ async def sponsorship_grants(ctx: _Context) -> list[dict[str, Any]]:
 async def match_grants(ctx: _Context) -> list[dict[str, Any]]:
     rows = await execute(
         "SELECT d.id, d.tender, d.match_amount, d.currency, d.paid_at, p.id AS pledge,"
-        f" {ORG} FROM donors_donation d JOIN donors_pledge p ON p.id = d.match_pledge"
-        " JOIN market_organization o ON o.id = p.sponsor"
+        f" {ORG} FROM donors_v_donation d JOIN donors_v_pledge p ON p.id = d.match_pledge"
+        " JOIN market_v_organization o ON o.id = p.sponsor"
         " WHERE d.match_status = 'posted' AND d.match_amount > 0 ORDER BY d.id"
     )
     await ctx.load_tenders({int(r["tender"]) for r in rows})
@@ -158,23 +158,15 @@ async def match_grants(ctx: _Context) -> list[dict[str, Any]]:
 async def tranche_grants(ctx: _Context) -> list[dict[str, Any]]:
     rows = await execute(
         "SELECT m.id, m.position, m.deliverable, m.amount, m.decided_at, c.tender, c.currency,"
-        f" {ORG} FROM bids_milestone m JOIN bids_contract c ON c.id = m.contract"
-        " JOIN market_organization o ON o.id = c.organization"
+        f" {ORG} FROM bids_v_milestone m JOIN bids_v_contract c ON c.id = m.contract"
+        " JOIN market_v_organization o ON o.id = c.organization"
         " WHERE m.status = 'approved' AND m.released = {} ORDER BY m.id",
         True,
     )
     if not rows:
         return []
     await ctx.load_tenders({int(r["tender"]) for r in rows})
-    references = [f"milestone:{r['id']}" for r in rows]
-    transfers = await execute(
-        "SELECT key, amount, currency, source, reference, created_at FROM ledger_transfer"
-        f" WHERE reason = 'release' AND reference IN ({marks(len(references))}) ORDER BY id",
-        *references,
-    )
-    by_milestone: dict[str, list[dict[str, Any]]] = {}
-    for t in transfers:
-        by_milestone.setdefault(str(t["reference"]), []).append(dict(t))
+    by_milestone = await _releases_by_reference([f"milestone:{r['id']}" for r in rows])
     funders = await _source_funders({int(r["tender"]) for r in rows})
     grants = []
     for r in rows:
@@ -221,18 +213,32 @@ async def tranche_grants(ctx: _Context) -> list[dict[str, Any]]:
     return grants
 
 
+async def _releases_by_reference(references: list[str]) -> dict[str, list[dict[str, Any]]]:
+    """The release transfers of these references ("milestone:7"), in id order."""
+    transfers = await execute(
+        "SELECT key, amount, currency, source, reference, created_at"
+        " FROM market_v_ledger_transfer WHERE reason = 'release'"
+        f" AND reference IN ({marks(len(references))}) ORDER BY id",
+        *references,
+    )
+    by_reference: dict[str, list[dict[str, Any]]] = {}
+    for t in transfers:
+        by_reference.setdefault(str(t["reference"]), []).append(dict(t))
+    return by_reference
+
+
 async def _source_funders(tender_ids: set[int]) -> dict[tuple[int, str], list[dict[str, Any]]]:
     """Organizations behind each non-government source of these tenders."""
     ids = sorted(tender_ids)
     m = marks(len(ids))
     rows = await execute(
-        f"SELECT DISTINCT c.tender, c.source, {ORG} FROM donors_contribution c"
-        " JOIN market_organization o ON o.id = c.organization"
+        f"SELECT DISTINCT c.tender, c.source, {ORG} FROM donors_v_contribution c"
+        " JOIN market_v_organization o ON o.id = c.organization"
         f" WHERE c.tender IN ({m}) AND c.status IN ('received', 'returned')"
         " UNION"
-        f" SELECT DISTINCT d.tender, p.source, {ORG} FROM donors_donation d"
-        " JOIN donors_pledge p ON p.id = d.match_pledge"
-        " JOIN market_organization o ON o.id = p.sponsor"
+        f" SELECT DISTINCT d.tender, p.source, {ORG} FROM donors_v_donation d"
+        " JOIN donors_v_pledge p ON p.id = d.match_pledge"
+        " JOIN market_v_organization o ON o.id = p.sponsor"
         f" WHERE d.tender IN ({m}) AND d.match_status = 'posted' AND d.match_amount > 0",
         *ids,
         *ids,

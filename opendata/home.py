@@ -110,7 +110,7 @@ async def seeking_funds(limit: int = SEEKING_LIMIT) -> list[SeekingProject]:
         "SELECT t.id, t.title_zh, t.title_en, t.status, t.area, t.currency, t.budget,"
         " t.goal_corporate, t.goal_foundation, t.goal_public, t.goal_own, t.enquiry_end,"
         " t.bid_deadline, o.name_zh AS department_zh, o.name_en AS department_en"
-        " FROM market_tender t JOIN market_organization o ON o.id = t.department"
+        " FROM market_v_tender t JOIN market_v_organization o ON o.id = t.department"
         f" WHERE t.status IN ({marks(len(statuses))})"
         " ORDER BY t.published_at DESC, t.id DESC LIMIT {}",
         *statuses,
@@ -148,7 +148,7 @@ async def seeking_funds(limit: int = SEEKING_LIMIT) -> list[SeekingProject]:
 async def seeking_count() -> int:
     statuses = sorted(OPEN_STATUSES)
     rows = await execute(
-        f"SELECT COUNT(*) AS n FROM market_tender WHERE status IN ({marks(len(statuses))})",
+        f"SELECT COUNT(*) AS n FROM market_v_tender WHERE status IN ({marks(len(statuses))})",
         *statuses,
     )
     return int(rows[0]["n"])
@@ -174,9 +174,9 @@ async def latest_awards(limit: int = LATEST_LIMIT) -> list[dict[str, Any]]:
     rows = await execute(
         "SELECT a.awarded_at, t.id AS tender_id, t.title_zh, t.title_en, t.currency,"
         " b.price, o.id AS organization_id, o.name_zh, o.name_en"
-        " FROM bids_award a JOIN bids_bid b ON b.id = a.bid"
-        " JOIN market_tender t ON t.id = a.tender"
-        " JOIN market_organization o ON o.id = b.organization"
+        " FROM bids_v_award a JOIN bids_v_bid b ON b.id = a.bid"
+        " JOIN market_v_tender t ON t.id = a.tender"
+        " JOIN market_v_organization o ON o.id = b.organization"
         " WHERE a.status = 'active' ORDER BY a.awarded_at DESC, a.id DESC LIMIT {}",
         limit,
     )
@@ -195,9 +195,9 @@ async def completed_milestones(limit: int = LATEST_LIMIT) -> list[dict[str, Any]
         "SELECT m.position, m.deliverable, m.amount, m.decided_at, c.currency,"
         " t.id AS tender_id, t.title_zh, t.title_en,"
         " o.id AS organization_id, o.name_zh, o.name_en"
-        " FROM bids_milestone m JOIN bids_contract c ON c.id = m.contract"
-        " JOIN market_tender t ON t.id = c.tender"
-        " JOIN market_organization o ON o.id = c.organization"
+        " FROM bids_v_milestone m JOIN bids_v_contract c ON c.id = m.contract"
+        " JOIN market_v_tender t ON t.id = c.tender"
+        " JOIN market_v_organization o ON o.id = c.organization"
         " WHERE m.status = 'approved' ORDER BY m.decided_at DESC, m.id DESC LIMIT {}",
         limit,
     )

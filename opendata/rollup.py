@@ -3,9 +3,10 @@
 `stats_funds_rollup` holds, per (currency, district year, flow, source), the money moved
 by every ledger transfer with an id up to the watermark (`stats_watermark`, row
 'funds'). Figures for a request are the rollup plus a live GROUP BY over the tail
-(`ledger_transfer.id > watermark`, a primary-key range scan), read in one snapshot, so
-they always equal a full scan of `ledger_transfer` (`scan_rows`, kept as the reference
-for tests and `market stats fold --check`).
+(`market_v_ledger_transfer.id > watermark`, a primary-key range scan through the
+kernel's read-contract view, market/read_views.py), read in one snapshot, so they always
+equal a full scan of the view (`scan_rows`, kept as the reference for tests and
+`market stats fold --check`).
 
 Folding is exact because transfers are append-only: the ledger migration's trigger
 refuses UPDATE (and DELETE on PostgreSQL), so a row, once folded, never changes.
@@ -70,7 +71,7 @@ FLOW_SQL = (
     " WHEN t.reason = 'release' THEN 'released' ELSE 'returned' END"
 )
 FUNDS_FROM = (
-    " FROM ledger_transfer t JOIN ledger_account a ON a.id = t.credit_account"
+    " FROM market_v_ledger_transfer t JOIN market_v_ledger_account a ON a.id = t.credit_account"
     " WHERE t.tender_id IS NOT NULL AND t.kind IN ('single', 'post')"
     " AND (a.code LIKE 'tender:%' OR t.reason IN ('release', 'return'))"
 )
@@ -103,7 +104,7 @@ def _rows(rows: list[Row]) -> list[FundsRow]:
 
 
 async def scan_rows(currency: str) -> list[FundsRow]:
-    """The reference: one full scan of `ledger_transfer` (two passes: year span, totals)."""
+    """The reference: one full scan of `market_v_ledger_transfer` (year span, totals)."""
     where = FUNDS_FROM + " AND t.currency = {}"
     span = await execute(
         "SELECT MIN(t.created_at) AS first, MAX(t.created_at) AS last" + where, currency
@@ -152,7 +153,7 @@ async def funds_rows(currency: str) -> list[FundsRow]:
         )
         span = await execute(
             "SELECT MIN(created_at) AS first, MAX(created_at) AS last"
-            " FROM ledger_transfer WHERE id > {}",
+            " FROM market_v_ledger_transfer WHERE id > {}",
             low,
         )
         if not span or span[0]["first"] is None:
@@ -212,7 +213,7 @@ async def fold_step(batch: int = BATCH, *, wait: bool = False) -> tuple[int, int
         # to the last *visible* id before it (an id in between that is not visible yet
         # may belong to a transaction still open: it must stay above the watermark).
         window = await execute(
-            "WITH w AS (SELECT id, created_at FROM ledger_transfer WHERE id > {}"
+            "WITH w AS (SELECT id, created_at FROM market_v_ledger_transfer WHERE id > {}"
             " ORDER BY id LIMIT {}),"
             " u AS (SELECT MIN(id) AS id FROM w WHERE created_at >= {})"
             " SELECT MAX(w.id) AS high, MIN(w.created_at) AS first_at,"
@@ -253,7 +254,7 @@ async def _anything_settled(low: int) -> bool:
     primary key. `settled_horizon()` is never later than `now - SETTLE`, so a transfer
     newer than that cannot be folded by `fold_step` either."""
     rows = await execute(
-        "SELECT created_at FROM ledger_transfer WHERE id > {} ORDER BY id LIMIT 1", low
+        "SELECT created_at FROM market_v_ledger_transfer WHERE id > {} ORDER BY id LIMIT 1", low
     )
     return bool(rows) and timestamp(rows[0]["created_at"]) < clock.now() - SETTLE
 
@@ -298,7 +299,8 @@ async def rebuild() -> None:
 async def check() -> list[str]:
     """Every currency's rollup + tail against the full scan; the differences, if any."""
     currencies = [
-        r["currency"] for r in await execute("SELECT DISTINCT currency FROM ledger_transfer")
+        r["currency"]
+        for r in await execute("SELECT DISTINCT currency FROM market_v_ledger_transfer")
     ]
     problems = []
     for currency in sorted(currencies):

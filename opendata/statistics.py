@@ -4,7 +4,7 @@ residents, funds by source and year, tenders by status.
 Every figure is one aggregate query (GROUP BY); nothing loops over rows in Python.
 Years are district years: timestamps are bucketed in SQL by a CASE over the instants
 where each local year starts (`stats_rules.year_starts`), exact on both engines.
-Funds come from `ledger_transfer` through an incremental rollup (opendata/rollup.py:
+Funds come from `market_v_ledger_transfer` through an incremental rollup (opendata/rollup.py:
 folded totals plus a live GROUP BY over the transfers not folded yet), so they add up
 to the ledger's balances:
 "received" is every posted transfer into a tender's escrow, "released" every release
@@ -64,7 +64,7 @@ async def _span(sql: str, *args: Any) -> list[tuple[int, datetime]]:
 
 async def organizations_by_category() -> list[tuple[str, int]]:
     rows = await execute(
-        "SELECT category, COUNT(*) AS n FROM market_organization"
+        "SELECT category, COUNT(*) AS n FROM market_v_organization"
         " WHERE kind = 'social_org' AND status IN ({}, {}) GROUP BY category",
         *REGISTERED,
     )
@@ -74,7 +74,7 @@ async def organizations_by_category() -> list[tuple[str, int]]:
 async def organization_growth() -> list[stats_rules.YearGrowth]:
     """Registered social organizations by the district year they were verified."""
     where = (
-        " FROM market_organization WHERE kind = 'social_org' AND status IN ({}, {})"
+        " FROM market_v_organization WHERE kind = 'social_org' AND status IN ({}, {})"
         " AND decided_at IS NOT NULL"
     )
     starts = await _span(
@@ -118,7 +118,7 @@ async def funds_by_year(currency: str) -> list[YearFunds]:
 
 
 async def funds_by_year_scan(currency: str) -> list[YearFunds]:
-    """The same figures from a full scan of ledger_transfer: the reference."""
+    """The same figures from a full scan of market_v_ledger_transfer: the reference."""
     return _year_funds(await rollup.scan_rows(currency))
 
 
@@ -130,7 +130,7 @@ async def tenders_by_status() -> list[tuple[str, int]]:
         " WHEN status IN ('published', 'tendering') AND bid_deadline <= {} THEN 'evaluation'"
         " WHEN status = 'published' AND enquiry_end <= {} THEN 'tendering'"
         " ELSE status END AS effective, COUNT(*) AS n"
-        " FROM market_tender WHERE status <> 'draft' GROUP BY 1",
+        " FROM market_v_tender WHERE status <> 'draft' GROUP BY 1",
         now,
         now,
     )

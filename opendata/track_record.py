@@ -60,7 +60,7 @@ async def public_organization(org_id: int) -> dict[str, Any]:
     suspended) social organization, the only kind that wins contracts."""
     rows = await execute(
         "SELECT id, kind, name_zh, name_en, uscc, category, rating, status, area,"
-        " registered_year, decided_at FROM market_organization WHERE id = {}",
+        " registered_year, decided_at FROM market_v_organization WHERE id = {}",
         org_id,
     )
     if not rows or rows[0]["status"] not in PUBLIC_STATUSES or rows[0]["kind"] != "social_org":
@@ -82,8 +82,8 @@ def _totals(rows: list[SourceAmount]) -> list[Money]:
 async def funds_received(org_id: int) -> list[SourceAmount]:
     """Releases into `org:{id}:payable`, summed per funding source (SOURCES order)."""
     rows = await execute(
-        "SELECT t.source, t.currency, SUM(t.amount) AS total FROM ledger_transfer t"
-        " JOIN ledger_account a ON a.id = t.credit_account"
+        "SELECT t.source, t.currency, SUM(t.amount) AS total FROM market_v_ledger_transfer t"
+        " JOIN market_v_ledger_account a ON a.id = t.credit_account"
         " WHERE a.code = {} AND t.reason = 'release' AND t.kind IN ('single', 'post')"
         " GROUP BY t.source, t.currency",
         payable_code(org_id),
@@ -101,7 +101,7 @@ async def _complaints(sql: str, org_id: int) -> ComplaintTally:
 async def organization_record(org_id: int) -> TrackRecord:
     org = await public_organization(org_id)
     contract_rows = await execute(
-        "SELECT status, currency, COUNT(*) AS n, SUM(amount) AS total FROM bids_contract"
+        "SELECT status, currency, COUNT(*) AS n, SUM(amount) AS total FROM bids_v_contract"
         " WHERE organization = {} AND status IN ('active', 'completed', 'terminated')"
         " GROUP BY status, currency",
         org_id,
@@ -112,8 +112,8 @@ async def organization_record(org_id: int) -> TrackRecord:
         by_status[row["status"]] += int(row["n"])
         value[row["currency"]] = value.get(row["currency"], 0) + int(row["total"])
     milestone_rows = await execute(
-        "SELECT m.status, m.due, m.decided_at FROM bids_milestone m"
-        " JOIN bids_contract c ON c.id = m.contract"
+        "SELECT m.status, m.due, m.decided_at FROM bids_v_milestone m"
+        " JOIN bids_v_contract c ON c.id = m.contract"
         " WHERE c.organization = {} AND c.status IN ('active', 'completed', 'terminated')",
         org_id,
     )
@@ -125,7 +125,7 @@ async def organization_record(org_id: int) -> TrackRecord:
         clock.now(),
     )
     opened = await execute(
-        "SELECT COUNT(*) AS n FROM bids_bid WHERE organization = {} AND opened_at IS NOT NULL",
+        "SELECT COUNT(*) AS n FROM bids_v_bid WHERE organization = {} AND opened_at IS NOT NULL",
         org_id,
     )
     funds = await funds_received(org_id)
@@ -141,13 +141,13 @@ async def organization_record(org_id: int) -> TrackRecord:
         funds=funds,
         funds_total=_totals(funds),
         complaints_against=await _complaints(
-            "SELECT c.status, COUNT(*) AS n FROM bids_complaint c"
-            " JOIN bids_award a ON a.id = c.award JOIN bids_bid b ON b.id = a.bid"
+            "SELECT c.status, COUNT(*) AS n FROM bids_v_complaint c"
+            " JOIN bids_v_award a ON a.id = c.award JOIN bids_v_bid b ON b.id = a.bid"
             " WHERE b.organization = {} GROUP BY c.status",
             org_id,
         ),
         complaints_filed=await _complaints(
-            "SELECT status, COUNT(*) AS n FROM bids_complaint WHERE organization = {}"
+            "SELECT status, COUNT(*) AS n FROM bids_v_complaint WHERE organization = {}"
             " GROUP BY status",
             org_id,
         ),
@@ -186,13 +186,13 @@ async def organization_contracts(
     rows = await execute(
         "SELECT c.id, c.tender, c.amount, c.currency, c.status, c.activated_at, c.ended_at,"
         " t.title_zh, t.title_en, d.name_zh AS department_zh, d.name_en AS department_en,"
-        " (SELECT COUNT(*) FROM bids_milestone m WHERE m.contract = c.id) AS milestones,"
-        " (SELECT COUNT(*) FROM bids_milestone m WHERE m.contract = c.id"
+        " (SELECT COUNT(*) FROM bids_v_milestone m WHERE m.contract = c.id) AS milestones,"
+        " (SELECT COUNT(*) FROM bids_v_milestone m WHERE m.contract = c.id"
         "   AND m.status = 'approved') AS approved,"
-        " (SELECT COALESCE(SUM(m.amount), 0) FROM bids_milestone m WHERE m.contract = c.id"
+        " (SELECT COALESCE(SUM(m.amount), 0) FROM bids_v_milestone m WHERE m.contract = c.id"
         "   AND m.status = 'approved' AND m.released = {}) AS released"
-        " FROM bids_contract c JOIN market_tender t ON t.id = c.tender"
-        " JOIN market_organization d ON d.id = c.department"
+        " FROM bids_v_contract c JOIN market_v_tender t ON t.id = c.tender"
+        " JOIN market_v_organization d ON d.id = c.department"
         " WHERE c.organization = {} AND c.status IN ('active', 'completed', 'terminated')"
         + (" AND c.id < {}" if before is not None else "")
         + " ORDER BY c.id DESC LIMIT {}",

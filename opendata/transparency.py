@@ -79,7 +79,8 @@ async def _org_names(ids: Iterable[int]) -> dict[int, tuple[str, str]]:
     if not wanted:
         return {}
     rows = await execute(
-        f"SELECT id, name_zh, name_en FROM market_organization WHERE id IN ({marks(len(wanted))})",
+        "SELECT id, name_zh, name_en FROM market_v_organization"
+        f" WHERE id IN ({marks(len(wanted))})",
         *wanted,
     )
     return {int(r["id"]): (r["name_zh"], r["name_en"] or "") for r in rows}
@@ -90,8 +91,8 @@ async def _pledge_sponsors(ids: Iterable[int]) -> dict[int, tuple[str, str]]:
     if not wanted:
         return {}
     rows = await execute(
-        "SELECT p.id, o.name_zh, o.name_en FROM donors_pledge p"
-        f" JOIN market_organization o ON o.id = p.sponsor WHERE p.id IN ({marks(len(wanted))})",
+        "SELECT p.id, o.name_zh, o.name_en FROM donors_v_pledge p"
+        f" JOIN market_v_organization o ON o.id = p.sponsor WHERE p.id IN ({marks(len(wanted))})",
         *wanted,
     )
     return {int(r["id"]): (r["name_zh"], r["name_en"] or "") for r in rows}
@@ -102,8 +103,9 @@ async def _contributors(ids: Iterable[int]) -> dict[int, tuple[str, str]]:
     if not wanted:
         return {}
     rows = await execute(
-        "SELECT c.id, o.name_zh, o.name_en FROM donors_contribution c JOIN market_organization o"
-        f" ON o.id = c.organization WHERE c.id IN ({marks(len(wanted))})",
+        "SELECT c.id, o.name_zh, o.name_en FROM donors_v_contribution c"
+        " JOIN market_v_organization o ON o.id = c.organization"
+        f" WHERE c.id IN ({marks(len(wanted))})",
         *wanted,
     )
     return {int(r["id"]): (r["name_zh"], r["name_en"] or "") for r in rows}
@@ -182,8 +184,8 @@ async def _tender(tender_id: int, viewer: Principal | None) -> dict[str, Any]:
     rows = await execute(
         "SELECT t.id, t.ocid, t.title_zh, t.title_en, t.status, t.currency, t.budget,"
         " t.enquiry_end, t.bid_deadline, t.department, o.name_zh AS department_zh,"
-        " o.name_en AS department_en FROM market_tender t"
-        " JOIN market_organization o ON o.id = t.department WHERE t.id = {}",
+        " o.name_en AS department_en FROM market_v_tender t"
+        " JOIN market_v_organization o ON o.id = t.department WHERE t.id = {}",
         tender_id,
     )
     if not rows:
@@ -207,8 +209,8 @@ async def _contracts(tender_id: int, currency: str) -> list[ContractView]:
     """Signed contracts (pending ones are the parties' business until signed)."""
     rows = await execute(
         "SELECT c.id, c.status, c.organization, c.amount, c.currency, c.activated_at,"
-        " o.name_zh, o.name_en FROM bids_contract c"
-        " JOIN market_organization o ON o.id = c.organization"
+        " o.name_zh, o.name_en FROM bids_v_contract c"
+        " JOIN market_v_organization o ON o.id = c.organization"
         " WHERE c.tender = {} AND c.status <> 'pending' ORDER BY c.id",
         tender_id,
     )
@@ -229,13 +231,13 @@ async def _contracts(tender_id: int, currency: str) -> list[ContractView]:
     ids = [c.id for c in contracts]
     milestones = await execute(
         "SELECT id, contract, position, deliverable, due, amount, status, submitted_at,"
-        f" decided_at FROM bids_milestone WHERE contract IN ({marks(len(ids))})"
+        f" decided_at FROM bids_v_milestone WHERE contract IN ({marks(len(ids))})"
         " ORDER BY contract, position",
         *ids,
     )
     evidence = await execute(
         "SELECT e.milestone, e.title, e.filename, e.size, e.sha256, e.uploaded_at"
-        " FROM bids_milestone_evidence e JOIN bids_milestone m ON m.id = e.milestone"
+        " FROM bids_v_milestone_evidence e JOIN bids_v_milestone m ON m.id = e.milestone"
         f" WHERE m.contract IN ({marks(len(ids))}) ORDER BY e.id",
         *ids,
     )
@@ -266,7 +268,7 @@ async def _contracts(tender_id: int, currency: str) -> list[ContractView]:
 async def tranches(tender_id: int) -> dict[str, Tranche]:
     """Every release of the tender grouped by its reference (one per milestone)."""
     rows = await execute(
-        "SELECT reference, source, amount FROM ledger_transfer"
+        "SELECT reference, source, amount FROM market_v_ledger_transfer"
         " WHERE tender_id = {} AND reason = 'release' AND kind IN ('single', 'post')"
         " ORDER BY id",
         tender_id,
@@ -325,7 +327,7 @@ async def _opened_bids(bid_ids: set[int]) -> set[int]:
     if not wanted:
         return set()
     rows = await execute(
-        "SELECT b.id FROM bids_bid b JOIN bids_tender_key k ON k.tender = b.tender"
+        "SELECT b.id FROM bids_v_bid b JOIN bids_v_tender_key k ON k.tender = b.tender"
         f" WHERE k.opened_at IS NOT NULL AND b.id IN ({marks(len(wanted))})",
         *wanted,
     )
@@ -340,7 +342,7 @@ async def audit_page(
     limit = max(1, min(int(limit), 500))
     rows = await execute(
         "SELECT seq, at, actor, action, object_type, object_id, change, prev_hash, hash"
-        " FROM audit_event WHERE seq < {} ORDER BY seq DESC LIMIT {}",
+        " FROM market_v_audit_event WHERE seq < {} ORDER BY seq DESC LIMIT {}",
         before if before is not None else 2**62,
         limit + 1,
     )

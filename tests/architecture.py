@@ -201,6 +201,45 @@ def cross_app_sql(sources: Sources, owners: Mapping[str, str]) -> dict[str, set[
     return found
 
 
+VIEW_NAME = re.compile(r"\b([a-z]+)_v_[a-z0-9_]+\b")
+
+
+def declared_views(sources: Sources) -> dict[str, str]:
+    """View name → owning app, from each app's `read_views.py` (its read contract):
+    the string constants of its module-level `VIEWS` tuple."""
+    owners: dict[str, str] = {}
+    for path, source in sources.items():
+        if not path.endswith("/read_views.py"):
+            continue
+        for node in ast.parse(source, filename=path).body:
+            targets = node.targets if isinstance(node, ast.Assign) else []
+            if any(isinstance(t, ast.Name) and t.id == "VIEWS" for t in targets):
+                assert isinstance(node, ast.Assign)
+                for item in ast.walk(node.value):
+                    if isinstance(item, ast.Constant) and isinstance(item.value, str):
+                        owners[item.value] = app_of(path)
+    return owners
+
+
+def undeclared_views(sources: Sources, views: Mapping[str, str]) -> dict[str, set[str]]:
+    """File → the `<app>_v_<name>` views of another app its SQL strings name that the
+    owner does not declare in its read contract (a view is how an app offers its tables
+    to a reporting app; reading one the owner does not list is reading its tables)."""
+    found: dict[str, set[str]] = {}
+    for path, source in sorted(sources.items()):
+        if is_migration(path):
+            continue
+        app = app_of(path)
+        for text in _strings(ast.parse(source, filename=path)):
+            if not SQL_WORDS.search(text):
+                continue
+            for match in VIEW_NAME.finditer(text):
+                name, owner = match.group(0), match.group(1)
+                if owner != app and views.get(name) != owner:
+                    found.setdefault(path, set()).add(name)
+    return found
+
+
 # --- sizes -------------------------------------------------------------------------
 
 

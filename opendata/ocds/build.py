@@ -168,26 +168,8 @@ def _tender(
         "enquiryPeriod": {"endDate": rules.iso(timestamp(t["enquiry_end"]))},
         "hasEnquiries": True,
         "awardPeriod": {"startDate": rules.iso(timestamp(t["opening_at"]))},
-        "documents": [
-            {
-                "id": str(d["id"]),
-                "documentType": "tenderNotice",
-                "title": d["title"] or d["filename"],
-                "url": f"{base_url}/tenders/{t['id']}/documents/{d['id']}",
-                "format": d["content_type"],
-                "datePublished": rules.iso(timestamp(d["uploaded_at"])),
-            }
-            for d in facts.documents
-        ],
-        "amendments": [
-            {
-                "id": str(a["id"]),
-                "date": rules.iso(timestamp(a["at"])),
-                "rationale": a["note"] or "",
-                "description": a["changes"] or "",
-            }
-            for a in facts.amendments
-        ],
+        "documents": _tender_documents(facts, base_url),
+        "amendments": _amendments(facts),
     }
     if t.get("published_at"):
         published = rules.iso(timestamp(t["published_at"]))
@@ -199,6 +181,32 @@ def _tender(
         tender["numberOfTenderers"] = len(facts.bids)
         tender["tenderers"] = [parties.org(b, "tenderer") for b in facts.bids]
     return tender
+
+
+def _tender_documents(facts: ProcessFacts, base_url: str) -> list[dict[str, Any]]:
+    return [
+        {
+            "id": str(d["id"]),
+            "documentType": "tenderNotice",
+            "title": d["title"] or d["filename"],
+            "url": f"{base_url}/tenders/{facts.tender['id']}/documents/{d['id']}",
+            "format": d["content_type"],
+            "datePublished": rules.iso(timestamp(d["uploaded_at"])),
+        }
+        for d in facts.documents
+    ]
+
+
+def _amendments(facts: ProcessFacts) -> list[dict[str, Any]]:
+    return [
+        {
+            "id": str(a["id"]),
+            "date": rules.iso(timestamp(a["at"])),
+            "rationale": a["note"] or "",
+            "description": a["changes"] or "",
+        }
+        for a in facts.amendments
+    ]
 
 
 def _awards(facts: ProcessFacts, parties: Parties, currency: str) -> list[dict[str, Any]]:

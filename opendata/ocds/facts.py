@@ -22,97 +22,39 @@ ORG_COLUMNS = "o.id AS org_id, o.uscc, o.name_zh, o.name_en"
 
 async def _org(org_id: int) -> dict[str, Any]:
     rows = await execute(
-        f"SELECT {ORG_COLUMNS} FROM market_organization o WHERE o.id = {{}}", org_id
+        f"SELECT {ORG_COLUMNS} FROM market_v_organization o WHERE o.id = {{}}", org_id
     )
     return dict(rows[0])
 
 
+async def _rows(sql: str, *args: Any) -> list[dict[str, Any]]:
+    return [dict(r) for r in await execute(sql, *args)]
+
+
 async def process_facts(tender_id: int) -> ProcessFacts | None:
     """The facts of one tender's process, or None for an unknown or draft tender."""
-    rows = await execute("SELECT * FROM market_tender WHERE id = {}", tender_id)
+    rows = await execute("SELECT * FROM market_v_tender WHERE id = {}", tender_id)
     if not rows or rows[0]["status"] == "draft":
         return None
     tender = dict(rows[0])
     for name in ("enquiry_end", "bid_deadline", "opening_at", "published_at", "amended_at"):
         tender[name] = timestamp(tender[name])
     department = await _org(int(tender["department"]))
-    documents = [
-        dict(r)
-        for r in await execute(
-            "SELECT id, title, filename, content_type, sha256, uploaded_at"
-            " FROM market_tender_document WHERE tender = {} ORDER BY id",
-            tender_id,
-        )
-    ]
-    amendments = [
-        dict(r)
-        for r in await execute(
-            "SELECT id, at, note, changes FROM market_tender_revision"
-            " WHERE tender = {} AND action = 'amend' ORDER BY id",
-            tender_id,
-        )
-    ]
-    key = await execute("SELECT opened_at FROM bids_tender_key WHERE tender = {}", tender_id)
+    documents = await _rows(
+        "SELECT id, title, filename, content_type, sha256, uploaded_at"
+        " FROM market_v_tender_document WHERE tender = {} ORDER BY id",
+        tender_id,
+    )
+    amendments = await _rows(
+        "SELECT id, at, note, changes FROM market_v_tender_revision"
+        " WHERE tender = {} AND action = 'amend' ORDER BY id",
+        tender_id,
+    )
+    key = await execute("SELECT opened_at FROM bids_v_tender_key WHERE tender = {}", tender_id)
     opened = bool(key) and key[0]["opened_at"] is not None
-    bids: list[dict[str, Any]] = []
-    if opened:
-        bids = [
-            dict(r)
-            for r in await execute(
-                f"SELECT b.id, b.status, b.price, {ORG_COLUMNS} FROM bids_bid b"
-                " JOIN market_organization o ON o.id = b.organization"
-                f" WHERE b.tender = {{}} AND b.status IN ({marks(len(OPENED_BID_STATUSES))})"
-                " ORDER BY b.id",
-                tender_id,
-                *OPENED_BID_STATUSES,
-            )
-        ]
-    awards = [
-        dict(r)
-        for r in await execute(
-            f"SELECT a.id, a.status, a.awarded_at, a.standstill_ends, b.price, {ORG_COLUMNS}"
-            " FROM bids_award a JOIN bids_bid b ON b.id = a.bid"
-            " JOIN market_organization o ON o.id = b.organization"
-            " WHERE a.tender = {} ORDER BY a.id",
-            tender_id,
-        )
-    ]
-    contracts = [
-        dict(r)
-        for r in await execute(
-            "SELECT c.id, c.award, c.amount, c.currency, c.starts, c.status, c.activated_at,"
-            f" c.ended_at, {ORG_COLUMNS} FROM bids_contract c"
-            " JOIN market_organization o ON o.id = c.organization"
-            " WHERE c.tender = {} ORDER BY c.id",
-            tender_id,
-        )
-    ]
-    milestones: list[dict[str, Any]] = []
-    if contracts:
-        ids = [int(c["id"]) for c in contracts]
-        milestones = [
-            dict(r)
-            for r in await execute(
-                "SELECT id, contract, position, deliverable, due, amount, status, decided_at"
-                f" FROM bids_milestone WHERE contract IN ({marks(len(ids))})"
-                " ORDER BY contract, position",
-                *ids,
-            )
-        ]
-    releases = [
-        dict(r)
-        for r in await execute(
-            "SELECT id, key, amount, currency, source, reference, created_at FROM ledger_transfer"
-            " WHERE tender_id = {} AND reason = 'release' AND kind IN ('single', 'post')"
-            " ORDER BY id",
-            tender_id,
-        )
-    ]
+    bids = await _opened_bids(tender_id) if opened else []
+    awards, contracts = await _awards_and_contracts(tender_id)
     funding = await tender_funding(tender_id, str(tender["currency"]))
-    committed = {
-        source: line.received.amount + line.pending_in.amount
-        for source, line in funding.sources.items()
-    }
     return ProcessFacts(
         tender=tender,
         department=department,
@@ -122,10 +64,66 @@ async def process_facts(tender_id: int) -> ProcessFacts | None:
         bids=bids,
         awards=awards,
         contracts=contracts,
-        milestones=milestones,
-        releases=releases,
-        funding=committed,
+        milestones=await _milestones([int(c["id"]) for c in contracts]),
+        releases=await _releases(tender_id),
+        funding={
+            source: line.received.amount + line.pending_in.amount
+            for source, line in funding.sources.items()
+        },
         funders=await _funders(tender_id),
+    )
+
+
+async def _opened_bids(tender_id: int) -> list[dict[str, Any]]:
+    """The bids read at the opening (never called before it: prices are sealed)."""
+    return await _rows(
+        f"SELECT b.id, b.status, b.price, {ORG_COLUMNS} FROM bids_v_bid b"
+        " JOIN market_v_organization o ON o.id = b.organization"
+        f" WHERE b.tender = {{}} AND b.status IN ({marks(len(OPENED_BID_STATUSES))})"
+        " ORDER BY b.id",
+        tender_id,
+        *OPENED_BID_STATUSES,
+    )
+
+
+async def _awards_and_contracts(
+    tender_id: int,
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    awards = await _rows(
+        f"SELECT a.id, a.status, a.awarded_at, a.standstill_ends, b.price, {ORG_COLUMNS}"
+        " FROM bids_v_award a JOIN bids_v_bid b ON b.id = a.bid"
+        " JOIN market_v_organization o ON o.id = b.organization"
+        " WHERE a.tender = {} ORDER BY a.id",
+        tender_id,
+    )
+    contracts = await _rows(
+        "SELECT c.id, c.award, c.amount, c.currency, c.starts, c.status, c.activated_at,"
+        f" c.ended_at, {ORG_COLUMNS} FROM bids_v_contract c"
+        " JOIN market_v_organization o ON o.id = c.organization"
+        " WHERE c.tender = {} ORDER BY c.id",
+        tender_id,
+    )
+    return awards, contracts
+
+
+async def _milestones(contract_ids: list[int]) -> list[dict[str, Any]]:
+    if not contract_ids:
+        return []
+    return await _rows(
+        "SELECT id, contract, position, deliverable, due, amount, status, decided_at"
+        f" FROM bids_v_milestone WHERE contract IN ({marks(len(contract_ids))})"
+        " ORDER BY contract, position",
+        *contract_ids,
+    )
+
+
+async def _releases(tender_id: int) -> list[dict[str, Any]]:
+    """Money released from the tender's escrow (completed transfers only)."""
+    return await _rows(
+        "SELECT id, key, amount, currency, source, reference, created_at"
+        " FROM market_v_ledger_transfer WHERE tender_id = {} AND reason = 'release'"
+        " AND kind IN ('single', 'post') ORDER BY id",
+        tender_id,
     )
 
 
@@ -133,13 +131,13 @@ async def _funders(tender_id: int) -> dict[str, list[dict[str, Any]]]:
     """Organizations whose money is in this tender's escrow, per funding source:
     sponsors and own income (contributions received) and matching sponsors."""
     rows = await execute(
-        f"SELECT DISTINCT c.source, {ORG_COLUMNS} FROM donors_contribution c"
-        " JOIN market_organization o ON o.id = c.organization"
+        f"SELECT DISTINCT c.source, {ORG_COLUMNS} FROM donors_v_contribution c"
+        " JOIN market_v_organization o ON o.id = c.organization"
         " WHERE c.tender = {} AND c.status IN ('received', 'returned')"
         " UNION"
-        f" SELECT DISTINCT p.source, {ORG_COLUMNS} FROM donors_donation d"
-        " JOIN donors_pledge p ON p.id = d.match_pledge"
-        " JOIN market_organization o ON o.id = p.sponsor"
+        f" SELECT DISTINCT p.source, {ORG_COLUMNS} FROM donors_v_donation d"
+        " JOIN donors_v_pledge p ON p.id = d.match_pledge"
+        " JOIN market_v_organization o ON o.id = p.sponsor"
         " WHERE d.tender = {} AND d.match_amount > 0 AND d.match_status = 'posted'",
         tender_id,
         tender_id,

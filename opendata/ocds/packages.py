@@ -37,7 +37,7 @@ def base_url() -> str:
 async def publisher() -> dict[str, Any]:
     """The platform operator (the district's cultivation centre) publishes the data."""
     rows = await execute(
-        "SELECT name_zh, uscc FROM market_organization WHERE kind = 'operator'"
+        "SELECT name_zh, uscc FROM market_v_organization WHERE kind = 'operator'"
         " AND status = 'verified' ORDER BY id LIMIT 1"
     )
     name, uid = (str(rows[0]["name_zh"]), str(rows[0]["uscc"])) if rows else ("公益创投市场", None)

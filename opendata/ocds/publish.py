@@ -21,11 +21,11 @@ async def tender_of(record: AuditRecord) -> int | None:
         return int(record.object_id)
     if record.object_type == "contract":
         rows = await execute(
-            "SELECT tender FROM bids_contract WHERE id = {}", int(record.object_id)
+            "SELECT tender FROM bids_v_contract WHERE id = {}", int(record.object_id)
         )
     elif record.object_type == "milestone":
         rows = await execute(
-            "SELECT c.tender FROM bids_milestone m JOIN bids_contract c ON c.id = m.contract"
+            "SELECT c.tender FROM bids_v_milestone m JOIN bids_v_contract c ON c.id = m.contract"
             " WHERE m.id = {}",
             int(record.object_id),
         )

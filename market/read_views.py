@@ -1,0 +1,46 @@
+"""The kernel's read contract for reporting apps: database views.
+
+Another app (the `opendata/` reporting app) reads the kernel's organizations, tenders
+and ledger through these views only, never through the tables: a view names the
+columns it promises, so the kernel may rename or add table columns without breaking a
+reader at run time (change the view in a new migration instead). The views are created
+by market/piccolo_migrations/market_2026_11_29t17_30_00_000000.py, in portable SQL
+(SQLite and PostgreSQL), and hold no secrets (no contact e-mails, reasons for
+decisions or salts).
+
+- `market_v_organization` — id, kind, name_zh, name_en, uscc, category, rating, status,
+  area, registered_year, created_at, decided_at.
+- `market_v_tender` — id, ocid, department, title_zh, title_en, description_zh,
+  description_en, criteria (JSON), category, area_level, area, currency, budget,
+  goal_corporate, goal_foundation, goal_public, goal_own, min_bids, enquiry_end,
+  bid_deadline, opening_at, status, published_at, status_changed_at, amended_at,
+  amendment_count, cancel_reason, created_at, updated_at.
+- `market_v_tender_question` — id, tender, asked_at, answered_at (whether a question
+  waits for an answer; not the asker or the text).
+- `market_v_tender_document` — id, tender, title, filename, kind, content_type, size,
+  sha256, uploaded_at (not the content).
+- `market_v_tender_revision` — id, tender, at, action, from_status, to_status, note,
+  changes (JSON; not the actor).
+- `market_v_audit_event` — id, seq, at, actor, action, object_type, object_id, change
+  (JSON), prev_hash, hash: the public hash-chained audit log, whole.
+- `market_v_ledger_account` — id, code, currency, created_at.
+- `market_v_ledger_transfer` — id, key (the transfer id, "donation:42"),
+  debit_account, credit_account, amount, currency, kind, reason, reference, tender_id,
+  source, created_at (the ledger is append-only; readers may range-scan on id).
+
+Views are named `<app>_v_<name>`; tests/architecture.py checks that a view another app
+reads is listed in `VIEWS` here.
+"""
+
+from __future__ import annotations
+
+VIEWS = (
+    "market_v_organization",
+    "market_v_tender",
+    "market_v_tender_document",
+    "market_v_tender_revision",
+    "market_v_tender_question",
+    "market_v_audit_event",
+    "market_v_ledger_account",
+    "market_v_ledger_transfer",
+)
