@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from bids import evaluation
+from bids import conflicts, evaluation
 from bids.access import check_department, check_opened, load_tender
 from bids.complaints import open_complaints
 from bids.tables import Evaluator
@@ -222,7 +222,7 @@ async def my_panels(user_id: int) -> list[dict[str, Any]]:
 
 
 async def panel_page(tender_id: int, user_id: int) -> dict[str, Any]:
-    await evaluation.recheck_conflicts(tender_id)  # no bids for a seat conflicted since
+    await conflicts.recheck_conflicts(tender_id)  # no bids for a seat conflicted since
     seat = await evaluation.panel_seat(tender_id, user_id)
     tender = await load_tender(tender_id)
     context: dict[str, Any] = {"tender": tender, "seat": seat, "bids": [], "my_scores": {}}

@@ -33,27 +33,32 @@ from market.ledger.codes import COMMUNITY_FUND, budget_code, pledge_code, refund
 from market.ledger.rules import SOURCES, TransferRequest
 from market.ledger.services import create_transfers
 from market.sql import execute, for_update, marks
+from market.tenders.readmodels import tenders_in_status
 
 FAILED_STATUSES = ("cancelled", "unsuccessful")
 
 
 async def failed_tenders() -> list[tuple[int, str]]:
     """Tenders whose money must go back and has not yet: (id, reason)."""
-    rows = await execute(
-        "SELECT t.id, t.status FROM market_tender t WHERE t.status IN ('cancelled',"
-        " 'unsuccessful') AND NOT EXISTS (SELECT 1 FROM donors_settlement s"
-        " WHERE s.tender = t.id) ORDER BY t.id"
-    )
-    found = [(int(r["id"]), str(r["status"])) for r in rows]
+    failed = await tenders_in_status(FAILED_STATUSES)  # the kernel's read contract
+    settled = await _settled([tender for tender, _ in failed])
+    found = [(tender, status) for tender, status in failed if tender not in settled]
     terminated = await terminated_contract_tenders()  # the bids app's read contract
-    if terminated:
-        settled = await execute(
-            f"SELECT tender FROM donors_settlement WHERE tender IN ({marks(len(terminated))})",
-            *terminated,
-        )
-        done = {int(r["tender"]) for r in settled}
-        found += [(tender, "terminated") for tender in terminated if tender not in done]
+    done = await _settled(terminated)
+    found += [(tender, "terminated") for tender in terminated if tender not in done]
     return found
+
+
+async def _settled(tender_ids: list[int], chunk: int = 1000) -> set[int]:
+    """Those of `tender_ids` already settled."""
+    settled: set[int] = set()
+    for start in range(0, len(tender_ids), chunk):
+        part = tender_ids[start : start + chunk]
+        rows = await execute(
+            f"SELECT tender FROM donors_settlement WHERE tender IN ({marks(len(part))})", *part
+        )
+        settled.update(int(r["tender"]) for r in rows)
+    return settled
 
 
 async def _destinations(tender_id: int, department_id: int) -> dict[str, list[tuple[str, int]]]:

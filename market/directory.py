@@ -1,11 +1,14 @@
-"""Read models for the home page and dashboards: who is on the platform."""
+"""Read models for the home page and dashboards: who is on the platform; and the
+organizations' read contract for other apps (names, memberships), so that no other
+app names the kernel's tables in its SQL."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 from market.accounts import Principal
-from market.tables import Organization
+from market.tables import Membership, Organization
 
 CATEGORIES = (
     "software_services",
@@ -50,3 +53,29 @@ async def dashboard(principal: Principal) -> dict[str, Any]:
         "roles": principal.roles,
         "pending_organizations": pending,
     }
+
+
+async def organization_names(organization_ids: Iterable[int]) -> dict[int, tuple[str, str]]:
+    """Organization id → (name_zh, name_en), for those of the ids that exist."""
+    ids = sorted(set(organization_ids))
+    if not ids:
+        return {}
+    rows = await Organization.select(
+        Organization.id, Organization.name_zh, Organization.name_en
+    ).where(Organization.id.is_in(ids))
+    return {int(r["id"]): (r["name_zh"], r["name_en"]) for r in rows}
+
+
+async def organizations_of(user_ids: Iterable[int]) -> dict[int, set[int]]:
+    """User id → the organizations the user is a member of (any status), for those of
+    the users with a membership."""
+    ids = sorted(set(user_ids))
+    if not ids:
+        return {}
+    rows = await Membership.select(Membership.user, Membership.organization).where(
+        Membership.user.is_in(ids)
+    )
+    found: dict[int, set[int]] = {}
+    for r in rows:
+        found.setdefault(int(r["user"]), set()).add(int(r["organization"]))
+    return found
