@@ -11,7 +11,7 @@ from litestar.params import FromPath
 
 from bids import complaints, contracts, evaluation, milestones, opening, queries
 from bids.access import check_department, load_tender
-from bids.controllers import _attempt, _keyed
+from bids.controllers.common import attempt, keyed
 from bids.rules import FourEyesDenied, MilestonePlan
 from market.audit import actor_of
 from market.controllers.organizations import signed_in
@@ -96,7 +96,7 @@ class PanelController(Controller):
     @post("/workspace/tenders/{tender_id:int}/open", guards=[requires_department])
     async def open(self, request: Req, tender_id: PathId) -> Response[Any]:
         await check_department(signed_in(request).id, await load_tender(tender_id))
-        return await _attempt(
+        return await attempt(
             request,
             opening.open_bids(tender_id, actor=actor_of(signed_in(request).id)),
             redisplay=self._redisplay(request, tender_id),
@@ -109,7 +109,7 @@ class PanelController(Controller):
     async def appoint(self, request: Req, tender_id: PathId) -> Response[Any]:
         form = await request.form()
         email = formdata.text(form, "email")
-        return await _attempt(
+        return await attempt(
             request,
             evaluation.appoint_evaluator(
                 user_id=signed_in(request).id, tender_id=tender_id, email=email
@@ -122,7 +122,7 @@ class PanelController(Controller):
 
     @post("/workspace/tenders/{tender_id:int}/award", guards=[requires_department])
     async def award(self, request: Req, tender_id: PathId) -> Response[Any]:
-        return await _attempt(
+        return await attempt(
             request,
             evaluation.award_tender(user_id=signed_in(request).id, tender_id=tender_id),
             redisplay=self._redisplay(request, tender_id),
@@ -141,7 +141,7 @@ class PanelController(Controller):
             return await self._redisplay(request, tender_id, values)(
                 {k: i18n.gettext(v) for k, v in exc.errors.items()}
             )
-        return await _attempt(
+        return await attempt(
             request,
             contracts.create_contract(
                 user_id=signed_in(request).id, tender_id=tender_id, starts=starts, plan=plan
@@ -183,10 +183,10 @@ class PanelController(Controller):
             )
 
         try:
-            return await _attempt(
+            return await attempt(
                 request,
                 call,
-                redisplay=_keyed(redisplay, milestone_id),
+                redisplay=keyed(redisplay, milestone_id),
                 default_field="reason",
                 message=message,
                 then=f"/contracts/{contract_id}",
@@ -238,7 +238,7 @@ class PanelController(Controller):
         async def redisplay(errors: dict[str, str]) -> Response[Any]:
             return await self._panel(request, tender_id, errors, 422)
 
-        return await _attempt(
+        return await attempt(
             request,
             evaluation.declare_interests(
                 user_id=signed_in(request).id,
@@ -262,7 +262,7 @@ class PanelController(Controller):
                 request, tender_id, {f"{k}-{ref}": v for k, v in errors.items()}, 422, typed
             )
 
-        return await _attempt(
+        return await attempt(
             request,
             evaluation.score_bid(
                 user_id=signed_in(request).id,
@@ -298,7 +298,7 @@ class PanelController(Controller):
                 status=422,
             )
 
-        return await _attempt(
+        return await attempt(
             request,
             complaints.resolve_complaint(
                 user_id=signed_in(request).id,

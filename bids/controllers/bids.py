@@ -8,20 +8,20 @@ and the services; a failed form re-renders the page with errors beside the field
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from functools import partial
 from typing import Any
 from urllib.parse import quote
 
-from litestar import Controller, Request, Response, get, post
-from litestar.datastructures import UploadFile
+from litestar import Controller, Response, get, post
 from litestar.params import FromPath
 
 from bids import complaints, contracts, milestones, queries, submission
 from bids.access import load_tender
+from bids.controllers.common import Req, attempt, keyed, org_choice, uploads
 from market import clock
 from market.controllers.organizations import signed_in
-from market.inputs import is_ascii_digits, parse_optional_id
+from market.inputs import parse_optional_id
 from market.money import Money
 from market.web import formdata, i18n
 from market.web.auth import principal_of, public, requires_login, requires_social_org
@@ -29,40 +29,8 @@ from market.web.form_errors import shows_form_errors
 from market.web.params import PathId
 from market.web.render import flash, render, see_other
 
-Req = Request[Any, Any, Any]
 BID_PAGE = "bids/bid.html"
 CONTRACT_PAGE = "bids/contract.html"
-
-
-async def uploads(form: Any, name: str = "document") -> list[tuple[str, bytes]]:
-    files = []
-    for item in form.getall(name, []) if hasattr(form, "getall") else [form.get(name)]:
-        if isinstance(item, UploadFile):
-            data = await item.read()
-            if data or item.filename:
-                files.append((item.filename or "", data))
-    return files
-
-
-def _org_choice(request: Req, raw: str | None) -> int:
-    orgs = signed_in(request).org_ids("social_org")
-    chosen = int(raw) if raw and is_ascii_digits(raw) and len(raw) <= 10 else 0
-    return chosen if chosen in orgs else orgs[0]
-
-
-async def _attempt(
-    request: Req,
-    call: Awaitable[Any],
-    *,
-    redisplay: Callable[[dict[str, str]], Awaitable[Response[Any]]],
-    default_field: str,
-    message: str,
-    then: str,
-) -> Response[Any]:
-    async with shows_form_errors(redisplay, field=default_field):
-        await call
-    flash(request, message)
-    return see_other(then)
 
 
 class BidController(Controller):
@@ -72,7 +40,7 @@ class BidController(Controller):
 
     @get("/tenders/{tender_id:int}/bid", guards=[requires_social_org])
     async def bid_page(self, request: Req, tender_id: PathId) -> Response[str]:
-        org_id = _org_choice(request, request.query_params.get("org"))
+        org_id = org_choice(request, request.query_params.get("org"))
         return await self._bid_page(request, tender_id, org_id, {}, {})
 
     async def _bid_page(
@@ -107,7 +75,7 @@ class BidController(Controller):
     @post("/tenders/{tender_id:int}/bid", guards=[requires_social_org])
     async def submit(self, request: Req, tender_id: PathId) -> Response[Any]:
         form = await request.form()
-        org_id = _org_choice(request, formdata.text(form, "org"))
+        org_id = org_choice(request, formdata.text(form, "org"))
         values = {
             "price": formdata.text(form, "price"),
             "proposal": formdata.text(form, "proposal"),
@@ -154,7 +122,7 @@ class BidController(Controller):
     @post("/tenders/{tender_id:int}/complaints", guards=[requires_social_org])
     async def complain(self, request: Req, tender_id: PathId) -> Response[Any]:
         form = await request.form()
-        org_id = _org_choice(request, formdata.text(form, "org"))
+        org_id = org_choice(request, formdata.text(form, "org"))
         text = formdata.text(form, "text")
 
         async def redisplay(errors: dict[str, str]) -> Response[Any]:
@@ -162,7 +130,7 @@ class BidController(Controller):
             context.update(complaint_errors=errors, complaint_text=text)
             return render(request, "bids/results.html", context, block="complaint", status=422)
 
-        return await _attempt(
+        return await attempt(
             request,
             complaints.file_complaint(
                 user_id=signed_in(request).id,
@@ -250,7 +218,7 @@ class BidController(Controller):
         contract_id = parse_optional_id(formdata.text(form, "contract"), field="contract") or 0
         note = formdata.text(form, "note")
         typed = {f"note-{milestone_id}": note}  # shown again beside the error
-        return await _attempt(
+        return await attempt(
             request,
             milestones.submit_evidence(
                 user_id=signed_in(request).id,
@@ -258,7 +226,7 @@ class BidController(Controller):
                 note=note,
                 uploads=[milestones.Upload(name, data) for name, data in files],
             ),
-            redisplay=_keyed(await self._contract_error(request, contract_id, typed), milestone_id),
+            redisplay=keyed(await self._contract_error(request, contract_id, typed), milestone_id),
             default_field="note",
             message=i18n.gettext("Evidence submitted for approval."),
             then=f"/contracts/{contract_id}",
@@ -275,14 +243,3 @@ class BidController(Controller):
                 "Cache-Control": "private, no-store",
             },
         )
-
-
-def _keyed(
-    redisplay: Callable[[dict[str, str]], Awaitable[Response[Any]]], milestone_id: int
-) -> Callable[[dict[str, str]], Awaitable[Response[Any]]]:
-    """Errors of one milestone's form are keyed `{field}-{id}` to sit beside it."""
-
-    async def wrapped(errors: dict[str, str]) -> Response[Any]:
-        return await redisplay({f"{k}-{milestone_id}": v for k, v in errors.items()})
-
-    return wrapped
