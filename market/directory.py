@@ -8,7 +8,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from market.accounts import Principal
-from market.tables import Membership, Organization
+from market.tables import Membership, Organization, User
 
 CATEGORIES = (
     "software_services",
@@ -79,3 +79,22 @@ async def organizations_of(user_ids: Iterable[int]) -> dict[int, set[int]]:
     for r in rows:
         found.setdefault(int(r["user"]), set()).add(int(r["organization"]))
     return found
+
+
+async def user_names(user_ids: Iterable[int]) -> dict[int, str]:
+    """User id → display name, for those of the ids that exist."""
+    ids = sorted(set(user_ids))
+    if not ids:
+        return {}
+    rows = await User.select(User.id, User.display_name).where(User.id.is_in(ids))
+    return {int(r["id"]): str(r["display_name"]) for r in rows}
+
+
+async def member_names(organization_id: int, *, excluding: int) -> list[str]:
+    """Display names of the organization's members (any status) but `excluding`, sorted."""
+    rows = (
+        await Membership.select(Membership.user.display_name.as_alias("name"))
+        .where((Membership.organization == organization_id) & (Membership.user != excluding))
+        .order_by(Membership.user.display_name)
+    )
+    return [str(r["name"]) for r in rows]

@@ -16,7 +16,7 @@ from urllib.parse import quote
 from litestar import Controller, Response, get, post
 from litestar.params import FromPath
 
-from bids import complaints, contracts, milestones, queries, submission
+from bids import complaints, contract_pages, contracts, milestones, panel_pages, queries, submission
 from bids.access import load_tender
 from bids.controllers.common import Req, attempt, keyed, org_choice, uploads
 from market import clock
@@ -126,7 +126,7 @@ class BidController(Controller):
         text = formdata.text(form, "text")
 
         async def redisplay(errors: dict[str, str]) -> Response[Any]:
-            context = await queries.results_page(tender_id)
+            context = await panel_pages.results_page(tender_id)
             context.update(complaint_errors=errors, complaint_text=text)
             return render(request, "bids/results.html", context, block="complaint", status=422)
 
@@ -148,13 +148,13 @@ class BidController(Controller):
 
     @get("/tenders/{tender_id:int}/results", guards=[public])
     async def results(self, request: Req, tender_id: PathId) -> Response[str]:
-        context = await queries.results_page(tender_id)
+        context = await panel_pages.results_page(tender_id)
         context.update(complaint_errors={}, complaint_text="")
         return render(request, "bids/results.html", context)
 
     @get("/api/v1/tenders/{tender_id:int}/results", guards=[public])
     async def results_api(self, tender_id: PathId) -> dict[str, Any]:
-        context = await queries.results_page(tender_id)
+        context = await panel_pages.results_page(tender_id)
         if not context["published"]:
             return {"tender": tender_id, "published": False}
         return {
@@ -179,14 +179,14 @@ class BidController(Controller):
 
     @get("/contracts/{contract_id:int}", guards=[public])
     async def contract(self, request: Req, contract_id: PathId) -> Response[str]:
-        context = await queries.contract_page(contract_id, principal_of(request))
+        context = await contract_pages.contract_page(contract_id, principal_of(request))
         return render(request, CONTRACT_PAGE, {**context, "errors": {}, "values": {}})
 
     async def _contract_error(
         self, request: Req, contract_id: int, values: dict[str, str] | None = None
     ) -> Callable[..., Any]:
         async def redisplay(errors: dict[str, str]) -> Response[Any]:
-            context = await queries.contract_page(contract_id, principal_of(request))
+            context = await contract_pages.contract_page(contract_id, principal_of(request))
             return render(
                 request,
                 CONTRACT_PAGE,
@@ -234,7 +234,7 @@ class BidController(Controller):
 
     @get("/evidence/{evidence_id:int}", guards=[requires_login])
     async def evidence_file(self, request: Req, evidence_id: PathId) -> Response[bytes]:
-        row = await queries.evidence_file(evidence_id, signed_in(request))
+        row = await contract_pages.evidence_file(evidence_id, signed_in(request))
         return Response(
             row["content"],
             media_type=row["content_type"],

@@ -9,7 +9,16 @@ from typing import Any
 from litestar import Controller, Request, Response, get, post
 from litestar.params import FromPath
 
-from bids import complaints, contracts, evaluation, milestones, opening, queries
+from bids import (
+    complaints,
+    contract_pages,
+    contracts,
+    evaluation,
+    milestones,
+    opening,
+    panel_pages,
+    queries,
+)
 from bids.access import check_department, load_tender
 from bids.controllers.common import attempt, keyed
 from bids.rules import FourEyesDenied, MilestonePlan
@@ -80,7 +89,7 @@ class PanelController(Controller):
         values: dict[str, str],
         status: int = 200,
     ) -> Response[str]:
-        context = await queries.evaluation_page(tender_id, signed_in(request).id)
+        context = await panel_pages.evaluation_page(tender_id, signed_in(request).id)
         context.update(errors=errors, values=values, rows=range(4))
         return render(request, EVALUATION, context, block="actions", status=status)
 
@@ -173,7 +182,7 @@ class PanelController(Controller):
             message = i18n.gettext("Milestone sent back with your reason.")
 
         async def redisplay(errors: dict[str, str], status: int = 422) -> Response[Any]:
-            context = await queries.contract_page(contract_id, signed_in(request))
+            context = await contract_pages.contract_page(contract_id, signed_in(request))
             return render(
                 request,
                 "bids/contract.html",
@@ -210,7 +219,7 @@ class PanelController(Controller):
 
     @get("/panels", guards=[requires_login])
     async def panels(self, request: Req) -> Response[str]:
-        rows = await queries.my_panels(signed_in(request).id)
+        rows = await panel_pages.my_panels(signed_in(request).id)
         return render(request, "bids/panels.html", {"rows": rows})
 
     @get("/panels/{tender_id:int}", guards=[requires_login])
@@ -225,7 +234,7 @@ class PanelController(Controller):
         status: int = 200,
         values: dict[str, str] | None = None,
     ) -> Response[str]:
-        context = await queries.panel_page(tender_id, signed_in(request).id)
+        context = await panel_pages.panel_page(tender_id, signed_in(request).id)
         context.setdefault("sealed", False)
         context.setdefault("quality", [])
         context.update(errors=errors, values=values or {})

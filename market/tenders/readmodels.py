@@ -50,3 +50,34 @@ async def tender_facts(tender_ids: Iterable[int]) -> list[Row]:
     return await execute(
         f"SELECT {_FACTS} FROM market_tender WHERE id IN ({marks(len(ids))})", *ids
     )
+
+
+async def tender_titles(tender_ids: Iterable[int]) -> dict[int, Row]:
+    """Tender id → id, titles, status, bid deadline (as stored), currency and department."""
+    ids = sorted(set(tender_ids))
+    if not ids:
+        return {}
+    rows = await execute(
+        "SELECT id, title_zh, title_en, status, bid_deadline, currency, department"
+        f" FROM market_tender WHERE id IN ({marks(len(ids))})",
+        *ids,
+    )
+    return {int(row["id"]): row for row in rows}
+
+
+async def department_tenders(
+    department_ids: list[int], statuses: Iterable[str], *, limit: int = 200
+) -> list[Row]:
+    """id, titles, status and bid deadline of the departments' tenders in one of
+    `statuses`, soonest deadline first."""
+    wanted = sorted(set(statuses))
+    if not department_ids or not wanted:
+        return []
+    return await execute(
+        "SELECT id, title_zh, title_en, status, bid_deadline FROM market_tender"
+        f" WHERE department IN ({marks(len(department_ids))})"
+        f" AND status IN ({marks(len(wanted))}) ORDER BY bid_deadline, id LIMIT {{}}",
+        *department_ids,
+        *wanted,
+        limit,
+    )

@@ -56,7 +56,6 @@ ALLOWED: dict[str, set[str]] = {
 # The bids and donors apps read the kernel's tenders and organizations; opendata, a
 # reporting app, reads everything and wants documented views.
 CROSS_APP_SQL_BASELINE: dict[str, set[str]] = {
-    "bids/queries.py": {"market_membership", "market_organization", "market_tender", "market_user"},
     "opendata/attention.py": {
         "bids_award",
         "bids_bid",
@@ -136,7 +135,6 @@ CROSS_APP_SQL_BASELINE: dict[str, set[str]] = {
 
 # Modules over 400 lines (migrations, demo.py and demo_data.py aside).
 LONG_MODULES: dict[str, int] = {
-    "bids/queries.py": 431,
     "market/audit.py": 538,
     "market/ledger/escrow.py": 403,
     "market/ledger/services.py": 429,
@@ -145,7 +143,6 @@ LONG_MODULES: dict[str, int] = {
 
 # Functions over 60 lines, `def` to last line.
 LONG_FUNCTIONS: dict[str, int] = {
-    "bids/queries.py::contract_page": 76,
     "bids/submission.py::submit_bid": 95,
     "donors/contributions.py::contribute": 61,
     "donors/donations.py::start_donation": 66,
