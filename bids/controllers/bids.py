@@ -122,23 +122,16 @@ class BidController(Controller):
     @post("/tenders/{tender_id:int}/complaints", guards=[requires_social_org])
     async def complain(self, request: Req, tender_id: PathId) -> Response[Any]:
         form = await request.form()
-        org_id = org_choice(request, formdata.text(form, "org"))
         text = formdata.text(form, "text")
-
-        async def redisplay(errors: dict[str, str]) -> Response[Any]:
-            context = await panel_pages.results_page(tender_id)
-            context.update(complaint_errors=errors, complaint_text=text)
-            return render(request, "bids/results.html", context, block="complaint", status=422)
-
         return await attempt(
             request,
             complaints.file_complaint(
                 user_id=signed_in(request).id,
-                organization_id=org_id,
+                organization_id=org_choice(request, formdata.text(form, "org")),
                 tender_id=tender_id,
                 text=text,
             ),
-            redisplay=redisplay,
+            redisplay=partial(_complaint_error, request, tender_id, text),
             default_field="text",
             message=i18n.gettext("Your complaint was filed. The operator will decide on it."),
             then=f"/tenders/{tender_id}/results",
@@ -154,26 +147,7 @@ class BidController(Controller):
 
     @get("/api/v1/tenders/{tender_id:int}/results", guards=[public])
     async def results_api(self, tender_id: PathId) -> dict[str, Any]:
-        context = await panel_pages.results_page(tender_id)
-        if not context["published"]:
-            return {"tender": tender_id, "published": False}
-        return {
-            "tender": tender_id,
-            "published": True,
-            "awarded_at": context["award"]["awarded_at"].isoformat(),
-            "ranking": [
-                {
-                    "rank": r["rank"],
-                    "organization": r["organization"],
-                    "name": r["name_zh"],
-                    "price": r["price"],
-                    "total": r["total"],
-                    "parts": r["parts"],
-                }
-                for r in context["ranking"]
-            ],
-            "contract": context["contract_id"],
-        }
+        return results_json(tender_id, await panel_pages.results_page(tender_id))
 
     # --- contracts and milestones ------------------------------------------------------
 
@@ -243,3 +217,35 @@ class BidController(Controller):
                 "Cache-Control": "private, no-store",
             },
         )
+
+
+async def _complaint_error(
+    request: Req, tender_id: int, text: str, errors: dict[str, str]
+) -> Response[Any]:
+    """The results page again, the complaint form showing the errors beside the text."""
+    context = await panel_pages.results_page(tender_id)
+    context.update(complaint_errors=errors, complaint_text=text)
+    return render(request, "bids/results.html", context, block="complaint", status=422)
+
+
+def results_json(tender_id: int, context: dict[str, Any]) -> dict[str, Any]:
+    """The public results as the API returns them."""
+    if not context["published"]:
+        return {"tender": tender_id, "published": False}
+    return {
+        "tender": tender_id,
+        "published": True,
+        "awarded_at": context["award"]["awarded_at"].isoformat(),
+        "ranking": [
+            {
+                "rank": r["rank"],
+                "organization": r["organization"],
+                "name": r["name_zh"],
+                "price": r["price"],
+                "total": r["total"],
+                "parts": r["parts"],
+            }
+            for r in context["ranking"]
+        ],
+        "contract": context["contract_id"],
+    }
