@@ -50,11 +50,12 @@ async def attempt(
 
 
 def keyed(
-    redisplay: Callable[[dict[str, str]], Awaitable[Response[Any]]], milestone_id: int
+    redisplay: Callable[[dict[str, str]], Awaitable[Response[Any]]], key: int | str
 ) -> Callable[[dict[str, str]], Awaitable[Response[Any]]]:
-    """Errors of one milestone's form are keyed `{field}-{id}` to sit beside it."""
+    """Errors of one item's form (a milestone, a bid, a complaint) are keyed
+    `{field}-{key}` to sit beside it."""
 
     async def wrapped(errors: dict[str, str]) -> Response[Any]:
-        return await redisplay({f"{k}-{milestone_id}": v for k, v in errors.items()})
+        return await redisplay({f"{k}-{key}": v for k, v in errors.items()})
 
     return wrapped

@@ -166,11 +166,7 @@ LONG_FUNCTIONS: dict[str, int] = {
 LONG_HANDLERS: dict[str, int] = {
     "bids/controllers/bids.py::BidController.evidence": 18,
     "bids/controllers/bids.py::BidController.submit": 19,
-    "bids/controllers/panel.py::PanelController.decide": 40,
-    "bids/controllers/panel.py::PanelController.declare": 18,
     "bids/controllers/panel.py::PanelController.draw_up": 18,
-    "bids/controllers/panel.py::PanelController.resolve": 26,
-    "bids/controllers/panel.py::PanelController.score": 21,
     "donors/controllers/donate.py::DonateController.donate": 32,
     "donors/controllers/sponsors.py::SponsorController.contribute": 20,
     "donors/controllers/sponsors.py::SponsorController.create_pledge": 24,
