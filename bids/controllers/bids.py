@@ -76,11 +76,7 @@ class BidController(Controller):
     async def submit(self, request: Req, tender_id: PathId) -> Response[Any]:
         form = await request.form()
         org_id = org_choice(request, formdata.text(form, "org"))
-        values = {
-            "price": formdata.text(form, "price"),
-            "proposal": formdata.text(form, "proposal"),
-        }
-        files = await uploads(form)
+        values = {name: formdata.text(form, name) for name in ("price", "proposal")}
         redisplay = partial(self._bid_page, request, tender_id, org_id, values, status=422)
         async with shows_form_errors(redisplay, field="price"):
             receipt = await submission.submit_bid(
@@ -89,7 +85,7 @@ class BidController(Controller):
                 tender_id=tender_id,
                 price=values["price"],
                 proposal=values["proposal"],
-                uploads=[submission.Upload(name, data) for name, data in files],
+                uploads=[submission.Upload(name, data) for name, data in await uploads(form)],
             )
         flash(request, i18n.gettext("Your bid is sealed. Keep the receipt."))
         return see_other(f"/bids/{receipt.ref}/receipt")

@@ -145,13 +145,10 @@ class PanelController(Controller):
     @post("/workspace/tenders/{tender_id:int}/contract", guards=[requires_department])
     async def draw_up(self, request: Req, tender_id: PathId) -> Response[Any]:
         form = await request.form()
-        values = formdata.all_texts(form)
-        try:
-            starts, plan, values = parse_plan(form, "CNY")
-        except ValidationFailed as exc:
-            return await self._redisplay(request, tender_id, values)(
-                {k: i18n.gettext(v) for k, v in exc.errors.items()}
-            )
+        parsed = await self._parsed_plan(request, tender_id, form)
+        if isinstance(parsed, Response):
+            return parsed
+        starts, plan, values = parsed
         return await attempt(
             request,
             contracts.create_contract(
@@ -162,6 +159,18 @@ class PanelController(Controller):
             message=i18n.gettext("Contract drawn up. Both parties can now sign it."),
             then=self._back(tender_id),
         )
+
+    async def _parsed_plan(
+        self, request: Req, tender_id: int, form: Any
+    ) -> tuple[date, list[MilestonePlan], dict[str, str]] | Response[Any]:
+        """The contract plan, or the evaluation page again with the plan's errors."""
+        values = formdata.all_texts(form)
+        try:
+            return parse_plan(form, "CNY")
+        except ValidationFailed as exc:
+            return await self._redisplay(request, tender_id, values)(
+                {k: i18n.gettext(v) for k, v in exc.errors.items()}
+            )
 
     @post("/milestones/{milestone_id:int}/decide", guards=[requires_department])
     async def decide(self, request: Req, milestone_id: PathId) -> Response[Any]:
