@@ -8,7 +8,7 @@ and the services; a failed form re-renders the page with errors beside the field
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from functools import partial
 from typing import Any
 from urllib.parse import quote
@@ -184,19 +184,13 @@ class BidController(Controller):
     @post("/milestones/{milestone_id:int}/evidence", guards=[requires_social_org])
     async def evidence(self, request: Req, milestone_id: PathId) -> Response[Any]:
         form = await request.form()
-        files = await uploads(form)
         contract_id = parse_optional_id(formdata.text(form, "contract"), field="contract") or 0
         note = formdata.text(form, "note")
-        typed = {f"note-{milestone_id}": note}  # shown again beside the error
+        again = await self._contract_error(request, contract_id, {f"note-{milestone_id}": note})
         return await attempt(
             request,
-            milestones.submit_evidence(
-                user_id=signed_in(request).id,
-                milestone_id=milestone_id,
-                note=note,
-                uploads=[milestones.Upload(name, data) for name, data in files],
-            ),
-            redisplay=keyed(await self._contract_error(request, contract_id, typed), milestone_id),
+            _submit_evidence(signed_in(request).id, milestone_id, note, await uploads(form)),
+            redisplay=keyed(again, milestone_id),
             default_field="note",
             message=i18n.gettext("Evidence submitted for approval."),
             then=f"/contracts/{contract_id}",
@@ -245,3 +239,15 @@ def results_json(tender_id: int, context: dict[str, Any]) -> dict[str, Any]:
         ],
         "contract": context["contract_id"],
     }
+
+
+def _submit_evidence(
+    user_id: int, milestone_id: int, note: str, files: list[tuple[str, bytes]]
+) -> Awaitable[Any]:
+    """The milestone evidence submission the form asks for."""
+    return milestones.submit_evidence(
+        user_id=user_id,
+        milestone_id=milestone_id,
+        note=note,
+        uploads=[milestones.Upload(name, data) for name, data in files],
+    )
