@@ -122,33 +122,8 @@ async def settle_tender(tender_id: int, reason: str) -> bool:
             currency=info.currency,
             reference=f"tender:{tender_id}:{reason}",
         )
-        returned_to_pledges: dict[int, int] = defaultdict(int)
-        for r in result.returned:
-            if r.transfer.credit.startswith("pledge:"):
-                returned_to_pledges[int(r.transfer.credit.split(":")[1])] += r.transfer.amount
-        for pledge_id, amount in sorted(returned_to_pledges.items()):
-            await execute("SELECT id FROM donors_pledge WHERE id = {}" + for_update(), pledge_id)
-            await execute(
-                "UPDATE donors_pledge SET matched = matched - {} WHERE id = {}", amount, pledge_id
-            )
-        shares = {r.transfer.credit: r.transfer.amount for r in result.returned}
-        for row in await execute(
-            "SELECT id, on_failure FROM donors_donation WHERE tender = {} AND status = 'paid'",
-            tender_id,
-        ):
-            donation_id = int(row["id"])
-            if row["on_failure"] == "community_fund":
-                status, share = "community_fund", 0
-            else:
-                status, share = "refund_queued", shares.get(refund_code(donation_id), 0)
-            await execute(
-                "UPDATE donors_donation SET status = {}, refund_amount = {}, closed_at = {}"
-                " WHERE id = {}",
-                status,
-                share,
-                clock.now(),
-                donation_id,
-            )
+        await _unmatch_pledges(result)
+        await _close_donations(tender_id, result)
         await execute(
             "UPDATE donors_contribution SET status = 'returned' WHERE tender = {}"
             " AND status = 'received'",
@@ -162,6 +137,41 @@ async def settle_tender(tender_id: int, reason: str) -> bool:
             {"reason": reason, "returned": {r.key: r.transfer.amount for r in result.returned}},
         )
     return True
+
+
+async def _unmatch_pledges(result: escrow.ReturnResult) -> None:
+    """What went back to a pledge's account is no longer matched by it."""
+    returned_to_pledges: dict[int, int] = defaultdict(int)
+    for r in result.returned:
+        if r.transfer.credit.startswith("pledge:"):
+            returned_to_pledges[int(r.transfer.credit.split(":")[1])] += r.transfer.amount
+    for pledge_id, amount in sorted(returned_to_pledges.items()):
+        await execute("SELECT id FROM donors_pledge WHERE id = {}" + for_update(), pledge_id)
+        await execute(
+            "UPDATE donors_pledge SET matched = matched - {} WHERE id = {}", amount, pledge_id
+        )
+
+
+async def _close_donations(tender_id: int, result: escrow.ReturnResult) -> None:
+    """Each paid donation of the tender: refund queued (with its share) or community fund."""
+    shares = {r.transfer.credit: r.transfer.amount for r in result.returned}
+    for row in await execute(
+        "SELECT id, on_failure FROM donors_donation WHERE tender = {} AND status = 'paid'",
+        tender_id,
+    ):
+        donation_id = int(row["id"])
+        if row["on_failure"] == "community_fund":
+            status, share = "community_fund", 0
+        else:
+            status, share = "refund_queued", shares.get(refund_code(donation_id), 0)
+        await execute(
+            "UPDATE donors_donation SET status = {}, refund_amount = {}, closed_at = {}"
+            " WHERE id = {}",
+            status,
+            share,
+            clock.now(),
+            donation_id,
+        )
 
 
 async def process_refunds() -> int:
