@@ -17,6 +17,7 @@ from market.errors import NotFound, PermissionDenied
 from market.sql import execute, for_update
 from market.tables import Membership
 from market.tenders import records
+from market.tenders.readmodels import tender_for_bidding
 
 log = logging.getLogger("bids.access")
 
@@ -28,14 +29,10 @@ async def load_tender(tender_id: int, *, lock: bool = False) -> dict[str, Any]:
     """The tender row (aware datetimes, criteria parsed); locked when asked."""
     if lock:
         return await records.load_locked(tender_id)
-    rows = await execute(
-        "SELECT id, department, status, title_zh, title_en, currency, budget, min_bids,"
-        " criteria, enquiry_end, bid_deadline, opening_at FROM market_tender WHERE id = {}",
-        tender_id,
-    )
-    if not rows or rows[0]["status"] == "draft":
+    found = await tender_for_bidding(tender_id)
+    if found is None or found["status"] == "draft":
         raise NotFound(records.NOT_FOUND)
-    row = dict(rows[0])
+    row = dict(found)
     for name in ("enquiry_end", "bid_deadline", "opening_at"):
         if isinstance(row[name], str):
             row[name] = datetime.fromisoformat(row[name])

@@ -45,7 +45,7 @@ from market.timestamps import timestamp
 NO_CONTRACT = "No such contract."
 
 
-async def _contract_locked(contract_id: int) -> tuple[dict[str, Any], dict[str, Any]]:
+async def contract_locked(contract_id: int) -> tuple[dict[str, Any], dict[str, Any]]:
     """(tender, contract), both locked in that order."""
     found = await execute("SELECT tender FROM bids_contract WHERE id = {}", contract_id)
     if not found:
@@ -121,7 +121,7 @@ async def create_contract(
 async def sign_contract(*, user_id: int, contract_id: int, side: str) -> str:
     """`side` = department | organization. Both signatures make it active; returns status."""
     async with atomic():
-        tender, contract = await _contract_locked(contract_id)
+        tender, contract = await contract_locked(contract_id)
         if contract["status"] != "pending":
             raise Conflict("Only a pending contract can be signed.")
         now = clock.now()
@@ -185,7 +185,7 @@ async def terminate_contract(*, user_id: int, contract_id: int, reason: str) -> 
 
     reason = check_reason(reason)
     async with atomic():
-        tender, contract = await _contract_locked(contract_id)
+        tender, contract = await contract_locked(contract_id)
         await check_department(user_id, tender)
         rules.transition("contract", contract["status"], "terminated")
         now = clock.now()

@@ -29,10 +29,12 @@ from typing import Any
 
 from bids import rules, scoring
 from bids.access import check_department, check_opened, load_tender, opened_at
+from bids.conflicts import bidder_member, recheck_conflicts
 from bids.tables import Award, Bid, Evaluator, Score
 from market import clock
 from market.audit import actor_of, append_audit, canonical_json
 from market.db import atomic
+from market.directory import organization_names
 from market.errors import Conflict, DomainError, NotFound, PermissionDenied, ValidationFailed
 from market.inputs import is_ascii_digits
 from market.sql import execute, for_update
@@ -156,17 +158,6 @@ async def declare_interests(
     return status
 
 
-async def bidder_member(tender_id: int, user_id: int) -> bool:
-    """Is this user a member of an organization with a live bid on the tender?"""
-    rows = await execute(
-        "SELECT 1 FROM bids_bid b JOIN market_membership m ON m.organization = b.organization"
-        " WHERE b.tender = {} AND m.\"user\" = {} AND b.status <> 'withdrawn' LIMIT 1",
-        tender_id,
-        user_id,
-    )
-    return bool(rows)
-
-
 async def holds_seat(tender_id: int, user_id: int) -> bool:
     """Does this user hold an active (appointed or declared) seat on the tender's panel?"""
     return bool(
@@ -176,38 +167,6 @@ async def holds_seat(tender_id: int, user_id: int) -> bool:
             & Evaluator.status.is_in(list(ACTIVE_SEATS))
         )
     )
-
-
-async def void_conflicted_seats(tender_id: int, *, actor: str) -> list[int]:
-    """Void every active seat whose holder is now a member of a bidding organization;
-    returns the users whose seats were voided. Call only once the bids are opened."""
-    rows = await execute(
-        'SELECT e.id, e."user" AS uid FROM bids_evaluator e'
-        " WHERE e.tender = {} AND e.status IN ('appointed', 'declared') AND EXISTS ("
-        "  SELECT 1 FROM bids_bid b JOIN market_membership m ON m.organization = b.organization"
-        '  WHERE b.tender = e.tender AND m."user" = e."user" AND b.status <> \'withdrawn\')'
-        " ORDER BY e.id" + for_update(),
-        tender_id,
-    )
-    for row in rows:
-        await Evaluator.update({Evaluator.status: "voided"}).where(Evaluator.id == row["id"])
-        await append_audit(
-            actor,
-            "evaluator.void",
-            "tender",
-            tender_id,
-            {"evaluator": int(row["uid"]), "reason": "conflict of interest"},
-        )
-    return [int(row["uid"]) for row in rows]
-
-
-async def recheck_conflicts(tender_id: int, *, actor: str = "system:conflict-check") -> None:
-    """Re-check the panel in its own transaction, so a voided seat stays voided even when
-    the request that found it is then refused. Before the opening it does nothing."""
-    if await opened_at(tender_id) is None:
-        return
-    async with atomic():
-        await void_conflicted_seats(tender_id, actor=actor)
 
 
 async def check_may_see_bids(tender_id: int, user_id: int) -> dict[str, Any]:
@@ -296,11 +255,12 @@ async def ranking(tender: dict[str, Any]) -> list[dict[str, Any]]:
     """The current ranking (totals to two decimals, parts per criterion); raises
     DomainError while any declared evaluator still has bids to score."""
     bids = await execute(
-        "SELECT b.id, b.ref, b.price, b.received_at, b.organization, o.name_zh, o.name_en"
-        " FROM bids_bid b JOIN market_organization o ON o.id = b.organization"
+        "SELECT b.id, b.ref, b.price, b.received_at, b.organization FROM bids_bid b"
         " WHERE b.tender = {} AND b.status IN ('qualified', 'awarded', 'lost') ORDER BY b.id",
         tender["id"],
     )
+    names = await organization_names(int(b["organization"]) for b in bids)
+    bids = [b for b in bids if int(b["organization"]) in names]  # as the join did
     if not bids:
         raise DomainError("There is no qualified bid to award.")
     evaluators = await execute(
@@ -339,8 +299,8 @@ async def ranking(tender: dict[str, Any]) -> list[dict[str, Any]]:
             "bid": r.bid_id,
             "ref": by_id[r.bid_id]["ref"],
             "organization": int(by_id[r.bid_id]["organization"]),
-            "name_zh": by_id[r.bid_id]["name_zh"],
-            "name_en": by_id[r.bid_id]["name_en"],
+            "name_zh": names[int(by_id[r.bid_id]["organization"])][0],
+            "name_en": names[int(by_id[r.bid_id]["organization"])][1],
             "price": int(by_id[r.bid_id]["price"]),
             "total": r.display_total(),
             "parts": {k: f"{float(v):.2f}" for k, v in r.parts.items()},

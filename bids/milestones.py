@@ -14,7 +14,7 @@ from typing import Any
 
 from bids import rules
 from bids.access import check_department, is_member
-from bids.contracts import _contract_locked, settle_escrow
+from bids.contracts import contract_locked, settle_escrow
 from bids.tables import Contract, Milestone, MilestoneEvidence
 from market import clock
 from market.audit import actor_of, append_audit
@@ -42,7 +42,7 @@ async def _milestone_locked(
     found = await execute("SELECT contract FROM bids_milestone WHERE id = {}", milestone_id)
     if not found:
         raise NotFound("No such milestone.")
-    tender, contract = await _contract_locked(int(found[0]["contract"]))
+    tender, contract = await contract_locked(int(found[0]["contract"]))
     await execute("SELECT id FROM bids_milestone WHERE id = {}" + for_update(), milestone_id)
     milestone = await Milestone.select().where(Milestone.id == milestone_id).first()
     assert milestone is not None  # noqa: S101 - locked above

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from bids import evaluation, sealing
+from bids import conflicts, sealing
 from bids.access import load_tender, sealed_scope
 from bids.submission import master
 from bids.tables import Bid, TenderKey
@@ -23,8 +23,9 @@ from market import clock
 from market.audit import anchor_sealed, append_audit
 from market.db import atomic
 from market.errors import DomainError
-from market.sql import execute, for_update
+from market.sql import execute, for_update, marks
 from market.tenders import lifecycle
+from market.tenders.readmodels import tenders_in_status
 
 log = logging.getLogger("bids.opening")
 
@@ -106,7 +107,7 @@ async def _open(tender_id: int, actor: str) -> OpeningResult:
             else:
                 disqualified += 1
         await _mark_opened(tender_id, actor)
-        await evaluation.void_conflicted_seats(tender_id, actor=actor)
+        await conflicts.void_conflicted_seats(tender_id, actor=actor)
         return await _settle(tender, qualified, disqualified, actor)
 
 
@@ -241,13 +242,21 @@ async def _outcome(tender: dict[str, Any]) -> OpeningResult:
 
 async def due_tender_ids() -> list[int]:
     """Tenders past their deadline whose bids are not opened yet."""
-    rows = await execute(
-        "SELECT t.id FROM market_tender t LEFT JOIN bids_tender_key k ON k.tender = t.id"
-        " WHERE t.status IN ('tendering', 'evaluation') AND t.bid_deadline < {}"
-        " AND k.opened_at IS NULL ORDER BY t.id",
-        clock.now(),
+    due = [
+        tender_id
+        for tender_id, _ in await tenders_in_status(
+            ("tendering", "evaluation"), deadline_before=clock.now()
+        )
+    ]
+    if not due:
+        return []
+    opened = await execute(
+        f"SELECT tender FROM bids_tender_key WHERE opened_at IS NOT NULL"
+        f" AND tender IN ({marks(len(due))})",
+        *due,
     )
-    return [int(row["id"]) for row in rows]
+    done = {int(row["tender"]) for row in opened}
+    return [tender_id for tender_id in due if tender_id not in done]
 
 
 async def open_due(actor: str = "system:opening") -> list[OpeningResult]:

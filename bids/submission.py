@@ -128,71 +128,18 @@ async def submit_bid(
             raise evaluation.InterestConflict(
                 "You hold a seat on this tender's evaluation panel: you cannot bid for it."
             )
-        errors: dict[str, str] = {}
-        amount = 0
-        try:
-            amount = parse_price(price, tender["currency"], int(tender["budget"]))
-        except ValidationFailed as exc:
-            errors.update(exc.errors)
-        try:
-            proposal = check_proposal(proposal)
-        except ValidationFailed as exc:
-            errors.update(exc.errors)
-        if errors:
-            raise ValidationFailed(errors)
+        amount, proposal = _checked_terms(tender, price, proposal)
         key = await tender_key(tender_id)
-        existing = await execute(
-            "SELECT id FROM bids_bid WHERE tender = {} AND organization = {}",
-            tender_id,
-            organization_id,
+        bid_id, ref, revision = await _bid_row(tender_id, organization_id, user_id, now)
+        listed = await _seal_documents(
+            key,
+            uploads,
+            checked,
+            tender_id=tender_id,
+            org_id=organization_id,
+            bid_id=bid_id,
+            now=now,
         )
-        if existing:
-            bid = await load_bid_locked(int(existing[0]["id"]))
-            if bid["status"] != "submitted":  # replacing a live bid keeps it submitted
-                rules.transition("bid", bid["status"], "submitted")
-            bid_id, ref, revision = int(bid["id"]), str(bid["ref"]), int(bid["revision"]) + 1
-            await BidDocument.delete().where(BidDocument.bid == bid_id)
-        else:
-            ref = secrets.token_urlsafe(12)
-            rows = await Bid.insert(
-                Bid(
-                    ref=ref,
-                    tender=tender_id,
-                    organization=organization_id,
-                    submitted_by=user_id,
-                    status="submitted",
-                    sealed=b"",
-                    receipt="",
-                    received_at=now,
-                    created_at=now,
-                    updated_at=now,
-                )
-            ).returning(Bid.id)
-            bid_id, revision = int(rows[0]["id"]), 1
-        listed = []
-        for position, (upload, doc) in enumerate(zip(uploads, checked, strict=True)):
-            envelope = sealing.seal_document(
-                key,
-                upload.data,
-                tender_id=tender_id,
-                org_id=organization_id,
-                bid_id=bid_id,
-                position=position,
-            )
-            await BidDocument.insert(
-                BidDocument(
-                    bid=bid_id, position=position, sealed=envelope.to_bytes(), created_at=now
-                )
-            )
-            listed.append(
-                {
-                    "title": doc.title,
-                    "filename": doc.filename,
-                    "kind": doc.kind,
-                    "size": doc.size,
-                    "sha256": doc.sha256,
-                }
-            )
         content = {"price": amount, "proposal": proposal, "documents": listed}
         envelope = sealing.seal(
             key, content, tender_id=tender_id, org_id=organization_id, bid_id=bid_id
@@ -200,6 +147,94 @@ async def submit_bid(
         return await _stamp(
             tender_id, bid_id, ref, envelope, revision, user_id=user_id, now=now, action="submit"
         )
+
+
+def _checked_terms(tender: dict[str, Any], price: str, proposal: str) -> tuple[int, str]:
+    """The price (within the budget) and the proposal, every error of both at once."""
+    errors: dict[str, str] = {}
+    amount = 0
+    try:
+        amount = parse_price(price, tender["currency"], int(tender["budget"]))
+    except ValidationFailed as exc:
+        errors.update(exc.errors)
+    try:
+        proposal = check_proposal(proposal)
+    except ValidationFailed as exc:
+        errors.update(exc.errors)
+    if errors:
+        raise ValidationFailed(errors)
+    return amount, proposal
+
+
+async def _bid_row(
+    tender_id: int, organization_id: int, user_id: int, now: datetime
+) -> tuple[int, str, int]:
+    """(id, ref, revision) of the organization's bid: its live bid locked (documents
+    dropped, to be sealed again) at the next revision, or a new one."""
+    existing = await execute(
+        "SELECT id FROM bids_bid WHERE tender = {} AND organization = {}",
+        tender_id,
+        organization_id,
+    )
+    if existing:
+        bid = await load_bid_locked(int(existing[0]["id"]))
+        if bid["status"] != "submitted":  # replacing a live bid keeps it submitted
+            rules.transition("bid", bid["status"], "submitted")
+        bid_id, ref, revision = int(bid["id"]), str(bid["ref"]), int(bid["revision"]) + 1
+        await BidDocument.delete().where(BidDocument.bid == bid_id)
+        return bid_id, ref, revision
+    ref = secrets.token_urlsafe(12)
+    rows = await Bid.insert(
+        Bid(
+            ref=ref,
+            tender=tender_id,
+            organization=organization_id,
+            submitted_by=user_id,
+            status="submitted",
+            sealed=b"",
+            receipt="",
+            received_at=now,
+            created_at=now,
+            updated_at=now,
+        )
+    ).returning(Bid.id)
+    return int(rows[0]["id"]), ref, 1
+
+
+async def _seal_documents(
+    key: Any,
+    uploads: list[Upload],
+    checked: list[Any],
+    *,
+    tender_id: int,
+    org_id: int,
+    bid_id: int,
+    now: datetime,
+) -> list[dict[str, Any]]:
+    """Seal and store each document of the bid; returns what the sealed content lists."""
+    listed = []
+    for position, (upload, doc) in enumerate(zip(uploads, checked, strict=True)):
+        envelope = sealing.seal_document(
+            key,
+            upload.data,
+            tender_id=tender_id,
+            org_id=org_id,
+            bid_id=bid_id,
+            position=position,
+        )
+        await BidDocument.insert(
+            BidDocument(bid=bid_id, position=position, sealed=envelope.to_bytes(), created_at=now)
+        )
+        listed.append(
+            {
+                "title": doc.title,
+                "filename": doc.filename,
+                "kind": doc.kind,
+                "size": doc.size,
+                "sha256": doc.sha256,
+            }
+        )
+    return listed
 
 
 async def _stamp(

@@ -38,8 +38,7 @@ STATIC = Path(__file__).resolve().parent.parent / "static"
 
 def route_handlers() -> list[Any]:
     """Every app's controllers: only the composition root imports them all."""
-    from bids.controllers import BidController
-    from bids.controllers_panel import PanelController
+    from bids.controllers import BidController, PanelController
     from donors.controllers import DONOR_CONTROLLERS
     from market.controllers.accounts import AccountController
     from market.controllers.operator import OperatorController

@@ -26,6 +26,16 @@ SOURCE_OF_KIND = {"company": "corporate", "foundation": "foundation", "social_or
 OWN_INCOME_STATUSES = frozenset({"awarded", "contracted"})
 
 
+def _check_contributor(kind: str, organization_kind: str, provider: str) -> None:
+    """Who may record which kind of contribution, and how it may be paid."""
+    if kind == "sponsorship" and organization_kind not in ("company", "foundation"):
+        raise PermissionDenied("Only companies and foundations can sponsor a project.")
+    if kind == "own_income" and organization_kind != "social_org":
+        raise PermissionDenied("Only a social organization records its own income.")
+    if provider not in ("bank_transfer", "sandbox"):
+        raise DomainError("Choose a way to pay.", field="provider")
+
+
 async def contribute(
     *,
     kind: str,
@@ -40,12 +50,7 @@ async def contribute(
 ) -> tuple[int, Row, Started]:
     """A sponsorship (kind "sponsorship", company/foundation) or own income (kind
     "own_income", social organization) and the payment that brings it in."""
-    if kind == "sponsorship" and organization_kind not in ("company", "foundation"):
-        raise PermissionDenied("Only companies and foundations can sponsor a project.")
-    if kind == "own_income" and organization_kind != "social_org":
-        raise PermissionDenied("Only a social organization records its own income.")
-    if provider not in ("bank_transfer", "sandbox"):
-        raise DomainError("Choose a way to pay.", field="provider")
+    _check_contributor(kind, organization_kind, provider)
     info = await tender_info(tender_id)
     donation_rules.check_contribution(
         amount=amount.amount,

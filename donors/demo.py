@@ -12,7 +12,7 @@ from donors import contributions, donations, pledges
 from donors.rules import OPEN_STATUSES
 from market import clock
 from market.money import Money
-from market.sql import execute
+from market.tenders.readmodels import tenders_in_status
 
 NAMES = ["王女士", "李先生", "陈阿姨", "Zhang Wei", "刘同学", "黄老师", "", "赵家人", "Emily"]
 MESSAGES = ["加油！", "为社区出一份力", "Thank you for caring for our elders.", "", "", "支持公益"]
@@ -45,17 +45,13 @@ async def create_funding(demo: Any) -> dict[str, int]:
             note="Elder-care and community match, 2:1",
         )  # fmt: skip
         made["pledges"] += 1
-    marks = ", ".join(["{}"] * len(OPEN_STATUSES))
-    tenders = await execute(
-        f"SELECT id, status FROM market_tender WHERE status IN ({marks}) ORDER BY id",  # noqa: S608
-        *sorted(OPEN_STATUSES),
-    )
+    tenders = await tenders_in_status(OPEN_STATUSES)
     donor = demo.users.get("donor")
-    for i, tender in enumerate(tenders):
+    for i, (tender_id, _) in enumerate(tenders):
         for j in range(rng.randint(1, 3)):
             amount = rng.choice([20, 50, 88, 100, 200, 500, 1000]) * 100
             await donations.start_donation(
-                tender_id=int(tender["id"]),
+                tender_id=tender_id,
                 amount=Money(amount, "CNY"),
                 provider="bank_transfer" if (i + j) % 11 == 5 else "sandbox",
                 donor_id=donor if j == 0 else None,
@@ -67,7 +63,7 @@ async def create_funding(demo: Any) -> dict[str, int]:
             made["donations"] += 1
         if company and sponsor_user and i % 4 == 0:
             await contributions.contribute(
-                kind="sponsorship", tender_id=int(tender["id"]), organization_id=company,
+                kind="sponsorship", tender_id=tender_id, organization_id=company,
                 organization_kind="company", user_id=sponsor_user,
                 amount=Money(rng.choice([5_000, 10_000, 20_000]) * 100, "CNY"),
                 provider="sandbox", note="企业定向资助",

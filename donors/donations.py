@@ -12,6 +12,7 @@ the reservation and gives the pledge its room back.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from donors import matching, payments
@@ -70,23 +71,9 @@ async def start_donation(
     )
     now = clock.now()
     async with atomic():
-        rows = await execute(
-            "INSERT INTO donors_donation (tender, donor, amount, currency, display_name, message,"
-            " anonymous, email, on_failure, status, match_pledge, match_amount, match_status,"
-            " receipt_no, refund_amount, refund_ref, created_at) VALUES ({}, {}, {}, {}, {}, {},"
-            " {}, {}, {}, 'pending', NULL, 0, 'none', NULL, 0, '', {}) RETURNING id",
-            tender_id,
-            donor_id,
-            amount.amount,
-            amount.currency,
-            display_name.strip(),
-            message.strip(),
-            anonymous,
-            email.strip()[:254],
-            on_failure,
-            now,
+        donation_id = await _insert_donation(
+            tender_id, donor_id, amount, display_name, message, anonymous, email, on_failure, now
         )
-        donation_id = int(rows[0]["id"])
         match = await _reserve_match(donation_id, info.facts, amount, now)
         payment = await payments.create_payment(
             kind="donation",
@@ -108,6 +95,37 @@ async def start_donation(
         match=match,
         started=started,
     )
+
+
+async def _insert_donation(
+    tender_id: int,
+    donor_id: int | None,
+    amount: Money,
+    display_name: str,
+    message: str,
+    anonymous: bool,
+    email: str,
+    on_failure: str,
+    now: datetime,
+) -> int:
+    """The pending donation row (no match yet); returns its id."""
+    rows = await execute(
+        "INSERT INTO donors_donation (tender, donor, amount, currency, display_name, message,"
+        " anonymous, email, on_failure, status, match_pledge, match_amount, match_status,"
+        " receipt_no, refund_amount, refund_ref, created_at) VALUES ({}, {}, {}, {}, {}, {},"
+        " {}, {}, {}, 'pending', NULL, 0, 'none', NULL, 0, '', {}) RETURNING id",
+        tender_id,
+        donor_id,
+        amount.amount,
+        amount.currency,
+        display_name.strip(),
+        message.strip(),
+        anonymous,
+        email.strip()[:254],
+        on_failure,
+        now,
+    )
+    return int(rows[0]["id"])
 
 
 async def _reserve_match(

@@ -103,42 +103,22 @@ async def create_pledge(
         raise donation_rules.ValidationFailed.single(
             "provider", "Pledges are prepaid by bank transfer (or the sandbox)."
         )
-    check_terms(
-        PledgeTerms(
-            pledge_id=0,
-            currency=currency,
-            ratio_sponsor=ratio_sponsor,
-            ratio_donor=ratio_donor,
-            per_donation_cap=per_donation_cap,
-            total_cap=total_cap,
-            valid_from=valid_from,
-            valid_until=valid_until,
-        )
+    terms = PledgeTerms(
+        pledge_id=0,
+        currency=currency,
+        ratio_sponsor=ratio_sponsor,
+        ratio_donor=ratio_donor,
+        per_donation_cap=per_donation_cap,
+        total_cap=total_cap,
+        valid_from=valid_from,
+        valid_until=valid_until,
     )
+    check_terms(terms)
     async with atomic():
-        rows = await execute(
-            "INSERT INTO donors_pledge (sponsor, created_by, source, currency, ratio_sponsor,"
-            " ratio_donor, per_donation_cap, total_cap, matched, valid_from, valid_until,"
-            " categories, areas, tender_ids, status, note, created_at, funded_at, expired_at,"
-            " returned) VALUES ({}, {}, {}, {}, {}, {}, {}, {}, 0, {}, {}, {}, {}, {},"
-            " 'awaiting_funds', {}, {}, NULL, NULL, 0) RETURNING id",
-            sponsor_id,
-            user_id,
-            SPONSOR_SOURCES[sponsor_kind],
-            currency,
-            ratio_sponsor,
-            ratio_donor,
-            per_donation_cap,
-            total_cap,
-            valid_from,
-            valid_until,
-            ",".join(sorted(categories)),
-            ",".join(sorted(areas)),
-            ",".join(str(t) for t in sorted(tender_ids)),
-            note.strip()[:1000],
-            clock.now(),
-        )
-        pledge_id = int(rows[0]["id"])
+        pledge_id = await _insert_pledge(
+            sponsor_id, user_id, SPONSOR_SOURCES[sponsor_kind], terms, categories, areas,
+            tender_ids, note,
+        )  # fmt: skip
         await ensure_accounts([pledge_code(pledge_id)], currency)
         payment = await payments.create_payment(
             kind="pledge",
@@ -147,20 +127,60 @@ async def create_pledge(
             amount=total_cap,
             currency=currency,
         )
-        await append_audit(
-            actor_of(user_id),
-            "pledge.create",
-            "pledge",
-            pledge_id,
-            {
-                "sponsor": sponsor_id,
-                "ratio": f"{ratio_sponsor}:{ratio_donor}",
-                "per_donation_cap": per_donation_cap,
-                "total_cap": total_cap,
-            },
-        )
+        await _audit_created(user_id, pledge_id, sponsor_id, terms)
     started = await payments.start_payment(payment, sandbox_outcome=sandbox_outcome)
     return pledge_id, payment, started
+
+
+async def _insert_pledge(
+    sponsor_id: int,
+    user_id: int,
+    source: str,
+    terms: PledgeTerms,
+    categories: frozenset[str],
+    areas: frozenset[str],
+    tender_ids: frozenset[int],
+    note: str,
+) -> int:
+    """The pledge row, awaiting its prepayment; returns its id."""
+    rows = await execute(
+        "INSERT INTO donors_pledge (sponsor, created_by, source, currency, ratio_sponsor,"
+        " ratio_donor, per_donation_cap, total_cap, matched, valid_from, valid_until,"
+        " categories, areas, tender_ids, status, note, created_at, funded_at, expired_at,"
+        " returned) VALUES ({}, {}, {}, {}, {}, {}, {}, {}, 0, {}, {}, {}, {}, {},"
+        " 'awaiting_funds', {}, {}, NULL, NULL, 0) RETURNING id",
+        sponsor_id,
+        user_id,
+        source,
+        terms.currency,
+        terms.ratio_sponsor,
+        terms.ratio_donor,
+        terms.per_donation_cap,
+        terms.total_cap,
+        terms.valid_from,
+        terms.valid_until,
+        ",".join(sorted(categories)),
+        ",".join(sorted(areas)),
+        ",".join(str(t) for t in sorted(tender_ids)),
+        note.strip()[:1000],
+        clock.now(),
+    )
+    return int(rows[0]["id"])
+
+
+async def _audit_created(user_id: int, pledge_id: int, sponsor_id: int, terms: PledgeTerms) -> None:
+    await append_audit(
+        actor_of(user_id),
+        "pledge.create",
+        "pledge",
+        pledge_id,
+        {
+            "sponsor": sponsor_id,
+            "ratio": f"{terms.ratio_sponsor}:{terms.ratio_donor}",
+            "per_donation_cap": terms.per_donation_cap,
+            "total_cap": terms.total_cap,
+        },
+    )
 
 
 async def get_pledge(pledge_id: int) -> Row:

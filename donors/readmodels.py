@@ -13,6 +13,8 @@ from donors.rules import ReleaseShare, follow_the_yuan
 from donors.tender_facts import TenderInfo, tender_info, tenders_info
 from market import clock
 from market.errors import NotFound, PermissionDenied
+from market.ledger.codes import pledge_code
+from market.ledger.readmodels import available_balances, public_releases
 from market.money import Money
 from market.sql import Row, execute
 from market.tables import Organization
@@ -99,16 +101,10 @@ async def donation_tranches(tender_id: int, donation_id: int) -> list[ReleaseSha
         " AND status IN ('paid', 'refund_queued', 'refunded', 'community_fund') ORDER BY id",
         tender_id,
     )
-    releases = await execute(
-        "SELECT key, reference, created_at, amount FROM ledger_transfer WHERE tender_id = {}"
-        " AND source = 'public' AND reason = 'release' AND kind IN ('single', 'post')"
-        " ORDER BY id",
-        tender_id,
-    )
     return follow_the_yuan(
         donation_id,
         [(int(c["id"]), int(c["amount"])) for c in contributions],
-        [(r["key"], r["reference"], r["created_at"], int(r["amount"])) for r in releases],
+        await public_releases(tender_id),  # the ledger's read contract
     )
 
 
@@ -163,15 +159,14 @@ async def sponsor_pledges(org_ids: list[int]) -> list[dict[str, Any]]:
         return []
     marks = ", ".join(["{}"] * len(org_ids))
     rows = await execute(
-        f"SELECT p.*, pay.reference_code, pay.provider, pay.status AS payment_status,"
-        f" a.credits_posted - a.debits_posted - a.debits_pending AS available"
+        f"SELECT p.*, pay.reference_code, pay.provider, pay.status AS payment_status"
         f" FROM donors_pledge p"
         f" LEFT JOIN donors_payment pay ON pay.object_key = 'pledge:' || CAST(p.id AS VARCHAR)"
-        f" LEFT JOIN ledger_account a ON a.code = 'pledge:' || CAST(p.id AS VARCHAR)"
         f" WHERE p.sponsor IN ({marks}) ORDER BY p.id DESC",
         *org_ids,
     )
-    return [dict(r) for r in rows]
+    balances = await available_balances([pledge_code(int(r["id"])) for r in rows])
+    return [dict(r, available=balances.get(pledge_code(int(r["id"])))) for r in rows]
 
 
 async def sponsor_contributions(org_ids: list[int]) -> list[dict[str, Any]]:

@@ -33,27 +33,32 @@ from market.ledger.codes import COMMUNITY_FUND, budget_code, pledge_code, refund
 from market.ledger.rules import SOURCES, TransferRequest
 from market.ledger.services import create_transfers
 from market.sql import execute, for_update, marks
+from market.tenders.readmodels import tenders_in_status
 
 FAILED_STATUSES = ("cancelled", "unsuccessful")
 
 
 async def failed_tenders() -> list[tuple[int, str]]:
     """Tenders whose money must go back and has not yet: (id, reason)."""
-    rows = await execute(
-        "SELECT t.id, t.status FROM market_tender t WHERE t.status IN ('cancelled',"
-        " 'unsuccessful') AND NOT EXISTS (SELECT 1 FROM donors_settlement s"
-        " WHERE s.tender = t.id) ORDER BY t.id"
-    )
-    found = [(int(r["id"]), str(r["status"])) for r in rows]
+    failed = await tenders_in_status(FAILED_STATUSES)  # the kernel's read contract
+    settled = await _settled([tender for tender, _ in failed])
+    found = [(tender, status) for tender, status in failed if tender not in settled]
     terminated = await terminated_contract_tenders()  # the bids app's read contract
-    if terminated:
-        settled = await execute(
-            f"SELECT tender FROM donors_settlement WHERE tender IN ({marks(len(terminated))})",
-            *terminated,
-        )
-        done = {int(r["tender"]) for r in settled}
-        found += [(tender, "terminated") for tender in terminated if tender not in done]
+    done = await _settled(terminated)
+    found += [(tender, "terminated") for tender in terminated if tender not in done]
     return found
+
+
+async def _settled(tender_ids: list[int], chunk: int = 1000) -> set[int]:
+    """Those of `tender_ids` already settled."""
+    settled: set[int] = set()
+    for start in range(0, len(tender_ids), chunk):
+        part = tender_ids[start : start + chunk]
+        rows = await execute(
+            f"SELECT tender FROM donors_settlement WHERE tender IN ({marks(len(part))})", *part
+        )
+        settled.update(int(r["tender"]) for r in rows)
+    return settled
 
 
 async def _destinations(tender_id: int, department_id: int) -> dict[str, list[tuple[str, int]]]:
@@ -117,33 +122,8 @@ async def settle_tender(tender_id: int, reason: str) -> bool:
             currency=info.currency,
             reference=f"tender:{tender_id}:{reason}",
         )
-        returned_to_pledges: dict[int, int] = defaultdict(int)
-        for r in result.returned:
-            if r.transfer.credit.startswith("pledge:"):
-                returned_to_pledges[int(r.transfer.credit.split(":")[1])] += r.transfer.amount
-        for pledge_id, amount in sorted(returned_to_pledges.items()):
-            await execute("SELECT id FROM donors_pledge WHERE id = {}" + for_update(), pledge_id)
-            await execute(
-                "UPDATE donors_pledge SET matched = matched - {} WHERE id = {}", amount, pledge_id
-            )
-        shares = {r.transfer.credit: r.transfer.amount for r in result.returned}
-        for row in await execute(
-            "SELECT id, on_failure FROM donors_donation WHERE tender = {} AND status = 'paid'",
-            tender_id,
-        ):
-            donation_id = int(row["id"])
-            if row["on_failure"] == "community_fund":
-                status, share = "community_fund", 0
-            else:
-                status, share = "refund_queued", shares.get(refund_code(donation_id), 0)
-            await execute(
-                "UPDATE donors_donation SET status = {}, refund_amount = {}, closed_at = {}"
-                " WHERE id = {}",
-                status,
-                share,
-                clock.now(),
-                donation_id,
-            )
+        await _unmatch_pledges(result)
+        await _close_donations(tender_id, result)
         await execute(
             "UPDATE donors_contribution SET status = 'returned' WHERE tender = {}"
             " AND status = 'received'",
@@ -157,6 +137,41 @@ async def settle_tender(tender_id: int, reason: str) -> bool:
             {"reason": reason, "returned": {r.key: r.transfer.amount for r in result.returned}},
         )
     return True
+
+
+async def _unmatch_pledges(result: escrow.ReturnResult) -> None:
+    """What went back to a pledge's account is no longer matched by it."""
+    returned_to_pledges: dict[int, int] = defaultdict(int)
+    for r in result.returned:
+        if r.transfer.credit.startswith("pledge:"):
+            returned_to_pledges[int(r.transfer.credit.split(":")[1])] += r.transfer.amount
+    for pledge_id, amount in sorted(returned_to_pledges.items()):
+        await execute("SELECT id FROM donors_pledge WHERE id = {}" + for_update(), pledge_id)
+        await execute(
+            "UPDATE donors_pledge SET matched = matched - {} WHERE id = {}", amount, pledge_id
+        )
+
+
+async def _close_donations(tender_id: int, result: escrow.ReturnResult) -> None:
+    """Each paid donation of the tender: refund queued (with its share) or community fund."""
+    shares = {r.transfer.credit: r.transfer.amount for r in result.returned}
+    for row in await execute(
+        "SELECT id, on_failure FROM donors_donation WHERE tender = {} AND status = 'paid'",
+        tender_id,
+    ):
+        donation_id = int(row["id"])
+        if row["on_failure"] == "community_fund":
+            status, share = "community_fund", 0
+        else:
+            status, share = "refund_queued", shares.get(refund_code(donation_id), 0)
+        await execute(
+            "UPDATE donors_donation SET status = {}, refund_amount = {}, closed_at = {}"
+            " WHERE id = {}",
+            status,
+            share,
+            clock.now(),
+            donation_id,
+        )
 
 
 async def process_refunds() -> int:

@@ -1,4 +1,5 @@
-"""What donors needs to know about a tender, read from the kernel's tender table."""
+"""What donors needs to know about a tender, read through the kernel's read contract
+(`market.tenders.readmodels`)."""
 
 from __future__ import annotations
 
@@ -6,7 +7,7 @@ from dataclasses import dataclass
 
 from donors.matching import TenderFacts
 from market.errors import NotFound
-from market.sql import execute
+from market.tenders.readmodels import tender_facts
 
 
 @dataclass(frozen=True, slots=True)
@@ -30,11 +31,6 @@ class TenderInfo:
         return self.title_zh or self.title_en
 
 
-_SELECT = (
-    "SELECT id, title_zh, title_en, category, area, currency, status, department FROM market_tender"
-)
-
-
 def _info(row: dict[str, object] | object) -> TenderInfo:
     r: dict[str, object] = dict(row)  # type: ignore[call-overload]
     return TenderInfo(
@@ -50,16 +46,11 @@ def _info(row: dict[str, object] | object) -> TenderInfo:
 
 
 async def tender_info(tender_id: int) -> TenderInfo:
-    rows = await execute(_SELECT + " WHERE id = {}", tender_id)
+    rows = await tender_facts([tender_id])
     if not rows:
         raise NotFound("No such project.")
     return _info(rows[0])
 
 
 async def tenders_info(tender_ids: list[int]) -> dict[int, TenderInfo]:
-    if not tender_ids:
-        return {}
-    ids = sorted(set(tender_ids))
-    marks = ", ".join(["{}"] * len(ids))
-    rows = await execute(_SELECT + f" WHERE id IN ({marks})", *ids)
-    return {info.id: info for info in map(_info, rows)}
+    return {info.id: info for info in map(_info, await tender_facts(tender_ids))}

@@ -1,11 +1,14 @@
-"""Read models for the home page and dashboards: who is on the platform."""
+"""Read models for the home page and dashboards: who is on the platform; and the
+organizations' read contract for other apps (names, memberships), so that no other
+app names the kernel's tables in its SQL."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 from market.accounts import Principal
-from market.tables import Organization
+from market.tables import Membership, Organization, User
 
 CATEGORIES = (
     "software_services",
@@ -50,3 +53,48 @@ async def dashboard(principal: Principal) -> dict[str, Any]:
         "roles": principal.roles,
         "pending_organizations": pending,
     }
+
+
+async def organization_names(organization_ids: Iterable[int]) -> dict[int, tuple[str, str]]:
+    """Organization id → (name_zh, name_en), for those of the ids that exist."""
+    ids = sorted(set(organization_ids))
+    if not ids:
+        return {}
+    rows = await Organization.select(
+        Organization.id, Organization.name_zh, Organization.name_en
+    ).where(Organization.id.is_in(ids))
+    return {int(r["id"]): (r["name_zh"], r["name_en"]) for r in rows}
+
+
+async def organizations_of(user_ids: Iterable[int]) -> dict[int, set[int]]:
+    """User id → the organizations the user is a member of (any status), for those of
+    the users with a membership."""
+    ids = sorted(set(user_ids))
+    if not ids:
+        return {}
+    rows = await Membership.select(Membership.user, Membership.organization).where(
+        Membership.user.is_in(ids)
+    )
+    found: dict[int, set[int]] = {}
+    for r in rows:
+        found.setdefault(int(r["user"]), set()).add(int(r["organization"]))
+    return found
+
+
+async def user_names(user_ids: Iterable[int]) -> dict[int, str]:
+    """User id → display name, for those of the ids that exist."""
+    ids = sorted(set(user_ids))
+    if not ids:
+        return {}
+    rows = await User.select(User.id, User.display_name).where(User.id.is_in(ids))
+    return {int(r["id"]): str(r["display_name"]) for r in rows}
+
+
+async def member_names(organization_id: int, *, excluding: int) -> list[str]:
+    """Display names of the organization's members (any status) but `excluding`, sorted."""
+    rows = (
+        await Membership.select(Membership.user.display_name.as_alias("name"))
+        .where((Membership.organization == organization_id) & (Membership.user != excluding))
+        .order_by(Membership.user.display_name)
+    )
+    return [str(r["name"]) for r in rows]

@@ -97,36 +97,14 @@ class DonateController(Controller):
     @post("/tenders/{tender_id:int}/donate", guards=[public])
     async def donate(self, request: Request[Any, Any, Any], tender_id: PathId) -> Any:
         form = await request.form()
-        values = {name: formdata.text(form, name).strip() for name in FIELDS}
-        values.update(_choice(form))
-        if formdata.text(form, "anonymous") == "on":
-            values["anonymous"] = "on"
+        values = _donate_values(form)
         principal = principal_of(request)
         info = await tender_info(tender_id)
         if formdata.text(form, "action") == "preview":  # the no-JS "show the match" button
             context = await _form_context(tender_id, values, {})
             return render(request, "donors/donate.html", context, block="form")
         async with shows_form_errors(_donate_form(request, tender_id, values), passthrough=()):
-            currency = values["currency"] or info.currency
-            try:
-                amount = parse_money(
-                    chosen_amount(values), currency if len(currency) == 3 else "CNY"
-                )
-            except InvalidAmount:
-                raise ValidationFailed({"amount": AMOUNT_HELP}) from None
-            started = await donations.start_donation(
-                tender_id=tender_id,
-                amount=amount,
-                provider=values["provider"] or "sandbox",
-                donor_id=principal.id if principal else None,
-                display_name=values["display_name"],
-                message=values["message"],
-                anonymous=values.get("anonymous") == "on",
-                on_failure=values["on_failure"] or "refund",
-                email=values["email"],
-                payment_method=formdata.text(form, "payment_method"),
-                sandbox_outcome=formdata.text(form, "sandbox_outcome", "approve"),
-            )
+            started = await _start_donation(tender_id, info.currency, values, form, principal)
         return see_other(f"/donations/{started.donation_id}?ref={started.reference_code}")
 
     @get("/donations/{donation_id:int}", guards=[public])
@@ -196,3 +174,36 @@ async def _paid_view(request: Request[Any, Any, Any], donation_id: int) -> readm
     if not view.receipt_no:
         raise DomainError("A receipt is issued once the payment has arrived.")
     return view
+
+
+def _donate_values(form: Any) -> dict[str, str]:
+    """The donation form's values as typed (the preset choice and the anonymous box too)."""
+    values = {name: formdata.text(form, name).strip() for name in FIELDS}
+    values.update(_choice(form))
+    if formdata.text(form, "anonymous") == "on":
+        values["anonymous"] = "on"
+    return values
+
+
+async def _start_donation(
+    tender_id: int, tender_currency: str, values: dict[str, str], form: Any, principal: Any
+) -> Any:
+    """Parse the amount and start the donation (raises ValidationFailed for the form)."""
+    currency = values["currency"] or tender_currency
+    try:
+        amount = parse_money(chosen_amount(values), currency if len(currency) == 3 else "CNY")
+    except InvalidAmount:
+        raise ValidationFailed({"amount": AMOUNT_HELP}) from None
+    return await donations.start_donation(
+        tender_id=tender_id,
+        amount=amount,
+        provider=values["provider"] or "sandbox",
+        donor_id=principal.id if principal else None,
+        display_name=values["display_name"],
+        message=values["message"],
+        anonymous=values.get("anonymous") == "on",
+        on_failure=values["on_failure"] or "refund",
+        email=values["email"],
+        payment_method=formdata.text(form, "payment_method"),
+        sandbox_outcome=formdata.text(form, "sandbox_outcome", "approve"),
+    )

@@ -137,23 +137,7 @@ class SponsorController(Controller):
         me = _me(request)
         now = clock.now()
         async with shows_form_errors(_pledge_form(request, values), passthrough=()):
-            org_id, kind = _org(me, values["organization_id"], ("company", "foundation"))
-            pledge_id, _, _ = await pledges.create_pledge(
-                sponsor_id=org_id,
-                user_id=me.id,
-                sponsor_kind=kind,
-                ratio_sponsor=_int(values["ratio_sponsor"] or "1", "ratio"),
-                ratio_donor=_int(values["ratio_donor"] or "1", "ratio"),
-                per_donation_cap=_money(values["per_donation_cap"], "per_donation_cap").amount,
-                total_cap=_money(values["total_cap"], "total_cap").amount,
-                valid_from=_date(values["valid_from"], "valid_from", now),
-                valid_until=_date(values["valid_until"], "valid_until", now + timedelta(days=90)),
-                categories=_set(values["categories"]),
-                areas=_set(values["areas"]),
-                tender_ids=_ids(values["tender_ids"], "tender_ids"),
-                provider=values["provider"] or "bank_transfer",
-                note=values["note"],
-            )
+            pledge_id, _, _ = await pledges.create_pledge(**_pledge_terms(me, values, now))
         flash(request, i18n.gettext("Pledge %(id)s created.") % {"id": pledge_id})
         return see_other("/sponsor")
 
@@ -175,19 +159,7 @@ class SponsorController(Controller):
                                                              "provider", "note")}  # fmt: skip
         me = _me(request)
         async with shows_form_errors(_contribute_form(request, tender_id, values), passthrough=()):
-            org_id, kind = _org(
-                me, values["organization_id"], ("company", "foundation", "social_org")
-            )
-            await contributions.contribute(
-                kind="own_income" if kind == "social_org" else "sponsorship",
-                tender_id=tender_id,
-                organization_id=org_id,
-                organization_kind=kind,
-                user_id=me.id,
-                amount=_money(values["amount"], "amount"),
-                provider=values["provider"] or "bank_transfer",
-                note=values["note"],
-            )
+            kind = await _contribute(me, tender_id, values)
         flash(request, i18n.gettext("Thank you. Your contribution is recorded."))
         return see_other("/sponsor" if kind != "social_org" else f"/tenders/{tender_id}")
 
@@ -247,3 +219,41 @@ async def _sponsor_context(
         "values": values,
         "errors": errors,
     }  # fmt: skip
+
+
+def _pledge_terms(me: Any, values: dict[str, str], now: datetime) -> dict[str, Any]:
+    """The pledge form's values parsed into `pledges.create_pledge`'s arguments (raises
+    ValidationFailed for the form)."""
+    org_id, kind = _org(me, values["organization_id"], ("company", "foundation"))
+    return {
+        "sponsor_id": org_id,
+        "user_id": me.id,
+        "sponsor_kind": kind,
+        "ratio_sponsor": _int(values["ratio_sponsor"] or "1", "ratio"),
+        "ratio_donor": _int(values["ratio_donor"] or "1", "ratio"),
+        "per_donation_cap": _money(values["per_donation_cap"], "per_donation_cap").amount,
+        "total_cap": _money(values["total_cap"], "total_cap").amount,
+        "valid_from": _date(values["valid_from"], "valid_from", now),
+        "valid_until": _date(values["valid_until"], "valid_until", now + timedelta(days=90)),
+        "categories": _set(values["categories"]),
+        "areas": _set(values["areas"]),
+        "tender_ids": _ids(values["tender_ids"], "tender_ids"),
+        "provider": values["provider"] or "bank_transfer",
+        "note": values["note"],
+    }
+
+
+async def _contribute(me: Any, tender_id: int, values: dict[str, str]) -> str:
+    """Record the organization's contribution; returns the organization's kind."""
+    org_id, kind = _org(me, values["organization_id"], ("company", "foundation", "social_org"))
+    await contributions.contribute(
+        kind="own_income" if kind == "social_org" else "sponsorship",
+        tender_id=tender_id,
+        organization_id=org_id,
+        organization_kind=kind,
+        user_id=me.id,
+        amount=_money(values["amount"], "amount"),
+        provider=values["provider"] or "bank_transfer",
+        note=values["note"],
+    )
+    return kind

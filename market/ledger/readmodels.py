@@ -281,3 +281,31 @@ async def iter_tender_transfers(
         if len(rows) < batch:
             return
         after = chunk[-1].id
+
+
+# --- reads other apps use (their SQL names no ledger table) -----------------------------
+
+
+async def available_balances(codes: list[str]) -> dict[str, int]:
+    """Code → credits posted − debits posted − debits pending, for those of `codes`
+    that have an account (an absent account is left out)."""
+    if not codes:
+        return {}
+    rows = await execute(
+        "SELECT code, credits_posted - debits_posted - debits_pending AS available"
+        f" FROM ledger_account WHERE code IN ({marks(len(codes))})",
+        *codes,
+    )
+    return {str(row["code"]): int(row["available"]) for row in rows}
+
+
+async def public_releases(tender_id: int) -> list[tuple[str, str, Any, int]]:
+    """(key, reference, created_at as stored, amount) of every release posted from the
+    tender's public escrow, oldest first."""
+    rows = await execute(
+        "SELECT key, reference, created_at, amount FROM ledger_transfer WHERE tender_id = {}"
+        " AND source = 'public' AND reason = 'release' AND kind IN ('single', 'post')"
+        " ORDER BY id",
+        tender_id,
+    )
+    return [(r["key"], r["reference"], r["created_at"], int(r["amount"])) for r in rows]

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 import pytest
 
 from bids import evaluation, submission
-from bids.queries import panel_page
+from bids.panel_pages import panel_page
 from market.errors import NotFound, PermissionDenied, ValidationFailed
 from market.sql import execute
 from tests.bid_builders import Bidder, Scenario, make_bidder, opened, tender_with_bids

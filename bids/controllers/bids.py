@@ -13,15 +13,15 @@ from functools import partial
 from typing import Any
 from urllib.parse import quote
 
-from litestar import Controller, Request, Response, get, post
-from litestar.datastructures import UploadFile
+from litestar import Controller, Response, get, post
 from litestar.params import FromPath
 
-from bids import complaints, contracts, milestones, queries, submission
+from bids import complaints, contract_pages, contracts, milestones, panel_pages, queries, submission
 from bids.access import load_tender
+from bids.controllers.common import Req, attempt, keyed, org_choice, uploads
 from market import clock
 from market.controllers.organizations import signed_in
-from market.inputs import is_ascii_digits, parse_optional_id
+from market.inputs import parse_optional_id
 from market.money import Money
 from market.web import formdata, i18n
 from market.web.auth import principal_of, public, requires_login, requires_social_org
@@ -29,40 +29,8 @@ from market.web.form_errors import shows_form_errors
 from market.web.params import PathId
 from market.web.render import flash, render, see_other
 
-Req = Request[Any, Any, Any]
 BID_PAGE = "bids/bid.html"
 CONTRACT_PAGE = "bids/contract.html"
-
-
-async def uploads(form: Any, name: str = "document") -> list[tuple[str, bytes]]:
-    files = []
-    for item in form.getall(name, []) if hasattr(form, "getall") else [form.get(name)]:
-        if isinstance(item, UploadFile):
-            data = await item.read()
-            if data or item.filename:
-                files.append((item.filename or "", data))
-    return files
-
-
-def _org_choice(request: Req, raw: str | None) -> int:
-    orgs = signed_in(request).org_ids("social_org")
-    chosen = int(raw) if raw and is_ascii_digits(raw) and len(raw) <= 10 else 0
-    return chosen if chosen in orgs else orgs[0]
-
-
-async def _attempt(
-    request: Req,
-    call: Awaitable[Any],
-    *,
-    redisplay: Callable[[dict[str, str]], Awaitable[Response[Any]]],
-    default_field: str,
-    message: str,
-    then: str,
-) -> Response[Any]:
-    async with shows_form_errors(redisplay, field=default_field):
-        await call
-    flash(request, message)
-    return see_other(then)
 
 
 class BidController(Controller):
@@ -72,7 +40,7 @@ class BidController(Controller):
 
     @get("/tenders/{tender_id:int}/bid", guards=[requires_social_org])
     async def bid_page(self, request: Req, tender_id: PathId) -> Response[str]:
-        org_id = _org_choice(request, request.query_params.get("org"))
+        org_id = org_choice(request, request.query_params.get("org"))
         return await self._bid_page(request, tender_id, org_id, {}, {})
 
     async def _bid_page(
@@ -107,12 +75,8 @@ class BidController(Controller):
     @post("/tenders/{tender_id:int}/bid", guards=[requires_social_org])
     async def submit(self, request: Req, tender_id: PathId) -> Response[Any]:
         form = await request.form()
-        org_id = _org_choice(request, formdata.text(form, "org"))
-        values = {
-            "price": formdata.text(form, "price"),
-            "proposal": formdata.text(form, "proposal"),
-        }
-        files = await uploads(form)
+        org_id = org_choice(request, formdata.text(form, "org"))
+        values = {name: formdata.text(form, name) for name in ("price", "proposal")}
         redisplay = partial(self._bid_page, request, tender_id, org_id, values, status=422)
         async with shows_form_errors(redisplay, field="price"):
             receipt = await submission.submit_bid(
@@ -121,7 +85,7 @@ class BidController(Controller):
                 tender_id=tender_id,
                 price=values["price"],
                 proposal=values["proposal"],
-                uploads=[submission.Upload(name, data) for name, data in files],
+                uploads=[submission.Upload(name, data) for name, data in await uploads(form)],
             )
         flash(request, i18n.gettext("Your bid is sealed. Keep the receipt."))
         return see_other(f"/bids/{receipt.ref}/receipt")
@@ -154,23 +118,16 @@ class BidController(Controller):
     @post("/tenders/{tender_id:int}/complaints", guards=[requires_social_org])
     async def complain(self, request: Req, tender_id: PathId) -> Response[Any]:
         form = await request.form()
-        org_id = _org_choice(request, formdata.text(form, "org"))
         text = formdata.text(form, "text")
-
-        async def redisplay(errors: dict[str, str]) -> Response[Any]:
-            context = await queries.results_page(tender_id)
-            context.update(complaint_errors=errors, complaint_text=text)
-            return render(request, "bids/results.html", context, block="complaint", status=422)
-
-        return await _attempt(
+        return await attempt(
             request,
             complaints.file_complaint(
                 user_id=signed_in(request).id,
-                organization_id=org_id,
+                organization_id=org_choice(request, formdata.text(form, "org")),
                 tender_id=tender_id,
                 text=text,
             ),
-            redisplay=redisplay,
+            redisplay=partial(_complaint_error, request, tender_id, text),
             default_field="text",
             message=i18n.gettext("Your complaint was filed. The operator will decide on it."),
             then=f"/tenders/{tender_id}/results",
@@ -180,45 +137,26 @@ class BidController(Controller):
 
     @get("/tenders/{tender_id:int}/results", guards=[public])
     async def results(self, request: Req, tender_id: PathId) -> Response[str]:
-        context = await queries.results_page(tender_id)
+        context = await panel_pages.results_page(tender_id)
         context.update(complaint_errors={}, complaint_text="")
         return render(request, "bids/results.html", context)
 
     @get("/api/v1/tenders/{tender_id:int}/results", guards=[public])
     async def results_api(self, tender_id: PathId) -> dict[str, Any]:
-        context = await queries.results_page(tender_id)
-        if not context["published"]:
-            return {"tender": tender_id, "published": False}
-        return {
-            "tender": tender_id,
-            "published": True,
-            "awarded_at": context["award"]["awarded_at"].isoformat(),
-            "ranking": [
-                {
-                    "rank": r["rank"],
-                    "organization": r["organization"],
-                    "name": r["name_zh"],
-                    "price": r["price"],
-                    "total": r["total"],
-                    "parts": r["parts"],
-                }
-                for r in context["ranking"]
-            ],
-            "contract": context["contract_id"],
-        }
+        return results_json(tender_id, await panel_pages.results_page(tender_id))
 
     # --- contracts and milestones ------------------------------------------------------
 
     @get("/contracts/{contract_id:int}", guards=[public])
     async def contract(self, request: Req, contract_id: PathId) -> Response[str]:
-        context = await queries.contract_page(contract_id, principal_of(request))
+        context = await contract_pages.contract_page(contract_id, principal_of(request))
         return render(request, CONTRACT_PAGE, {**context, "errors": {}, "values": {}})
 
     async def _contract_error(
         self, request: Req, contract_id: int, values: dict[str, str] | None = None
     ) -> Callable[..., Any]:
         async def redisplay(errors: dict[str, str]) -> Response[Any]:
-            context = await queries.contract_page(contract_id, principal_of(request))
+            context = await contract_pages.contract_page(contract_id, principal_of(request))
             return render(
                 request,
                 CONTRACT_PAGE,
@@ -246,19 +184,13 @@ class BidController(Controller):
     @post("/milestones/{milestone_id:int}/evidence", guards=[requires_social_org])
     async def evidence(self, request: Req, milestone_id: PathId) -> Response[Any]:
         form = await request.form()
-        files = await uploads(form)
         contract_id = parse_optional_id(formdata.text(form, "contract"), field="contract") or 0
         note = formdata.text(form, "note")
-        typed = {f"note-{milestone_id}": note}  # shown again beside the error
-        return await _attempt(
+        again = await self._contract_error(request, contract_id, {f"note-{milestone_id}": note})
+        return await attempt(
             request,
-            milestones.submit_evidence(
-                user_id=signed_in(request).id,
-                milestone_id=milestone_id,
-                note=note,
-                uploads=[milestones.Upload(name, data) for name, data in files],
-            ),
-            redisplay=_keyed(await self._contract_error(request, contract_id, typed), milestone_id),
+            _submit_evidence(signed_in(request).id, milestone_id, note, await uploads(form)),
+            redisplay=keyed(again, milestone_id),
             default_field="note",
             message=i18n.gettext("Evidence submitted for approval."),
             then=f"/contracts/{contract_id}",
@@ -266,7 +198,7 @@ class BidController(Controller):
 
     @get("/evidence/{evidence_id:int}", guards=[requires_login])
     async def evidence_file(self, request: Req, evidence_id: PathId) -> Response[bytes]:
-        row = await queries.evidence_file(evidence_id, signed_in(request))
+        row = await contract_pages.evidence_file(evidence_id, signed_in(request))
         return Response(
             row["content"],
             media_type=row["content_type"],
@@ -277,12 +209,45 @@ class BidController(Controller):
         )
 
 
-def _keyed(
-    redisplay: Callable[[dict[str, str]], Awaitable[Response[Any]]], milestone_id: int
-) -> Callable[[dict[str, str]], Awaitable[Response[Any]]]:
-    """Errors of one milestone's form are keyed `{field}-{id}` to sit beside it."""
+async def _complaint_error(
+    request: Req, tender_id: int, text: str, errors: dict[str, str]
+) -> Response[Any]:
+    """The results page again, the complaint form showing the errors beside the text."""
+    context = await panel_pages.results_page(tender_id)
+    context.update(complaint_errors=errors, complaint_text=text)
+    return render(request, "bids/results.html", context, block="complaint", status=422)
 
-    async def wrapped(errors: dict[str, str]) -> Response[Any]:
-        return await redisplay({f"{k}-{milestone_id}": v for k, v in errors.items()})
 
-    return wrapped
+def results_json(tender_id: int, context: dict[str, Any]) -> dict[str, Any]:
+    """The public results as the API returns them."""
+    if not context["published"]:
+        return {"tender": tender_id, "published": False}
+    return {
+        "tender": tender_id,
+        "published": True,
+        "awarded_at": context["award"]["awarded_at"].isoformat(),
+        "ranking": [
+            {
+                "rank": r["rank"],
+                "organization": r["organization"],
+                "name": r["name_zh"],
+                "price": r["price"],
+                "total": r["total"],
+                "parts": r["parts"],
+            }
+            for r in context["ranking"]
+        ],
+        "contract": context["contract_id"],
+    }
+
+
+def _submit_evidence(
+    user_id: int, milestone_id: int, note: str, files: list[tuple[str, bytes]]
+) -> Awaitable[Any]:
+    """The milestone evidence submission the form asks for."""
+    return milestones.submit_evidence(
+        user_id=user_id,
+        milestone_id=milestone_id,
+        note=note,
+        uploads=[milestones.Upload(name, data) for name, data in files],
+    )

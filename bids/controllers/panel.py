@@ -3,15 +3,26 @@ contract drafting, milestone decisions, complaints."""
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from datetime import date
+from functools import partial
 from typing import Any
 
 from litestar import Controller, Request, Response, get, post
 from litestar.params import FromPath
 
-from bids import complaints, contracts, evaluation, milestones, opening, queries
+from bids import (
+    complaints,
+    contract_pages,
+    contracts,
+    evaluation,
+    milestones,
+    opening,
+    panel_pages,
+    queries,
+)
 from bids.access import check_department, load_tender
-from bids.controllers import _attempt, _keyed
+from bids.controllers.common import attempt, keyed
 from bids.rules import FourEyesDenied, MilestonePlan
 from market.audit import actor_of
 from market.controllers.organizations import signed_in
@@ -80,7 +91,7 @@ class PanelController(Controller):
         values: dict[str, str],
         status: int = 200,
     ) -> Response[str]:
-        context = await queries.evaluation_page(tender_id, signed_in(request).id)
+        context = await panel_pages.evaluation_page(tender_id, signed_in(request).id)
         context.update(errors=errors, values=values, rows=range(4))
         return render(request, EVALUATION, context, block="actions", status=status)
 
@@ -96,7 +107,7 @@ class PanelController(Controller):
     @post("/workspace/tenders/{tender_id:int}/open", guards=[requires_department])
     async def open(self, request: Req, tender_id: PathId) -> Response[Any]:
         await check_department(signed_in(request).id, await load_tender(tender_id))
-        return await _attempt(
+        return await attempt(
             request,
             opening.open_bids(tender_id, actor=actor_of(signed_in(request).id)),
             redisplay=self._redisplay(request, tender_id),
@@ -109,7 +120,7 @@ class PanelController(Controller):
     async def appoint(self, request: Req, tender_id: PathId) -> Response[Any]:
         form = await request.form()
         email = formdata.text(form, "email")
-        return await _attempt(
+        return await attempt(
             request,
             evaluation.appoint_evaluator(
                 user_id=signed_in(request).id, tender_id=tender_id, email=email
@@ -122,7 +133,7 @@ class PanelController(Controller):
 
     @post("/workspace/tenders/{tender_id:int}/award", guards=[requires_department])
     async def award(self, request: Req, tender_id: PathId) -> Response[Any]:
-        return await _attempt(
+        return await attempt(
             request,
             evaluation.award_tender(user_id=signed_in(request).id, tender_id=tender_id),
             redisplay=self._redisplay(request, tender_id),
@@ -134,14 +145,11 @@ class PanelController(Controller):
     @post("/workspace/tenders/{tender_id:int}/contract", guards=[requires_department])
     async def draw_up(self, request: Req, tender_id: PathId) -> Response[Any]:
         form = await request.form()
-        values = formdata.all_texts(form)
-        try:
-            starts, plan, values = parse_plan(form, "CNY")
-        except ValidationFailed as exc:
-            return await self._redisplay(request, tender_id, values)(
-                {k: i18n.gettext(v) for k, v in exc.errors.items()}
-            )
-        return await _attempt(
+        parsed = await self._parsed_plan(request, tender_id, form)
+        if isinstance(parsed, Response):
+            return parsed
+        starts, plan, values = parsed
+        return await attempt(
             request,
             contracts.create_contract(
                 user_id=signed_in(request).id, tender_id=tender_id, starts=starts, plan=plan
@@ -152,48 +160,31 @@ class PanelController(Controller):
             then=self._back(tender_id),
         )
 
+    async def _parsed_plan(
+        self, request: Req, tender_id: int, form: Any
+    ) -> tuple[date, list[MilestonePlan], dict[str, str]] | Response[Any]:
+        """The contract plan, or the evaluation page again with the plan's errors."""
+        values = formdata.all_texts(form)
+        try:
+            return parse_plan(form, "CNY")
+        except ValidationFailed as exc:
+            return await self._redisplay(request, tender_id, values)(
+                {k: i18n.gettext(v) for k, v in exc.errors.items()}
+            )
+
     @post("/milestones/{milestone_id:int}/decide", guards=[requires_department])
     async def decide(self, request: Req, milestone_id: PathId) -> Response[Any]:
         form = await request.form()
-        decision, reason = formdata.text(form, "decision"), formdata.text(form, "reason")
+        reason = formdata.text(form, "reason")
         contract_id = parse_optional_id(formdata.text(form, "contract"), field="contract") or 0
         user_id = signed_in(request).id
-        if decision == "approve":
-            call: Any = milestones.approve_milestone(user_id=user_id, milestone_id=milestone_id)
-            message = i18n.gettext("Milestone approved; the tranche was released.")
-        elif decision == "not_met":
-            call = milestones.mark_not_met(
-                user_id=user_id, milestone_id=milestone_id, reason=reason
-            )
-            message = i18n.gettext("Milestone marked not met.")
-        else:
-            call = milestones.reject_milestone(
-                user_id=user_id, milestone_id=milestone_id, reason=reason
-            )
-            message = i18n.gettext("Milestone sent back with your reason.")
-
-        async def redisplay(errors: dict[str, str], status: int = 422) -> Response[Any]:
-            context = await queries.contract_page(contract_id, signed_in(request))
-            return render(
-                request,
-                "bids/contract.html",
-                {**context, "errors": errors, "values": {f"reason-{milestone_id}": reason}},
-                block="milestones",
-                status=status,
-            )
-
-        try:
-            return await _attempt(
-                request,
-                call,
-                redisplay=_keyed(redisplay, milestone_id),
-                default_field="reason",
-                message=message,
-                then=f"/contracts/{contract_id}",
-            )
-        except FourEyesDenied as exc:
-            # Refused (403), but beside the milestone: the list stays on the page.
-            return await redisplay({f"decision-{milestone_id}": translated(exc)}, 403)
+        call, message = _decision(formdata.text(form, "decision"), user_id, milestone_id, reason)
+        redisplay = partial(
+            _milestone_error, request, contract_id, {f"reason-{milestone_id}": reason}
+        )
+        return await _attempt_decision(
+            request, call, redisplay, milestone_id, message, f"/contracts/{contract_id}"
+        )
 
     @post("/contracts/{contract_id:int}/terminate", guards=[requires_department])
     async def terminate(self, request: Req, contract_id: PathId) -> Response[Any]:
@@ -210,7 +201,7 @@ class PanelController(Controller):
 
     @get("/panels", guards=[requires_login])
     async def panels(self, request: Req) -> Response[str]:
-        rows = await queries.my_panels(signed_in(request).id)
+        rows = await panel_pages.my_panels(signed_in(request).id)
         return render(request, "bids/panels.html", {"rows": rows})
 
     @get("/panels/{tender_id:int}", guards=[requires_login])
@@ -225,7 +216,7 @@ class PanelController(Controller):
         status: int = 200,
         values: dict[str, str] | None = None,
     ) -> Response[str]:
-        context = await queries.panel_page(tender_id, signed_in(request).id)
+        context = await panel_pages.panel_page(tender_id, signed_in(request).id)
         context.setdefault("sealed", False)
         context.setdefault("quality", [])
         context.update(errors=errors, values=values or {})
@@ -234,11 +225,7 @@ class PanelController(Controller):
     @post("/panels/{tender_id:int}/declare", guards=[requires_login])
     async def declare(self, request: Req, tender_id: PathId) -> Response[Any]:
         form = await request.form()
-
-        async def redisplay(errors: dict[str, str]) -> Response[Any]:
-            return await self._panel(request, tender_id, errors, 422)
-
-        return await _attempt(
+        return await attempt(
             request,
             evaluation.declare_interests(
                 user_id=signed_in(request).id,
@@ -246,7 +233,7 @@ class PanelController(Controller):
                 conflict=formdata.text(form, "conflict") == "yes",
                 statement=formdata.text(form, "statement"),
             ),
-            redisplay=redisplay,
+            redisplay=partial(self._panel, request, tender_id, status=422),
             default_field="conflict",
             message=i18n.gettext("Your declaration is recorded."),
             then=f"/panels/{tender_id}",
@@ -256,21 +243,13 @@ class PanelController(Controller):
     async def score(self, request: Req, tender_id: PathId, ref: FromPath[str]) -> Response[Any]:
         form = formdata.all_texts(await request.form())
         typed = {f"{k}-{ref}": v for k, v in form.items()}  # shown again beside the errors
-
-        async def redisplay(errors: dict[str, str]) -> Response[Any]:
-            return await self._panel(
-                request, tender_id, {f"{k}-{ref}": v for k, v in errors.items()}, 422, typed
-            )
-
-        return await _attempt(
+        again = partial(self._panel, request, tender_id, status=422, values=typed)
+        return await attempt(
             request,
             evaluation.score_bid(
-                user_id=signed_in(request).id,
-                tender_id=tender_id,
-                bid_ref=ref,
-                form=form,
+                user_id=signed_in(request).id, tender_id=tender_id, bid_ref=ref, form=form
             ),
-            redisplay=redisplay,
+            redisplay=keyed(again, ref),
             default_field="score",
             message=i18n.gettext("Scores saved."),
             then=f"/panels/{tender_id}",
@@ -286,19 +265,7 @@ class PanelController(Controller):
     @post("/operator/complaints/{complaint_id:int}", guards=[requires_operator])
     async def resolve(self, request: Req, complaint_id: PathId) -> Response[Any]:
         form = await request.form()
-
-        async def redisplay(errors: dict[str, str]) -> Response[Any]:
-            rows = await queries.complaints_queue()
-            keyed = {f"{k}-{complaint_id}": v for k, v in errors.items()}
-            return render(
-                request,
-                "bids/complaints.html",
-                {"rows": rows, "errors": keyed},
-                block="queue",
-                status=422,
-            )
-
-        return await _attempt(
+        return await attempt(
             request,
             complaints.resolve_complaint(
                 user_id=signed_in(request).id,
@@ -306,8 +273,76 @@ class PanelController(Controller):
                 upheld=formdata.text(form, "decision") == "uphold",
                 resolution=formdata.text(form, "resolution"),
             ),
-            redisplay=redisplay,
+            redisplay=keyed(partial(_complaints_queue_error, request), complaint_id),
             default_field="resolution",
             message=i18n.gettext("Decision recorded."),
             then="/operator/complaints",
         )
+
+
+def _decision(
+    decision: str, user_id: int, milestone_id: int, reason: str
+) -> tuple[Awaitable[Any], str]:
+    """The service call a milestone decision makes, and the message on success."""
+    if decision == "approve":
+        call: Awaitable[Any] = milestones.approve_milestone(
+            user_id=user_id, milestone_id=milestone_id
+        )
+        return call, i18n.gettext("Milestone approved; the tranche was released.")
+    if decision == "not_met":
+        call = milestones.mark_not_met(user_id=user_id, milestone_id=milestone_id, reason=reason)
+        return call, i18n.gettext("Milestone marked not met.")
+    call = milestones.reject_milestone(user_id=user_id, milestone_id=milestone_id, reason=reason)
+    return call, i18n.gettext("Milestone sent back with your reason.")
+
+
+async def _milestone_error(
+    request: Req,
+    contract_id: int,
+    values: dict[str, str],
+    errors: dict[str, str],
+    status: int = 422,
+) -> Response[Any]:
+    """The contract's milestones again, the errors beside the decided milestone."""
+    context = await contract_pages.contract_page(contract_id, signed_in(request))
+    return render(
+        request,
+        "bids/contract.html",
+        {**context, "errors": errors, "values": values},
+        block="milestones",
+        status=status,
+    )
+
+
+async def _attempt_decision(
+    request: Req,
+    call: Awaitable[Any],
+    redisplay: Callable[..., Awaitable[Response[Any]]],
+    milestone_id: int,
+    message: str,
+    then: str,
+) -> Response[Any]:
+    try:
+        return await attempt(
+            request,
+            call,
+            redisplay=keyed(redisplay, milestone_id),
+            default_field="reason",
+            message=message,
+            then=then,
+        )
+    except FourEyesDenied as exc:
+        # Refused (403), but beside the milestone: the list stays on the page.
+        return await redisplay({f"decision-{milestone_id}": translated(exc)}, 403)
+
+
+async def _complaints_queue_error(request: Req, errors: dict[str, str]) -> Response[Any]:
+    """The complaints queue again, the errors beside the decided complaint."""
+    rows = await queries.complaints_queue()
+    return render(
+        request,
+        "bids/complaints.html",
+        {"rows": rows, "errors": errors},
+        block="queue",
+        status=422,
+    )

@@ -1,0 +1,83 @@
+# ruff: noqa: S608 - SQL text is built from constants and `{}` marks; values are bound parameters
+"""The tenders' read contract for other apps: the rows of `market_tender` that `bids`
+and `donors` need, so that no other app names the kernel's tables in its SQL
+(tests/unit/test_architecture.py). Rows come back as the database returns them
+(timestamps as stored); callers parse what they use.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime
+
+from market.sql import Row, execute, marks
+
+_FACTS = "id, title_zh, title_en, category, area, currency, status, department"
+
+
+async def tender_for_bidding(tender_id: int) -> Row | None:
+    """The tender row the bids app works from (None when there is no such tender)."""
+    rows = await execute(
+        "SELECT id, department, status, title_zh, title_en, currency, budget, min_bids,"
+        " criteria, enquiry_end, bid_deadline, opening_at FROM market_tender WHERE id = {}",
+        tender_id,
+    )
+    return rows[0] if rows else None
+
+
+async def tenders_in_status(
+    statuses: Iterable[str], *, deadline_before: datetime | None = None
+) -> list[tuple[int, str]]:
+    """(id, status) of the tenders in one of `statuses` (and, when given, whose bid
+    deadline is before `deadline_before`), by id."""
+    wanted = sorted(set(statuses))
+    if not wanted:
+        return []
+    sql = f"SELECT id, status FROM market_tender WHERE status IN ({marks(len(wanted))})"
+    args: list[object] = list(wanted)
+    if deadline_before is not None:
+        sql += " AND bid_deadline < {}"
+        args.append(deadline_before)
+    rows = await execute(sql + " ORDER BY id", *args)
+    return [(int(row["id"]), str(row["status"])) for row in rows]
+
+
+async def tender_facts(tender_ids: Iterable[int]) -> list[Row]:
+    """id, titles, category, area, currency, status and department of these tenders."""
+    ids = sorted(set(tender_ids))
+    if not ids:
+        return []
+    return await execute(
+        f"SELECT {_FACTS} FROM market_tender WHERE id IN ({marks(len(ids))})", *ids
+    )
+
+
+async def tender_titles(tender_ids: Iterable[int]) -> dict[int, Row]:
+    """Tender id → id, titles, status, bid deadline (as stored), currency and department."""
+    ids = sorted(set(tender_ids))
+    if not ids:
+        return {}
+    rows = await execute(
+        "SELECT id, title_zh, title_en, status, bid_deadline, currency, department"
+        f" FROM market_tender WHERE id IN ({marks(len(ids))})",
+        *ids,
+    )
+    return {int(row["id"]): row for row in rows}
+
+
+async def department_tenders(
+    department_ids: list[int], statuses: Iterable[str], *, limit: int = 200
+) -> list[Row]:
+    """id, titles, status and bid deadline of the departments' tenders in one of
+    `statuses`, soonest deadline first."""
+    wanted = sorted(set(statuses))
+    if not department_ids or not wanted:
+        return []
+    return await execute(
+        "SELECT id, title_zh, title_en, status, bid_deadline FROM market_tender"
+        f" WHERE department IN ({marks(len(department_ids))})"
+        f" AND status IN ({marks(len(wanted))}) ORDER BY bid_deadline, id LIMIT {{}}",
+        *department_ids,
+        *wanted,
+        limit,
+    )
