@@ -37,16 +37,9 @@ def is_ascii_digits(text: str) -> bool:
 def parse_int(text: object, *, field: str, minimum: int, maximum: int) -> int:
     """A whole number from minimum to maximum written in ASCII digits."""
     raw = text.strip() if isinstance(text, str) else ""
-    if not is_ascii_digits(raw) or len(raw.lstrip("0")) > max(len(str(maximum)), 1):
-        raise InputInvalid(
-            "%(name)s must be a whole number from %(min)s to %(max)s.",
-            field=field,
-            name=field,
-            min=minimum,
-            max=maximum,
-        )
-    value = int(raw)
-    if not minimum <= value <= maximum:
+    short = is_ascii_digits(raw) and len(raw.lstrip("0")) <= max(len(str(maximum)), 1)
+    value = int(raw) if short else None  # the length is checked before int(): no huge ints
+    if value is None or not minimum <= value <= maximum:
         raise InputInvalid(
             "%(name)s must be a whole number from %(min)s to %(max)s.",
             field=field,
