@@ -21,8 +21,8 @@ from __future__ import annotations
 from collections import defaultdict
 
 from bids.queries import terminated_contract_tenders
+from donors import refunds
 from donors import rules as donation_rules
-from donors.providers import provider
 from donors.tender_facts import tender_info
 from market import clock
 from market.audit import append_audit
@@ -30,8 +30,7 @@ from market.db import atomic
 from market.ledger import escrow
 from market.ledger.accounts import ensure_accounts
 from market.ledger.codes import COMMUNITY_FUND, budget_code, pledge_code, refund_code
-from market.ledger.rules import SOURCES, TransferRequest
-from market.ledger.services import create_transfers
+from market.ledger.rules import SOURCES
 from market.sql import execute, for_update, marks
 from market.tenders.readmodels import tenders_in_status
 
@@ -153,10 +152,13 @@ async def _unmatch_pledges(result: escrow.ReturnResult) -> None:
 
 
 async def _close_donations(tender_id: int, result: escrow.ReturnResult) -> None:
-    """Each paid donation of the tender: refund queued (with its share) or community fund."""
+    """Each paid donation of the tender: its share queued as a refund tied to its
+    payment (`donors.refunds`), or given to the community fund as the donor chose."""
     shares = {r.transfer.credit: r.transfer.amount for r in result.returned}
     for row in await execute(
-        "SELECT id, on_failure FROM donors_donation WHERE tender = {} AND status = 'paid'",
+        "SELECT d.id, d.on_failure, p.id AS payment FROM donors_donation d"
+        " JOIN donors_payment p ON p.object_key = 'donation:' || CAST(d.id AS VARCHAR)"
+        " WHERE d.tender = {} AND d.status = 'paid' ORDER BY d.id",
         tender_id,
     ):
         donation_id = int(row["id"])
@@ -164,6 +166,16 @@ async def _close_donations(tender_id: int, result: escrow.ReturnResult) -> None:
             status, share = "community_fund", 0
         else:
             status, share = "refund_queued", shares.get(refund_code(donation_id), 0)
+        if share > 0:
+            await refunds.queue_refund(
+                payment_id=int(row["payment"]),
+                amount=share,
+                key=f"settle:tender:{tender_id}:donation:{donation_id}",
+                reason="settlement",
+                hold_code=refund_code(donation_id),
+            )
+        elif status == "refund_queued":
+            status = "refunded"  # nothing was left to give back
         await execute(
             "UPDATE donors_donation SET status = {}, refund_amount = {}, closed_at = {}"
             " WHERE id = {}",
@@ -174,65 +186,12 @@ async def _close_donations(tender_id: int, result: escrow.ReturnResult) -> None:
         )
 
 
-async def process_refunds() -> int:
-    """Pay queued refunds out through their provider (sandbox at once, Stripe by API);
-    bank transfers stay queued for the operator. Returns how many were paid."""
-    rows = await execute(
-        "SELECT d.id, d.refund_amount, d.currency, p.provider, p.provider_ref"
-        " FROM donors_donation d JOIN donors_payment p"
-        " ON p.object_key = 'donation:' || CAST(d.id AS VARCHAR)"
-        " WHERE d.status = 'refund_queued' AND p.provider <> 'bank_transfer' ORDER BY d.id"
-    )
-    paid = 0
-    for row in rows:
-        donation_id, amount = int(row["id"]), int(row["refund_amount"])
-        ref = ""
-        if amount > 0:
-            refunded = await provider(row["provider"]).refund(
-                row["provider_ref"], amount, f"pgm-refund-donation-{donation_id}"
-            )
-            ref = refunded.provider_ref
-        async with atomic():
-            locked = await execute(
-                "SELECT status FROM donors_donation WHERE id = {}" + for_update(), donation_id
-            )
-            if locked[0]["status"] != "refund_queued":
-                continue
-            if amount > 0:
-                external = donation_rules.EXTERNAL_ACCOUNT[row["provider"]]
-                await create_transfers(
-                    [
-                        TransferRequest(
-                            key=f"donation:{donation_id}:refund",
-                            kind="single",
-                            amount=amount,
-                            debit=refund_code(donation_id),
-                            credit=external,
-                            currency=row["currency"],
-                            reason="refund",
-                            reference=f"donation:{donation_id}",
-                        )
-                    ],
-                    audit=False,
-                )
-            await execute(
-                "UPDATE donors_donation SET status = 'refunded', refund_ref = {} WHERE id = {}",
-                ref,
-                donation_id,
-            )
-            await append_audit(
-                "system", "donation.refund", "donation", donation_id, {"amount": amount}
-            )
-        paid += 1
-    return paid
-
-
 async def settle_all() -> tuple[int, int]:
     settled = 0
     for tender_id, reason in await failed_tenders():
         if await settle_tender(tender_id, reason):
             settled += 1
-    return settled, await process_refunds()
+    return settled, await refunds.process_refunds()
 
 
 async def command(args: object) -> int:

@@ -69,6 +69,11 @@ class Payment(Table, tablename="donors_payment"):
     recorded_by = ForeignKey(User, on_delete=OnDelete.restrict, null=True, default=None)
     created_at = Timestamptz()
     settled_at = Timestamptz(null=True, default=None)
+    # The provider's confirmation window: an awaiting payment past it fails (the job
+    # `payments.expire`), voiding what was reserved for it. NULL: no window (legacy rows).
+    expires_at = Timestamptz(null=True, default=None, index=True)
+    # Σ of its refunds (`donors_refund`), never more than `amount`.
+    refunded = BigInt(default=0)
 
 
 class Donation(Table, tablename="donors_donation"):
@@ -130,3 +135,26 @@ class Settlement(Table, tablename="donors_settlement"):
     reason = Varchar(length=20)  # cancelled | unsuccessful | terminated
     operation_key = Varchar(length=160)
     settled_at = Timestamptz()
+
+
+class Refund(Table, tablename="donors_refund"):
+    """Money going back to whoever paid one payment: queued in the transaction that
+    decided it (settlement, a late arrival, a surplus), paid out by the provider
+    (sandbox at once, Stripe through its refunds API) or, for bank transfers, by the
+    operator who records the outgoing transfer. The ledger holds the money in
+    `hold_code` until the payout moves it to the provider's external account with the
+    transfer key `refund:{id}`. Σ refunds of a payment ≤ its amount."""
+
+    payment = ForeignKey(Payment, on_delete=OnDelete.restrict, index=True)
+    key = Varchar(length=160, unique=True)  # the deciding operation's idempotency key
+    reason = Varchar(length=20)  # settlement | late_arrival | surplus
+    amount = BigInt()
+    currency = Varchar(length=3)
+    hold_code = Varchar(length=80)  # the ledger account holding it until paid out
+    provider = Varchar(length=16)
+    status = Varchar(length=12, default="queued", index=True)  # queued | paid
+    provider_ref = Varchar(length=120, default="")
+    bank_reference = Varchar(length=120, default="")  # the outgoing bank transfer, by operator
+    paid_by = ForeignKey(User, on_delete=OnDelete.restrict, null=True, default=None)
+    created_at = Timestamptz()
+    paid_at = Timestamptz(null=True, default=None)

@@ -9,7 +9,10 @@ invariants (reliability anchors L2, L3, L5, L9, L10, L11):
 4. per currency, Σ debits = Σ credits for the posted and the pending columns (L2);
 5. no account breaks its flags (L10);
 6. per tender, released + refunded + held ≤ received, from the transfers' tender tags
-   and the recomputed escrow balances (L11).
+   and the recomputed escrow balances (L11);
+7. the apps' own money invariants, registered by the composition root
+   (`register_check`): what the ledger alone cannot know, such as a payment's refunds
+   or a pledge's counters, checked against the transfers.
 
 Reports the first offending account or transfer.
 """
@@ -17,12 +20,22 @@ Reports the first offending account or transfer.
 from __future__ import annotations
 
 import re
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 
 from market.ledger.rules import Flags
 from market.sql import Row, execute
 
 _ESCROW = re.compile(r"^tender:(\d+):escrow:(\w+)$")
+
+# An app's invariant: returns the problems it found (empty when it holds).
+AppCheck = Callable[[], Awaitable[list[str]]]
+_APP_CHECKS: dict[str, AppCheck] = {}
+
+
+def register_check(name: str, check: AppCheck) -> None:
+    """Called by the composition root (composition/wiring.py), never at import."""
+    _APP_CHECKS[name] = check
 
 
 @dataclass
@@ -182,6 +195,8 @@ async def run_checks() -> CheckReport:
             problems.append(f"{currency}: pending debits {dp} ≠ pending credits {cp}")
 
     await _check_tenders(escrow, problems)
+    for name, check in sorted(_APP_CHECKS.items()):
+        problems.extend(f"{name}: {problem}" for problem in await check())
     return report
 
 
