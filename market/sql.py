@@ -53,6 +53,12 @@ def for_update() -> str:
     return " FOR UPDATE" if is_postgres() else ""
 
 
+def for_key_share() -> str:
+    """A shared row lock on PostgreSQL: many holders at once, but it waits for (and
+    blocks) `FOR UPDATE`. SQLite serializes writers with BEGIN IMMEDIATE instead."""
+    return " FOR KEY SHARE" if is_postgres() else ""
+
+
 def is_unique_violation(exc: BaseException) -> bool:
     name = type(exc).__name__
     if name == "UniqueViolationError":  # asyncpg

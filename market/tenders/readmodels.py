@@ -10,7 +10,8 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import datetime
 
-from market.sql import Row, execute, marks
+from market.errors import NotFound
+from market.sql import Row, execute, for_key_share, for_update, marks
 
 _FACTS = "id, title_zh, title_en, category, area, currency, status, department"
 
@@ -23,6 +24,20 @@ async def tender_for_bidding(tender_id: int) -> Row | None:
         tender_id,
     )
     return rows[0] if rows else None
+
+
+async def lock_tender_funding(tender_id: int, *, exclusive: bool) -> Row:
+    """The funding gate of one tender, inside the caller's transaction: the tender row
+    locked shared (money arriving: many confirmations at once) or exclusive (settling
+    its escrow: waits for every confirmation in flight, and holds off new ones until
+    it commits). Step 1 of the lock order (ARCHITECTURE.md). Returns the tender's
+    facts, read under the lock (id, titles, category, area, currency, status,
+    department)."""
+    lock = for_update() if exclusive else for_key_share()
+    rows = await execute(f"SELECT {_FACTS} FROM market_tender WHERE id = {{}}" + lock, tender_id)
+    if not rows:
+        raise NotFound("No such project.")
+    return rows[0]
 
 
 async def tenders_in_status(
