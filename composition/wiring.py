@@ -7,7 +7,10 @@ What the kernel calls back, and who provides it:
 - tender hooks (`market.tenders.hooks`): the bids app marks bids for re-confirmation
   when a tender is amended, and counts live bids at the deadline;
 - audit hooks (`market.audit.on_appended`): the open-data app writes an OCDS release
-  per state change, inside the transaction of the change.
+  per state change, inside the transaction of the change;
+- ledger checks (`market.ledger.check.register_check`): the donors app's money
+  invariants (payments, refunds, pledges, donations, payment windows, settled
+  tenders), run by `market ledger check` after the kernel's own.
 
 `wire()` is idempotent: every registry it fills dedupes or overwrites by key.
 """
@@ -15,8 +18,9 @@ What the kernel calls back, and who provides it:
 from __future__ import annotations
 
 from bids import hooks as bid_hooks
-from donors import contributions, donations, payments, pledges
+from donors import contributions, donations, invariants, payments, pledges
 from market import audit
+from market.ledger.check import register_check
 from market.tenders import hooks as tender_hooks
 from opendata.ocds import publish
 
@@ -41,8 +45,14 @@ def wire_audit_hooks() -> None:
     audit.on_appended(publish.publish_for)
 
 
+def wire_ledger_checks() -> None:
+    for name, check in invariants.CHECKS.items():
+        register_check(name, check)
+
+
 def wire() -> None:
     """Everything the web app, the CLI and the test suite need registered."""
     wire_payment_kinds()
     wire_tender_hooks()
     wire_audit_hooks()
+    wire_ledger_checks()

@@ -27,6 +27,13 @@ decisions or salts).
 - `market_v_ledger_transfer` — id, key (the transfer id, "donation:42"),
   debit_account, credit_account, amount, currency, kind, reason, reference, tender_id,
   source, created_at (the ledger is append-only; readers may range-scan on id).
+- `market_v_ledger_balance` — id, code, currency, debits_pending, debits_posted,
+  credits_pending, credits_posted: each account's cached balance columns (`market
+  ledger check` proves them equal to the transfers). Added by
+  market_2026_11_29t19_41_00_000000.py.
+- `market_v_ledger_resolution` — id, key, pending (the id of the pending transfer it
+  resolves), kind (post | void), amount, created_at: every post and void (same
+  migration). The apps' invariants use both (donors/invariants.py).
 
 Views are named `<app>_v_<name>`; tests/architecture.py checks that a view another app
 reads is listed in `VIEWS` here.
@@ -43,4 +50,6 @@ VIEWS = (
     "market_v_audit_event",
     "market_v_ledger_account",
     "market_v_ledger_transfer",
+    "market_v_ledger_balance",
+    "market_v_ledger_resolution",
 )

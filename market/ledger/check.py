@@ -43,6 +43,7 @@ class CheckReport:
     accounts: int = 0
     transfers: int = 0
     problems: list[str] = field(default_factory=list)
+    app_checks: list[str] = field(default_factory=list)  # the registered ones that ran
 
     @property
     def ok(self) -> bool:
@@ -50,9 +51,11 @@ class CheckReport:
 
     def summary(self) -> str:
         if self.ok:
+            apps = f"; app invariants: {', '.join(self.app_checks)}" if self.app_checks else ""
             return (
                 f"ledger OK: {self.accounts} accounts, {self.transfers} transfers; zero-sum, "
                 "cache = recomputation, limits, pending resolution and per-tender totals hold"
+                + apps
             )
         return f"ledger check FAILED: {self.problems[0]} ({len(self.problems)} problem(s))"
 
@@ -196,6 +199,7 @@ async def run_checks() -> CheckReport:
 
     await _check_tenders(escrow, problems)
     for name, check in sorted(_APP_CHECKS.items()):
+        report.app_checks.append(name)
         problems.extend(f"{name}: {problem}" for problem in await check())
     return report
 
