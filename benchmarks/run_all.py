@@ -29,6 +29,7 @@ BENCHMARKS: dict[str, tuple[bool, str]] = {
     "statistics": (True, "district statistics over a large ledger"),
     "ledger_pgbench": (True, "ledger transfers/s against pgbench"),
     "donations": (True, "donations confirmed/s against pgbench"),
+    "money_invariants": (True, "ledger check with the money invariants, 100,000 donations"),
 }
 
 

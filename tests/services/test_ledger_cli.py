@@ -73,3 +73,36 @@ def test_tampering_makes_both_commands_fail_and_name_the_row(db: Path) -> None:
     assert check.returncode == 1 and "'tender:1:escrow:public'" in check.stdout
     verify = market(db, "audit", "verify")
     assert verify.returncode == 1 and "BROKEN at index 2" in verify.stdout
+
+
+@pytest.fixture
+def settled_db(tmp_path: Path) -> Path:
+    """A fresh database whose tender 1 holds ¥3.03 in its public escrow."""
+    path = tmp_path / "market.sqlite3"
+    assert market(path, "migrate").returncode == 0
+    env = {**os.environ, "DATABASE_URL": f"sqlite:///{path}", "PICCOLO_CONF": "piccolo_conf"}
+    subprocess.run(  # noqa: S603 - fixed argv
+        [sys.executable, "-c", SEED], cwd=ROOT, env=env, check=True, timeout=120
+    )
+    return path
+
+
+def test_the_check_runs_the_donors_money_invariants_and_names_the_first_problem(
+    settled_db: Path,
+) -> None:
+    check = market(settled_db, "ledger", "check")
+    assert check.returncode == 0, check.stdout + check.stderr
+    assert check.stdout.strip().endswith(
+        "; app invariants: donations, expiry, payments, pledges, refunds, settlements"
+    )
+    with sqlite3.connect(settled_db) as conn:  # settled, yet the escrow still holds the money
+        conn.execute(
+            "INSERT INTO donors_settlement (tender, reason, operation_key, settled_at)"
+            " VALUES (1, 'cancelled', 'settle:tender:1', '2026-11-29 18:00:00+00:00')"
+        )
+    check = market(settled_db, "ledger", "check")
+    assert check.returncode == 1
+    assert check.stdout.strip() == (
+        "ledger check FAILED: settlements: tender 1 was settled (cancelled) but"
+        " tender:1:escrow:public still holds 303 (1 problem(s))"
+    )
