@@ -106,8 +106,9 @@ ORDER BY r.id
 
 _UNTIED_REFUND_TRANSFERS = f"""
 SELECT t.key, t.amount, t.reference FROM market_v_ledger_transfer t
-LEFT JOIN donors_refund r ON t.key = {_key("refund:", "r.id")}
-WHERE t.reason = 'refund' AND r.id IS NULL ORDER BY t.id
+WHERE t.reason = 'refund'
+  AND t.key NOT IN (SELECT {_key("refund:", "r.id")} FROM donors_refund r)
+ORDER BY t.id
 """
 
 _HOLDS_SHORT = """
