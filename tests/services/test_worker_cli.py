@@ -4,6 +4,7 @@ due; `--job` runs one job now; SIGTERM stops the long-running worker cleanly."""
 
 from __future__ import annotations
 
+import argparse
 import asyncio
 import os
 import signal
@@ -11,7 +12,10 @@ import sys
 from collections import Counter
 from pathlib import Path
 
+import pytest
+
 from market import jobs
+from market.jobs.worker import command
 from market.sql import execute
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -61,8 +65,13 @@ async def test_two_workers_at_once_run_each_job_exactly_once(fresh_db: None) -> 
     assert code == 0 and "job tenders.tick ok in " in err
     assert (await runs_per_job())["tenders.tick"] == 2
 
-    code, out, _ = await worker("--job", "no.such.job")
-    assert code == 2 and "unknown job 'no.such.job'" in out
+
+async def test_an_unknown_job_is_refused_with_the_known_names(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    assert await command(argparse.Namespace(job="no.such.job", once=False)) == 2
+    out = capsys.readouterr().out
+    assert "unknown job 'no.such.job'" in out and "tenders.tick" in out
 
 
 async def test_sigterm_stops_the_worker_cleanly(fresh_db: None) -> None:
