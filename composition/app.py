@@ -17,8 +17,8 @@ from litestar.static_files import create_static_files_router
 from composition.wiring import wire
 from market.db import close_pool, start_pool
 from market.errors import DomainError
+from market.jobs.worker import start_inline, stop_inline
 from market.settings import Settings, get_settings
-from market.tenders.tick import start_ticker, stop_ticker
 from market.web.auth import PrincipalMiddleware, public
 from market.web.errors import domain_error, http_error, server_error
 from market.web.form_errors import Redisplayed, redisplayed
@@ -135,10 +135,10 @@ def create_app(settings: Settings | None = None) -> Litestar:
         },
         on_startup=[
             start_pool,
-            *([start_ticker] if settings.dev else []),
+            *([start_inline] if settings.worker_inline else []),
             *([receipts.warm_up_in_background] if settings.env != "test" else []),
         ],
-        on_shutdown=[*([stop_ticker] if settings.dev else []), close_pool],
+        on_shutdown=[*([stop_inline] if settings.worker_inline else []), close_pool],
         openapi_config=openapi_config(),
         state=State({"settings": settings, "login_limiter": LoginLimiter(settings)}),
         debug=False,

@@ -7,16 +7,22 @@ What the kernel calls back, and who provides it:
 - tender hooks (`market.tenders.hooks`): the bids app marks bids for re-confirmation
   when a tender is amended, and counts live bids at the deadline;
 - audit hooks (`market.audit.on_appended`): the open-data app writes an OCDS release
-  per state change, inside the transaction of the change.
+  per state change, inside the transaction of the change;
+- jobs (`market.jobs.register_job`): the time-driven work `market worker` runs, one
+  line per job with its interval (composition/jobs.py adapts each to `(now) -> counts`).
 
 `wire()` is idempotent: every registry it fills dedupes or overwrites by key.
 """
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from bids import hooks as bid_hooks
+from composition import jobs
 from donors import contributions, donations, payments, pledges
 from market import audit
+from market.jobs import register_job
 from market.tenders import hooks as tender_hooks
 from opendata.ocds import publish
 
@@ -41,8 +47,18 @@ def wire_audit_hooks() -> None:
     audit.on_appended(publish.publish_for)
 
 
+def wire_jobs() -> None:
+    register_job("tenders.tick", jobs.tenders_tick, every=timedelta(seconds=30))
+    register_job("bids.open", jobs.bids_open, every=timedelta(seconds=30))
+    register_job("donations.settle", jobs.donations_settle, every=timedelta(minutes=1))
+    register_job("pledges.expire", jobs.pledges_expire, every=timedelta(minutes=5))
+    register_job("stats.fold", jobs.stats_fold, every=timedelta(minutes=1))
+    register_job("outbox.deliver", jobs.outbox_deliver, every=timedelta(seconds=10))
+
+
 def wire() -> None:
     """Everything the web app, the CLI and the test suite need registered."""
     wire_payment_kinds()
     wire_tender_hooks()
     wire_audit_hooks()
+    wire_jobs()

@@ -81,3 +81,16 @@ class Outbox(Table, tablename="market_outbox"):
     sent_at = Timestamptz(null=True, default=None, index=True)
     attempts = Integer(default=0)
     last_error = Text(default="")
+
+
+class JobRun(Table, tablename="market_job_run"):
+    """One run of a time-driven job (market.jobs): who ran it, when, and what it did.
+    A job is due again `every` after its last successful run's `started_at`."""
+
+    job = Varchar(length=60)
+    worker = Varchar(length=120)  # host:pid
+    started_at = Timestamptz()
+    finished_at = Timestamptz()
+    outcome = Varchar(length=10)  # ok | error
+    counts = Text(default="{}")  # JSON object of name → integer
+    error = Text(default="")
