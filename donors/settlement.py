@@ -183,9 +183,9 @@ async def settle_tender(tender_id: int, reason: str) -> bool:
             {
                 "reason": reason,
                 "returned": {r.key: r.transfer.amount for r in result.returned},
-                "released_matches": released,
-                "pledges": {p: list(amounts) for p, amounts in pledges_back.items()},
-                "refunds": refunded,
+                "released_matches": {str(d): n for d, n in released.items()},
+                "pledges": {str(p): list(amounts) for p, amounts in pledges_back.items()},
+                "refunds": {str(d): n for d, n in refunded.items()},
             },
         )
     await release_stray_reservations(tender_id)
