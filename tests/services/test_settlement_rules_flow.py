@@ -197,3 +197,31 @@ async def test_an_expired_pledges_matches_go_on_to_the_sponsor(frozen_clock) -> 
     # The expiry job later returns the unused balance, and nothing twice.
     assert await pledges.expire_pledges() == [(pledge, 10_000_00 - 100_00)]
     assert (await run_checks()).ok
+
+
+async def test_a_reservation_the_settlement_did_not_see_is_released_by_the_next_run() -> None:
+    """A reservation committed while the settlement ran: `return_all` voids its open
+    hold, and the job then releases the donation and gives the pledge its room back."""
+    await make_operator()
+    tender = await make_tender(status="contracted")
+    pledge = await make_pledge(per_donation_cap=100_00)
+    unseen = await donate(tender, 80_00, provider="bank_transfer")
+    assert unseen.match.amount == 80_00
+    await _cancel(tender)
+    # As the settlement's locked read would have missed it: not yet marked reserved.
+    await execute(
+        "UPDATE donors_donation SET match_status = 'none' WHERE id = {}", unseen.donation_id
+    )
+    assert await settlement.settle_tender(tender, "cancelled")
+    assert await available(f"pledge:{pledge}") == 10_000_00  # the hold was voided ...
+    await execute(
+        "UPDATE donors_donation SET match_status = 'reserved' WHERE id = {}", unseen.donation_id
+    )
+    assert await pledge_counters(pledge) == (80_00, 0)  # ... but still counted as matched
+
+    assert await settlement.settle_all() == (0, 0)
+    row = await donations.get_donation(unseen.donation_id)
+    assert row["match_status"] == "released"
+    assert await pledge_counters(pledge) == (0, 0)
+    assert await settlement.release_stray_reservations(tender) == 0  # once
+    assert (await run_checks()).ok
