@@ -1,10 +1,12 @@
-"""PostgreSQL, real separate connections: a settlement racing the confirmations of the
-same project's payments, many rounds, for a failure and for a surplus.
+"""PostgreSQL, real separate connections: a settlement racing the confirmations and
+expiries of the same project's payments, many rounds, for a failure and for a surplus.
 
 Each confirmation follows the money-arriving protocol (docs: ARCHITECTURE.md "Lock
 order", notes of issue #13): it takes the tender's funding gate shared, and once the
 project is settled its money takes the late-arrival path (a `donors.payments`
-matter, not settled here: such a payment is left awaiting). Whatever the
+matter, not settled here: such a payment is left awaiting). Expiries take no gate:
+the lock order alone (payment → donation → pledge → ledger) keeps them deadlock-free
+beside the settlement, and a failed payment's reservation is released once. Whatever the
 interleaving, the settlement gives back exactly what was put in before it: every
 paid donor exactly their amount (nothing was released), never more; every pledge
 exactly the matches it posted here; the escrow ends empty, `matched` equals posted +
@@ -41,7 +43,8 @@ pytestmark = pytest.mark.postgres_only
 
 ROOT = Path(__file__).resolve().parents[2]
 ROUNDS = 25
-WAITING = 6
+WAITING = 6  # awaiting payments per round: the first CONFIRMED are confirmed, the rest fail
+CONFIRMED = 4
 
 
 async def _confirm_by_protocol(tender: int, payment: int, amount: int) -> str:
@@ -52,6 +55,12 @@ async def _confirm_by_protocol(tender: int, payment: int, amount: int) -> str:
         if await settlement.settlement_of(tender) is not None:
             return "late"
         return await payments.confirm_payment(payment, amount=amount, currency="CNY")
+
+
+async def _fail(payment: int) -> str:
+    """An expiry, taking no gate at all: the lock order alone keeps it deadlock-free."""
+    await asyncio.sleep(random.random() / 200)
+    return await payments.fail_payment(payment, reason="expired")
 
 
 async def _settle(tender: int, reason: str) -> bool:
@@ -71,13 +80,19 @@ async def _round(reason: str, pledge: int) -> dict[str, int]:
     await execute("UPDATE market_tender SET status = {} WHERE id = {}", reason, tender)
     outcomes = await asyncio.gather(
         _settle(tender, reason),
-        *(_confirm_by_protocol(tender, w.payment_id, 50_01 + i) for i, w in enumerate(waiting)),
+        *(
+            _confirm_by_protocol(tender, w.payment_id, 50_01 + i)
+            if i < CONFIRMED
+            else _fail(w.payment_id)
+            for i, w in enumerate(waiting)
+        ),
     )
     assert outcomes[0] is True
     confirmed = [w for w, o in zip(waiting, outcomes[1:], strict=True) if o == "paid"]
     late = [w for w, o in zip(waiting, outcomes[1:], strict=True) if o == "late"]
-    assert len(confirmed) + len(late) == WAITING
-    await _check_round(tender, reason, [*paid, *confirmed], late)
+    assert len(confirmed) + len(late) == CONFIRMED
+    assert outcomes[1 + CONFIRMED :] == ["failed"] * (WAITING - CONFIRMED)
+    await _check_round(tender, reason, [*paid, *confirmed], late + waiting[CONFIRMED:])
     return {"confirmed_first": len(confirmed), "late": len(late)}
 
 
@@ -98,9 +113,9 @@ async def _check_round(
             expected_fund += amount
         assert (row["status"] == "paid") == (reason == "completed")  # failure closes it
     assert fund == expected_fund
-    for started in late:  # arrived after: no share, its reservation released
+    for started in late:  # arrived after, or failed: no share, its reservation released
         row = (await execute("SELECT * FROM donors_donation WHERE id = {}", started.donation_id))[0]
-        assert (row["status"], row["match_status"]) == ("pending", "released")
+        assert row["status"] in ("pending", "failed") and row["match_status"] == "released"
         assert await refunds_of(started.payment_id) == 0
     posted_here = sum(
         int(r["match_amount"])
@@ -135,7 +150,10 @@ async def test_settlement_racing_confirmations_gives_back_exactly_what_was_put_i
         assert matched == expected
         assert matched + await available(f"pledge:{pledge}") == 100_000_00
     # Both orders happened (else the race was not exercised).
-    print(f"\n{reason}: {totals} over {ROUNDS} rounds of {WAITING} confirmations")
+    print(
+        f"\n{reason}: {totals} over {ROUNDS} rounds of {CONFIRMED} confirmations"
+        f" and {WAITING - CONFIRMED} expiries"
+    )
     assert totals["confirmed_first"] > 0 and totals["late"] > 0
     assert (await run_checks()).ok
     process = await asyncio.create_subprocess_exec(
