@@ -107,9 +107,9 @@ async def lock_pledges(held: TenderMoney, ids: Iterable[int]) -> None:
     ):
         held.pledges[int(row["id"])] = row
     for row in await execute(
-        f"SELECT object_id, provider FROM donors_payment WHERE kind = 'pledge'"
-        f" AND object_id IN ({marks(len(wanted))})",
-        *wanted,
+        "SELECT object_id, provider FROM donors_payment"
+        f" WHERE object_key IN ({marks(len(wanted))})",
+        *(f"pledge:{p}" for p in wanted),
     ):
         held.pledge_providers[int(row["object_id"])] = row["provider"]
 
