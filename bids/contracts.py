@@ -12,8 +12,11 @@ contract's creator approves (releasing the tranche from escrow across the fundin
 sources, pro-rata, to `org:{id}:payable`) or rejects it with a reason. A milestone
 past due without evidence can be marked not met. The contract completes when every
 milestone is approved, or is terminated; either way the government's unspent escrow
-returns to the department's budget, and other sources' remainders stay in escrow as
-the obligation the donors app settles (recorded as a tender revision).
+returns to the department's budget at once, and other sources' remainders stay in
+escrow (recorded as a tender revision) until the donors app's settlement job
+(`donations.settle`: `donors.settlement.settle_all`) returns them — a completed
+tender's surplus and a terminated contract's remainder alike — per source, pro-rata
+to what each put in.
 
 Lock order everywhere: tender row, then contract, then milestone.
 """
@@ -209,7 +212,8 @@ async def settle_escrow(
     tender: dict[str, Any], contract: dict[str, Any], *, actor: str, action: str, note: str
 ) -> None:
     """At the end of a contract: the government's remainder back to the department's
-    budget; a tender revision records what other sources still hold (for donors)."""
+    budget; a tender revision records what other sources still hold, which the donors
+    app's settlement job returns (`donors.settlement.settle_all`)."""
     funding = await tender_funding(tender["id"], tender["currency"])
     left = funding.sources["government"].available
     if left.amount > 0:

@@ -67,7 +67,7 @@ COMMANDS: list[tuple[str, str, str, Adder]] = [
     ("pledges expire", "return expired pledges' balances", "donors.pledges:command", _no_args),
     (
         "donations settle",
-        "apply the failure policy to failed tenders",
+        "return failed tenders' remainders and completed tenders' surplus to their sources",
         "donors.settlement:command",
         _no_args,
     ),
