@@ -22,7 +22,7 @@ from market.inputs import InputInvalid, is_ascii_digits, parse_id
 from market.ledger.readmodels import tender_funding
 from market.money import Money, MoneyError, parse_money
 from market.sql import execute
-from market.tender_tables import TenderDocument, TenderQuestion, TenderRevision
+from market.tables import TenderDocument, TenderQuestion, TenderRevision
 from market.tenders import inputs, rules
 from market.timestamps import timestamp
 
