@@ -88,7 +88,7 @@ COMMANDS: list[tuple[str, str, str, Adder]] = [
     (
         "stats fold",
         "fold settled ledger transfers into the statistics rollup",
-        "opendata.rollup:command",
+        "opendata.statistics.rollup:command",
         _stats_fold_args,
     ),
 ]

@@ -12,7 +12,7 @@ from bids import opening
 from donors import pledges, settlement
 from market import outbox
 from market.tenders import tick
-from opendata import rollup
+from opendata.statistics import rollup
 
 
 async def tenders_tick(now: datetime) -> dict[str, int]:

@@ -15,7 +15,7 @@ from market import clock
 from market.errors import NotFound, PermissionDenied
 from market.ledger.codes import pledge_code
 from market.ledger.readmodels import available_balances, public_releases
-from market.money import Money
+from market.money import Money, MoneyError, parse_money
 from market.sql import Row, execute
 from market.tables import Organization
 
@@ -205,6 +205,16 @@ class MatchOffer:
         if lang == "en":
             return self.sponsor_en or self.sponsor_zh
         return self.sponsor_zh or self.sponsor_en
+
+
+async def match_preview(tender_id: int, typed: str, currency: str) -> MatchOffer:
+    """The form's preview: the match for the amount the donor has typed so far, or none
+    while it is not an amount (blank, or not yet one `parse_money` reads)."""
+    try:
+        amount = parse_money(typed, currency)
+    except MoneyError:
+        return MatchOffer(Money.zero(currency), Money.zero(currency))
+    return await match_offer(tender_id, amount)
 
 
 async def match_offer(tender_id: int, amount: Money) -> MatchOffer:

@@ -20,8 +20,7 @@ from piccolo.columns import (
 )
 from piccolo.table import Table
 
-from market.tables import Organization, User
-from market.tender_tables import Tender
+from market.tables import Organization, Tender, User
 
 
 class Pledge(Table, tablename="donors_pledge"):

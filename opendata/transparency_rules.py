@@ -31,7 +31,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from market import inputs
+from market import cursor, inputs
 from market.ledger.rules import SOURCES
 
 CURSOR_MAX = 2**62
@@ -73,7 +73,7 @@ CursorInvalid = inputs.InputInvalid
 def parse_cursor(text: str | None) -> int | None:
     """`before=<seq>` of a keyset page: empty means the first page; anything else that
     is not a positive integer below 2**62 is refused (400), never silently ignored."""
-    return inputs.parse_cursor(text, maximum=CURSOR_MAX - 1)
+    return cursor.decode_id(text, maximum=CURSOR_MAX - 1)
 
 
 def parse_limit(text: str | None, default: int, maximum: int) -> int:

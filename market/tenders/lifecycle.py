@@ -20,7 +20,7 @@ from market.ledger.codes import TREASURY, budget_code
 from market.ledger.rules import ExceedsCredits, escrow_code
 from market.ledger.services import TransferResult, ensure_accounts, transfer
 from market.money import Money, format_money
-from market.tender_tables import Tender
+from market.tables import Tender
 from market.tenders import hooks, records, rules
 
 __all__ = [
