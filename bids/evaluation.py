@@ -74,7 +74,7 @@ async def appoint_evaluator(*, user_id: int, tender_id: int, email: str) -> int:
     async with atomic():
         tender = await load_tender(tender_id, lock=True)
         await check_department(user_id, tender)
-        if tender["status"] in ("awarded", "contracted", "completed", "cancelled", "unsuccessful"):
+        if tender["status"] not in ("draft", "published", "tendering", "evaluation"):
             raise DomainError("Evaluators can only be appointed before the award.")
         found = await User.select(User.id).where(User.email == email).first()
         if found is None:

@@ -19,7 +19,7 @@ from market.money import Money
 from market.sql import execute
 from market.timestamps import timestamp
 
-RESULT_STATUSES = ("awarded", "contracted", "completed")
+RESULT_STATUSES = ("awarded", "contracted", "completed", "terminated")
 
 
 def _money(amount: Any, currency: str) -> Money | None:

@@ -359,6 +359,10 @@ async def test_terminating_a_contract_needs_a_reason(frozen_clock, browser):
     row = dict((await execute("SELECT * FROM bids_contract WHERE id = {}", contract_id))[0])
     assert row["status"] == "terminated" and row["termination_reason"] == "机构注销"
     assert not none_texts(row)
+    project = await page(department, f"/projects/{scenario.tender_id}")  # the tender follows
+    assert '<span class="status status-terminated">Terminated</span>' in project.text
+    tender = await page(department, f"/tenders/{scenario.tender_id}")
+    assert "status-terminated" in tender.text and "机构注销" in tender.text
 
 
 async def test_a_bid_is_reconfirmed_after_an_amendment(frozen_clock, browser):
