@@ -67,8 +67,8 @@ async def _opened_context(context: dict[str, Any], tender: dict[str, Any]) -> No
     if tender["status"] == "evaluation":
         try:
             context["ranking"] = await evaluation.ranking(tender)
-        except Exception as exc:  # not every evaluator has scored yet
-            context["ranking_error"] = str(getattr(exc, "message", exc))
+        except evaluation.RankingNotReadyError as not_ready:  # e.g. not every evaluator has scored
+            context["ranking_error"] = not_ready.message  # a msgid: the page translates it
     contract = await execute(
         "SELECT id FROM bids_contract WHERE tender = {} ORDER BY id DESC", tender_id
     )

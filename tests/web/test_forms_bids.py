@@ -129,6 +129,14 @@ async def test_opening_panel_scoring_award_and_the_standstill(frozen_clock, brow
         "SELECT * FROM bids_evaluator WHERE tender = {}", scenario.tender_id
     )
     assert declaration[0]["status"] == "declared" and not none_texts(dict(declaration[0]))
+    waiting = await page(department, evaluation_page)  # no ranking until every bid is scored
+    assert "Every declared evaluator must score every qualified bid." in waiting.text
+    department.cookies.set("pgm_lang", "zh_Hans")
+    assert (
+        "每位已作出声明的评审专家都必须为每份有效投标评分。"
+        in (await page(department, evaluation_page)).text
+    )
+    department.cookies.set("pgm_lang", "en")
     for ref, mark in zip(scenario.refs, ("90", "60"), strict=True):
         action = f"{panel_path}/bids/{ref}/score"
         panel = await page(expert, panel_path)
