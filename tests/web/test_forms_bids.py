@@ -371,6 +371,9 @@ async def test_terminating_a_contract_needs_a_reason(frozen_clock, browser):
     assert '<span class="status status-terminated">Terminated</span>' in project.text
     tender = await page(department, f"/tenders/{scenario.tender_id}")
     assert "status-terminated" in tender.text and "机构注销" in tender.text
+    listed = await page(department, "/tenders?status=terminated")  # the list's filter knows it
+    assert '<option value="terminated" selected' in listed.text
+    assert f'href="/tenders/{scenario.tender_id}"' in listed.text
 
 
 async def test_a_bid_is_reconfirmed_after_an_amendment(frozen_clock, browser):
