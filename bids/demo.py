@@ -48,10 +48,6 @@ TENDERS = (
     ("明湖区社区志愿者能力培训", "Volunteer skills training", 120_000, -300, "completed"),
     ("北山社区老年大学课程", "Senior college courses in Beishan", 90_000, -200, "terminated"),
 )
-TERMINATION_REASON = (
-    "服务机构无法继续提供课程，双方协商提前终止。"
-    " The provider could no longer run the courses; ended early by agreement."
-)
 # bidder slug → (price share of budget in %, proposal)
 BIDS = (
     ("elder_care", 92, "由持证护理员每周上门两次，配备智能手环与紧急呼叫。"),
@@ -251,7 +247,10 @@ async def _contract(
     if stage == "terminated":
         _at(signed + 45 * DAY)
         await contracts.terminate_contract(
-            user_id=staff, contract_id=contract_id, reason=TERMINATION_REASON
+            user_id=staff,
+            contract_id=contract_id,
+            reason="服务机构无法继续提供课程，双方协商提前终止。"
+            " The provider could no longer run the courses; ended early by agreement.",
         )
     _at(now)
     return tender_id
