@@ -183,7 +183,9 @@ async def _post_budget(tender: dict[str, Any], contract: dict[str, Any], actor: 
 
 
 async def terminate_contract(*, user_id: int, contract_id: int, reason: str) -> None:
-    """End a pending or active contract early; unspent government escrow returns."""
+    """End a pending or active contract early. A pending one (budget only held) makes
+    the tender unsuccessful; an active one makes it terminated and the unspent
+    government escrow returns (the donors app settles the other sources)."""
     from market.tenders.rules import check_reason
 
     reason = check_reason(reason)
@@ -201,11 +203,15 @@ async def terminate_contract(*, user_id: int, contract_id: int, reason: str) -> 
                 Contract.version: contract["version"] + 1,
             }
         ).where(Contract.id == contract_id)
-        await append_audit(actor, "contract.terminate", "contract", contract_id, {"reason": reason})
         if contract["status"] == "pending":  # budget still only held: the tender fails
             await lifecycle.mark_tender_unsuccessful(tender["id"], actor=actor, reason=reason)
-            return
-        await settle_escrow(tender, contract, actor=actor, action="contract_terminate", note=reason)
+        else:
+            await lifecycle.mark_tender_terminated(tender["id"], actor=actor, reason=reason)
+            await settle_escrow(
+                tender, contract, actor=actor, action="contract_terminate", note=reason
+            )
+        # Last: the OCDS release of this event (contractTermination) shows the final state.
+        await append_audit(actor, "contract.terminate", "contract", contract_id, {"reason": reason})
 
 
 async def settle_escrow(

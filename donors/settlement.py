@@ -27,7 +27,6 @@ from __future__ import annotations
 
 import logging
 
-from bids.queries import terminated_contract_tenders
 from donors import refunds, settlement_rows
 from donors import rules as donation_rules
 from donors.pledges import sponsor_account
@@ -57,12 +56,9 @@ log = logging.getLogger(__name__)
 
 async def failed_tenders() -> list[tuple[int, str]]:
     """Tenders whose money must go back and has not yet: (id, reason). A tender is
-    failed by its status (cancelled, unsuccessful, terminated) or by a terminated
-    contract (`bids.queries.terminated_contract_tenders`, read while the tender's
-    own status stays `contracted`)."""
+    failed by its status: cancelled, unsuccessful, or terminated (its contract ended
+    early; the bids app moves the tender there through the kernel)."""
     failed = dict(await tenders_in_status(FAILURE_REASONS))  # the kernel's read contract
-    for tender in await terminated_contract_tenders():  # the bids app's read contract
-        failed.setdefault(tender, "terminated")
     settled = await _settled(list(failed))
     return sorted((t, reason) for t, reason in failed.items() if t not in settled)
 
@@ -139,10 +135,8 @@ async def _move_money(
 
 
 def _check_reason(tender: Row, reason: str) -> None:
-    """The tender, read under its lock, is in the state the reason names (a terminated
-    contract leaves its tender `contracted` until the kernel has a `terminated` status)."""
-    allowed = ("terminated", "contracted") if reason == "terminated" else (reason,)
-    if tender["status"] not in allowed:
+    """The tender, read under its lock, is in the state the reason names."""
+    if tender["status"] != reason:
         raise Conflict(
             "Project %(id)s is %(status)s: it cannot be settled as %(reason)s.",
             id=tender["id"],

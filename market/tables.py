@@ -137,7 +137,7 @@ class Tender(Table, tablename="market_tender"):
     bid_deadline = Timestamptz()
     opening_at = Timestamptz()
     # draft | published | tendering | evaluation | awarded | contracted | completed
-    # | cancelled | unsuccessful
+    # | cancelled | unsuccessful | terminated
     status = Varchar(length=20, default="draft")
     published_at = Timestamptz(null=True, default=None)
     status_changed_at = Timestamptz()

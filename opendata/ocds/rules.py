@@ -47,6 +47,9 @@ TENDER_STATUS: dict[str, str] = {
     "completed": "complete",
     "cancelled": "cancelled",
     "unsuccessful": "unsuccessful",
+    # The tender itself was complete (awarded, contract signed); the early end is the
+    # contract's status ("terminated", contract_status) in a contractTermination release.
+    "terminated": "complete",
 }
 AWARD_STATUS: dict[str, str] = {"active": "active", "cancelled": "cancelled"}
 MILESTONE_STATUS: dict[str, str] = {

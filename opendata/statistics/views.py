@@ -51,6 +51,7 @@ def status_label(code: str) -> str:
         "completed": gettext("Completed"),
         "cancelled": gettext("Cancelled"),
         "unsuccessful": gettext("Unsuccessful"),
+        "terminated": gettext("Terminated"),
     }.get(code, code)
 
 
