@@ -32,7 +32,8 @@ run: demo fonts
 	@echo "  Public Good Market → http://127.0.0.1:$(PORT)"
 	@$(VENV)/bin/market demo --logins
 	@echo ""
-	$(VENV)/bin/market serve --port $(PORT)
+	@echo "  (the job worker — tick, bid opening, settlement, outbox… — runs inside the server)"
+	MARKET_WORKER_INLINE=1 $(VENV)/bin/market serve --port $(PORT)
 
 # Debian's Chromium for the browser tests (never `playwright install`).
 browser:

@@ -67,8 +67,7 @@ async def prepare() -> int:
     from market import accounts, clock
     from market.db import close_pool, start_pool
     from market.migrate import migrate
-    from market.tables import Membership, Organization
-    from market.tender_tables import Tender
+    from market.tables import Membership, Organization, Tender
 
     await migrate()
     await start_pool()

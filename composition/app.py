@@ -17,8 +17,8 @@ from litestar.static_files import create_static_files_router
 from composition.wiring import wire
 from market.db import close_pool, start_pool
 from market.errors import DomainError
+from market.jobs.worker import start_inline, stop_inline
 from market.settings import Settings, get_settings
-from market.tenders.tick import start_ticker, stop_ticker
 from market.web.auth import PrincipalMiddleware, public
 from market.web.errors import domain_error, http_error, server_error
 from market.web.form_errors import Redisplayed, redisplayed
@@ -38,43 +38,12 @@ STATIC = Path(__file__).resolve().parent.parent / "static"
 
 def route_handlers() -> list[Any]:
     """Every app's controllers: only the composition root imports them all."""
-    from bids.controllers import BidController, PanelController
+    from bids.controllers import BID_CONTROLLERS
     from donors.controllers import DONOR_CONTROLLERS
-    from market.controllers.accounts import AccountController
-    from market.controllers.operator import OperatorController
-    from market.controllers.organizations import OrganizationController
-    from market.controllers.system import SystemController
-    from market.controllers.tender_workspace import TenderWorkspaceController
-    from market.controllers.tenders import TenderController
-    from market.controllers.tenders_api import TenderApiController
-    from opendata.controllers_audit import AuditApiController, AuditController
-    from opendata.controllers_data import OpenDataController
-    from opendata.controllers_home import HomeController
-    from opendata.controllers_project import ProjectController
-    from opendata.controllers_project_api import ProjectApiController
-    from opendata.controllers_stats import StatisticsApi, StatisticsPages
+    from market.controllers import MARKET_CONTROLLERS
+    from opendata.controllers import OPENDATA_CONTROLLERS
 
-    handlers: list[Any] = [
-        SystemController,
-        HomeController,
-        AccountController,
-        OrganizationController,
-        OperatorController,
-        TenderController,
-        TenderWorkspaceController,
-        TenderApiController,
-        *DONOR_CONTROLLERS,
-        BidController,
-        PanelController,
-        OpenDataController,
-        ProjectController,
-        ProjectApiController,
-        AuditController,
-        AuditApiController,
-        StatisticsPages,
-        StatisticsApi,
-    ]
-    return handlers
+    return [*MARKET_CONTROLLERS, *DONOR_CONTROLLERS, *BID_CONTROLLERS, *OPENDATA_CONTROLLERS]
 
 
 def openapi_config() -> OpenAPIConfig:
@@ -135,10 +104,10 @@ def create_app(settings: Settings | None = None) -> Litestar:
         },
         on_startup=[
             start_pool,
-            *([start_ticker] if settings.dev else []),
+            *([start_inline] if settings.worker_inline else []),
             *([receipts.warm_up_in_background] if settings.env != "test" else []),
         ],
-        on_shutdown=[*([stop_ticker] if settings.dev else []), close_pool],
+        on_shutdown=[*([stop_inline] if settings.worker_inline else []), close_pool],
         openapi_config=openapi_config(),
         state=State({"settings": settings, "login_limiter": LoginLimiter(settings)}),
         debug=False,

@@ -47,16 +47,27 @@ def _stats_fold_args(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--batch", type=int, default=50_000, help="rows per fold transaction")
 
 
+def _worker_args(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--once", action="store_true", help="run every due job once and exit")
+    parser.add_argument("--job", metavar="NAME", help="run this job now, due or not, and exit")
+
+
 COMMANDS: list[tuple[str, str, str, Adder]] = [
     ("migrate", "apply database migrations", "market.migrate:command", _no_args),
     ("serve", "serve the web app", "composition.serve:command", _serve_args),
+    (
+        "worker",
+        "run the time-driven jobs (tick, bid opening, settlement, …) on their schedules",
+        "market.jobs.worker:command",
+        _worker_args,
+    ),
     ("demo", "load the demo district", "composition.demo:command", _demo_args),
     ("ledger check", "verify the ledger invariants", "market.ledger.check:command", _no_args),
     ("audit verify", "recompute the audit hash chain", "market.audit:command", _no_args),
     ("pledges expire", "return expired pledges' balances", "donors.pledges:command", _no_args),
     (
         "donations settle",
-        "apply the failure policy to failed tenders",
+        "return failed tenders' remainders and completed tenders' surplus to their sources",
         "donors.settlement:command",
         _no_args,
     ),
@@ -77,7 +88,7 @@ COMMANDS: list[tuple[str, str, str, Adder]] = [
     (
         "stats fold",
         "fold settled ledger transfers into the statistics rollup",
-        "opendata.rollup:command",
+        "opendata.statistics.rollup:command",
         _stats_fold_args,
     ),
 ]

@@ -10,16 +10,22 @@ What the kernel calls back, and who provides it:
   per state change, inside the transaction of the change;
 - ledger checks (`market.ledger.check.register_check`): the donors app's money
   invariants (payments, refunds, pledges, donations, payment windows, settled
-  tenders), run by `market ledger check` after the kernel's own.
+  tenders), run by `market ledger check` after the kernel's own;
+- jobs (`market.jobs.register_job`): the time-driven work `market worker` runs, one
+  line per job with its interval (composition/jobs.py adapts each to `(now) -> counts`).
 
 `wire()` is idempotent: every registry it fills dedupes or overwrites by key.
 """
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from bids import hooks as bid_hooks
+from composition import jobs
 from donors import contributions, donations, invariants, payments, pledges
 from market import audit
+from market.jobs import register_job
 from market.ledger.check import register_check
 from market.tenders import hooks as tender_hooks
 from opendata.ocds import publish
@@ -50,9 +56,19 @@ def wire_ledger_checks() -> None:
         register_check(name, check)
 
 
+def wire_jobs() -> None:
+    register_job("tenders.tick", jobs.tenders_tick, every=timedelta(seconds=30))
+    register_job("bids.open", jobs.bids_open, every=timedelta(seconds=30))
+    register_job("donations.settle", jobs.donations_settle, every=timedelta(minutes=1))
+    register_job("pledges.expire", jobs.pledges_expire, every=timedelta(minutes=5))
+    register_job("stats.fold", jobs.stats_fold, every=timedelta(minutes=1))
+    register_job("outbox.deliver", jobs.outbox_deliver, every=timedelta(seconds=10))
+
+
 def wire() -> None:
     """Everything the web app, the CLI and the test suite need registered."""
     wire_payment_kinds()
     wire_tender_hooks()
     wire_audit_hooks()
     wire_ledger_checks()
+    wire_jobs()

@@ -34,11 +34,11 @@ from __future__ import annotations
 import os
 from datetime import timedelta
 
+from donors.settlement_rules import FAILURE_REASONS
 from market import clock
 from market.ledger.rules import SOURCES
 from market.sql import Row, execute
 
-FAILURE_REASONS = ("cancelled", "unsuccessful", "terminated")
 _KEY = "'{prefix}' || CAST({column} AS VARCHAR)"
 
 

@@ -20,8 +20,7 @@ from piccolo.columns import (
 )
 from piccolo.table import Table
 
-from market.tables import Organization, User
-from market.tender_tables import Tender
+from market.tables import Organization, Tender, User
 
 
 class Pledge(Table, tablename="donors_pledge"):
@@ -129,10 +128,11 @@ class WebhookEvent(Table, tablename="donors_webhook_event"):
 
 
 class Settlement(Table, tablename="donors_settlement"):
-    """A failed tender's remainders returned (failure policy), at most once per tender."""
+    """A tender's escrow settled (`donors.settlement`), at most once per tender: a failed
+    tender's remainder or a completed one's surplus returned to its sources."""
 
     tender = ForeignKey(Tender, on_delete=OnDelete.restrict, unique=True)
-    reason = Varchar(length=20)  # cancelled | unsuccessful | terminated
+    reason = Varchar(length=20)  # cancelled | unsuccessful | terminated | completed
     operation_key = Varchar(length=160)
     settled_at = Timestamptz()
 

@@ -30,6 +30,7 @@ LABELS: dict[str, dict[str, str]] = {
         "completed": N_("Completed"),
         "cancelled": N_("Cancelled"),
         "unsuccessful": N_("Unsuccessful"),
+        "terminated": N_("Terminated"),
     },
     "bid": {
         "draft": N_("Draft"),
@@ -131,6 +132,7 @@ ACTION_WORDS = (
     N_("reopened for evaluation"),
     N_("contracted"),
     N_("completed"),
+    N_("terminated"),
     N_("declared unsuccessful"),
     N_("cancelled"),
 )

@@ -42,6 +42,9 @@ class Settings:
     mail_from: str = "Public Good Market <noreply@localhost>"
     # Peers whose X-Forwarded-For is believed (addresses or CIDR networks); none by default.
     trusted_proxies: tuple[str, ...] = ()
+    # The web app runs the job worker in its own process (market.jobs.worker.start_inline):
+    # MARKET_WORKER_INLINE=1/0; on by default in dev only (production runs `market worker`).
+    worker_inline: bool = False
 
     @property
     def dev(self) -> bool:
@@ -56,6 +59,13 @@ def _int(env: dict[str, str], name: str, default: int) -> int:
         return int(raw)
     except ValueError:
         raise ConfigurationError(f"{name} must be an integer, got {raw!r}") from None
+
+
+def _flag(env: dict[str, str], name: str, default: bool) -> bool:
+    raw = env.get(name, "")
+    if raw not in ("", "0", "1"):
+        raise ConfigurationError(f"{name} must be 0 or 1, got {raw!r}")
+    return default if raw == "" else raw == "1"
 
 
 def _networks(raw: str) -> tuple[str, ...]:
@@ -118,6 +128,7 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
         stripe_publishable_key=env.get("STRIPE_PUBLISHABLE_KEY", ""),
         stripe_webhook_secret=env.get("STRIPE_WEBHOOK_SECRET", ""),
         stripe_api_base=env.get("STRIPE_API_BASE", ""),
+        worker_inline=_flag(env, "MARKET_WORKER_INLINE", mode == "dev"),
         smtp_url=env.get("MARKET_SMTP_URL", ""),
         mail_from=env.get("MARKET_MAIL_FROM", "Public Good Market <noreply@localhost>"),
         trusted_proxies=_networks(env.get("MARKET_TRUSTED_PROXIES", "")),

@@ -11,12 +11,12 @@ from donors.config import donation_limits
 from donors.providers import available_providers
 from donors.tender_facts import tender_info
 from market import clock
-from market.errors import DomainError, ValidationFailed
+from market.errors import DomainError
 from market.money import InvalidAmount, Money, parse_money
 from market.settings import get_settings
 from market.web import formdata
 from market.web.auth import principal_of, public, requires_login
-from market.web.form_errors import Redisplay, shows_form_errors
+from market.web.form_errors import Redisplay, as_field_error, shows_form_errors
 from market.web.params import PathId
 from market.web.render import render, see_other
 
@@ -52,12 +52,8 @@ async def _form_context(tender_id: int, values: dict[str, str], errors: dict[str
     settings = get_settings()
     is_open = info.status in donations.donation_rules.OPEN_STATUSES
     offer = readmodels.MatchOffer(Money.zero(info.currency), Money.zero(info.currency))
-    try:
-        amount = parse_money(chosen_amount(values), info.currency)
-        if is_open:
-            offer = await readmodels.match_offer(tender_id, amount)
-    except DomainError:
-        pass
+    if is_open:
+        offer = await readmodels.match_preview(tender_id, chosen_amount(values), info.currency)
     preview = offer.match
     return {
         "tender": info,
@@ -190,10 +186,8 @@ async def _start_donation(
 ) -> Any:
     """Parse the amount and start the donation (raises ValidationFailed for the form)."""
     currency = values["currency"] or tender_currency
-    try:
+    with as_field_error(InvalidAmount, field="amount", message=AMOUNT_HELP):
         amount = parse_money(chosen_amount(values), currency if len(currency) == 3 else "CNY")
-    except InvalidAmount:
-        raise ValidationFailed({"amount": AMOUNT_HELP}) from None
     return await donations.start_donation(
         tender_id=tender_id,
         amount=amount,

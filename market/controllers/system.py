@@ -1,4 +1,4 @@
-"""Health, readiness and the language switch."""
+"""Health, readiness, the jobs' latest runs (operators) and the language switch."""
 
 from __future__ import annotations
 
@@ -8,9 +8,11 @@ from litestar import Controller, Request, Response, get, post
 from litestar.datastructures import Cookie
 from litestar.response import Redirect
 
+from market import jobs
 from market.db import engine
+from market.jobs.runner import status
 from market.web import formdata, i18n
-from market.web.auth import public
+from market.web.auth import public, requires_operator
 from market.web.render import safe_next
 
 
@@ -30,6 +32,11 @@ class SystemController(Controller):
                 {"status": "unavailable", "database": type(exc).__name__}, status_code=503
             )
         return Response({"status": "ready", "database": "ok"})
+
+    @get("/api/v1/system/jobs", guards=[requires_operator])
+    async def job_runs(self) -> list[dict[str, object]]:
+        """Every registered job: interval, next due time and latest run (`market worker`)."""
+        return await status(jobs.registered())
 
     @post("/lang", guards=[public])
     async def switch_language(self, request: Request[Any, Any, Any]) -> Redirect:

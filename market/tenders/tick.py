@@ -2,26 +2,19 @@
 
 Idempotent and safe to run twice at once: each tender is advanced in its own
 transaction that locks its row and updates conditionally (`WHERE status = old AND
-version = v`), so a second runner finds nothing due and changes nothing. In dev
-the app also runs it every minute (`start_ticker`, an on_startup task).
+version = v`), so a second runner finds nothing due and changes nothing. The job
+worker runs it every 30 seconds (`market worker`, job `tenders.tick`).
 """
 
 from __future__ import annotations
 
 import argparse
-import asyncio
-import contextlib
-import logging
 from collections import Counter
-from typing import Any
 
 from market import clock
 from market.errors import Conflict
 from market.sql import execute
 from market.tenders.lifecycle import advance_if_due
-
-log = logging.getLogger("market.tick")
-INTERVAL_SECONDS = 60
 
 
 async def due_tender_ids(limit: int = 1000) -> list[int]:
@@ -67,27 +60,3 @@ async def command(args: argparse.Namespace) -> int:
     summary = ", ".join(f"{n} → {status}" for status, n in sorted(moved.items())) or "nothing due"
     print(f"tick: {summary}")
     return 0
-
-
-async def _loop(interval: float) -> None:
-    while True:
-        try:
-            moved = await tick()
-            if moved:
-                log.info("tick moved tenders: %s", moved)
-        except Exception:  # keep ticking; the next run retries
-            log.exception("tick failed")
-        await asyncio.sleep(interval)
-
-
-def start_ticker(app: Any) -> None:
-    """on_startup (dev only): tick every minute in the background."""
-    app.state.ticker = asyncio.get_running_loop().create_task(_loop(INTERVAL_SECONDS))
-
-
-async def stop_ticker(app: Any) -> None:
-    task = getattr(app.state, "ticker", None)
-    if task is not None:
-        task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await task

@@ -1,0 +1,47 @@
+"""The time-driven jobs of today's apps, as the runner wants them: `(now) -> counts`.
+
+Each wraps an operation that is already idempotent and safe to run concurrently (see
+its own module); `composition.wiring.wire_jobs` registers them with their intervals.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from bids import opening
+from donors import pledges, settlement
+from market import outbox
+from market.tenders import tick
+from opendata.statistics import rollup
+
+
+async def tenders_tick(now: datetime) -> dict[str, int]:
+    """Tenders whose enquiry or bid period has ended, moved on: count per new status."""
+    return await tick.tick()
+
+
+async def bids_open(now: datetime) -> dict[str, int]:
+    results = await opening.open_due()
+    return {
+        "tenders": len(results),
+        "qualified": sum(r.qualified for r in results),
+        "disqualified": sum(r.disqualified for r in results),
+    }
+
+
+async def pledges_expire(now: datetime) -> dict[str, int]:
+    return {"returned": len(await pledges.expire_pledges(now))}
+
+
+async def donations_settle(now: datetime) -> dict[str, int]:
+    settled, refunds = await settlement.settle_all()
+    return {"settled": settled, "refunds": refunds}
+
+
+async def stats_fold(now: datetime) -> dict[str, int]:
+    result = await rollup.advance(None, wait=True)
+    return {"steps": result.steps, "watermark": result.end}
+
+
+async def outbox_deliver(now: datetime) -> dict[str, int]:
+    return {"sent": await outbox.deliver_pending(limit=1000)}
