@@ -7,9 +7,10 @@ through the real services on a fresh tender: the movement is the change of each
 account's available balance from before the source was started to after the edge (and
 after queued sandbox refunds were paid out), and `market ledger check` passes after it.
 
-Rows marked "needs PAY" / "needs SETTLE" describe what issue #13's payment-lifecycle and
-settlement work builds (money13.md: `donors.payments.expire_payments`, late-arrival
-outcomes, surplus settlement at completion); they are strict xfails until that merges.
+Rows marked "needs PAY" describe what issue #13's payment-lifecycle work builds
+(money13.md: `donors.payments.expire_payments`, late-arrival outcomes); they are strict
+xfails until it merges. Settlement from locked state and surplus settlement at completion
+(SETTLE) are merged: their rows run.
 """
 
 from __future__ import annotations
@@ -195,8 +196,6 @@ TO_FUND = {"provider": -AMOUNT, "community fund": AMOUNT}
 SURPLUS_POLICIES = (REFUNDED_HELD, TO_FUND)  # the donor's choice: refunded, or the fund
 LATE = "needs PAY: late arrival (money into a settled project is refunded, never posted)"
 EXPIRY = "needs PAY: donors.payments.expire_payments"
-VOID = "needs SETTLE: settlement releases open reservations (match released, pledge room back)"
-SURPLUS = "needs SETTLE: surplus settlement at completion"
 
 ROWS = [
     Row(BANK, IN_TIME, PAID_IN, "none"),
@@ -206,22 +205,22 @@ ROWS = [
     Row(BANK, OPEN_AT_SETTLEMENT, NOTHING, "none"),
     Row(BANK, LATE_SETTLED, REFUNDED_HELD, "none", needs=LATE),
     Row(BANK, PAID_SETTLED, REFUNDED_HELD, "none"),
-    Row(BANK, PAID_COMPLETED, SURPLUS_POLICIES, "none", needs=SURPLUS),
+    Row(BANK, PAID_COMPLETED, SURPLUS_POLICIES, "none"),
     Row(BANK_FUND, PAID_SETTLED, TO_FUND, "none"),
     Row(BANK_FUND, LATE_SETTLED, TO_FUND, "none", LATE),
     Row(BANK_MATCHED, IN_TIME, MATCHED_IN, "posted"),
     Row(BANK_MATCHED, FAILS, NOTHING, "released"),
     Row(BANK_MATCHED, EXPIRES, NOTHING, "released", needs=EXPIRY),
     Row(BANK_MATCHED, LATE_OPEN, (PAID_IN, REFUNDED_HELD), "released", needs=EXPIRY),
-    Row(BANK_MATCHED, OPEN_AT_SETTLEMENT, NOTHING, "released", needs=VOID),
-    Row(BANK_MATCHED, LATE_SETTLED, REFUNDED_HELD, "released", needs=f"{VOID}; {LATE}"),
+    Row(BANK_MATCHED, OPEN_AT_SETTLEMENT, NOTHING, "released"),
+    Row(BANK_MATCHED, LATE_SETTLED, REFUNDED_HELD, "released", needs=LATE),
     Row(BANK_MATCHED, PAID_SETTLED, REFUNDED_HELD, "posted"),
-    Row(BANK_MATCHED, PAID_COMPLETED, SURPLUS_POLICIES, "posted", needs=SURPLUS),
+    Row(BANK_MATCHED, PAID_COMPLETED, SURPLUS_POLICIES, "posted"),
     Row(CARD_MATCHED, Edge("is approved at once", ()), MATCHED_IN, "posted"),
     Row(CARD_MATCHED, START_SETTLED, NOTHING, "posted"),  # refunded through the provider
-    Row(CARD_MATCHED, START_COMPLETED, (NOTHING, TO_FUND), "posted", needs=SURPLUS),
+    Row(CARD_MATCHED, START_COMPLETED, (NOTHING, TO_FUND), "posted"),
     Row(SPONSORSHIP, START_SETTLED, NOTHING),  # back to the sponsor through the provider
-    Row(SPONSORSHIP, START_COMPLETED, NOTHING, needs=SURPLUS),
+    Row(SPONSORSHIP, START_COMPLETED, NOTHING),
 ]
 
 
