@@ -5,7 +5,8 @@ fifth of their payments fail first (their reservations voided). Then every payme
 confirmation arrives, spread over a few seconds — 30 % twice, each redelivered until it
 is accepted, as a provider retries a webhook until it gets a 2xx — while two of the
 matched tenders are cancelled a second apart, the settlement and expiry jobs loop, and
-tranches are released from the unmatched tender. Nothing may deadlock or be refused for good, and afterwards:
+tranches are released from the unmatched tender. Nothing may deadlock or be refused for
+good, and afterwards:
 
 - every payment succeeded, and its money is either in (or released from) its open
   tender's escrow, or refunded exactly its amount (always so when its tender settled);
