@@ -42,6 +42,12 @@ class Settings:
     mail_from: str = "Public Good Market <noreply@localhost>"
     # Peers whose X-Forwarded-For is believed (addresses or CIDR networks); none by default.
     trusted_proxies: tuple[str, ...] = ()
+    # Payment confirmation windows (donors.payments): an awaiting payment past its
+    # window fails and gives back what was reserved for it.
+    payment_window_card_minutes: int = 30  # Stripe and the sandbox
+    payment_window_bank_days: int = 7  # bank transfers
+    # Awaiting donations one client (session, else address) may hold on the public route.
+    public_unpaid_limit: int = 3
 
     @property
     def dev(self) -> bool:
@@ -56,6 +62,13 @@ def _int(env: dict[str, str], name: str, default: int) -> int:
         return int(raw)
     except ValueError:
         raise ConfigurationError(f"{name} must be an integer, got {raw!r}") from None
+
+
+def _positive(env: dict[str, str], name: str, default: int) -> int:
+    value = _int(env, name, default)
+    if value < 1:
+        raise ConfigurationError(f"{name} must be at least 1, got {value}")
+    return value
 
 
 def _networks(raw: str) -> tuple[str, ...]:
@@ -121,6 +134,9 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
         smtp_url=env.get("MARKET_SMTP_URL", ""),
         mail_from=env.get("MARKET_MAIL_FROM", "Public Good Market <noreply@localhost>"),
         trusted_proxies=_networks(env.get("MARKET_TRUSTED_PROXIES", "")),
+        payment_window_card_minutes=_positive(env, "MARKET_PAYMENT_WINDOW_CARD_MINUTES", 30),
+        payment_window_bank_days=_positive(env, "MARKET_PAYMENT_WINDOW_BANK_DAYS", 7),
+        public_unpaid_limit=_positive(env, "MARKET_PUBLIC_UNPAID_LIMIT", 3),
     )
 
 

@@ -1,0 +1,48 @@
+"""What donors are told by e-mail, written to the outbox (`market.outbox`) inside the
+transaction of the change it reports, in the language the donor used when donating."""
+
+from __future__ import annotations
+
+from donors.tender_facts import tender_info
+from market.money import Money, format_money
+from market.outbox import enqueue_email
+from market.settings import get_settings
+from market.sql import Row, execute
+from market.web.i18n import DEFAULT, LANGUAGES, translations
+
+EXPIRED_SUBJECT = "Your donation was not paid in time"
+EXPIRED_BODY = (
+    "Your donation of %(amount)s to “%(project)s” was not paid within the time allowed,"
+    " so it has been cancelled and the matching funds kept for it were released.\n\n"
+    "If you still want to give, you are welcome to start again:\n%(link)s\n\n"
+    "If you did send the money, it is not lost: when it reaches us it is either added to"
+    " the project or refunded to you.\n\n"
+    "Reference: %(reference)s"
+)
+
+
+async def payment_expired(payment: Row) -> bool:
+    """Tell the donor that their donation's payment window ended (inside the expiring
+    transaction). False when the payment is not a donation's or no e-mail was left."""
+    if payment["kind"] != "donation":
+        return False
+    rows = await execute(
+        "SELECT tender, amount, currency, email, lang FROM donors_donation WHERE id = {}",
+        payment["object_id"],
+    )
+    if not rows or not rows[0]["email"]:
+        return False
+    donation = rows[0]
+    lang = donation["lang"] if donation["lang"] in LANGUAGES else DEFAULT
+    info = await tender_info(int(donation["tender"]))
+    catalog = translations(lang)
+    link = f"{get_settings().base_url.rstrip('/')}/tenders/{info.id}/donate"
+    money = Money(int(donation["amount"]), donation["currency"])
+    body = catalog.gettext(EXPIRED_BODY) % {
+        "amount": format_money(money, "zh_Hans_CN" if lang == DEFAULT else "en"),
+        "project": info.title(lang),
+        "link": link,
+        "reference": payment["reference_code"],
+    }
+    await enqueue_email(donation["email"], catalog.gettext(EXPIRED_SUBJECT), body)
+    return True
