@@ -75,9 +75,7 @@ async def create_funding(demo: Any) -> dict[str, int]:
     return made
 
 
-async def _late_pledge_prepayment(
-    foundation: int, user: int, operator: int, now: datetime
-) -> None:
+async def _late_pledge_prepayment(foundation: int, user: int, operator: int, now: datetime) -> None:
     """A pledge whose bank transfer came only after its payment window had closed: the
     pledge lapsed, and the money waits in the operator's refund queue."""
     _, payment, _ = await pledges.create_pledge(

@@ -4,14 +4,15 @@ transaction of the change it reports, in the language the donor used when donati
 from __future__ import annotations
 
 from donors.tender_facts import tender_info
+from market.labels import N_
 from market.money import Money, format_money
 from market.outbox import enqueue_email
 from market.settings import get_settings
 from market.sql import Row, execute
 from market.web.i18n import DEFAULT, LANGUAGES, translations
 
-EXPIRED_SUBJECT = "Your donation was not paid in time"
-EXPIRED_BODY = (
+EXPIRED_SUBJECT = N_("Your donation was not paid in time")
+EXPIRED_BODY = N_(
     "Your donation of %(amount)s to “%(project)s” was not paid within the time allowed,"
     " so it has been cancelled and the matching funds kept for it were released.\n\n"
     "If you still want to give, you are welcome to start again:\n%(link)s\n\n"
