@@ -18,6 +18,7 @@ from typing import Any
 from donors import matching, payments
 from donors import rules as donation_rules
 from donors.config import donation_limits, public_unpaid_limit
+from donors.late import release_match
 from donors.pledges import lock_eligible_pledges
 from donors.providers import Started, available_providers
 from donors.tender_facts import TenderInfo, tender_info
@@ -294,36 +295,20 @@ async def on_paid(payment: Row) -> tuple[list[Transfer], dict[str, Any]]:
 
 
 async def on_failed(payment: Row) -> tuple[list[Transfer], dict[str, Any]]:
+    """The payment will not come: a match still reserved goes back to its pledge
+    (`pledge.matched` reduced by exactly the reservation, the pending transfer voided)."""
     donation = await _lock_donation(int(payment["object_id"]))
-    donation_id = int(donation["id"])
+    voids = await release_match(donation)
     transfers: list[Transfer] = []
-    if donation["match_status"] == "reserved":
-        pledge_id = int(donation["match_pledge"])
-        await execute("SELECT id FROM donors_pledge WHERE id = {}" + for_update(), pledge_id)
-        results = await create_transfers(
-            [
-                TransferRequest(
-                    key=f"donation:{donation_id}:match:void",
-                    kind="void",
-                    amount=None,
-                    pending_key=f"donation:{donation_id}:match",
-                    reference=f"donation:{donation_id}",
-                )
-            ],
-            actor="system",
-            audit=False,
-        )
+    if voids:
+        results = await create_transfers(voids, actor="system", audit=False)
         transfers = [r.transfer for r in results]
-        await execute(
-            "UPDATE donors_pledge SET matched = matched - {} WHERE id = {}",
-            int(donation["match_amount"]),
-            pledge_id,
-        )
     await execute(
         "UPDATE donors_donation SET status = 'failed', closed_at = {},"
         " match_status = CASE WHEN match_status = 'reserved' THEN 'released'"
         " ELSE match_status END WHERE id = {}",
         clock.now(),
-        donation_id,
+        int(donation["id"]),
     )
-    return transfers, {"released_match": int(donation["match_amount"]) if transfers else 0}
+    released = int(donation["match_amount"]) if voids is not None else 0
+    return transfers, {"released_match": released}

@@ -115,7 +115,7 @@ async def _late_donation(payment: Row) -> tuple[list[Transfer], dict[str, Any]]:
     to_fund = donation["on_failure"] == "community_fund"
     hold = COMMUNITY_FUND if to_fund else refund_code(donation_id)
     refund = None if to_fund else await _queue(payment, hold)
-    voids = await _release_match(donation)
+    voids = await release_match(donation)
     transfers = await _arrive(payment, hold, voids)
     await execute(
         "UPDATE donors_donation SET status = {}, refund_amount = {}, closed_at = {},"
@@ -145,10 +145,11 @@ async def _queue(payment: Row, hold: str) -> int:
     return queued.refund_id
 
 
-async def _release_match(donation: Row) -> list[TransferRequest] | None:
-    """A match still reserved for this donation is given back to its pledge: the
-    pending transfer voided (unless a settlement voided it already) and the pledge's
-    `matched` reduced. None when nothing was reserved."""
+async def release_match(donation: Row) -> list[TransferRequest] | None:
+    """A match still reserved for this (locked) donation is given back to its pledge:
+    the pledge row locked, its `matched` reduced by the reservation, and the void of the
+    pending transfer returned for the caller's `create_transfers` — none when a
+    settlement voided it already. None when nothing was reserved."""
     if donation["match_status"] != "reserved":
         return None
     donation_id = int(donation["id"])
