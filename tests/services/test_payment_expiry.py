@@ -4,13 +4,16 @@ gets its room back exactly, and a donor who left an e-mail is told in their lang
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
+import sys
 from collections.abc import Iterator
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
 
-from donors import donations, payments
+from donors import donations, payments, settlement
 from market import clock
 from market.ledger.accounts import get_account
 from market.ledger.check import run_checks
@@ -20,6 +23,8 @@ from market.settings import get_settings, reset_settings
 from market.sql import execute
 from market.timestamps import timestamp
 from tests.donation_builders import make_pledge, make_tender
+
+ROOT = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture
@@ -136,3 +141,49 @@ async def test_paid_payments_never_expire(frozen: clock.FrozenClock) -> None:
     frozen.advance(days=30)
     assert await payments.expire_payments() == {"expired": 0, "notified": 0}
     assert (await donations.get_donation(started.donation_id))["status"] == "paid"
+
+
+async def test_expiry_after_the_tender_was_settled_releases_the_room_once(
+    frozen: clock.FrozenClock,
+) -> None:
+    """The settlement voided the reservation with the escrow's holds; the expiry that
+    follows never voids it a second time, and the pledge ends with its room back."""
+    tender = await make_tender()
+    pledge = await make_pledge(per_donation_cap=30_00)
+    started = await donations.start_donation(
+        tender_id=tender, amount=Money(100_00, "CNY"), provider="bank_transfer"
+    )
+    await execute("UPDATE market_tender SET status = 'cancelled' WHERE id = {}", tender)
+    assert await settlement.settle_tender(tender, "cancelled")
+    frozen.advance(days=8)
+    assert (await payments.expire_payments())["expired"] == 1
+    row = await donations.get_donation(started.donation_id)
+    assert (row["status"], row["match_status"]) == ("failed", "released")
+    rows = await execute("SELECT matched FROM donors_pledge WHERE id = {}", pledge)
+    assert int(rows[0]["matched"]) == 0
+    assert (await get_account(f"pledge:{pledge}")).available.amount == 10_000_00
+    assert (await run_checks()).ok
+
+
+async def test_the_cli_expires_what_is_due_and_delivers_the_notices(fresh_db: None) -> None:
+    tender = await make_tender()
+    started = await donations.start_donation(
+        tender_id=tender, amount=Money(100_00, "CNY"), provider="bank_transfer",
+        email="late@example.org", lang="en",
+    )  # fmt: skip
+    await execute(
+        "UPDATE donors_payment SET expires_at = {} WHERE id = {}",
+        clock.now() - timedelta(seconds=1),
+        started.payment_id,
+    )
+    process = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "composition.cli", "payments", "expire", cwd=ROOT,
+        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+    )  # fmt: skip
+    out, err = await process.communicate()
+    assert process.returncode == 0, out.decode() + err.decode()
+    assert "1 payment(s) expired, 1 donor(s) told, 1 e-mail(s) delivered" in out.decode()
+    payment = await payments.get_payment(started.payment_id)
+    assert (payment["status"], payment["failure_reason"]) == ("failed", "expired")
+    [mail] = await execute("SELECT recipient, sent_at FROM market_outbox")
+    assert mail["recipient"] == "late@example.org" and mail["sent_at"] is not None
