@@ -4,6 +4,7 @@ transaction of the change it reports, in the language the donor used when donati
 from __future__ import annotations
 
 from donors.tender_facts import tender_info
+from market.accounts import load_principal
 from market.labels import N_
 from market.money import Money, format_money
 from market.outbox import enqueue_email
@@ -24,26 +25,42 @@ EXPIRED_BODY = N_(
 
 async def payment_expired(payment: Row) -> bool:
     """Tell the donor that their donation's payment window ended (inside the expiring
-    transaction). False when the payment is not a donation's or no e-mail was left."""
+    transaction): at the e-mail left on the donation, else at a signed-in donor's
+    account address. False when the payment is not a donation's or nobody is known."""
     if payment["kind"] != "donation":
         return False
     rows = await execute(
-        "SELECT tender, amount, currency, email, lang FROM donors_donation WHERE id = {}",
+        "SELECT tender, donor, amount, currency, email, lang FROM donors_donation WHERE id = {}",
         payment["object_id"],
     )
-    if not rows or not rows[0]["email"]:
+    if not rows:
         return False
     donation = rows[0]
-    lang = donation["lang"] if donation["lang"] in LANGUAGES else DEFAULT
+    recipient, lang = await _recipient(donation)
+    if not recipient:
+        return False
     info = await tender_info(int(donation["tender"]))
     catalog = translations(lang)
-    link = f"{get_settings().base_url.rstrip('/')}/tenders/{info.id}/donate"
     money = Money(int(donation["amount"]), donation["currency"])
     body = catalog.gettext(EXPIRED_BODY) % {
         "amount": format_money(money, "zh_Hans_CN" if lang == DEFAULT else "en"),
         "project": info.title(lang),
-        "link": link,
+        "link": f"{get_settings().base_url.rstrip('/')}/tenders/{info.id}/donate",
         "reference": payment["reference_code"],
     }
-    await enqueue_email(donation["email"], catalog.gettext(EXPIRED_SUBJECT), body)
+    await enqueue_email(recipient, catalog.gettext(EXPIRED_SUBJECT), body)
     return True
+
+
+async def _recipient(donation: Row) -> tuple[str, str]:
+    """(address, language) to write to: the donation's own, else the donor account's."""
+    lang = donation["lang"] if donation["lang"] in LANGUAGES else ""
+    if donation["email"]:
+        return donation["email"], lang or DEFAULT
+    if donation["donor"] is None:
+        return "", DEFAULT
+    principal = await load_principal(int(donation["donor"]))
+    if principal is None:
+        return "", DEFAULT
+    locale = principal.locale if principal.locale in LANGUAGES else DEFAULT
+    return principal.email, lang or locale

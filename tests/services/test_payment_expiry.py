@@ -22,6 +22,7 @@ from market.money import Money
 from market.settings import get_settings, reset_settings
 from market.sql import execute
 from market.timestamps import timestamp
+from tests.builders import make_user
 from tests.donation_builders import make_pledge, make_tender
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -187,3 +188,23 @@ async def test_the_cli_expires_what_is_due_and_delivers_the_notices(fresh_db: No
     assert (payment["status"], payment["failure_reason"]) == ("failed", "expired")
     [mail] = await execute("SELECT recipient, sent_at FROM market_outbox")
     assert mail["recipient"] == "late@example.org" and mail["sent_at"] is not None
+
+
+async def test_a_signed_in_donor_without_an_e_mail_on_the_donation_is_told_at_their_account(
+    frozen: clock.FrozenClock,
+) -> None:
+    donor = await make_user("signed.in.donor@example.org")
+    await execute("UPDATE market_user SET locale = 'en' WHERE id = {}", donor)
+    tender = await make_tender()
+    await donations.start_donation(
+        tender_id=tender, amount=Money(30_00, "CNY"), provider="bank_transfer", donor_id=donor
+    )
+    anonymous = await donations.start_donation(
+        tender_id=tender, amount=Money(30_00, "CNY"), provider="bank_transfer"
+    )
+    frozen.advance(days=8)
+    assert await payments.expire_payments() == {"expired": 2, "notified": 1}
+    [mail] = await outbox()
+    assert mail["recipient"] == "signed.in.donor@example.org"
+    assert mail["subject"] == "Your donation was not paid in time"  # the account's language
+    assert anonymous.reference_code not in str(mail["body"])
