@@ -99,8 +99,8 @@ async def on_late(payment: Row, reason: str) -> tuple[list[Transfer], dict[str, 
     transfers = await _arrive(payment, payer_refund_code(int(payment["id"])), [])
     if payment["kind"] == "pledge":
         await execute(
-            "UPDATE donors_pledge SET status = CASE WHEN status = 'awaiting_funds'"
-            " THEN 'expired' ELSE status END, expired_at = COALESCE(expired_at, {}) WHERE id = {}",
+            "UPDATE donors_pledge SET status = 'expired', expired_at = {}"
+            " WHERE id = {} AND status = 'awaiting_funds'",
             clock.now(),
             row["id"],
         )

@@ -1,6 +1,7 @@
 """PostgreSQL: payment expiry racing confirmations of the same payments — no deadlock,
 and each payment ends one way: paid with its match posted, or expired (match released,
-pledge room back) and then, when its money still arrives, accepted unmatched."""
+pledge room back) and then, when its money still arrives, accepted unmatched. And the
+public route's limit on unpaid donations holds when one client starts many at once."""
 
 from __future__ import annotations
 
@@ -60,4 +61,30 @@ async def test_expiry_and_confirmations_of_the_same_payments_race_cleanly(
     )
     public = await get_account(f"tender:{tender}:escrow:public")
     assert public.posted.amount == DONATIONS * 50_00
+    assert (await run_checks()).ok
+
+
+@pytest.mark.postgres_only
+async def test_one_client_starting_ten_donations_at_once_gets_exactly_the_limit(
+    fresh_db: None,
+) -> None:
+    tender = await make_tender()
+    await make_pledge(per_donation_cap=10_00)
+
+    async def start() -> str:
+        try:
+            await donations.start_donation(
+                tender_id=tender, amount=Money(30_00, "CNY"), provider="bank_transfer",
+                client_key="one-client",
+            )  # fmt: skip
+        except donations.UnpaidLimitError:
+            return "refused"
+        return "started"
+
+    outcomes = await asyncio.gather(*(start() for _ in range(10)))
+    assert sorted(outcomes) == ["refused"] * 7 + ["started"] * 3
+    [row] = await execute("SELECT COUNT(*) AS n FROM donors_donation")
+    assert int(row["n"]) == 3
+    [row] = await execute("SELECT matched FROM donors_pledge")
+    assert int(row["matched"]) == 3 * 10_00
     assert (await run_checks()).ok

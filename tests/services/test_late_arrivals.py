@@ -304,6 +304,7 @@ async def test_prepayment_of_a_cancelled_pledge_is_refunded_not_activated() -> N
     assert (await only_refund(payment))["status"] == "queued"
     row = await pledges.get_pledge(pledge)
     assert (row["status"], int(row["matched"]), int(row["returned"])) == ("cancelled", 0, 0)
+    assert row["expired_at"] is None
     assert await posted(f"pledge:{pledge}") == 0
     assert (await run_checks()).ok
 
