@@ -1,4 +1,8 @@
-"""Health, readiness and the language switch."""
+"""Health, readiness and the language switch.
+
+`/healthz` is liveness (the process answers, no database touched); `/readyz` asks the
+database and answers 503 with `Retry-After` while it cannot be reached.
+"""
 
 from __future__ import annotations
 
@@ -11,6 +15,7 @@ from litestar.response import Redirect
 from market.db import engine
 from market.web import formdata, i18n
 from market.web.auth import public
+from market.web.errors import RETRY_AFTER_SECONDS
 from market.web.render import safe_next
 
 
@@ -27,7 +32,9 @@ class SystemController(Controller):
             await engine().run_ddl("SELECT 1")
         except Exception as exc:  # a down database is the answer, not an error
             return Response(
-                {"status": "unavailable", "database": type(exc).__name__}, status_code=503
+                {"status": "unavailable", "database": type(exc).__name__},
+                status_code=503,
+                headers={"Retry-After": str(RETRY_AFTER_SECONDS)},
             )
         return Response({"status": "ready", "database": "ok"})
 
