@@ -56,6 +56,7 @@ class Tally:
     answers: Counter[str] = field(default_factory=Counter)  # the 2xx bodies' `received`
     unexpected: list[str] = field(default_factory=list)
     without_retry_after: int = 0
+    finished: bool = False  # every client returned (or one failed)
     progressed: asyncio.Event = field(default_factory=asyncio.Event, repr=False)
 
 
@@ -100,12 +101,17 @@ async def deliver_all(
             while queue:
                 await _deliver(http, queue.pop(), secret, tally)
 
-    await asyncio.gather(*(client() for _ in range(clients)))
+    try:
+        await asyncio.gather(*(client() for _ in range(clients)))
+    finally:
+        tally.finished = True
+        tally.progressed.set()
 
 
 async def at_progress(tally: Tally, share: float) -> None:
-    """Wait until `share` of the deliveries got their 2xx."""
-    while tally.done < share * tally.deliveries:
+    """Wait until `share` of the deliveries got their 2xx (or the clients stopped: the
+    caller's `await` of them then raises why)."""
+    while not tally.finished and tally.done < share * tally.deliveries:
         tally.progressed.clear()
         await tally.progressed.wait()
 

@@ -64,7 +64,7 @@ async def test_app_killed_three_times_under_2000_deliveries(
     )
     for share in FAULTS_AT:
         await at_progress(tally, share)
-        app_server.kill()
+        await asyncio.to_thread(app_server.kill)
         await asyncio.to_thread(app_server.start)
     await delivering
     result = await outcome(database)

@@ -13,6 +13,7 @@ import pytest
 from asyncpg import exceptions as pg_errors
 
 from market.db import engine, is_postgres, unavailable
+from tests.builders import login, make_user
 from tests.web.test_webhooks import deliver, event, stripe_configured
 
 __all__ = ["stripe_configured"]
@@ -140,3 +141,21 @@ async def test_a_bug_is_still_a_500(fresh_db, client, monkeypatch: pytest.Monkey
     monkeypatch.setattr(type(engine()), "run_querystring", broken)
     response = await client.get("/api/v1/tenders", headers=EN)
     assert response.status_code == 500 and "retry-after" not in response.headers
+
+
+async def test_a_signed_in_page_answers_503_in_the_users_language(
+    fresh_db, client, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The outage strikes while the session's principal is loaded (middleware)."""
+    email = "outage@example.org"
+    await make_user(email)
+    await login(client, email)
+    outage = OUTAGES_POSTGRES[1] if is_postgres() else OUTAGES_SQLITE[0]
+
+    async def down(*args: Any, **kwargs: Any) -> Any:
+        raise outage
+
+    monkeypatch.setattr(type(engine()), "run_querystring", down)
+    page = await client.get("/tenders", headers=EN)
+    assert page.status_code == 503 and page.headers["retry-after"] == "5"
+    assert "temporarily unavailable" in page.text
