@@ -66,6 +66,12 @@ COMMANDS: list[tuple[str, str, str, Adder]] = [
     ("audit verify", "recompute the audit hash chain", "market.audit:command", _no_args),
     ("pledges expire", "return expired pledges' balances", "donors.pledges:command", _no_args),
     (
+        "payments expire",
+        "fail payments past their confirmation window, releasing their matches",
+        "donors.payments:expire_command",
+        _no_args,
+    ),
+    (
         "donations settle",
         "return failed tenders' remainders and completed tenders' surplus to their sources",
         "donors.settlement:command",

@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from bids import opening
-from donors import pledges, settlement
+from donors import payments, pledges, settlement
 from market import outbox
 from market.tenders import tick
 from opendata.statistics import rollup
@@ -31,6 +31,10 @@ async def bids_open(now: datetime) -> dict[str, int]:
 
 async def pledges_expire(now: datetime) -> dict[str, int]:
     return {"returned": len(await pledges.expire_pledges(now))}
+
+
+async def payments_expire(now: datetime) -> dict[str, int]:
+    return await payments.expire_payments(now)
 
 
 async def donations_settle(now: datetime) -> dict[str, int]:

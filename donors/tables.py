@@ -98,6 +98,10 @@ class Donation(Table, tablename="donors_donation"):
     created_at = Timestamptz()
     paid_at = Timestamptz(null=True, default=None)
     closed_at = Timestamptz(null=True, default=None)
+    # Who started it on the public route: a keyed hash of the session, else of the
+    # client address (never the address itself); limits unpaid reservations per client.
+    client_key = Varchar(length=64, default="", index=True)
+    lang = Varchar(length=8, default="")  # the page's language: the donor's e-mails use it
 
 
 class Contribution(Table, tablename="donors_contribution"):

@@ -89,12 +89,19 @@ LABELS: dict[str, dict[str, str]] = {
         "awaiting_funds": N_("Awaiting funds"),
         "active": N_("Active"),
         "expired": N_("Expired"),
+        "cancelled": N_("Cancelled"),
     },
     "contribution": {
         "awaiting": N_("Awaiting funds"),
         "received": N_("Received"),
         "returned": N_("Returned"),
         "failed": N_("Failed"),
+    },
+    "refund": {"queued": N_("Awaiting payout"), "paid": N_("Paid out")},
+    "refund_reason": {
+        "settlement": N_("The project failed; its money went back"),
+        "late_arrival": N_("Arrived after the project closed"),
+        "surplus": N_("Left over when the project completed"),
     },
     "payment_kind": {
         "donation": N_("Donation"),

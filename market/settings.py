@@ -45,6 +45,12 @@ class Settings:
     # The web app runs the job worker in its own process (market.jobs.worker.start_inline):
     # MARKET_WORKER_INLINE=1/0; on by default in dev only (production runs `market worker`).
     worker_inline: bool = False
+    # Payment confirmation windows (donors.payments): an awaiting payment past its
+    # window fails and gives back what was reserved for it.
+    payment_window_card_minutes: int = 30  # Stripe and the sandbox
+    payment_window_bank_days: int = 7  # bank transfers
+    # Awaiting donations one client (session, else address) may hold on the public route.
+    public_unpaid_limit: int = 3
 
     @property
     def dev(self) -> bool:
@@ -66,6 +72,13 @@ def _flag(env: dict[str, str], name: str, default: bool) -> bool:
     if raw not in ("", "0", "1"):
         raise ConfigurationError(f"{name} must be 0 or 1, got {raw!r}")
     return default if raw == "" else raw == "1"
+
+
+def _positive(env: dict[str, str], name: str, default: int) -> int:
+    value = _int(env, name, default)
+    if value < 1:
+        raise ConfigurationError(f"{name} must be at least 1, got {value}")
+    return value
 
 
 def _networks(raw: str) -> tuple[str, ...]:
@@ -132,6 +145,9 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
         smtp_url=env.get("MARKET_SMTP_URL", ""),
         mail_from=env.get("MARKET_MAIL_FROM", "Public Good Market <noreply@localhost>"),
         trusted_proxies=_networks(env.get("MARKET_TRUSTED_PROXIES", "")),
+        payment_window_card_minutes=_positive(env, "MARKET_PAYMENT_WINDOW_CARD_MINUTES", 30),
+        payment_window_bank_days=_positive(env, "MARKET_PAYMENT_WINDOW_BANK_DAYS", 7),
+        public_unpaid_limit=_positive(env, "MARKET_PUBLIC_UNPAID_LIMIT", 3),
     )
 
 

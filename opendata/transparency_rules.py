@@ -42,6 +42,7 @@ PUBLIC_PAYLOAD_ACTIONS: frozenset[str] = frozenset(
         "tender.publish",
         "tender.amend",
         "tender.cancel",
+        "tender.terminate",
         "tender.fail",
         "tender.award",
         "tender.reopen",

@@ -103,15 +103,23 @@ def _contribute_form(
     return redisplay
 
 
+async def _bank_transfers_context(values: dict[str, str], errors: dict[str, str]) -> dict:
+    """The expected bank transfers, and the expired ones whose money may still come."""
+
+    def shown(rows: list[Any]) -> list[dict[str, Any]]:
+        return [dict(r) | {"money": Money(int(r["amount"]), r["currency"])} for r in rows]
+
+    return {
+        "payments": shown(await payments.awaiting_bank_transfers()),
+        "expired": shown(await payments.expired_bank_transfers()),
+        "errors": errors,
+        "values": values,
+    }
+
+
 def _bank_transfers_form(request: Request[Any, Any, Any], values: dict[str, str]) -> Redisplay:
     async def redisplay(errors: dict[str, str]) -> Response[Any]:
-        rows = await payments.awaiting_bank_transfers()
-        context = {
-            "payments": [dict(r) | {"money": Money(int(r["amount"]), r["currency"])}
-                         for r in rows],
-            "errors": errors,
-            "values": values,
-        }  # fmt: skip
+        context = await _bank_transfers_context(values, errors)
         return render(request, "donors/bank_transfers.html", context, status=422)
 
     return redisplay
@@ -159,13 +167,8 @@ class SponsorController(Controller):
 
     @get("/operator/bank-transfers", guards=[requires_operator])
     async def bank_transfers(self, request: Request[Any, Any, Any]) -> Response[str]:
-        rows = await payments.awaiting_bank_transfers()
-        return render(
-            request,
-            "donors/bank_transfers.html",
-            {"payments": [dict(r) | {"money": Money(int(r["amount"]), r["currency"])}
-                          for r in rows], "errors": {}, "values": {}},
-        )  # fmt: skip
+        context = await _bank_transfers_context({}, {})
+        return render(request, "donors/bank_transfers.html", context)
 
     @post("/operator/bank-transfers", guards=[requires_operator])
     async def record_bank_transfer(self, request: Request[Any, Any, Any]) -> Any:

@@ -317,3 +317,13 @@ async def public_releases(tender_ids: Sequence[int]) -> dict[int, list[tuple[str
             (r["key"], r["reference"], r["created_at"], int(r["amount"]))
         )
     return found
+
+
+async def pending_is_open(key: str) -> bool:
+    """Whether the pending transfer `key` exists and is neither posted nor voided yet."""
+    rows = await execute(
+        "SELECT p.id FROM ledger_transfer p WHERE p.key = {} AND p.kind = 'pending'"
+        " AND NOT EXISTS (SELECT 1 FROM ledger_transfer r WHERE r.pending = p.id)",
+        key,
+    )
+    return bool(rows)
