@@ -11,8 +11,8 @@ problem, naming the object and the numbers:
 - `refunds`: per payment Σ refunds = `refunded` ≤ amount, refunds only of succeeded
   payments; every paid refund moved exactly its amount from its hold account in the
   transfer `refund:{id}` (reference `payment:{pid}`), every refund transfer has its
-  refund row, a queued refund's hold account holds the money, and no donation's refund
-  account ever received more than the donation paid;
+  refund row, a queued refund's hold account holds the money, and no refund account
+  (a donation's, a payer's) ever received more than was paid;
 - `pledges`: `matched` = posted matches + open reservations − matched money returned
   to the pledge, never negative; available + matched + returned = funded; no pledge
   gets back from a tender more than it matched into it;
@@ -121,10 +121,17 @@ WHERE q.queued > COALESCE(b.credits_posted - b.debits_posted - b.debits_pending,
 ORDER BY q.hold_code
 """
 
+# What went to a payer's refund account: a donation's, or any payment's (a late
+# sponsorship or pledge prepayment).
 _REFUND_ACCOUNTS_OVER = f"""
-SELECT d.id, d.amount, b.code, b.credits_posted FROM donors_donation d
+SELECT 'donation' AS kind, d.id, d.amount, b.code, b.credits_posted FROM donors_donation d
 JOIN market_v_ledger_balance b ON b.code = {_key("donor:d", "d.id", ":refund")}
-WHERE b.credits_posted > d.amount ORDER BY d.id
+WHERE b.credits_posted > d.amount
+UNION ALL
+SELECT 'payment', p.id, p.amount, b.code, b.credits_posted FROM donors_payment p
+JOIN market_v_ledger_balance b ON b.code = {_key("payer:p", "p.id", ":refund")}
+WHERE b.credits_posted > p.amount
+ORDER BY 1, 2
 """
 
 
@@ -168,7 +175,7 @@ async def check_refunds() -> list[str]:
         for r in await execute(_HOLDS_SHORT)
     ]
     problems += [
-        f"donation {r['id']}: {r['credits_posted']} went to {r['code']},"
+        f"{r['kind']} {r['id']}: {r['credits_posted']} went to {r['code']},"
         f" more than the {r['amount']} it paid"
         for r in await execute(_REFUND_ACCOUNTS_OVER)
     ]

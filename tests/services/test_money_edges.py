@@ -7,10 +7,10 @@ through the real services on a fresh tender: the movement is the change of each
 account's available balance from before the source was started to after the edge (and
 after queued sandbox refunds were paid out), and `market ledger check` passes after it.
 
-Rows marked "needs PAY" describe what issue #13's payment-lifecycle work builds
-(money13.md: `donors.payments.expire_payments`, late-arrival outcomes); they are strict
-xfails until it merges. Settlement from locked state and surplus settlement at completion
-(SETTLE) are merged: their rows run.
+The rows cover payment expiry (`donors.payments.expire_payments`), late arrivals
+(`donors/late.py`: refunded, or given to the community fund, when the project was
+settled; accepted unmatched when only the payment's window closed), settlement from
+locked state and surplus settlement at completion (`donors/settlement.py`).
 """
 
 from __future__ import annotations
@@ -51,6 +51,7 @@ class Case:
             "escrow:corporate": f"tender:{self.tender}:escrow:corporate",
             "pledge": f"pledge:{self.pledge}",
             "refund": f"donor:d{self.donation}:refund",
+            "payer refund": f"payer:p{self.payment}:refund",
             "community fund": "community_fund",
             "provider": EXTERNAL_ACCOUNT[self.provider],
         }
@@ -104,6 +105,7 @@ BANK_FUND = Source(
 )
 CARD_MATCHED = Source("a card (sandbox) donation, matched ¥40 by a pledge,", "sandbox", True)
 SPONSORSHIP = Source("a company's direct sponsorship (sandbox)", "sandbox", sponsorship=True)
+SPONSORSHIP_BANK = Source("a company's direct sponsorship by bank transfer", sponsorship=True)
 
 Step = Callable[[Case], Awaitable[object]]
 
@@ -174,18 +176,13 @@ Movement = dict[str, int]
 class Row:
     source: Source
     edge: Edge
-    moves: Movement | tuple[Movement, ...]  # one movement, or the acceptable ones
+    moves: Movement  # account → change of its available balance
     match: str | None = None  # the donation's match status afterwards
-    needs: str = ""
 
     def sentence(self) -> str:
-        alternatives = self.moves if isinstance(self.moves, tuple) else (self.moves,)
-        said = " or ".join(
-            ", ".join(f"{name} {amount / 100:+.2f}" for name, amount in m.items()) or "nothing"
-            for m in alternatives
-        )
+        said = ", ".join(f"{name} {amount / 100:+.2f}" for name, amount in self.moves.items())
         match = f"; the match is {self.match}" if self.match else ""
-        return f"{self.source.name} | {self.edge.name} | → {said}{match}"
+        return f"{self.source.name} | {self.edge.name} | → {said or 'nothing'}{match}"
 
 
 PAID_IN = {"provider": -AMOUNT, "escrow:public": AMOUNT}
@@ -193,40 +190,35 @@ MATCHED_IN = {**PAID_IN, "pledge": -MATCH, "escrow:corporate": MATCH}
 REFUNDED_HELD = {"provider": -AMOUNT, "refund": AMOUNT}  # bank refunds wait for the operator
 NOTHING: Movement = {}
 TO_FUND = {"provider": -AMOUNT, "community fund": AMOUNT}
-SURPLUS_POLICIES = (REFUNDED_HELD, TO_FUND)  # the donor's choice: refunded, or the fund
-LATE = "needs PAY: late arrival (money into a settled project is refunded, never posted)"
-EXPIRY = "needs PAY: donors.payments.expire_payments"
 
 ROWS = [
     Row(BANK, IN_TIME, PAID_IN, "none"),
     Row(BANK, FAILS, NOTHING, "none"),
-    Row(BANK, EXPIRES, NOTHING, "none", needs=EXPIRY),
-    Row(BANK, LATE_OPEN, (PAID_IN, REFUNDED_HELD), "none", needs=EXPIRY),
+    Row(BANK, EXPIRES, NOTHING, "none"),
+    Row(BANK, LATE_OPEN, PAID_IN, "none"),  # accepted unmatched
     Row(BANK, OPEN_AT_SETTLEMENT, NOTHING, "none"),
-    Row(BANK, LATE_SETTLED, REFUNDED_HELD, "none", needs=LATE),
+    Row(BANK, LATE_SETTLED, REFUNDED_HELD, "none"),
     Row(BANK, PAID_SETTLED, REFUNDED_HELD, "none"),
-    Row(BANK, PAID_COMPLETED, SURPLUS_POLICIES, "none"),
+    Row(BANK, PAID_COMPLETED, REFUNDED_HELD, "none"),  # the surplus goes back as at failure
     Row(BANK_FUND, PAID_SETTLED, TO_FUND, "none"),
-    Row(BANK_FUND, LATE_SETTLED, TO_FUND, "none", LATE),
+    Row(BANK_FUND, LATE_SETTLED, TO_FUND, "none"),
+    Row(BANK_FUND, PAID_COMPLETED, TO_FUND, "none"),
     Row(BANK_MATCHED, IN_TIME, MATCHED_IN, "posted"),
     Row(BANK_MATCHED, FAILS, NOTHING, "released"),
-    Row(BANK_MATCHED, EXPIRES, NOTHING, "released", needs=EXPIRY),
-    Row(BANK_MATCHED, LATE_OPEN, (PAID_IN, REFUNDED_HELD), "released", needs=EXPIRY),
+    Row(BANK_MATCHED, EXPIRES, NOTHING, "released"),
+    Row(BANK_MATCHED, LATE_OPEN, PAID_IN, "released"),  # accepted, never matched
     Row(BANK_MATCHED, OPEN_AT_SETTLEMENT, NOTHING, "released"),
-    Row(BANK_MATCHED, LATE_SETTLED, REFUNDED_HELD, "released", needs=LATE),
+    Row(BANK_MATCHED, LATE_SETTLED, REFUNDED_HELD, "released"),
     Row(BANK_MATCHED, PAID_SETTLED, REFUNDED_HELD, "posted"),
-    Row(BANK_MATCHED, PAID_COMPLETED, SURPLUS_POLICIES, "posted"),
+    Row(BANK_MATCHED, PAID_COMPLETED, REFUNDED_HELD, "posted"),
     Row(CARD_MATCHED, Edge("is approved at once", ()), MATCHED_IN, "posted"),
     Row(CARD_MATCHED, START_SETTLED, NOTHING, "posted"),  # refunded through the provider
-    Row(CARD_MATCHED, START_COMPLETED, (NOTHING, TO_FUND), "posted"),
+    Row(CARD_MATCHED, START_COMPLETED, NOTHING, "posted"),
     Row(SPONSORSHIP, START_SETTLED, NOTHING),  # back to the sponsor through the provider
     Row(SPONSORSHIP, START_COMPLETED, NOTHING),
+    Row(SPONSORSHIP_BANK, IN_TIME, {"provider": -AMOUNT, "escrow:corporate": AMOUNT}),
+    Row(SPONSORSHIP_BANK, LATE_SETTLED, {"provider": -AMOUNT, "payer refund": AMOUNT}),
 ]
-
-
-def _param(row: Row) -> object:
-    marks = [pytest.mark.xfail(strict=True, reason=row.needs)] if row.needs else []
-    return pytest.param(row, id=row.sentence(), marks=marks)
 
 
 @pytest.fixture
@@ -241,7 +233,7 @@ async def balances(case: Case) -> Movement:
     return {name: found.get(code, 0) for name, code in codes.items()}
 
 
-@pytest.mark.parametrize("row", [_param(row) for row in ROWS])
+@pytest.mark.parametrize("row", [pytest.param(row, id=row.sentence()) for row in ROWS])
 async def test_edge(row: Row, restore_clock: None) -> None:
     case = await row.source.start()
     before = await balances(case)
@@ -251,8 +243,7 @@ async def test_edge(row: Row, restore_clock: None) -> None:
     await refunds.process_refunds()
     after = await balances(case)
     moved = {name: after[name] - before[name] for name in after if after[name] != before[name]}
-    alternatives = row.moves if isinstance(row.moves, tuple) else (row.moves,)
-    assert moved in alternatives, f"{row.sentence()}: moved {moved}"
+    assert moved == row.moves, f"{row.sentence()}: moved {moved}"
     if row.match is not None:
         assert case.donation is not None
         donation = await donations.get_donation(case.donation)

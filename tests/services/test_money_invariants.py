@@ -83,6 +83,15 @@ async def test_more_money_into_a_donors_refund_account_than_the_donation_paid(
     await problems(f"donation {world.refunded}: 15000 went to {code}, more than the 10000")
 
 
+async def test_more_money_into_a_payers_refund_account_than_the_payment(
+    world: MoneyWorld,
+) -> None:
+    payment = await world.payment(world.unmatched_paid)
+    code = f"payer:p{payment}:refund"
+    await move("late-twice", "external:sandbox", code, 30_01, "late_arrival")
+    await problems(f"payment {payment}: 3001 went to {code}, more than the 3000 it paid")
+
+
 async def test_refunded_total_that_is_not_the_sum_of_the_refunds(world: MoneyWorld) -> None:
     payment = await world.payment(world.refund_queued)
     await execute("UPDATE donors_payment SET refunded = 0 WHERE id = {}", payment)

@@ -119,11 +119,6 @@ async def outcomes() -> list[dict[str, Any]]:
 
 
 @pytest.mark.postgres_only
-@pytest.mark.xfail(
-    strict=True,
-    reason="needs PAY: expire_payments, late arrivals refunded (never posted from a voided"
-    " reservation)",
-)
 async def test_settlement_racing_confirmations_strands_and_loses_nothing(
     fresh_db: None,
 ) -> None:

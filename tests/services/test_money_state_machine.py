@@ -13,13 +13,9 @@ model says it is:
 - a tender not yet settled holds in its public escrow exactly its paid donations, and in
   its corporate escrow their posted matches (held: the open reservations);
 - a payment that succeeded ends paid into an open project, or (its project settled
-  after failure) refunded exactly its amount or given to the community fund; a payment
-  that did not succeed moved nothing and refunded nothing.
-
-`MoneyMachine` runs every rule; it needs the payment lifecycle (`expire_payments`, late
-arrivals), so it is a strict xfail until that merges. `BeforePayMachine` leaves out
-payment expiry and late confirmations (of a failed payment, or after the tender was
-settled) and runs green now.
+  after failure, or closed when the money arrived) refunded exactly its amount or given
+  to the community fund; a payment that did not succeed moved nothing and refunded
+  nothing.
 
 The services are async and bound to the test's event loop and transaction, so the
 synchronous machine runs in a worker thread and submits each call to the loop; each
@@ -35,9 +31,9 @@ from datetime import UTC, datetime
 from typing import Any
 
 import pytest
-from hypothesis import HealthCheck, Phase, settings
+from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
-from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, precondition, rule
+from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, rule
 
 from donors import donations, payments, pledges, refunds, settlement
 from donors.rules import TenderClosedForDonations
@@ -83,8 +79,6 @@ async def _settled() -> dict[int, str]:
 
 
 class MoneyMachine(RuleBasedStateMachine):
-    FULL = True  # every rule, including those #13's payment lifecycle (PAY) makes pass
-
     def __init__(self) -> None:
         super().__init__()
         self.savepoint: Any = None
@@ -138,23 +132,16 @@ class MoneyMachine(RuleBasedStateMachine):
         expected = {"sandbox": "paid", "decline": "failed", "bank_transfer": "pending"}[how]
         assert started.status == expected
 
-    def confirmable(self, row: Row) -> bool:
-        """Awaiting, or (with FULL) failed: a late confirmation. Without FULL only money
-        arriving before its tender was settled."""
-        if self.FULL:
-            return row["paid"] in ("awaiting", "failed")
-        return row["paid"] == "awaiting" and int(row["tender"]) not in run(_settled())
-
     @rule(data=st.data())
     def confirm(self, data: st.DataObject) -> None:
-        rows = [r for r in self.rows() if self.confirmable(r)]
+        rows = [r for r in self.rows() if r["paid"] in ("awaiting", "failed")]  # or late
         if not rows:
             return
         row = data.draw(st.sampled_from(rows))
         outcome = run(
             payments.confirm_payment(int(row["payment"]), amount=int(row["amount"]), currency="CNY")
         )
-        assert outcome in ("paid", "duplicate")
+        assert outcome in ("paid", "late_arrival", "duplicate")
         assert run(payments.get_payment(int(row["payment"])))["status"] == "succeeded"
 
     @rule(data=st.data())
@@ -165,15 +152,11 @@ class MoneyMachine(RuleBasedStateMachine):
         payment = int(data.draw(st.sampled_from(rows))["payment"])
         assert run(payments.fail_payment(payment, reason="The bank returned it.")) == "failed"
 
-    @precondition(lambda self: self.FULL)
-    @rule(hours=st.sampled_from([1, 25, 24 * 8]))
-    def expire(self, hours: int) -> None:
+    @rule(hours=st.sampled_from([1, 25, 24 * 8, 24 * 9]))
+    def advance_clock(self, hours: int) -> None:
+        """Time passes; the worker's jobs run: payment expiry, then pledge expiry."""
         self.clock.advance(hours=hours)
-        run(payments.expire_payments(clock.now()))  # the job `payments.expire`
-
-    @rule(days=st.sampled_from([1, 9]))
-    def expire_pledges(self, days: int) -> None:
-        self.clock.advance(days=days)
+        run(payments.expire_payments(clock.now()))
         run(pledges.expire_pledges(clock.now()))
 
     # --- tenders ending ---------------------------------------------------------------
@@ -248,48 +231,27 @@ class MoneyMachine(RuleBasedStateMachine):
         amount, refunded = int(row["amount"]), int(row["refunded"])
         if row["paid"] != "succeeded":
             assert row["status"] in ("pending", "failed") and refunded == 0, dict(row)
-        elif settled in (None, "completed"):
+        elif settled == "completed":  # the surplus goes back pro-rata: a part at most
             assert refunded <= amount, dict(row)
-        else:
+        elif settled is None and row["status"] == "paid":
+            assert refunded == 0, dict(row)
+        else:  # settled after failure, or arrived late once its tender had closed
             assert row["status"] in ("refund_queued", "refunded", "community_fund"), dict(row)
             assert refunded == (0 if row["status"] == "community_fund" else amount), dict(row)
 
 
-class BeforePayMachine(MoneyMachine):
-    FULL = False
-
-
 # 40 random programs of up to 30 steps per engine, drawn afresh every run (database=None);
-# MARKET_TEST_MONEY_EXAMPLES for a deeper hunt. While MoneyMachine is an expected failure
-# its failures are not shrunk (minutes per run); MARKET_TEST_MONEY_SHRINK=1 shrinks them.
-SETTINGS = settings(
+# MARKET_TEST_MONEY_EXAMPLES for a deeper hunt.
+MoneyMachine.TestCase.settings = settings(
     max_examples=int(os.environ.get("MARKET_TEST_MONEY_EXAMPLES", "40")),
     stateful_step_count=30,
     deadline=None,
     database=None,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
 )
-BeforePayMachine.TestCase.settings = SETTINGS
-MoneyMachine.TestCase.settings = settings(
-    SETTINGS,
-    phases=list(Phase)
-    if os.environ.get("MARKET_TEST_MONEY_SHRINK")
-    else [Phase.explicit, Phase.reuse, Phase.generate],
-)
 
 
-async def _run(machine: type[RuleBasedStateMachine]) -> None:
+async def test_money_state_machine() -> None:
     global LOOP
     LOOP = asyncio.get_running_loop()
-    await asyncio.to_thread(machine.TestCase().runTest)
-
-
-@pytest.mark.xfail(
-    strict=True, reason="needs PAY: donors.payments.expire_payments, late arrivals refunded"
-)
-async def test_money_state_machine() -> None:
-    await _run(MoneyMachine)
-
-
-async def test_money_state_machine_without_expiry_and_late_arrivals() -> None:
-    await _run(BeforePayMachine)
+    await asyncio.to_thread(MoneyMachine.TestCase().runTest)
