@@ -68,6 +68,7 @@ async def start_donation(
         limits=donation_limits(),
         display_name=display_name,
         message=message,
+        sandbox=info.sandbox,
     )
     now = clock.now()
     async with atomic():

@@ -14,7 +14,9 @@ decisions or salts).
   description_en, criteria (JSON), category, area_level, area, currency, budget,
   goal_corporate, goal_foundation, goal_public, goal_own, min_bids, enquiry_end,
   bid_deadline, opening_at, status, published_at, status_changed_at, amended_at,
-  amendment_count, cancel_reason, created_at, updated_at.
+  amendment_count, cancel_reason, created_at, updated_at. Real tenders only: a sandbox
+  (training) tender, `acceleration` > 1, is not in it (migration 2026-11-29T19:53:41),
+  so it is never published as open data.
 - `market_v_tender_question` — id, tender, asked_at, answered_at (whether a question
   waits for an answer; not the asker or the text).
 - `market_v_tender_document` — id, tender, title, filename, kind, content_type, size,

@@ -13,14 +13,15 @@ from datetime import datetime
 from market.errors import NotFound
 from market.sql import Row, execute, for_key_share, for_update, marks
 
-_FACTS = "id, title_zh, title_en, category, area, currency, status, department"
+_FACTS = "id, title_zh, title_en, category, area, currency, status, department, acceleration"
 
 
 async def tender_for_bidding(tender_id: int) -> Row | None:
     """The tender row the bids app works from (None when there is no such tender)."""
     rows = await execute(
         "SELECT id, department, status, title_zh, title_en, currency, budget, min_bids,"
-        " criteria, enquiry_end, bid_deadline, opening_at FROM market_tender WHERE id = {}",
+        " criteria, enquiry_end, bid_deadline, opening_at, acceleration"
+        " FROM market_tender WHERE id = {}",
         tender_id,
     )
     return rows[0] if rows else None
@@ -58,7 +59,8 @@ async def tenders_in_status(
 
 
 async def tender_facts(tender_ids: Iterable[int]) -> list[Row]:
-    """id, titles, category, area, currency, status and department of these tenders."""
+    """id, titles, category, area, currency, status, department and acceleration (> 1: a
+    sandbox tender) of these tenders."""
     ids = sorted(set(tender_ids))
     if not ids:
         return []
