@@ -28,7 +28,8 @@ decisions or salts).
 - `market_v_ledger_account` — id, code, currency, created_at.
 - `market_v_ledger_transfer` — id, key (the transfer id, "donation:42"),
   debit_account, credit_account, amount, currency, kind, reason, reference, tender_id,
-  source, created_at (the ledger is append-only; readers may range-scan on id).
+  source, created_at (the ledger is append-only; readers may range-scan on id). Not the
+  transfers of sandbox tenders (migration 2026-11-29T19:53:41): not real money.
 
 Views are named `<app>_v_<name>`; tests/architecture.py checks that a view another app
 reads is listed in `VIEWS` here.

@@ -1,7 +1,8 @@
 """The accelerated sandbox: market_tender.acceleration (1 = real time, up to 86400; see
 market/tenders/acceleration.py), and `market_v_tender` no longer shows sandbox tenders
-(acceleration > 1): training tenders are never open data (no OCDS release, 360Giving
-grant, statistic or public project page). Same SQL on SQLite and PostgreSQL; the range
+(acceleration > 1), nor does `market_v_ledger_transfer` show their money: training
+tenders are never open data (no OCDS release, 360Giving grant, statistic or public
+project page). Same SQL on SQLite and PostgreSQL; the range
 CHECK is PostgreSQL's (on SQLite the draft form's validation is the only writer)."""
 
 from piccolo.apps.migrations.auto.migration_manager import MigrationManager
@@ -25,6 +26,11 @@ _VIEW = [
     " goal_public, goal_own, min_bids, enquiry_end, bid_deadline, opening_at, status,"
     " published_at, status_changed_at, amended_at, amendment_count, cancel_reason,"
     " created_at, updated_at FROM market_tender WHERE acceleration = 1",
+    "DROP VIEW market_v_ledger_transfer",
+    "CREATE VIEW market_v_ledger_transfer AS SELECT id, key, debit_account, credit_account,"
+    " amount, currency, kind, reason, reference, tender_id, source, created_at"
+    " FROM ledger_transfer WHERE tender_id IS NULL"
+    " OR tender_id NOT IN (SELECT id FROM market_tender WHERE acceleration > 1)",
 ]
 
 

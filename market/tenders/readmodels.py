@@ -85,13 +85,13 @@ async def tender_titles(tender_ids: Iterable[int]) -> dict[int, Row]:
 async def department_tenders(
     department_ids: list[int], statuses: Iterable[str], *, limit: int = 200
 ) -> list[Row]:
-    """id, titles, status and bid deadline of the departments' tenders in one of
-    `statuses`, soonest deadline first."""
+    """id, titles, status, bid deadline and acceleration (> 1: sandbox) of the
+    departments' tenders in one of `statuses`, soonest deadline first."""
     wanted = sorted(set(statuses))
     if not department_ids or not wanted:
         return []
     return await execute(
-        "SELECT id, title_zh, title_en, status, bid_deadline FROM market_tender"
+        "SELECT id, title_zh, title_en, status, bid_deadline, acceleration FROM market_tender"
         f" WHERE department IN ({marks(len(department_ids))})"
         f" AND status IN ({marks(len(wanted))}) ORDER BY bid_deadline, id LIMIT {{}}",
         *department_ids,

@@ -120,3 +120,7 @@ async def test_a_sandbox_tender_runs_its_lifecycle_in_seconds(frozen_clock):
     )
     status = await execute("SELECT status FROM bids_milestone WHERE id = {}", milestone["id"])
     assert status[0]["status"] == "not_met"
+    # its money moved in the ledger, but none of it reaches the reporting views
+    moved = "SELECT COUNT(*) AS n FROM {} WHERE tender_id = {{}}"
+    assert (await execute(moved.format("ledger_transfer"), tender_id))[0]["n"] > 0
+    assert (await execute(moved.format("market_v_ledger_transfer"), tender_id))[0]["n"] == 0
