@@ -14,9 +14,9 @@ from market.sql import execute
 from tests.builders import login
 from tests.tender_builders import local, make_department
 from tests.web.forms import find_form, submit
+from tests.web.test_forms_tenders import required_tender_fields
 
 pytestmark = pytest.mark.usefixtures("frozen_clock", "english")
-DAY = timedelta(days=1)
 BANNER = "Sandbox — training tender, not real money."
 
 
@@ -32,33 +32,24 @@ def production_settings():
     reset_settings(None)
 
 
-def fields(now, **overrides: str) -> dict[str, str]:
-    return {
-        "title_zh": "沙盒培训：上门探访",
-        "category": "community_services",
-        "area_level": "street",
-        "area": "湖滨街道",
-        "budget": "200000",
-        "criterion_name_0": "服务方案",
-        "criterion_weight_0": "100",
-        "enquiry_end": local(now + 5 * DAY),
-        "bid_deadline": local(now + 10 * DAY),
-        **overrides,
-    }
-
-
 async def test_a_sandbox_tender_is_drafted_published_and_marked(client, frozen_clock) -> None:
     department = await make_department()
     await login(client, department.email)
     page = await client.get("/workspace/tenders/new")
     assert "acceleration" in find_form(page.text, "/workspace/tenders/").names
     refused = await submit(
-        client, page, "/workspace/tenders/", fields(frozen_clock.at, acceleration="86401")
+        client,
+        page,
+        "/workspace/tenders/",
+        required_tender_fields(frozen_clock.at, acceleration="86401"),
     )
     assert refused.status_code == 422
     assert "The acceleration is a whole number from 1 to 86400." in refused.text
     response = await submit(
-        client, page, "/workspace/tenders/", fields(frozen_clock.at, acceleration="1440")
+        client,
+        page,
+        "/workspace/tenders/",
+        required_tender_fields(frozen_clock.at, acceleration="1440"),
     )
     assert response.status_code == 303, response.text
     tender_id = int(response.headers["location"].rsplit("/", 1)[1])
@@ -92,7 +83,7 @@ async def test_production_offers_no_sandbox_and_refuses_a_crafted_one(
     page = await client.get("/workspace/tenders/new")
     form = find_form(page.text, "/workspace/tenders/")
     assert "acceleration" not in form.names
-    data = form.fill(fields(frozen_clock.at))
+    data = form.fill(required_tender_fields(frozen_clock.at))
     data["department_id"] = [str(department.id)]
     data["acceleration"] = ["1440"]
     response = await client.post("/workspace/tenders/", data=data)
