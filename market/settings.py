@@ -51,6 +51,9 @@ class Settings:
     payment_window_bank_days: int = 7  # bank transfers
     # Awaiting donations one client (session, else address) may hold on the public route.
     public_unpaid_limit: int = 3
+    # Accelerated sandbox tenders (market/tenders/acceleration.py): MARKET_SANDBOX=1/0;
+    # on by default in dev and test, never in prod (setting it there is a start-up error).
+    sandbox: bool = False
 
     @property
     def dev(self) -> bool:
@@ -118,6 +121,10 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
             raise ConfigurationError("SECRET_KEY must be at least 32 characters in prod")
         if not env.get("DATABASE_URL"):
             raise ConfigurationError("Refusing to start in prod without DATABASE_URL")
+        if env.get("MARKET_SANDBOX") == "1":
+            raise ConfigurationError(
+                "MARKET_SANDBOX=1 is refused in prod: sandbox tenders run on a test instance"
+            )
     secret = secret or DEV_SECRET
     # Outside prod a stable key derived from the secret, so demo bids survive restarts.
     bid_key = bid_key or hashlib.sha256(b"bid-key:" + secret.encode()).hexdigest()
@@ -142,6 +149,7 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
         stripe_webhook_secret=env.get("STRIPE_WEBHOOK_SECRET", ""),
         stripe_api_base=env.get("STRIPE_API_BASE", ""),
         worker_inline=_flag(env, "MARKET_WORKER_INLINE", mode == "dev"),
+        sandbox=_flag(env, "MARKET_SANDBOX", mode != "prod"),
         smtp_url=env.get("MARKET_SMTP_URL", ""),
         mail_from=env.get("MARKET_MAIL_FROM", "Public Good Market <noreply@localhost>"),
         trusted_proxies=_networks(env.get("MARKET_TRUSTED_PROXIES", "")),
