@@ -45,6 +45,9 @@ class Settings:
     # The web app runs the job worker in its own process (market.jobs.worker.start_inline):
     # MARKET_WORKER_INLINE=1/0; on by default in dev only (production runs `market worker`).
     worker_inline: bool = False
+    # MARKET_BASE_URL was set: published links use it rather than the request's base URL
+    # (market.web.public_url).
+    base_url_fixed: bool = False
 
     @property
     def dev(self) -> bool:
@@ -132,6 +135,7 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
         smtp_url=env.get("MARKET_SMTP_URL", ""),
         mail_from=env.get("MARKET_MAIL_FROM", "Public Good Market <noreply@localhost>"),
         trusted_proxies=_networks(env.get("MARKET_TRUSTED_PROXIES", "")),
+        base_url_fixed=bool(env.get("MARKET_BASE_URL")),
     )
 
 

@@ -23,6 +23,7 @@ from market import clock
 from market.settings import get_settings
 from market.sql import execute, marks
 from market.timestamps import timestamp
+from market.web.public_url import public_base_url
 from opendata.ocds import rules
 from opendata.ocds.build import SOURCE_NAMES
 
@@ -251,7 +252,7 @@ async def _source_funders(tender_ids: set[int]) -> dict[tuple[int, str], list[di
 
 async def grants() -> list[dict[str, Any]]:
     settings = get_settings()
-    ctx = _Context(settings.ocds_prefix, settings.base_url.rstrip("/"))
+    ctx = _Context(settings.ocds_prefix, public_base_url())
     return [
         *(await sponsorship_grants(ctx)),
         *(await match_grants(ctx)),
@@ -265,7 +266,7 @@ async def grants_package() -> dict[str, Any]:
     from opendata.ocds.packages import publisher
 
     settings = get_settings()
-    base_url = settings.base_url.rstrip("/")
+    base_url = public_base_url()
     pub = await publisher()
     now = rules.iso(clock.now())
     return {

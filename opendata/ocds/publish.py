@@ -59,7 +59,7 @@ async def publish_release(tender_id: int, *, tag: str, record: AuditRecord) -> s
         release_id=release_id,
         tag=tag,
         at=record.at,
-        base_url=settings.base_url.rstrip("/"),
+        base_url=rules.STORED_BASE,  # served on the reader's base URL (packages.py)
     )
     await execute(
         "INSERT INTO ocds_release (ocid, release_id, tag, tender_id, audit_seq, published_at,"

@@ -18,6 +18,10 @@ BUDGET_BREAKDOWN_EXTENSION = (
 )
 EXTENSIONS = (BUDGET_BREAKDOWN_EXTENSION,)
 CHINA = timezone(timedelta(hours=8))
+# A stored release's own links start with this placeholder origin (a reserved .invalid
+# name, so a stored body stays a valid release); `rebase` puts the base URL of the
+# request that reads it (or MARKET_BASE_URL) in its place when it is served.
+STORED_BASE = "https://published.invalid"
 
 # audit action → the releaseTag of the release it publishes. Status moves the public
 # cannot see in OCDS (published → tendering → evaluation are all tender.status
@@ -114,6 +118,11 @@ def iso(at: datetime) -> str:
 def iso_day(day: date) -> str:
     """A calendar date (due dates, contract start) as the start of that day in China."""
     return datetime.combine(day, time(0, 0), tzinfo=CHINA).isoformat()
+
+
+def rebase(body: str, base_url: str) -> str:
+    """A stored release's JSON text with its links on `base_url` (no trailing slash)."""
+    return body.replace(f'"{STORED_BASE}/', f'"{base_url}/')
 
 
 def party_id(uscc: str) -> str:
