@@ -13,6 +13,7 @@ from donors import pledges, settlement
 from market import outbox
 from market.tenders import tick
 from opendata import rollup
+from opendata.ocds import funding
 
 
 async def tenders_tick(now: datetime) -> dict[str, int]:
@@ -45,3 +46,8 @@ async def stats_fold(now: datetime) -> dict[str, int]:
 
 async def outbox_deliver(now: datetime) -> dict[str, int]:
     return {"sent": await outbox.deliver_pending(limit=1000)}
+
+
+async def ocds_funding(now: datetime) -> dict[str, int]:
+    """Processes whose funding changed: one budget release each, at most one a minute."""
+    return await funding.publish_dirty(now)

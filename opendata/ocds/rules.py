@@ -3,6 +3,7 @@ amounts in yuan, status code lists and package shells. No Piccolo, no Litestar."
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, date, datetime, time, timedelta, timezone
 from decimal import Decimal
 from typing import Any
@@ -64,8 +65,34 @@ MILESTONE_STATUS: dict[str, str] = {
 OPENED_BID_STATUSES = ("qualified", "disqualified", "awarded", "lost")
 
 
+# A release that only brings the budget up to date with the ledger (a donation, match,
+# sponsorship, refund or budget move): every published process already has a tender
+# release, so by the releaseTag codelist it is a `tenderUpdate` ("an update may add new
+# information or make corrections"); `planningUpdate` is for processes still planned.
+FUNDING_TAG = "tenderUpdate"
+
+
 def tag_for(action: str) -> str | None:
     return TAGS.get(action)
+
+
+def funded_tenders(action: str, object_type: str, object_id: str, change: str) -> set[int]:
+    """The tenders whose escrow an audit event moved money for: ledger transfers (their
+    bodies name the tender) and escrow operations on a tender."""
+    if object_type == "tender" and action.startswith("escrow."):
+        return {int(object_id)}
+    if object_type != "transfer":
+        return set()
+    try:
+        body = json.loads(change or "{}")
+    except ValueError:
+        return set()
+    transfers = body.get("transfers", []) if isinstance(body, dict) else []
+    return {
+        int(t["tender_id"])
+        for t in transfers
+        if isinstance(t, dict) and isinstance(t.get("tender_id"), int)
+    }
 
 
 def ocid(prefix: str, tender_id: int) -> str:

@@ -144,7 +144,7 @@ def test_the_budget_breakdown_adds_up_and_names_its_source_parties() -> None:
     assert lines["corporate"]["sourceParty"]["id"] == "ocds-pgm001-9-corporate"  # pooled
     parties = {p["id"]: p for p in release["parties"]}  # type: ignore[union-attr]
     department = parties["CN-USCI-51330106MJ0000018H"]
-    assert department["roles"] == ["buyer", "funder", "procuringEntity"]
+    assert department["roles"] == ["buyer", "funder", "procuringEntity", "sourceParty"]
     assert department["identifier"] == {
         "scheme": "CN-USCI",
         "id": "51330106MJ0000018H",
