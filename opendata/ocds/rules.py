@@ -77,11 +77,12 @@ def tag_for(action: str) -> str | None:
 
 
 def funded_tenders(action: str, object_type: str, object_id: str, change: str) -> set[int]:
-    """The tenders whose escrow an audit event moved money for: ledger transfers (their
-    bodies name the tender) and escrow operations on a tender."""
+    """The tenders whose escrow an audit event moved money for: escrow operations on a
+    tender, and every event that lists the ledger transfers it made (transfers and
+    payments: each transfer body names its tender)."""
     if object_type == "tender" and action.startswith("escrow."):
         return {int(object_id)}
-    if object_type != "transfer":
+    if '"transfers"' not in (change or ""):
         return set()
     try:
         body = json.loads(change or "{}")
