@@ -17,7 +17,8 @@ The embedded organization code carries GB 11714's own check (its ninth character
 position 17 of the USCC): with the body's values (digits as themselves, letters
 A = 10 … Z = 35) and the weights 3, 7, 9, 10, 5, 8, 4, 2, the check is
 `11 − (Σ value·weight mod 11)`, written `X` for 10 and `0` for 11. A code must pass
-both checks; either alone catches every single-character change within its span.
+both checks. GB 11714's alone misses a change between two characters whose values
+differ by a multiple of 11 (0 and B, 1 and C …); GB 32100's catches those.
 
 What the checksum catches: every single-character change, and every transposition
 of two different characters except one between positions 1 and 18 (both carry

@@ -178,3 +178,28 @@ async def test_every_release_of_a_real_process_shows_what_its_tag_says(frozen_cl
     assert [r["id"] for r in releases if not tag_shows_its_content(r)] == []
     for release in releases:
         assert_source_parties_have_the_role(release)
+
+
+async def test_after_the_job_every_demo_process_shows_the_ledgers_budget():
+    import json
+
+    from market.demo import load_demo
+    from market.sql import execute
+
+    await load_demo()
+    await funding.publish_dirty(clock.now())
+    tender_ids = [
+        int(r["tender_id"]) for r in await execute("SELECT DISTINCT tender_id FROM ocds_release")
+    ]
+    assert tender_ids
+    wrong = []
+    for tender_id in tender_ids:
+        latest = await execute(
+            "SELECT body FROM ocds_release WHERE tender_id = {} ORDER BY id DESC LIMIT 1",
+            tender_id,
+        )
+        release = json.loads(latest[0]["body"])
+        assert_source_parties_have_the_role(release)
+        if published_budget(release) != await ledger_budget(tender_id):
+            wrong.append(tender_id)
+    assert wrong == []
