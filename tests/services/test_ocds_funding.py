@@ -4,8 +4,11 @@ budgetBreakdown.sourceParty has the sourceParty role. Driven through the real se
 
 from __future__ import annotations
 
+import asyncio
 from datetime import timedelta
 from typing import Any
+
+import pytest
 
 from donors import donations, settlement
 from market import clock
@@ -203,3 +206,26 @@ async def test_after_the_job_every_demo_process_shows_the_ledgers_budget():
         if published_budget(release) != await ledger_budget(tender_id):
             wrong.append(tender_id)
     assert wrong == []
+
+
+@pytest.mark.postgres_only
+async def test_the_job_runs_beside_a_donation_surge_and_ends_on_the_ledger(fresh_db: None):
+    tender_id = await make_tender(await make_department(), status="published")
+    start = clock.now()
+
+    async def surge() -> None:
+        await asyncio.gather(*(donate(tender_id, 20) for _ in range(40)))
+
+    async def jobs() -> list[dict[str, int]]:
+        runs = []
+        for i in range(5):
+            runs.append(await funding.publish_dirty(start + timedelta(seconds=10 * i)))
+            await asyncio.sleep(0.01)
+        return runs
+
+    _, runs = await asyncio.gather(surge(), jobs())
+    assert sum(r["published"] for r in runs) <= 1  # all within one minute
+    await funding.publish_dirty(start + timedelta(minutes=2))
+    latest = (await releases_of(tender_id))[-1]
+    assert published_budget(latest) == await ledger_budget(tender_id)
+    assert published_budget(latest)["public"] == 40 * 20_00
