@@ -13,7 +13,7 @@ network): signature check, event-id dedupe row, payment and donation row locks,
 donation + match posted in one ledger batch, one audit row, commit. All clients hit
 the same tender escrow and the same pledge, the realistic hot spot of a campaign;
 (service) the same signed events applied by calling the signature check and
-`payments.apply_stripe_event` directly, to show what the HTTP stack costs.
+`stripe_events.apply_stripe_event` directly, to show what the HTTP stack costs.
 pgbench runs before and after (reusing benchmarks.ledger_pgbench's runner); the
 ratio is to their mean.
 """
@@ -67,8 +67,7 @@ async def prepare() -> int:
     from market import accounts, clock
     from market.db import close_pool, start_pool
     from market.migrate import migrate
-    from market.tables import Membership, Organization
-    from market.tender_tables import Tender
+    from market.tables import Membership, Organization, Tender
 
     await migrate()
     await start_pool()
@@ -140,7 +139,7 @@ async def _client_run(
     logging.getLogger("httpx").setLevel(logging.WARNING)
 
     from composition.app import create_app
-    from donors import donations, payments, providers, signatures
+    from donors import donations, providers, signatures, stripe_events
     from market.db import engine
     from market.money import Money
 
@@ -174,7 +173,7 @@ async def _client_run(
                 header = signatures.sign(body, SECRET, int(time.time()))
                 if mode == "service":  # the same work without the HTTP stack
                     signatures.verify(body, header, [SECRET], int(time.time()))
-                    if await payments.apply_stripe_event(body) != "paid":
+                    if await stripe_events.apply_stripe_event(body) != "paid":
                         raise RuntimeError("event not applied")
                     done += 1
                     continue

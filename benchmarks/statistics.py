@@ -112,7 +112,8 @@ OLD = "timestamptz '2020-01-01' + (g % 2190) * interval '1 day' + (g % 86400) * 
 
 async def measure(client, runs: int) -> dict[str, float]:  # type: ignore[no-untyped-def]
     from market.settings import get_settings
-    from opendata import rollup, statistics
+    from opendata.statistics import queries as statistics
+    from opendata.statistics import rollup
 
     currency = get_settings().default_currency
     started = time.perf_counter()

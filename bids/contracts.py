@@ -12,8 +12,11 @@ contract's creator approves (releasing the tranche from escrow across the fundin
 sources, pro-rata, to `org:{id}:payable`) or rejects it with a reason. A milestone
 past due without evidence can be marked not met. The contract completes when every
 milestone is approved, or is terminated; either way the government's unspent escrow
-returns to the department's budget, and other sources' remainders stay in escrow as
-the obligation the donors app settles (recorded as a tender revision).
+returns to the department's budget at once, and other sources' remainders stay in
+escrow (recorded as a tender revision) until the donors app's settlement job
+(`donations.settle`: `donors.settlement.settle_all`) returns them — a completed
+tender's surplus and a terminated contract's remainder alike — per source, pro-rata
+to what each put in.
 
 Lock order everywhere: tender row, then contract, then milestone.
 """
@@ -180,7 +183,9 @@ async def _post_budget(tender: dict[str, Any], contract: dict[str, Any], actor: 
 
 
 async def terminate_contract(*, user_id: int, contract_id: int, reason: str) -> None:
-    """End a pending or active contract early; unspent government escrow returns."""
+    """End a pending or active contract early. A pending one (budget only held) makes
+    the tender unsuccessful; an active one makes it terminated and the unspent
+    government escrow returns (the donors app settles the other sources)."""
     from market.tenders.rules import check_reason
 
     reason = check_reason(reason)
@@ -198,18 +203,23 @@ async def terminate_contract(*, user_id: int, contract_id: int, reason: str) -> 
                 Contract.version: contract["version"] + 1,
             }
         ).where(Contract.id == contract_id)
-        await append_audit(actor, "contract.terminate", "contract", contract_id, {"reason": reason})
         if contract["status"] == "pending":  # budget still only held: the tender fails
             await lifecycle.mark_tender_unsuccessful(tender["id"], actor=actor, reason=reason)
-            return
-        await settle_escrow(tender, contract, actor=actor, action="contract_terminate", note=reason)
+        else:
+            await lifecycle.mark_tender_terminated(tender["id"], actor=actor, reason=reason)
+            await settle_escrow(
+                tender, contract, actor=actor, action="contract_terminate", note=reason
+            )
+        # Last: the OCDS release of this event (contractTermination) shows the final state.
+        await append_audit(actor, "contract.terminate", "contract", contract_id, {"reason": reason})
 
 
 async def settle_escrow(
     tender: dict[str, Any], contract: dict[str, Any], *, actor: str, action: str, note: str
 ) -> None:
     """At the end of a contract: the government's remainder back to the department's
-    budget; a tender revision records what other sources still hold (for donors)."""
+    budget; a tender revision records what other sources still hold, which the donors
+    app's settlement job returns (`donors.settlement.settle_all`)."""
     funding = await tender_funding(tender["id"], tender["currency"])
     left = funding.sources["government"].available
     if left.amount > 0:

@@ -8,7 +8,9 @@ receipts, scored, awarded, contracted and paid in tranches from escrow:
 - under evaluation: opened, the expert has scored some bids;
 - awarded, in the standstill period, with a complaint for the operator;
 - contracted: first milestone approved (money released), second awaiting approval;
-- completed: every milestone approved, the unspent budget returned.
+- completed: every milestone approved, the unspent budget returned;
+- terminated: first milestone approved, then the contract ended early by the bureau
+  (the tender becomes terminated, the unspent budget returned).
 
 Roles: Wang Qiang (civil affairs) runs the tenders and draws up contracts; Li Na also
 sits in the bureau and approves milestones (four eyes); Zhang Xiaoming (donor) is the
@@ -44,6 +46,7 @@ TENDERS = (
     ("明湖区社区心理疏导热线", "Community counselling hotline", 150_000, -8, "awarded"),
     ("新桥街道助餐服务点运营", "Meal service point in Xinqiao", 320_000, -70, "contracted"),
     ("明湖区社区志愿者能力培训", "Volunteer skills training", 120_000, -300, "completed"),
+    ("北山社区老年大学课程", "Senior college courses in Beishan", 90_000, -200, "terminated"),
 )
 # bidder slug → (price share of budget in %, proposal)
 BIDS = (
@@ -102,7 +105,7 @@ async def _people(demo: Any) -> dict[str, int]:
 
 
 async def create_bids(demo: Any) -> dict[str, int]:
-    """Add the five tenders with bids; returns tender ids by stage."""
+    """Add the six tenders with bids; returns tender ids by stage."""
     real: Callable[[], datetime] = clock._now  # restored at the end
     now = clock.now()
     created: dict[str, int] = {}
@@ -240,11 +243,27 @@ async def _contract(
     await contracts.sign_contract(user_id=staff, contract_id=contract_id, side="department")
     org_user = next(u for s, u in bidders.items() if demo.social_orgs[s] == org_id)
     await contracts.sign_contract(user_id=org_user, contract_id=contract_id, side="organization")
-    ids = await _milestone_ids(contract_id)
+    await _deliver(await _milestone_ids(contract_id), stage, signed, org_user, users["finance"])
+    if stage == "terminated":
+        _at(signed + 45 * DAY)
+        await contracts.terminate_contract(
+            user_id=staff,
+            contract_id=contract_id,
+            reason="服务机构无法继续提供课程，双方协商提前终止。"
+            " The provider could no longer run the courses; ended early by agreement.",
+        )
+    _at(now)
+    return tender_id
+
+
+async def _deliver(
+    ids: list[int], stage: str, signed: datetime, org_user: int, approver: int
+) -> None:
+    """Evidence for the milestones and approvals, as far as the stage goes: all of them
+    (completed), two submitted and one approved (contracted), one of each (terminated)."""
+    submitted = {"contracted": 2, "terminated": 1}.get(stage, len(ids))
     to_approve = ids if stage == "completed" else ids[:1]
-    for i, milestone_id in enumerate(ids):
-        if stage == "contracted" and i > 1:
-            break
+    for i, milestone_id in enumerate(ids[:submitted]):
         _at(signed + (i + 1) * 28 * DAY)
         await milestones.submit_evidence(
             user_id=org_user,
@@ -253,9 +272,7 @@ async def _contract(
         )
         if milestone_id in to_approve:
             _at(signed + (i + 1) * 29 * DAY)
-            await milestones.approve_milestone(user_id=users["finance"], milestone_id=milestone_id)
-    _at(now)
-    return tender_id
+            await milestones.approve_milestone(user_id=approver, milestone_id=milestone_id)
 
 
 async def _milestone_ids(contract_id: int) -> list[int]:

@@ -74,7 +74,7 @@ async def appoint_evaluator(*, user_id: int, tender_id: int, email: str) -> int:
     async with atomic():
         tender = await load_tender(tender_id, lock=True)
         await check_department(user_id, tender)
-        if tender["status"] in ("awarded", "contracted", "completed", "cancelled", "unsuccessful"):
+        if tender["status"] not in ("draft", "published", "tendering", "evaluation"):
             raise DomainError("Evaluators can only be appointed before the award.")
         found = await User.select(User.id).where(User.email == email).first()
         if found is None:
@@ -251,9 +251,15 @@ async def _qualified_bid(tender_id: int, ref: str) -> dict[str, Any]:
     return dict(rows[0])
 
 
+class RankingNotReadyError(DomainError):
+    """The ranking cannot be computed yet: no qualified bid, no declared evaluator for
+    the quality criteria, or a declared evaluator still has bids to score. `message`
+    is a msgid without parameters (the department's evaluation page translates it)."""
+
+
 async def ranking(tender: dict[str, Any]) -> list[dict[str, Any]]:
     """The current ranking (totals to two decimals, parts per criterion); raises
-    DomainError while any declared evaluator still has bids to score."""
+    RankingNotReadyError while any declared evaluator still has bids to score."""
     bids = await execute(
         "SELECT b.id, b.ref, b.price, b.received_at, b.organization FROM bids_bid b"
         " WHERE b.tender = {} AND b.status IN ('qualified', 'awarded', 'lost') ORDER BY b.id",
@@ -262,14 +268,14 @@ async def ranking(tender: dict[str, Any]) -> list[dict[str, Any]]:
     names = await organization_names(int(b["organization"]) for b in bids)
     bids = [b for b in bids if int(b["organization"]) in names]  # as the join did
     if not bids:
-        raise DomainError("There is no qualified bid to award.")
+        raise RankingNotReadyError("There is no qualified bid to award.")
     evaluators = await execute(
         "SELECT e.\"user\" AS uid FROM bids_evaluator e WHERE tender = {} AND status = 'declared'",
         tender["id"],
     )
     quality = quality_criteria(tender)
     if quality and not evaluators:
-        raise DomainError("At least one evaluator must declare and score the bids.")
+        raise RankingNotReadyError("At least one evaluator must declare and score the bids.")
     scores = await execute(
         "SELECT bid, evaluator, criterion, mark FROM bids_score WHERE tender = {}", tender["id"]
     )
@@ -287,7 +293,9 @@ async def ranking(tender: dict[str, Any]) -> list[dict[str, Any]]:
         for bid in bids:
             for evaluator in declared:
                 if given.get((int(bid["id"]), evaluator), 0) < len(quality):
-                    raise DomainError("Every declared evaluator must score every qualified bid.")
+                    raise RankingNotReadyError(
+                        "Every declared evaluator must score every qualified bid."
+                    )
     candidates = [
         scoring.Candidate(int(b["id"]), int(b["price"]), timestamp(b["received_at"])) for b in bids
     ]

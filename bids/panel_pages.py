@@ -19,7 +19,7 @@ from market.money import Money
 from market.sql import execute
 from market.timestamps import timestamp
 
-RESULT_STATUSES = ("awarded", "contracted", "completed")
+RESULT_STATUSES = ("awarded", "contracted", "completed", "terminated")
 
 
 def _money(amount: Any, currency: str) -> Money | None:
@@ -67,8 +67,8 @@ async def _opened_context(context: dict[str, Any], tender: dict[str, Any]) -> No
     if tender["status"] == "evaluation":
         try:
             context["ranking"] = await evaluation.ranking(tender)
-        except Exception as exc:  # not every evaluator has scored yet
-            context["ranking_error"] = str(getattr(exc, "message", exc))
+        except evaluation.RankingNotReadyError as not_ready:  # e.g. not every evaluator has scored
+            context["ranking_error"] = not_ready.message  # a msgid: the page translates it
     contract = await execute(
         "SELECT id FROM bids_contract WHERE tender = {} ORDER BY id DESC", tender_id
     )

@@ -1,6 +1,5 @@
 # ruff: noqa: S608 - SQL text is built from constants and `{}` marks; values are bound parameters
-"""Read models for the bids pages of bidders and departments, and the bids app's read
-contract for other apps (`terminated_contract_tenders`). Each says who may see it;
+"""Read models for the bids pages of bidders and departments. Each says who may see it;
 nothing here returns a bid's content, price, count or bidder to anyone but the bidder
 before opening. The panel's pages are in `panel_pages.py`, contracts in
 `contract_pages.py`; the kernel's names come through `naming.py`."""
@@ -131,14 +130,3 @@ async def complaints_queue() -> list[dict[str, Any]]:
         " FROM bids_complaint c ORDER BY c.status = 'filed' DESC, c.id DESC LIMIT 200"
     )
     return await named(rows, tender=TITLES)
-
-
-# --- the read contract for other apps ---------------------------------------------------
-
-
-async def terminated_contract_tenders() -> list[int]:
-    """Tenders with a terminated contract: read by the donors app's failure policy."""
-    rows = await execute(
-        "SELECT DISTINCT tender FROM bids_contract WHERE status = 'terminated' ORDER BY tender"
-    )
-    return [int(r["tender"]) for r in rows]

@@ -22,8 +22,7 @@ from piccolo.columns import (
 )
 from piccolo.table import Table
 
-from market.tables import Organization, User
-from market.tender_tables import Tender
+from market.tables import Organization, Tender, User
 
 
 class TenderKey(Table, tablename="bids_tender_key"):

@@ -39,43 +39,12 @@ STATIC = Path(__file__).resolve().parent.parent / "static"
 
 def route_handlers() -> list[Any]:
     """Every app's controllers: only the composition root imports them all."""
-    from bids.controllers import BidController, PanelController
+    from bids.controllers import BID_CONTROLLERS
     from donors.controllers import DONOR_CONTROLLERS
-    from market.controllers.accounts import AccountController
-    from market.controllers.operator import OperatorController
-    from market.controllers.organizations import OrganizationController
-    from market.controllers.system import SystemController
-    from market.controllers.tender_workspace import TenderWorkspaceController
-    from market.controllers.tenders import TenderController
-    from market.controllers.tenders_api import TenderApiController
-    from opendata.controllers_audit import AuditApiController, AuditController
-    from opendata.controllers_data import OpenDataController
-    from opendata.controllers_home import HomeController
-    from opendata.controllers_project import ProjectController
-    from opendata.controllers_project_api import ProjectApiController
-    from opendata.controllers_stats import StatisticsApi, StatisticsPages
+    from market.controllers import MARKET_CONTROLLERS
+    from opendata.controllers import OPENDATA_CONTROLLERS
 
-    handlers: list[Any] = [
-        SystemController,
-        HomeController,
-        AccountController,
-        OrganizationController,
-        OperatorController,
-        TenderController,
-        TenderWorkspaceController,
-        TenderApiController,
-        *DONOR_CONTROLLERS,
-        BidController,
-        PanelController,
-        OpenDataController,
-        ProjectController,
-        ProjectApiController,
-        AuditController,
-        AuditApiController,
-        StatisticsPages,
-        StatisticsApi,
-    ]
-    return handlers
+    return [*MARKET_CONTROLLERS, *DONOR_CONTROLLERS, *BID_CONTROLLERS, *OPENDATA_CONTROLLERS]
 
 
 def openapi_config() -> OpenAPIConfig:

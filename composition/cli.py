@@ -66,8 +66,14 @@ COMMANDS: list[tuple[str, str, str, Adder]] = [
     ("audit verify", "recompute the audit hash chain", "market.audit:command", _no_args),
     ("pledges expire", "return expired pledges' balances", "donors.pledges:command", _no_args),
     (
+        "payments expire",
+        "fail payments past their confirmation window, releasing their matches",
+        "donors.payments:expire_command",
+        _no_args,
+    ),
+    (
         "donations settle",
-        "apply the failure policy to failed tenders",
+        "return failed tenders' remainders and completed tenders' surplus to their sources",
         "donors.settlement:command",
         _no_args,
     ),
@@ -88,7 +94,7 @@ COMMANDS: list[tuple[str, str, str, Adder]] = [
     (
         "stats fold",
         "fold settled ledger transfers into the statistics rollup",
-        "opendata.rollup:command",
+        "opendata.statistics.rollup:command",
         _stats_fold_args,
     ),
 ]

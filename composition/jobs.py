@@ -9,11 +9,11 @@ from __future__ import annotations
 from datetime import datetime
 
 from bids import opening
-from donors import pledges, settlement
+from donors import payments, pledges, settlement
 from market import outbox
 from market.tenders import tick
-from opendata import rollup
 from opendata.ocds import funding
+from opendata.statistics import rollup
 
 
 async def tenders_tick(now: datetime) -> dict[str, int]:
@@ -32,6 +32,10 @@ async def bids_open(now: datetime) -> dict[str, int]:
 
 async def pledges_expire(now: datetime) -> dict[str, int]:
     return {"returned": len(await pledges.expire_pledges(now))}
+
+
+async def payments_expire(now: datetime) -> dict[str, int]:
+    return await payments.expire_payments(now)
 
 
 async def donations_settle(now: datetime) -> dict[str, int]:

@@ -52,6 +52,7 @@ def wire_audit_hooks() -> None:
 def wire_jobs() -> None:
     register_job("tenders.tick", jobs.tenders_tick, every=timedelta(seconds=30))
     register_job("bids.open", jobs.bids_open, every=timedelta(seconds=30))
+    register_job("payments.expire", jobs.payments_expire, every=timedelta(minutes=1))
     register_job("donations.settle", jobs.donations_settle, every=timedelta(minutes=1))
     register_job("pledges.expire", jobs.pledges_expire, every=timedelta(minutes=5))
     register_job("stats.fold", jobs.stats_fold, every=timedelta(minutes=1))

@@ -5,10 +5,10 @@ every funding, donor and sponsor page shows real numbers."""
 from __future__ import annotations
 
 import random
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
-from donors import contributions, donations, pledges
+from donors import contributions, donations, payments, pledges
 from donors.rules import OPEN_STATUSES
 from market import clock
 from market.money import Money
@@ -45,6 +45,9 @@ async def create_funding(demo: Any) -> dict[str, int]:
             note="Elder-care and community match, 2:1",
         )  # fmt: skip
         made["pledges"] += 1
+    if foundation and foundation_user and demo.users.get("operator"):
+        await _late_pledge_prepayment(foundation, foundation_user, demo.users["operator"], now)
+        made["pledges"] += 1
     tenders = await tenders_in_status(OPEN_STATUSES)
     donor = demo.users.get("donor")
     for i, (tender_id, _) in enumerate(tenders):
@@ -70,3 +73,22 @@ async def create_funding(demo: Any) -> dict[str, int]:
             )  # fmt: skip
             made["sponsorships"] += 1
     return made
+
+
+async def _late_pledge_prepayment(foundation: int, user: int, operator: int, now: datetime) -> None:
+    """A pledge whose bank transfer came only after its payment window had closed: the
+    pledge lapsed, and the money waits in the operator's refund queue."""
+    _, payment, _ = await pledges.create_pledge(
+        sponsor_id=foundation, user_id=user, sponsor_kind="foundation",
+        ratio_sponsor=1, ratio_donor=1, per_donation_cap=50_00, total_cap=1_000_00,
+        valid_from=now - timedelta(days=20), valid_until=now + timedelta(days=40),
+        provider="bank_transfer", note="Winter appeal match (paid too late)",
+    )  # fmt: skip
+    await payments.fail_payment(int(payment["id"]), reason=payments.EXPIRED)
+    await payments.record_bank_transfer(
+        reference_code=payment["reference_code"],
+        amount=1_000_00,
+        currency="CNY",
+        bank_reference="BOC 2026-11 0417",
+        operator_id=operator,
+    )

@@ -17,19 +17,30 @@ from typing import Any
 
 from donors import matching, payments
 from donors import rules as donation_rules
-from donors.config import donation_limits
+from donors.config import donation_limits, public_unpaid_limit
+from donors.late import release_match
 from donors.pledges import lock_eligible_pledges
-from donors.providers import Started
-from donors.tender_facts import tender_info
+from donors.providers import Started, available_providers
+from donors.tender_facts import TenderInfo, tender_info
 from market import clock
-from market.db import atomic
-from market.errors import NotFound
+from market.accounts import EMAIL_RE
+from market.db import atomic, is_postgres
+from market.errors import DomainError, NotFound, ValidationFailed
 from market.ledger.accounts import ensure_accounts
 from market.ledger.codes import pledge_code
 from market.ledger.rules import Transfer, TransferRequest, escrow_code
 from market.ledger.services import create_transfers
 from market.money import Money
 from market.sql import Row, execute, for_update
+from market.tenders.readmodels import lock_tender_funding
+
+CLOSED_MESSAGE = "This project does not accept money now."
+
+
+class UnpaidLimitError(DomainError):
+    """One client holds as many unpaid donations as the public route allows."""
+
+    status_code = 429
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,24 +67,25 @@ async def start_donation(
     email: str = "",
     payment_method: str = "",
     sandbox_outcome: str = "approve",
+    client_key: str = "",
+    lang: str = "",
 ) -> DonationStarted:
+    """Check everything that could stop the donation from being paid, then — under the
+    tender's funding gate, so no settlement runs beside it — write it, reserve its
+    match and create its payment in one transaction, and start the payment. With a
+    `client_key` (the public route), refuse when that client already holds
+    `public_unpaid_limit()` donations awaiting payment."""
     info = await tender_info(tender_id)
-    donation_rules.check_donation(
-        amount=amount.amount,
-        currency=amount.currency,
-        tender_currency=info.currency,
-        tender_status=info.status,
-        provider=provider,
-        on_failure=on_failure,
-        limits=donation_limits(),
-        display_name=display_name,
-        message=message,
-    )
+    _check(info, amount, provider, on_failure, display_name, message, email, sandbox_outcome)
     now = clock.now()
     async with atomic():
+        await _check_client(client_key)
+        await _check_open(tender_id)
         donation_id = await _insert_donation(
-            tender_id, donor_id, amount, display_name, message, anonymous, email, on_failure, now
-        )
+            tender_id, donor_id, amount, now,
+            {"display_name": display_name, "message": message, "anonymous": anonymous,
+             "email": email, "on_failure": on_failure, "client_key": client_key, "lang": lang},
+        )  # fmt: skip
         match = await _reserve_match(donation_id, info.facts, amount, now)
         payment = await payments.create_payment(
             kind="donation",
@@ -97,33 +109,85 @@ async def start_donation(
     )
 
 
-async def _insert_donation(
-    tender_id: int,
-    donor_id: int | None,
+def _check(
+    info: TenderInfo,
     amount: Money,
+    provider: str,
+    on_failure: str,
     display_name: str,
     message: str,
-    anonymous: bool,
     email: str,
-    on_failure: str,
-    now: datetime,
+    sandbox_outcome: str,
+) -> None:
+    """Every refusal that needs no lock, before anything is written or reserved."""
+    donation_rules.check_donation(
+        amount=amount.amount,
+        currency=amount.currency,
+        tender_currency=info.currency,
+        tender_status=info.status,
+        provider=provider,
+        on_failure=on_failure,
+        limits=donation_limits(),
+        display_name=display_name,
+        message=message,
+    )
+    if provider not in available_providers():
+        raise ValidationFailed({"provider": "This way to pay is not available now."})
+    if email.strip() and not EMAIL_RE.match(email.strip()):
+        raise ValidationFailed({"email": "Enter a valid e-mail address."})
+    if sandbox_outcome not in ("approve", "decline"):
+        raise ValidationFailed({"sandbox_outcome": "Choose how the sandbox card answers."})
+
+
+async def _check_client(client_key: str) -> None:
+    """The public route's limit on unpaid reservations per client (serialized per
+    client: an advisory lock on PostgreSQL, BEGIN IMMEDIATE on SQLite)."""
+    if not client_key:
+        return
+    if is_postgres():
+        await execute("SELECT pg_advisory_xact_lock(hashtext({}))", "donate:" + client_key)
+    rows = await execute(
+        "SELECT COUNT(*) AS n FROM donors_donation WHERE client_key = {} AND status = 'pending'",
+        client_key,
+    )
+    if int(rows[0]["n"]) >= public_unpaid_limit():
+        raise UnpaidLimitError(
+            "You already have %(limit)s donations waiting for payment. Pay or let one of"
+            " them lapse before starting another.",
+            limit=public_unpaid_limit(),
+        )
+
+
+async def _check_open(tender_id: int) -> None:
+    """Under the funding gate (shared): the tender still takes money and is not settled."""
+    tender = await lock_tender_funding(tender_id, exclusive=False)
+    settled = await execute("SELECT id FROM donors_settlement WHERE tender = {}", tender_id)
+    if settled or tender["status"] not in donation_rules.OPEN_STATUSES:
+        raise donation_rules.TenderClosedForDonations(CLOSED_MESSAGE)
+
+
+async def _insert_donation(
+    tender_id: int, donor_id: int | None, amount: Money, now: datetime, fields: dict[str, Any]
 ) -> int:
     """The pending donation row (no match yet); returns its id."""
     rows = await execute(
         "INSERT INTO donors_donation (tender, donor, amount, currency, display_name, message,"
         " anonymous, email, on_failure, status, match_pledge, match_amount, match_status,"
-        " receipt_no, refund_amount, refund_ref, created_at) VALUES ({}, {}, {}, {}, {}, {},"
-        " {}, {}, {}, 'pending', NULL, 0, 'none', NULL, 0, '', {}) RETURNING id",
+        " receipt_no, refund_amount, refund_ref, created_at, client_key, lang) VALUES ({}, {},"
+        " {}, {}, {}, {}, {}, {}, {}, 'pending', NULL, 0, 'none', NULL, 0, '', {}, {}, {})"
+        " RETURNING id",
         tender_id,
         donor_id,
         amount.amount,
         amount.currency,
-        display_name.strip(),
-        message.strip(),
-        anonymous,
-        email.strip()[:254],
-        on_failure,
+        str(fields["display_name"]).strip(),
+        str(fields["message"]).strip(),
+        bool(fields["anonymous"]),
+        str(fields["email"]).strip()[:254],
+        fields["on_failure"],
         now,
+        str(fields["client_key"])[:64],
+        str(fields["lang"])[:8],
     )
     return int(rows[0]["id"])
 
@@ -218,7 +282,7 @@ async def on_paid(payment: Row) -> tuple[list[Transfer], dict[str, Any]]:
     now = clock.now()
     await execute(
         "UPDATE donors_donation SET status = 'paid', paid_at = {}, receipt_no = {},"
-        " match_status = {} WHERE id = {}",
+        " match_status = {}, closed_at = NULL WHERE id = {}",
         now,
         donation_rules.receipt_number("donation", donation_id, now),
         "posted" if matched else donation["match_status"],
@@ -231,36 +295,20 @@ async def on_paid(payment: Row) -> tuple[list[Transfer], dict[str, Any]]:
 
 
 async def on_failed(payment: Row) -> tuple[list[Transfer], dict[str, Any]]:
+    """The payment will not come: a match still reserved goes back to its pledge
+    (`pledge.matched` reduced by exactly the reservation, the pending transfer voided)."""
     donation = await _lock_donation(int(payment["object_id"]))
-    donation_id = int(donation["id"])
+    voids = await release_match(donation)
     transfers: list[Transfer] = []
-    if donation["match_status"] == "reserved":
-        pledge_id = int(donation["match_pledge"])
-        await execute("SELECT id FROM donors_pledge WHERE id = {}" + for_update(), pledge_id)
-        results = await create_transfers(
-            [
-                TransferRequest(
-                    key=f"donation:{donation_id}:match:void",
-                    kind="void",
-                    amount=None,
-                    pending_key=f"donation:{donation_id}:match",
-                    reference=f"donation:{donation_id}",
-                )
-            ],
-            actor="system",
-            audit=False,
-        )
+    if voids:
+        results = await create_transfers(voids, actor="system", audit=False)
         transfers = [r.transfer for r in results]
-        await execute(
-            "UPDATE donors_pledge SET matched = matched - {} WHERE id = {}",
-            int(donation["match_amount"]),
-            pledge_id,
-        )
     await execute(
         "UPDATE donors_donation SET status = 'failed', closed_at = {},"
         " match_status = CASE WHEN match_status = 'reserved' THEN 'released'"
         " ELSE match_status END WHERE id = {}",
         clock.now(),
-        donation_id,
+        int(donation["id"]),
     )
-    return transfers, {"released_match": int(donation["match_amount"]) if transfers else 0}
+    released = int(donation["match_amount"]) if voids is not None else 0
+    return transfers, {"released_match": released}

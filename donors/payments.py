@@ -1,33 +1,43 @@
 # ruff: noqa: S608 - SQL text is built from constants and `{}` marks; values are bound parameters
 """Payments: money expected from outside, confirmed once, with its ledger effect.
 
-Lock order in every transaction here (no deadlocks under concurrency): payment row →
-the paid-for object's row (donation, pledge, contribution) → pledge rows → ledger
-account rows (id order, inside `create_transfers`) → the audit head (last).
+Lock order in every transaction here (ARCHITECTURE.md, no deadlocks under
+concurrency): the tender's funding gate (shared, for kinds paid into a tender's
+escrow: `donors.late.funding_gate`) → payment row → the paid-for object's row
+(donation, pledge, contribution) → refund rows → pledge rows → ledger account rows
+(id order, inside `create_transfers`) → the audit head (last).
 
 `confirm_payment` is the one way money enters: from the sandbox at once, from the
-operator's record of a bank transfer, or from Stripe's signed webhook. It records
-the provider event id (unique) in the same transaction as the ledger effect, so a
-redelivered event changes nothing, and refuses an amount or currency that differs
-from our row (nothing is written then).
+operator's record of a bank transfer, or from Stripe's signed webhook
+(`donors.stripe_events`). It records the provider event id (unique) in the same
+transaction as the ledger effect, so a redelivered event changes nothing, and refuses
+an amount or currency that differs from our row (nothing is written then). Money that
+arrives for something that no longer takes it has a defined outcome
+(`donors.late`): it is never refused, so a provider's redelivery always gets a 2xx.
+
+Each payment has a confirmation window (`expires_at`, per provider:
+`donors.config.payment_window`); `expire_payments` fails the awaiting ones past it,
+which voids what was reserved for them and tells a donor who left an e-mail.
 """
 
 from __future__ import annotations
 
-import json
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
-from donors import rules
+from donors import late, notices, refunds, rules
+from donors.config import payment_window
 from donors.providers import PaymentRequest, Started, provider
-from market import clock, inputs
+from market import clock
 from market.audit import actor_of, append_audit
 from market.db import atomic
 from market.errors import Conflict, DomainError, NotFound
 from market.ledger.rules import Transfer
-from market.money import MAX_AMOUNT
 from market.sql import Row, execute, for_update
+
+EXPIRED = "expired"  # the failure reason of a payment whose window ended
 
 
 class PaymentMismatch(DomainError):
@@ -62,16 +72,19 @@ def _effect(effects: dict[str, Effect], kind: str) -> Effect:
 async def create_payment(
     *, kind: str, object_id: int, provider_name: str, amount: int, currency: str
 ) -> Row:
-    """Inside the caller's transaction: the payment row, with a fresh reference code."""
+    """Inside the caller's transaction: the payment row, with a fresh reference code and
+    the end of its provider's confirmation window."""
     if provider_name not in rules.PROVIDERS:
         raise DomainError("Choose a way to pay.", field="provider")
+    now = clock.now()
     for _ in range(5):
         code = rules.reference_code()
         rows = await execute(
             "INSERT INTO donors_payment (kind, object_id, object_key, provider, amount, currency,"
             " status, reference_code, provider_ref, client_secret, failure_reason,"
-            " bank_reference, created_at) VALUES ({}, {}, {}, {}, {}, {}, 'awaiting', {}, '',"
-            " '', '', '', {}) ON CONFLICT (reference_code) DO NOTHING RETURNING *",
+            " bank_reference, created_at, expires_at, refunded) VALUES ({}, {}, {}, {}, {}, {},"
+            " 'awaiting', {}, '', '', '', '', {}, {}, 0)"
+            " ON CONFLICT (reference_code) DO NOTHING RETURNING *",
             kind,
             object_id,
             f"{kind}:{object_id}",
@@ -79,7 +92,8 @@ async def create_payment(
             amount,
             currency,
             code,
-            clock.now(),
+            now,
+            now + payment_window(provider_name),
         )
         if rows:
             return rows[0]
@@ -174,10 +188,13 @@ async def confirm_payment(
     bank_reference: str = "",
     recorded_by: int | None = None,
 ) -> str:
-    """Money arrived: apply the kind's ledger effect once. Returns "paid" or "duplicate"."""
+    """Money arrived: apply the kind's ledger effect once — or, when what it pays for
+    no longer takes money, the late-arrival outcome (`donors.late`). Returns "paid",
+    "late_arrival" or "duplicate"."""
     async with atomic():
         if not await _record_event(event, payment_id, "paid"):
             return "duplicate"
+        tender = await late.funding_gate(payment_id)
         payment = await _lock(payment_id)
         if payment["status"] == "succeeded":
             return "duplicate"
@@ -187,7 +204,11 @@ async def confirm_payment(
             )
         if provider_ref and payment["provider_ref"] and payment["provider_ref"] != provider_ref:
             raise PaymentMismatch("The payment reference does not match.")
-        transfers, summary = await _effect(_ON_PAID, payment["kind"])(payment)
+        reason = await late.late_reason(payment, tender)
+        if reason:
+            transfers, summary = await late.on_late(payment, reason)
+        else:
+            transfers, summary = await _effect(_ON_PAID, payment["kind"])(payment)
         await execute(
             "UPDATE donors_payment SET status = 'succeeded', settled_at = {},"
             " bank_reference = {}, recorded_by = {} WHERE id = {}",
@@ -198,7 +219,7 @@ async def confirm_payment(
         )
         await append_audit(
             actor,
-            f"{payment['kind']}.paid",
+            f"{payment['kind']}.{'late_arrival' if reason else 'paid'}",
             payment["kind"],
             payment["object_id"],
             {
@@ -207,11 +228,14 @@ async def confirm_payment(
                 "amount": amount,
                 "currency": currency.upper(),
                 "event": event.id if event else None,
+                "after_failure": payment["status"] == "failed",
                 "transfers": [t.body() for t in transfers],
                 **summary,
             },
         )
-    return "paid"
+    if reason and summary.get("refund"):
+        await refunds.pay_out_now(int(summary["refund"]))
+    return "late_arrival" if reason else "paid"
 
 
 async def fail_payment(
@@ -221,30 +245,88 @@ async def fail_payment(
     async with atomic():
         if not await _record_event(event, payment_id, "failed"):
             return "duplicate"
+        await late.funding_gate(payment_id)
         payment = await _lock(payment_id)
         if payment["status"] != "awaiting":
             return "duplicate"
-        transfers, summary = await _effect(_ON_FAILED, payment["kind"])(payment)
-        await execute(
-            "UPDATE donors_payment SET status = 'failed', failure_reason = {}, settled_at = {}"
-            " WHERE id = {}",
-            reason[:500],
-            clock.now(),
-            payment_id,
-        )
-        await append_audit(
-            actor,
-            f"{payment['kind']}.payment_failed",
-            payment["kind"],
-            payment["object_id"],
-            {
-                "payment": payment_id,
-                "reason": reason[:200],
-                "transfers": [t.body() for t in transfers],
-                **summary,
-            },
-        )
+        await _fail_locked(payment, reason, actor)
     return "failed"
+
+
+async def _fail_locked(payment: Row, reason: str, actor: str) -> None:
+    """The failure of a locked awaiting payment: the kind's release, the row, the audit."""
+    transfers, summary = await _effect(_ON_FAILED, payment["kind"])(payment)
+    await execute(
+        "UPDATE donors_payment SET status = 'failed', failure_reason = {}, settled_at = {}"
+        " WHERE id = {}",
+        reason[:500],
+        clock.now(),
+        payment["id"],
+    )
+    await append_audit(
+        actor,
+        f"{payment['kind']}.payment_failed",
+        payment["kind"],
+        payment["object_id"],
+        {
+            "payment": int(payment["id"]),
+            "reason": reason[:200],
+            "transfers": [t.body() for t in transfers],
+            **summary,
+        },
+    )
+
+
+# --- confirmation windows ------------------------------------------------------------
+
+
+async def expire_payments(now: datetime | None = None) -> dict[str, int]:
+    """Fail every awaiting payment whose confirmation window ended by `now` (reason
+    "expired"): its reserved match is voided and the pledge gets its room back, and a
+    donor who left an e-mail is told (in the outbox, same transaction). Safe to run
+    again and concurrently. Returns how many were expired and how many donors told."""
+    at = now or clock.now()
+    rows = await execute(
+        "SELECT id FROM donors_payment WHERE status = 'awaiting' AND expires_at IS NOT NULL"
+        " AND expires_at <= {} ORDER BY id",
+        at,
+    )
+    counts = {"expired": 0, "notified": 0}
+    for row in rows:
+        outcome = await _expire_one(int(row["id"]), at)
+        if outcome is not None:
+            counts["expired"] += 1
+            counts["notified"] += int(outcome)
+    return counts
+
+
+async def _expire_one(payment_id: int, at: datetime) -> bool | None:
+    """None when another run resolved it first; else whether a donor was told."""
+    async with atomic():
+        await late.funding_gate(payment_id)
+        payment = await _lock(payment_id)
+        if payment["status"] != "awaiting" or payment["expires_at"] is None:
+            return None
+        await _fail_locked(payment, EXPIRED, "system")
+        return await notices.payment_expired(payment)
+
+
+async def expire_command(args: object) -> int:
+    """`market payments expire`."""
+    from market.db import close_pool, start_pool
+    from market.outbox import deliver_pending
+
+    await start_pool()
+    try:
+        counts = await expire_payments()
+        sent = await deliver_pending(limit=1000)
+    finally:
+        await close_pool()
+    print(
+        f"{counts['expired']} payment(s) expired, {counts['notified']} donor(s) told,"
+        f" {sent} e-mail(s) delivered"
+    )
+    return 0
 
 
 # --- bank transfers recorded by the operator --------------------------------------------
@@ -258,10 +340,23 @@ async def awaiting_bank_transfers(limit: int = 200) -> list[Row]:
     )
 
 
+async def expired_bank_transfers(limit: int = 50) -> list[Row]:
+    """Bank transfers whose window ended unpaid, newest first: the money may still come,
+    and the operator records it like any other (it then takes its late outcome)."""
+    return await execute(
+        "SELECT * FROM donors_payment WHERE provider = 'bank_transfer' AND status = 'failed'"
+        " AND failure_reason = {} ORDER BY id DESC LIMIT {}",
+        EXPIRED,
+        limit,
+    )
+
+
 async def record_bank_transfer(
     *, reference_code: str, amount: int, currency: str, bank_reference: str, operator_id: int
 ) -> Row:
-    """The operator saw the money on the bank statement: confirm the payment."""
+    """The operator saw the money on the bank statement: confirm the payment — also one
+    whose window ended (it failed as expired): the money did arrive, and
+    `confirm_payment` gives it its late-arrival outcome."""
     rows = await execute(
         "SELECT * FROM donors_payment WHERE reference_code = {}",
         reference_code.strip().upper(),
@@ -269,7 +364,7 @@ async def record_bank_transfer(
     if not rows or rows[0]["provider"] != "bank_transfer":
         raise NotFound("No bank transfer is expected with this reference.")
     payment = rows[0]
-    if payment["status"] != "awaiting":
+    if payment["status"] == "succeeded":
         raise Conflict("This bank transfer was already recorded.")
     if not bank_reference.strip():
         raise DomainError("Enter the bank statement reference.", field="bank_reference")
@@ -282,53 +377,3 @@ async def record_bank_transfer(
         recorded_by=operator_id,
     )
     return await get_payment(int(payment["id"]))
-
-
-# --- Stripe webhook ---------------------------------------------------------------------
-
-
-async def apply_stripe_event(payload: bytes) -> str:
-    """A verified event body: confirm or fail the payment it names. Returns an outcome
-    word for the response and the log; unknown event types are acknowledged."""
-    try:
-        event = json.loads(payload)
-        kind = event["type"]
-        event_id = event["id"]
-        intent = event["data"]["object"]
-    except (ValueError, KeyError, TypeError):
-        raise DomainError("Malformed event.") from None
-    if kind not in ("payment_intent.succeeded", "payment_intent.payment_failed"):
-        return "ignored"
-    if not isinstance(intent, dict):
-        raise DomainError("Malformed event.")
-    try:
-        raw_id = intent["metadata"]["payment_id"]
-    except (KeyError, TypeError):
-        return "ignored"
-    payment_id = inputs.parse_id(str(raw_id), field="payment_id")  # 400 beyond a Serial
-    rows = await execute(
-        "SELECT id, provider, provider_ref FROM donors_payment WHERE id = {}", payment_id
-    )
-    if not rows or rows[0]["provider"] != "stripe":
-        return "ignored"
-    if rows[0]["provider_ref"] and rows[0]["provider_ref"] != intent.get("id"):
-        raise PaymentMismatch("The payment reference does not match.")
-    if kind == "payment_intent.succeeded":
-        amount = intent.get("amount")
-        if type(amount) is not int or not 0 <= amount <= MAX_AMOUNT:
-            raise DomainError("Malformed event.")
-        return await confirm_payment(
-            payment_id,
-            amount=amount,
-            currency=str(intent["currency"]),
-            provider_ref=str(intent.get("id", "")),
-            event=Event(event_id, kind),
-            actor="stripe",
-        )
-    error = intent.get("last_payment_error") or {}
-    return await fail_payment(
-        payment_id,
-        reason=str(error.get("message") or "The card payment failed."),
-        event=Event(event_id, kind),
-        actor="stripe",
-    )

@@ -14,7 +14,7 @@ from donors.providers import Started
 from market import clock
 from market.audit import actor_of, append_audit
 from market.db import atomic
-from market.errors import NotFound, PermissionDenied
+from market.errors import DomainError, NotFound, PermissionDenied
 from market.ledger.accounts import ensure_accounts, get_account
 from market.ledger.codes import pledge_code
 from market.ledger.rules import Transfer, TransferRequest
@@ -256,34 +256,17 @@ async def _expire_one(pledge_id: int, at: datetime) -> int:
         pledge = await _lock_pledge(pledge_id)
         if pledge["status"] not in ("active", "expired"):
             return 0
-        code = pledge_code(pledge_id)
-        available = (await get_account(code)).available.amount
+        available = (await get_account(pledge_code(pledge_id))).available.amount
         payment = await payments.payment_for("pledge", pledge_id)
         provider = payment["provider"] if payment else "bank_transfer"
-        returned = int(pledge["returned"])
-        if available > 0:
-            external = donation_rules.EXTERNAL_ACCOUNT[provider]
-            await ensure_accounts([external], pledge["currency"])
-            await create_transfers(
-                [
-                    TransferRequest(
-                        key=f"pledge:{pledge_id}:return:{returned}",
-                        kind="single",
-                        amount=available,
-                        debit=code,
-                        credit=external,
-                        currency=pledge["currency"],
-                        reason="pledge_return",
-                        reference=f"pledge:{pledge_id}",
-                    )
-                ],
-                audit=False,
-            )
+        await return_to_sponsor(
+            pledge, available, key=f"pledge:{pledge_id}:return:{int(pledge['returned'])}",
+            provider=provider,
+        )  # fmt: skip
         await execute(
-            "UPDATE donors_pledge SET status = 'expired', expired_at = COALESCE(expired_at, {}),"
-            " returned = returned + {} WHERE id = {}",
+            "UPDATE donors_pledge SET status = 'expired', expired_at = COALESCE(expired_at, {})"
+            " WHERE id = {}",
             at,
-            available,
             pledge_id,
         )
         if available > 0 or pledge["status"] == "active":
@@ -295,6 +278,64 @@ async def _expire_one(pledge_id: int, at: datetime) -> int:
                 {"returned": available, "currency": pledge["currency"]},
             )
     return available
+
+
+def sponsor_account(provider: str | None) -> str:
+    """The external account a pledge's money goes back to the sponsor through."""
+    return donation_rules.EXTERNAL_ACCOUNT[provider or "bank_transfer"]
+
+
+async def return_to_sponsor(pledge: Row, amount: int, *, key: str, provider: str | None) -> None:
+    """Inside the caller's transaction, the pledge row locked: `amount` of its balance
+    back to the sponsor (`pledge:{id}` → the external account it was paid from), added
+    to `returned`. Nothing when `amount` is 0."""
+    if amount <= 0:
+        return
+    external = sponsor_account(provider)
+    await ensure_accounts([external], pledge["currency"])
+    await create_transfers(
+        [
+            TransferRequest(
+                key=key,
+                kind="single",
+                amount=amount,
+                debit=pledge_code(int(pledge["id"])),
+                credit=external,
+                currency=pledge["currency"],
+                reason="pledge_return",
+                reference=f"pledge:{pledge['id']}",
+            )
+        ],
+        audit=False,
+    )
+    await execute(
+        "UPDATE donors_pledge SET returned = returned + {} WHERE id = {}", amount, pledge["id"]
+    )
+
+
+class MatchedCounterError(DomainError):
+    """A pledge's `matched` counter would go below zero: it does not match the ledger."""
+
+
+async def reduce_matched(pledge_id: int, amount: int) -> int:
+    """Inside the caller's transaction, the pledge row locked: `matched` −= `amount`
+    (a voided reservation, or matched money returned to the pledge). Refuses to take
+    the counter below zero (the caller's whole transaction is then rolled back).
+    Returns the counter after."""
+    if amount < 0:
+        raise ValueError("a pledge's matched counter is reduced by a non-negative amount")
+    rows = await execute(
+        "UPDATE donors_pledge SET matched = matched - {} WHERE id = {} AND matched >= {}"
+        " RETURNING matched",
+        amount,
+        pledge_id,
+        amount,
+    )
+    if not rows:
+        raise MatchedCounterError(
+            f"pledge {pledge_id}: matched would go below zero (reducing it by {amount})"
+        )
+    return int(rows[0]["matched"])
 
 
 async def command(args: object) -> int:

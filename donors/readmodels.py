@@ -9,15 +9,16 @@ from typing import Any
 
 from donors import matching
 from donors.pledges import lock_eligible_pledges
-from donors.rules import ReleaseShare, follow_the_yuan
+from donors.rules import PaidIn, Release, ReleaseShare, follow_the_yuan
 from donors.tender_facts import TenderInfo, tender_info, tenders_info
 from market import clock
 from market.errors import NotFound, PermissionDenied
 from market.ledger.codes import pledge_code
 from market.ledger.readmodels import available_balances, public_releases
-from market.money import Money
-from market.sql import Row, execute
+from market.money import Money, MoneyError, parse_money
+from market.sql import Row, execute, marks
 from market.tables import Organization
+from market.timestamps import timestamp
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,22 +54,19 @@ async def _views(rows: list[Row], *, with_tranches: bool) -> list[DonationView]:
     payments = {}
     if rows:
         keys = [f"donation:{r['id']}" for r in rows]
-        marks = ", ".join(["{}"] * len(keys))
         for p in await execute(
             f"SELECT object_id, provider, reference_code FROM donors_payment"
-            f" WHERE object_key IN ({marks})",
+            f" WHERE object_key IN ({marks(len(keys))})",
             *keys,
         ):
             payments[int(p["object_id"])] = p
+    paid = [int(r["tender"]) for r in rows if r["status"] == "paid"]
+    shares = await donation_tranches(paid) if with_tranches else {}
     views = []
     for r in rows:
         payment = payments.get(int(r["id"]))
         currency = r["currency"]
-        tranches = (
-            await donation_tranches(int(r["tender"]), int(r["id"]))
-            if with_tranches and r["status"] == "paid"
-            else []
-        )
+        tranches = shares.get(int(r["id"]), []) if r["status"] == "paid" else []
         views.append(
             DonationView(
                 id=int(r["id"]),
@@ -93,19 +91,39 @@ async def _views(rows: list[Row], *, with_tranches: bool) -> list[DonationView]:
     return views
 
 
-async def donation_tranches(tender_id: int, donation_id: int) -> list[ReleaseShare]:
-    """The follow-your-yuan view: this donation's share of every release from the
-    tender's public escrow (pro-rata over all paid public donations)."""
-    contributions = await execute(
-        "SELECT id, amount FROM donors_donation WHERE tender = {}"
-        " AND status IN ('paid', 'refund_queued', 'refunded', 'community_fund') ORDER BY id",
-        tender_id,
+# Donations whose money was in the public escrow when it was paid (a refund later does
+# not undo the tranches it paid for before).
+_PAID_IN = ("paid", "refund_queued", "refunded", "community_fund")
+
+
+async def donation_tranches(tender_ids: list[int]) -> dict[int, list[ReleaseShare]]:
+    """The follow-your-yuan view (donors.rules.follow_the_yuan): donation id → its
+    shares of the releases from its tender's public escrow, for every donation to
+    these tenders. Two queries, however many donations and tenders."""
+    ids = sorted(set(tender_ids))
+    if not ids:
+        return {}
+    rows = await execute(
+        "SELECT id, tender, amount, paid_at FROM donors_donation"
+        f" WHERE tender IN ({marks(len(ids))}) AND paid_at IS NOT NULL"
+        f" AND status IN ({marks(len(_PAID_IN))}) ORDER BY id",
+        *ids,
+        *_PAID_IN,
     )
-    return follow_the_yuan(
-        donation_id,
-        [(int(c["id"]), int(c["amount"])) for c in contributions],
-        await public_releases(tender_id),  # the ledger's read contract
-    )
+    releases = await public_releases(ids)  # the ledger's read contract
+    by_tender: dict[int, list[PaidIn]] = {tender: [] for tender in ids}
+    for r in rows:
+        by_tender[int(r["tender"])].append(
+            PaidIn(int(r["id"]), int(r["amount"]), timestamp(r["paid_at"]))
+        )
+    shares: dict[int, list[ReleaseShare]] = {}
+    for tender in ids:
+        tranches = [
+            Release(key, reference, timestamp(at), amount)
+            for key, reference, at, amount in releases[tender]
+        ]
+        shares.update(follow_the_yuan(by_tender[tender], tranches))
+    return shares
 
 
 async def my_donations(user_id: int) -> list[DonationView]:
@@ -157,12 +175,12 @@ async def annual_summary(user_id: int, year: int, currency: str = "CNY") -> Annu
 async def sponsor_pledges(org_ids: list[int]) -> list[dict[str, Any]]:
     if not org_ids:
         return []
-    marks = ", ".join(["{}"] * len(org_ids))
+    org_marks = marks(len(org_ids))
     rows = await execute(
         f"SELECT p.*, pay.reference_code, pay.provider, pay.status AS payment_status"
         f" FROM donors_pledge p"
         f" LEFT JOIN donors_payment pay ON pay.object_key = 'pledge:' || CAST(p.id AS VARCHAR)"
-        f" WHERE p.sponsor IN ({marks}) ORDER BY p.id DESC",
+        f" WHERE p.sponsor IN ({org_marks}) ORDER BY p.id DESC",
         *org_ids,
     )
     balances = await available_balances([pledge_code(int(r["id"])) for r in rows])
@@ -172,11 +190,11 @@ async def sponsor_pledges(org_ids: list[int]) -> list[dict[str, Any]]:
 async def sponsor_contributions(org_ids: list[int]) -> list[dict[str, Any]]:
     if not org_ids:
         return []
-    marks = ", ".join(["{}"] * len(org_ids))
+    org_marks = marks(len(org_ids))
     rows = await execute(
         f"SELECT c.*, pay.reference_code, pay.provider FROM donors_contribution c"
         f" LEFT JOIN donors_payment pay ON pay.object_key = c.kind || ':' || CAST(c.id AS VARCHAR)"
-        f" WHERE c.organization IN ({marks}) ORDER BY c.id DESC",
+        f" WHERE c.organization IN ({org_marks}) ORDER BY c.id DESC",
         *org_ids,
     )
     out = []
@@ -205,6 +223,16 @@ class MatchOffer:
         if lang == "en":
             return self.sponsor_en or self.sponsor_zh
         return self.sponsor_zh or self.sponsor_en
+
+
+async def match_preview(tender_id: int, typed: str, currency: str) -> MatchOffer:
+    """The form's preview: the match for the amount the donor has typed so far, or none
+    while it is not an amount (blank, or not yet one `parse_money` reads)."""
+    try:
+        amount = parse_money(typed, currency)
+    except MoneyError:
+        return MatchOffer(Money.zero(currency), Money.zero(currency))
+    return await match_offer(tender_id, amount)
 
 
 async def match_offer(tender_id: int, amount: Money) -> MatchOffer:

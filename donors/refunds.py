@@ -18,10 +18,11 @@ Lock order: payment row → refund row → ledger accounts → audit head.
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 
 from donors import rules as donation_rules
-from donors.providers import provider
+from donors.providers import ProviderUnavailable, provider
 from market import clock
 from market.audit import actor_of, append_audit
 from market.db import atomic
@@ -32,6 +33,7 @@ from market.ledger.services import create_transfers
 from market.sql import Row, execute, for_update
 
 REASONS = ("settlement", "late_arrival", "surplus")
+log = logging.getLogger("donors.refunds")
 
 
 class RefundExceedsPayment(DomainError):
@@ -173,19 +175,41 @@ async def process_refunds(limit: int = 500) -> int:
     bank transfers stay queued for the operator. Returns how many were paid. Safe to
     run concurrently: the provider call is idempotent per refund, the posting once."""
     rows = await execute(
-        "SELECT r.id, r.amount, p.provider, p.provider_ref FROM donors_refund r"
-        " JOIN donors_payment p ON p.id = r.payment"
-        " WHERE r.status = 'queued' AND r.provider <> 'bank_transfer' ORDER BY r.id LIMIT {}",
+        "SELECT r.id FROM donors_refund r WHERE r.status = 'queued'"
+        " AND r.provider <> 'bank_transfer' ORDER BY r.id LIMIT {}",
         limit,
     )
     paid = 0
     for row in rows:
-        refunded = await provider(row["provider"]).refund(
-            row["provider_ref"], int(row["amount"]), f"pgm-refund-{row['id']}"
-        )
-        if await _pay_out(int(row["id"]), provider_ref=refunded.provider_ref, actor="system"):
+        if await _pay_out_by_provider(int(row["id"])):
             paid += 1
     return paid
+
+
+async def _pay_out_by_provider(refund_id: int) -> bool:
+    rows = await execute(
+        "SELECT r.id, r.amount, r.status, r.provider, p.provider_ref FROM donors_refund r"
+        " JOIN donors_payment p ON p.id = r.payment WHERE r.id = {}",
+        refund_id,
+    )
+    if not rows or rows[0]["status"] != "queued" or rows[0]["provider"] == "bank_transfer":
+        return False
+    row = rows[0]
+    refunded = await provider(row["provider"]).refund(
+        row["provider_ref"], int(row["amount"]), f"pgm-refund-{row['id']}"
+    )
+    return await _pay_out(refund_id, provider_ref=refunded.provider_ref, actor="system")
+
+
+async def pay_out_now(refund_id: int) -> bool:
+    """Right after the transaction that queued it: pay one provider refund out (the
+    sandbox at once, Stripe through its API). A provider that cannot be reached leaves
+    it queued for `process_refunds`; a bank-transfer refund waits for the operator."""
+    try:
+        return await _pay_out_by_provider(refund_id)
+    except ProviderUnavailable:
+        log.warning("refund %s stays queued: the provider could not be reached", refund_id)
+        return False
 
 
 async def awaiting_bank_refunds(limit: int = 200) -> list[Row]:
@@ -196,6 +220,30 @@ async def awaiting_bank_refunds(limit: int = 200) -> list[Row]:
         " WHERE r.status = 'queued' AND r.provider = 'bank_transfer' ORDER BY r.id LIMIT {}",
         limit,
     )
+
+
+async def paid_bank_refunds(limit: int = 50) -> list[Row]:
+    """Bank-transfer refunds the operator paid out, newest first (their records)."""
+    return await execute(
+        "SELECT r.*, p.reference_code FROM donors_refund r JOIN donors_payment p"
+        " ON p.id = r.payment WHERE r.status = 'paid' AND r.provider = 'bank_transfer'"
+        " ORDER BY r.paid_at DESC, r.id DESC LIMIT {}",
+        limit,
+    )
+
+
+async def refund_record(refund_id: int) -> Row:
+    """One refund with what the operator's payout page shows: the payment it returns
+    (reference, kind, what it paid for, provider, amount) and who paid it out."""
+    rows = await execute(
+        "SELECT r.*, p.reference_code, p.kind AS payment_kind, p.object_id,"
+        " p.amount AS payment_amount, p.bank_reference AS paid_with, p.settled_at AS arrived_at"
+        " FROM donors_refund r JOIN donors_payment p ON p.id = r.payment WHERE r.id = {}",
+        refund_id,
+    )
+    if not rows:
+        raise NotFound("No such refund.")
+    return rows[0]
 
 
 async def record_bank_refund(*, refund_id: int, bank_reference: str, operator_id: int) -> Row:

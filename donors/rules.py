@@ -103,30 +103,63 @@ class ReleaseShare:
     release_key: str
     reference: str
     at: datetime
-    amount: int  # this contribution's share of the release
+    amount: int  # this donation's share of the release
+
+
+@dataclass(frozen=True, slots=True)
+class PaidIn:
+    """Money paid into a source's escrow: a donation's id, amount and when it was paid."""
+
+    id: int
+    amount: int
+    paid_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class Release:
+    """Money released from the same escrow (a tranche): key, reference, time, amount."""
+
+    key: str
+    reference: str
+    at: datetime
+    amount: int
 
 
 def follow_the_yuan(
-    contribution_id: int,
-    contributions: Sequence[tuple[int, int]],
-    releases: Sequence[tuple[str, str, datetime, int]],
-) -> list[ReleaseShare]:
-    """Which tranches a contribution paid: each release from a source's escrow is split
-    over that source's contributions pro-rata to their amounts (largest remainder, so
-    the shares of one release add up to it exactly).
+    paid: Sequence[PaidIn], releases: Sequence[Release]
+) -> dict[int, list[ReleaseShare]]:
+    """Which tranches each donation paid for: donation id → its shares, oldest first.
 
-    `contributions`: (id, amount) of every contribution to the source, in a stable
-    order; `releases`: (key, reference, at, amount) of every release from it."""
-    ids = [cid for cid, _ in contributions]
-    if contribution_id not in ids:
-        return []
-    index = ids.index(contribution_id)
-    weights = [amount for _, amount in contributions]
-    if sum(weights) <= 0:
-        return []
-    shares = []
-    for key, reference, at, amount in releases:
-        part = allocate(amount, weights)[index]
-        if part > 0:
-            shares.append(ReleaseShare(key, reference, at, part))
+    The rule — pro-rata to what each donation still holds in the escrow: releases are
+    taken in time order; a release is paid by the donations already paid in at its
+    time (`paid_at <= at`: money paid later cannot have paid for it), each in
+    proportion to its part still in the escrow (its amount less its shares of earlier
+    releases), split by the largest remainder. Escrowed money is pooled, so no
+    donation is "first" (FIFO would make early donors pay every tranche and late
+    donors none, depending only on the order of payments); every donor's yuan is spent
+    at the same pace from the moment it arrives.
+
+    Guarantees: a donation's shares never add up to more than its amount, never come
+    from a release before its payment, and one release's shares add up to at most its
+    amount (exactly, unless the release took more than the donations listed held —
+    money from elsewhere, which nobody is told they paid)."""
+    pending = sorted(paid, key=lambda p: (p.paid_at, p.id))
+    left: dict[int, int] = {}  # donation id → its part still in the escrow
+    shares: dict[int, list[ReleaseShare]] = {p.id: [] for p in paid}
+    arrived = 0
+    for release in sorted(releases, key=lambda r: r.at):  # stable: same time keeps order
+        while arrived < len(pending) and pending[arrived].paid_at <= release.at:
+            left[pending[arrived].id] = max(pending[arrived].amount, 0)
+            arrived += 1
+        holders = [donation for donation, amount in left.items() if amount > 0]
+        held = sum(left[d] for d in holders)
+        if held <= 0 or release.amount <= 0:
+            continue
+        parts = allocate(min(release.amount, held), [left[d] for d in holders])
+        for donation, part in zip(holders, parts, strict=True):
+            if part > 0:
+                left[donation] -= part
+                shares[donation].append(
+                    ReleaseShare(release.key, release.reference, release.at, part)
+                )
     return shares

@@ -20,8 +20,7 @@ from piccolo.columns import (
 )
 from piccolo.table import Table
 
-from market.tables import Organization, User
-from market.tender_tables import Tender
+from market.tables import Organization, Tender, User
 
 
 class Pledge(Table, tablename="donors_pledge"):
@@ -99,6 +98,10 @@ class Donation(Table, tablename="donors_donation"):
     created_at = Timestamptz()
     paid_at = Timestamptz(null=True, default=None)
     closed_at = Timestamptz(null=True, default=None)
+    # Who started it on the public route: a keyed hash of the session, else of the
+    # client address (never the address itself); limits unpaid reservations per client.
+    client_key = Varchar(length=64, default="", index=True)
+    lang = Varchar(length=8, default="")  # the page's language: the donor's e-mails use it
 
 
 class Contribution(Table, tablename="donors_contribution"):
@@ -129,10 +132,11 @@ class WebhookEvent(Table, tablename="donors_webhook_event"):
 
 
 class Settlement(Table, tablename="donors_settlement"):
-    """A failed tender's remainders returned (failure policy), at most once per tender."""
+    """A tender's escrow settled (`donors.settlement`), at most once per tender: a failed
+    tender's remainder or a completed one's surplus returned to its sources."""
 
     tender = ForeignKey(Tender, on_delete=OnDelete.restrict, unique=True)
-    reason = Varchar(length=20)  # cancelled | unsuccessful | terminated
+    reason = Varchar(length=20)  # cancelled | unsuccessful | terminated | completed
     operation_key = Varchar(length=160)
     settled_at = Timestamptz()
 

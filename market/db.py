@@ -5,15 +5,23 @@ failing service never leaves partial writes behind even inside an outer
 transaction (Piccolo's own nested `transaction()` reuses the outer one without a
 savepoint). On SQLite the transaction is IMMEDIATE: writers serialize up front
 instead of failing on lock upgrade.
+
+`unavailable(exc)` tells a database that cannot be reached (down, restarting, the
+connection lost mid-request, out of connections, SQLite locked past its timeout) from
+a bug: the web layer answers the first with 503 and `Retry-After`
+(`market.web.errors`). The asyncpg pool needs no help to recover: a connection that
+broke is closed and its slot returned, and the next `acquire` connects afresh.
 """
 
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 from urllib.parse import unquote, urlparse
 
+from asyncpg import exceptions as pg_errors
 from piccolo.engine import engine_finder
 from piccolo.engine.base import Engine
 from piccolo.engine.postgres import PostgresEngine
@@ -68,8 +76,14 @@ async def atomic() -> AsyncIterator[Any]:
         transaction = db.transaction(transaction_type=TransactionType.immediate)
     else:
         transaction = db.transaction()
-    async with transaction as tx:
-        yield tx
+    try:
+        async with transaction as tx:
+            yield tx
+    finally:
+        # Piccolo leaves its transaction current when the rollback itself fails (the
+        # connection died); this task must not keep running queries on it.
+        if db.current_transaction.get() is not None:
+            db.current_transaction.set(None)
 
 
 def in_transaction() -> bool:
@@ -86,3 +100,47 @@ async def close_pool() -> None:
     db = engine()
     if isinstance(db, PostgresEngine):
         await db.close_connection_pool()
+
+
+# Connection-level failures: the server is down, restarting, refusing or out of
+# connections, or the connection died under the request (asyncpg raises OSError
+# subclasses such as ConnectionRefusedError from `connect`).
+_UNREACHABLE: tuple[type[BaseException], ...] = (
+    ConnectionError,
+    pg_errors.PostgresConnectionError,  # 08xxx: does not exist, failure, rejected
+    pg_errors.AdminShutdownError,  # 57P01
+    pg_errors.CrashShutdownError,  # 57P02
+    pg_errors.CannotConnectNowError,  # 57P03: starting up, in recovery
+    pg_errors.TooManyConnectionsError,  # 53300
+)
+_INTERFACE_CLOSED = (
+    "connection is closed",
+    "connection was closed",
+    "connection has been released",
+)
+_SQLITE_BUSY = ("database is locked", "unable to open database file", "disk i/o error")
+
+
+def _unreachable(exc: BaseException) -> bool:
+    if isinstance(exc, pg_errors.ProtocolViolationError):  # 08P01: a bug, not an outage
+        return False
+    if isinstance(exc, _UNREACHABLE):
+        return True
+    if isinstance(exc, pg_errors.InterfaceError):
+        return any(text in str(exc) for text in _INTERFACE_CLOSED)
+    if isinstance(exc, sqlite3.OperationalError):
+        return any(text in str(exc).lower() for text in _SQLITE_BUSY)
+    return False
+
+
+def unavailable(exc: BaseException) -> bool:
+    """True when `exc`, or an exception it was raised from or while handling, says the
+    database cannot be reached right now (so retrying later may succeed)."""
+    seen: set[int] = set()
+    current: BaseException | None = exc
+    while current is not None and id(current) not in seen:
+        if _unreachable(current):
+            return True
+        seen.add(id(current))
+        current = current.__cause__ or current.__context__
+    return False

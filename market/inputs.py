@@ -1,5 +1,5 @@
-"""The one input boundary: bounded parsers for every id, cursor, count, date and text a
-request carries. PURE (no framework imports).
+"""The one input boundary: bounded parsers for every id, count, date and text a request
+carries (page cursors: `market.cursor`, built on these). PURE (no framework imports).
 
 Every parser accepts ASCII digits only (``str.isdigit`` also passes "²", Arabic-Indic
 and full-width digits), checks the length before calling ``int`` (so no value can reach
@@ -68,18 +68,6 @@ def parse_optional_id(text: str | None, *, field: str = "id") -> int | None:
     if text is None or text.strip() == "":
         return None
     return parse_id(text, field=field)
-
-
-def parse_cursor(text: str | None, *, field: str = "before", maximum: int = MAX_ID) -> int | None:
-    """A keyset cursor that is an id or sequence number we handed out (1 to `maximum`);
-    blank → the first page."""
-    if text is None or text == "":
-        return None
-    if not is_ascii_digits(text) or not _in_range(text, maximum):
-        raise InputInvalid(
-            "The page cursor %(cursor)s is not valid.", field=field, cursor=text[:40]
-        )
-    return int(text)
 
 
 def parse_limit(text: str | None, *, default: int, maximum: int, field: str = "limit") -> int:

@@ -30,6 +30,7 @@ LABELS: dict[str, dict[str, str]] = {
         "completed": N_("Completed"),
         "cancelled": N_("Cancelled"),
         "unsuccessful": N_("Unsuccessful"),
+        "terminated": N_("Terminated"),
     },
     "bid": {
         "draft": N_("Draft"),
@@ -88,12 +89,19 @@ LABELS: dict[str, dict[str, str]] = {
         "awaiting_funds": N_("Awaiting funds"),
         "active": N_("Active"),
         "expired": N_("Expired"),
+        "cancelled": N_("Cancelled"),
     },
     "contribution": {
         "awaiting": N_("Awaiting funds"),
         "received": N_("Received"),
         "returned": N_("Returned"),
         "failed": N_("Failed"),
+    },
+    "refund": {"queued": N_("Awaiting payout"), "paid": N_("Paid out")},
+    "refund_reason": {
+        "settlement": N_("The project failed; its money went back"),
+        "late_arrival": N_("Arrived after the project closed"),
+        "surplus": N_("Left over when the project completed"),
     },
     "payment_kind": {
         "donation": N_("Donation"),
@@ -131,6 +139,7 @@ ACTION_WORDS = (
     N_("reopened for evaluation"),
     N_("contracted"),
     N_("completed"),
+    N_("terminated"),
     N_("declared unsuccessful"),
     N_("cancelled"),
 )

@@ -8,12 +8,7 @@ APP_CONFIG = AppConfig(
     app_name="market",
     migrations_folder_path=str(CURRENT_DIRECTORY / "piccolo_migrations"),
     table_classes=table_finder(
-        modules=[
-            "market.tables",
-            "market.ledger.tables",
-            "market.audit_tables",
-            "market.tender_tables",
-        ],
+        modules=["market.tables"],
         exclude_imported=True,
     ),
     migration_dependencies=[],

@@ -48,6 +48,12 @@ class Settings:
     # MARKET_BASE_URL was set: published links use it rather than the request's base URL
     # (market.web.public_url).
     base_url_fixed: bool = False
+    # Payment confirmation windows (donors.payments): an awaiting payment past its
+    # window fails and gives back what was reserved for it.
+    payment_window_card_minutes: int = 30  # Stripe and the sandbox
+    payment_window_bank_days: int = 7  # bank transfers
+    # Awaiting donations one client (session, else address) may hold on the public route.
+    public_unpaid_limit: int = 3
 
     @property
     def dev(self) -> bool:
@@ -69,6 +75,13 @@ def _flag(env: dict[str, str], name: str, default: bool) -> bool:
     if raw not in ("", "0", "1"):
         raise ConfigurationError(f"{name} must be 0 or 1, got {raw!r}")
     return default if raw == "" else raw == "1"
+
+
+def _positive(env: dict[str, str], name: str, default: int) -> int:
+    value = _int(env, name, default)
+    if value < 1:
+        raise ConfigurationError(f"{name} must be at least 1, got {value}")
+    return value
 
 
 def _networks(raw: str) -> tuple[str, ...]:
@@ -136,6 +149,9 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
         mail_from=env.get("MARKET_MAIL_FROM", "Public Good Market <noreply@localhost>"),
         trusted_proxies=_networks(env.get("MARKET_TRUSTED_PROXIES", "")),
         base_url_fixed=bool(env.get("MARKET_BASE_URL")),
+        payment_window_card_minutes=_positive(env, "MARKET_PAYMENT_WINDOW_CARD_MINUTES", 30),
+        payment_window_bank_days=_positive(env, "MARKET_PAYMENT_WINDOW_BANK_DAYS", 7),
+        public_unpaid_limit=_positive(env, "MARKET_PUBLIC_UNPAID_LIMIT", 3),
     )
 
 

@@ -1,10 +1,23 @@
-"""Kernel tables: columns only. Foreign keys choose on_delete explicitly."""
+"""The kernel's tables: columns only. Foreign keys choose on_delete explicitly.
+
+- accounts and organizations (users, organizations, memberships, password resets) and
+  the outbox;
+- tenders: foreign keys RESTRICT (tenders are public records); money columns are
+  BigInt minor units in the tender's currency; the composite indexes of the public
+  list's keyset pagination are raw SQL in the migration;
+- the audit chain: rows are append-only (trigger in the migration);
+- the ledger: every foreign key is RESTRICT; transfers are append-only. Constraints
+  Piccolo cannot express (composite indexes, CHECKs on PostgreSQL, append-only
+  triggers) are raw SQL in the migration.
+"""
 
 from __future__ import annotations
 
 from piccolo.columns import (
     BigInt,
+    BigSerial,
     Boolean,
+    Bytea,
     ForeignKey,
     Integer,
     OnDelete,
@@ -13,6 +26,8 @@ from piccolo.columns import (
     Varchar,
 )
 from piccolo.table import Table
+
+# --- accounts, organizations, outbox --------------------------------------------
 
 
 class User(Table, tablename="market_user"):
@@ -94,3 +109,178 @@ class JobRun(Table, tablename="market_job_run"):
     outcome = Varchar(length=10)  # ok | error
     counts = Text(default="{}")  # JSON object of name → integer
     error = Text(default="")
+
+
+# --- tenders -------------------------------------------------------------------
+
+
+class Tender(Table, tablename="market_tender"):
+    ocid = Varchar(length=60, null=True, default=None, unique=True)
+    department = ForeignKey(Organization, on_delete=OnDelete.restrict, index=True)
+    created_by = ForeignKey(User, on_delete=OnDelete.restrict)
+    title_zh = Varchar(length=200, default="")
+    title_en = Varchar(length=200, default="")
+    description_zh = Text(default="")
+    description_en = Text(default="")
+    category = Varchar(length=40)
+    area_level = Varchar(length=12)  # district | street | community
+    area = Varchar(length=100)
+    currency = Varchar(length=3, default="CNY")
+    budget = BigInt()  # government budget, held from department:{id}:budget at publication
+    goal_corporate = BigInt(default=0)
+    goal_foundation = BigInt(default=0)
+    goal_public = BigInt(default=0)
+    goal_own = BigInt(default=0)
+    min_bids = Integer(default=1)
+    criteria = Text(default="[]")  # JSON [{"key", "name", "weight", "is_price"}]
+    enquiry_end = Timestamptz()
+    bid_deadline = Timestamptz()
+    opening_at = Timestamptz()
+    # draft | published | tendering | evaluation | awarded | contracted | completed
+    # | cancelled | unsuccessful | terminated
+    status = Varchar(length=20, default="draft")
+    published_at = Timestamptz(null=True, default=None)
+    status_changed_at = Timestamptz()
+    amended_at = Timestamptz(null=True, default=None)  # last change of conditions
+    amendment_count = Integer(default=0)
+    cancel_reason = Text(default="")
+    budget_hold_key = Varchar(length=160, default="")
+    qa_salt = Varchar(length=32)
+    version = BigInt(default=1)
+    created_at = Timestamptz()
+    updated_at = Timestamptz()
+
+
+class TenderDocument(Table, tablename="market_tender_document"):
+    tender = ForeignKey(Tender, on_delete=OnDelete.restrict, index=True)
+    title = Varchar(length=200)
+    filename = Varchar(length=200)
+    kind = Varchar(length=8)  # pdf | png | jpeg | docx | xlsx (detected from content)
+    content_type = Varchar(length=100)
+    size = BigInt()
+    sha256 = Varchar(length=64)
+    content = Bytea()
+    uploaded_by = ForeignKey(User, on_delete=OnDelete.restrict)
+    uploaded_at = Timestamptz()
+
+
+class TenderQuestion(Table, tablename="market_tender_question"):
+    tender = ForeignKey(Tender, on_delete=OnDelete.restrict, index=True)
+    asker_org = ForeignKey(Organization, on_delete=OnDelete.restrict)
+    asker_user = ForeignKey(User, on_delete=OnDelete.restrict)
+    asker_tag = Varchar(length=16)  # HMAC of the org within this tender: linkable, anonymous
+    question = Text()
+    answer = Text(default="")
+    asked_at = Timestamptz()
+    answered_at = Timestamptz(null=True, default=None)
+    answered_by = ForeignKey(User, on_delete=OnDelete.restrict, null=True, default=None)
+
+
+class TenderRevision(Table, tablename="market_tender_revision"):
+    """Every change of a tender, with author and time (ProZorro revisions): the public
+    timeline, and the durable record other apps read (e.g. amendments for bids)."""
+
+    tender = ForeignKey(Tender, on_delete=OnDelete.restrict, index=True)
+    at = Timestamptz()
+    actor = Varchar(length=120)
+    action = Varchar(length=40)  # create | edit | publish | amend | cancel | status | ...
+    from_status = Varchar(length=20, default="")
+    to_status = Varchar(length=20, default="")
+    note = Text(default="")
+    changes = Text(default="{}")  # canonical JSON
+
+
+# --- audit chain ---------------------------------------------------------------
+
+
+class AuditEvent(Table, tablename="audit_event"):
+    id = BigSerial(primary_key=True)
+    seq = BigInt(unique=True)
+    at = Timestamptz()
+    actor = Varchar(length=120)
+    action = Varchar(length=80)
+    object_type = Varchar(length=40)
+    object_id = Varchar(length=120)
+    change = Text()  # canonical JSON
+    prev_hash = Varchar(length=64)
+    hash = Varchar(length=64)
+
+
+class AuditHead(Table, tablename="audit_head"):
+    """One row (id 1): the chain's last sequence number and hash, locked by every writer."""
+
+    seq = BigInt(default=0)
+    hash = Varchar(length=64)
+    prev_hash = Varchar(length=64, default="")
+
+
+class AuditSealedEvent(Table, tablename="audit_sealed_event"):
+    """Events that must stay out of the public chain's sight until a moment (a tender's
+    bid opening): one log per `scope` ("tender:42"), positions 0, 1, 2 …; each leaf
+    hash is RFC 6962's H(0x00 ‖ canonical JSON). At the moment the log's count and
+    Merkle root enter the public chain as one row (`sealed_log.anchor`)."""
+
+    id = BigSerial(primary_key=True)
+    scope = Varchar(length=60, index=True)
+    position = Integer()
+    at = Timestamptz()
+    actor = Varchar(length=120)
+    action = Varchar(length=80)
+    object_type = Varchar(length=40)
+    object_id = Varchar(length=120)
+    change = Text()  # canonical JSON
+    leaf_hash = Varchar(length=64)
+
+
+# --- ledger --------------------------------------------------------------------
+
+
+class LedgerAccount(Table, tablename="ledger_account"):
+    code = Varchar(length=120, unique=True)
+    currency = Varchar(length=3)
+    flags = Integer(default=0)  # rules.Flags bitmask
+    debits_pending = BigInt(default=0)
+    debits_posted = BigInt(default=0)
+    credits_pending = BigInt(default=0)
+    credits_posted = BigInt(default=0)
+    created_at = Timestamptz()
+
+
+class LedgerTransfer(Table, tablename="ledger_transfer"):
+    id = BigSerial(primary_key=True)
+    # The idempotency-derived transfer id chosen by the caller ("donation:42").
+    key = Varchar(length=160, unique=True)
+    debit_account = ForeignKey(LedgerAccount, on_delete=OnDelete.restrict)
+    credit_account = ForeignKey(LedgerAccount, on_delete=OnDelete.restrict)
+    amount = BigInt()
+    currency = Varchar(length=3)
+    kind = Varchar(length=8)  # single | pending | post | void
+    # Unique: a pending transfer is resolved (posted or voided) at most once.
+    pending = ForeignKey(  # type: ignore[var-annotated]
+        "self", on_delete=OnDelete.restrict, null=True, default=None, unique=True
+    )
+    reason = Varchar(length=40)
+    reference = Varchar(length=120, default="", index=True)
+    tender_id = Integer(null=True, default=None)
+    source = Varchar(length=12, null=True, default=None)
+    created_at = Timestamptz()
+
+
+class LedgerRejection(Table, tablename="ledger_rejection"):
+    """A transfer id that failed for a state-dependent reason; retries fail the same way."""
+
+    key = Varchar(length=160, unique=True)
+    code = Varchar(length=40)
+    message = Text()
+    body = Text()
+    created_at = Timestamptz()
+
+
+class LedgerOperation(Table, tablename="ledger_operation"):
+    """Idempotency record of a multi-transfer escrow operation (release, return-all)."""
+
+    key = Varchar(length=160, unique=True)
+    kind = Varchar(length=20)
+    body = Text()
+    result = Text()
+    created_at = Timestamptz()

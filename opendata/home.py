@@ -23,8 +23,8 @@ from market.settings import get_settings
 from market.sql import execute, marks
 from market.tenders import rules as tender_rules
 from market.timestamps import timestamp
-from opendata import stats_rules
-from opendata.statistics import funds_by_year
+from opendata.statistics.queries import funds_by_year
+from opendata.statistics.rules import local_year
 
 SEEKING_LIMIT = 12
 LATEST_LIMIT = 5
@@ -157,7 +157,7 @@ async def seeking_count() -> int:
 async def year_totals() -> YearTotals:
     """Money received into and released from project escrow this district year."""
     currency = get_settings().default_currency
-    year = stats_rules.local_year(clock.now())
+    year = local_year(clock.now())
     funds = {y.year: y for y in await funds_by_year(currency)}
     this = funds.get(year)
     received = {s: (this.received[s] if this else 0) for s in SOURCES}

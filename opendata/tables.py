@@ -19,7 +19,7 @@ class OcdsRelease(Table, tablename="ocds_release"):
 
 
 class StatsFundsRollup(Table, tablename="stats_funds_rollup"):
-    """Derived read model (opendata/rollup.py): money moved per currency, district year,
+    """Derived read model (opendata/statistics/rollup.py): money moved per currency, district year,
     flow and source over every ledger transfer up to the watermark. Unique on
     (currency, year, flow, source) (index in the migration)."""
 

@@ -42,6 +42,7 @@ from opendata.transparency_rules import (
     parse_account,
     parse_reference,
 )
+from opendata.transparency_surplus import SurplusView, surplus
 
 TRANSFER_PAGE = 50
 AUDIT_PAGE = 50
@@ -178,6 +179,7 @@ class Project:
     funding: TenderFunding
     contracts: list[ContractView]
     other_tranches: list[Tranche]  # releases that name no milestone of a listed contract
+    surplus: SurplusView | None = None  # a completed project's surplus, once settled
 
 
 async def _tender(tender_id: int, viewer: Principal | None) -> dict[str, Any]:
@@ -285,7 +287,10 @@ async def project(tender_id: int, viewer: Principal | None) -> Project:
         for milestone in contract.milestones:
             milestone.tranche = released.pop(f"milestone:{milestone.id}", None)
     others = sorted(released.values(), key=lambda t: t.reference)
-    return Project(tender, funding, contracts, others)
+    settled = (
+        await surplus(tender_id, tender["currency"]) if tender["status"] == "completed" else None
+    )
+    return Project(tender, funding, contracts, others, settled)
 
 
 async def transfer_page(

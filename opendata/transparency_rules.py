@@ -31,7 +31,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from market import inputs
+from market import cursor, inputs
 from market.ledger.rules import SOURCES
 
 CURSOR_MAX = 2**62
@@ -42,6 +42,7 @@ PUBLIC_PAYLOAD_ACTIONS: frozenset[str] = frozenset(
         "tender.publish",
         "tender.amend",
         "tender.cancel",
+        "tender.terminate",
         "tender.fail",
         "tender.award",
         "tender.reopen",
@@ -73,7 +74,7 @@ CursorInvalid = inputs.InputInvalid
 def parse_cursor(text: str | None) -> int | None:
     """`before=<seq>` of a keyset page: empty means the first page; anything else that
     is not a positive integer below 2**62 is refused (400), never silently ignored."""
-    return inputs.parse_cursor(text, maximum=CURSOR_MAX - 1)
+    return cursor.decode_id(text, maximum=CURSOR_MAX - 1)
 
 
 def parse_limit(text: str | None, default: int, maximum: int) -> int:
@@ -180,6 +181,35 @@ def group_releases(rows: Iterable[Mapping[str, Any]]) -> dict[str, Tranche]:
 
 
 # --- audit rows -------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class SurplusFigures:
+    """Where a completed project's surplus went (`donors.settlement`, reason
+    "completed"): each return transfer counted once, by its source and destination."""
+
+    settled_at: Any  # the time of the settlement's transfers
+    sponsors: int = 0  # corporate and foundation: to their pledge or back to the sponsor
+    donors: int = 0  # public, refunded (`donor:d{id}:refund`)
+    community_fund: int = 0  # public, where the donor chose the community fund
+    organization: int = 0  # own income, back to the organization
+    budget: int = 0  # government, back to the department's budget
+
+
+def surplus_figures(rows: Iterable[Mapping[str, Any]]) -> SurplusFigures | None:
+    """From the settlement's return transfers (source, credit code, amount, created_at);
+    None when nothing was returned."""
+    totals = dict.fromkeys(("sponsors", "donors", "community_fund", "organization", "budget"), 0)
+    settled_at = None
+    for row in rows:
+        credit, source, amount = str(row["credit"]), row["source"], int(row["amount"])
+        if source == "public":
+            bucket = "donors" if credit.startswith("donor:") else "community_fund"
+        else:
+            bucket = {"government": "budget", "own": "organization"}.get(source, "sponsors")
+        totals[bucket] += amount
+        settled_at = max(settled_at or row["created_at"], row["created_at"])
+    return None if settled_at is None else SurplusFigures(settled_at, **totals)
 
 
 @dataclass(frozen=True, slots=True)

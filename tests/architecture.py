@@ -318,6 +318,59 @@ def long_handlers(sources: Sources, limit: int) -> dict[str, int]:
     return found
 
 
+# --- controllers catch no domain error ----------------------------------------------
+
+
+def is_controller(path: str) -> bool:
+    """A module of an app's web layer: `*/controllers/*.py` (or a `controllers*.py`)."""
+    return "/controllers/" in path or path.rsplit("/", 1)[-1].startswith("controllers")
+
+
+def _last_name(node: ast.AST) -> str:
+    if isinstance(node, ast.Attribute):
+        return node.attr
+    return node.id if isinstance(node, ast.Name) else ""
+
+
+def domain_errors(sources: Sources, root: str = "DomainError") -> set[str]:
+    """`root` and the names of every class deriving from it (by base name, through any
+    module), and module-level aliases of them (`CursorInvalid = inputs.InputInvalid`)."""
+    parents: dict[str, set[str]] = {}
+    for path, source in sources.items():
+        for node in ast.walk(ast.parse(source, filename=path)):
+            if isinstance(node, ast.ClassDef):
+                parents.setdefault(node.name, set()).update(map(_last_name, node.bases))
+            elif isinstance(node, ast.Assign) and _last_name(node.value):
+                for target in node.targets:
+                    if isinstance(target, ast.Name):
+                        parents.setdefault(target.id, set()).add(_last_name(node.value))
+    names = {root}
+    while grown := {n for n, bases in parents.items() if n not in names and bases & names}:
+        names |= grown
+    return names
+
+
+def caught_in_controllers(sources: Sources, errors: set[str]) -> dict[str, set[str]]:
+    """Controller module → the domain errors it catches itself (`Name:line`): in an
+    `except` clause or a `suppress(...)`. They belong to the one error mapping
+    (market/web/errors.py, market/web/form_errors.py)."""
+    found: dict[str, set[str]] = {}
+    for path, source in sorted(sources.items()):
+        if not is_controller(path):
+            continue
+        for node in ast.walk(ast.parse(source, filename=path)):
+            if isinstance(node, ast.ExceptHandler) and node.type is not None:
+                caught = node.type.elts if isinstance(node.type, ast.Tuple) else [node.type]
+            elif isinstance(node, ast.Call) and _last_name(node.func) == "suppress":
+                caught = node.args
+            else:
+                continue
+            for name in map(_last_name, caught):
+                if name in errors:
+                    found.setdefault(path, set()).add(f"{name}:{node.lineno}")
+    return found
+
+
 def ratchet_problems(current: Mapping[str, int], baseline: Mapping[str, int]) -> list[str]:
     """New offenders, offenders grown past their baseline, and stale baseline entries."""
     problems = []
@@ -353,3 +406,4 @@ if __name__ == "__main__":  # print today's offenders, baseline-shaped
     print("MODULES =", dict(sorted(long_modules(sources, 400).items())))
     print("FUNCTIONS =", dict(sorted(long_functions(sources, 60).items())))
     print("HANDLERS =", dict(sorted(long_handlers(sources, 15).items())))
+    print("CAUGHT =", caught_in_controllers(sources, domain_errors(sources)))

@@ -9,7 +9,7 @@ from datetime import datetime, timedelta
 
 from donors import pledges
 from market import clock
-from market.tender_tables import Tender
+from market.tables import Tender
 from tests.builders import make_org, make_user
 
 _serial = itertools.count(1)

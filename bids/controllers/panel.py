@@ -31,7 +31,7 @@ from market.inputs import InputInvalid, parse_date, parse_optional_id
 from market.money import MoneyError, parse_money
 from market.web import formdata, i18n
 from market.web.auth import requires_department, requires_login, requires_operator
-from market.web.errors import translated
+from market.web.form_errors import as_field_error, shows_form_errors
 from market.web.params import PathId
 from market.web.render import flash, render, see_other
 
@@ -39,22 +39,21 @@ Req = Request[Any, Any, Any]
 EVALUATION = "bids/evaluation.html"
 PANEL = "bids/panel.html"
 MAX_ROWS = 12
+INCOMPLETE = "Give every milestone a due date and an amount."
 
 
 def parse_plan(form: Any, currency: str) -> tuple[date, list[MilestonePlan], dict[str, str]]:
     """`starts` and rows `deliverable_{i}`, `due_{i}`, `amount_{i}`; blank rows skipped."""
     values = formdata.all_texts(form)
-    try:
+    with as_field_error(InputInvalid, field="starts", message="Enter the start date."):
         starts = parse_date(values.get("starts", ""), field="starts")
-    except InputInvalid:
-        raise ValidationFailed.single("starts", "Enter the start date.") from None
     plan: list[MilestonePlan] = []
     for i in range(MAX_ROWS):
         deliverable = values.get(f"deliverable_{i}", "").strip()
         due, amount = values.get(f"due_{i}", ""), values.get(f"amount_{i}", "")
         if not (deliverable or due or amount):
             continue
-        try:
+        with as_field_error(InputInvalid, MoneyError, field="milestones", message=INCOMPLETE):
             plan.append(
                 MilestonePlan(
                     deliverable,
@@ -62,10 +61,6 @@ def parse_plan(form: Any, currency: str) -> tuple[date, list[MilestonePlan], dic
                     parse_money(amount, currency).amount,
                 )
             )
-        except (InputInvalid, MoneyError):
-            raise ValidationFailed.single(
-                "milestones", "Give every milestone a due date and an amount."
-            ) from None
     return starts, plan, values
 
 
@@ -145,10 +140,9 @@ class PanelController(Controller):
     @post("/workspace/tenders/{tender_id:int}/contract", guards=[requires_department])
     async def draw_up(self, request: Req, tender_id: PathId) -> Response[Any]:
         form = await request.form()
-        parsed = await self._parsed_plan(request, tender_id, form)
-        if isinstance(parsed, Response):
-            return parsed
-        starts, plan, values = parsed
+        plan_again = self._redisplay(request, tender_id, formdata.all_texts(form))
+        async with shows_form_errors(plan_again, catch=(ValidationFailed,)):
+            starts, plan, values = parse_plan(form, "CNY")
         return await attempt(
             request,
             contracts.create_contract(
@@ -159,18 +153,6 @@ class PanelController(Controller):
             message=i18n.gettext("Contract drawn up. Both parties can now sign it."),
             then=self._back(tender_id),
         )
-
-    async def _parsed_plan(
-        self, request: Req, tender_id: int, form: Any
-    ) -> tuple[date, list[MilestonePlan], dict[str, str]] | Response[Any]:
-        """The contract plan, or the evaluation page again with the plan's errors."""
-        values = formdata.all_texts(form)
-        try:
-            return parse_plan(form, "CNY")
-        except ValidationFailed as exc:
-            return await self._redisplay(request, tender_id, values)(
-                {k: i18n.gettext(v) for k, v in exc.errors.items()}
-            )
 
     @post("/milestones/{milestone_id:int}/decide", guards=[requires_department])
     async def decide(self, request: Req, milestone_id: PathId) -> Response[Any]:
@@ -322,7 +304,9 @@ async def _attempt_decision(
     message: str,
     then: str,
 ) -> Response[Any]:
-    try:
+    # Four eyes refused (403), but beside the milestone: the list stays on the page.
+    beside = keyed(partial(redisplay, status=403), milestone_id)
+    async with shows_form_errors(beside, field="decision", catch=(FourEyesDenied,), passthrough=()):
         return await attempt(
             request,
             call,
@@ -331,9 +315,6 @@ async def _attempt_decision(
             message=message,
             then=then,
         )
-    except FourEyesDenied as exc:
-        # Refused (403), but beside the milestone: the list stays on the page.
-        return await redisplay({f"decision-{milestone_id}": translated(exc)}, 403)
 
 
 async def _complaints_queue_error(request: Req, errors: dict[str, str]) -> Response[Any]:

@@ -2,23 +2,29 @@
 
 from __future__ import annotations
 
+import hashlib
+import hmac
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from typing import Any
 
 from litestar import Controller, Request, Response, get, post
 
-from donors import donations, readmodels, receipts
+from donors import donations, payments, readmodels, receipts
 from donors.config import donation_limits
 from donors.providers import available_providers
-from donors.tender_facts import tender_info
+from donors.tender_facts import TenderInfo, tender_info
 from market import clock
-from market.errors import DomainError, ValidationFailed
+from market.errors import DomainError
 from market.money import InvalidAmount, Money, parse_money
 from market.settings import get_settings
-from market.web import formdata
+from market.web import formdata, i18n
 from market.web.auth import principal_of, public, requires_login
-from market.web.form_errors import Redisplay, shows_form_errors
+from market.web.form_errors import Redisplay, Redisplayed, as_field_error, shows_form_errors
 from market.web.params import PathId
+from market.web.proxies import client_address
 from market.web.render import render, see_other
+from market.web.sessions import COOKIE as SESSION_COOKIE
 
 FIELDS = ("amount", "currency", "display_name", "message", "email", "provider", "on_failure")
 # Preset amounts in yuan, offered as radio buttons; `amount` is the "other amount" box.
@@ -52,12 +58,8 @@ async def _form_context(tender_id: int, values: dict[str, str], errors: dict[str
     settings = get_settings()
     is_open = info.status in donations.donation_rules.OPEN_STATUSES
     offer = readmodels.MatchOffer(Money.zero(info.currency), Money.zero(info.currency))
-    try:
-        amount = parse_money(chosen_amount(values), info.currency)
-        if is_open:
-            offer = await readmodels.match_offer(tender_id, amount)
-    except DomainError:
-        pass
+    if is_open:
+        offer = await readmodels.match_preview(tender_id, chosen_amount(values), info.currency)
     preview = offer.match
     return {
         "tender": info,
@@ -103,8 +105,8 @@ class DonateController(Controller):
         if formdata.text(form, "action") == "preview":  # the no-JS "show the match" button
             context = await _form_context(tender_id, values, {})
             return render(request, "donors/donate.html", context, block="form")
-        async with shows_form_errors(_donate_form(request, tender_id, values), passthrough=()):
-            started = await _start_donation(tender_id, info.currency, values, form, principal)
+        async with _donate_refusals(request, tender_id, values):
+            started = await _start_donation(request, info, values, form, principal)
         return see_other(f"/donations/{started.donation_id}?ref={started.reference_code}")
 
     @get("/donations/{donation_id:int}", guards=[public])
@@ -112,10 +114,11 @@ class DonateController(Controller):
         self, request: Request[Any, Any, Any], donation_id: PathId
     ) -> Response[str]:
         view = await _view(request, donation_id)
+        payment = await payments.payment_for("donation", donation_id)
         return render(
             request,
             "donors/donation.html",
-            {"d": view, "ref": request.query_params.get("ref", "")},
+            {"d": view, "ref": request.query_params.get("ref", ""), "payment": payment},
             block="status",
         )
 
@@ -185,17 +188,44 @@ def _donate_values(form: Any) -> dict[str, str]:
     return values
 
 
+@asynccontextmanager
+async def _donate_refusals(
+    request: Request[Any, Any, Any], tender_id: int, values: dict[str, str]
+) -> AsyncIterator[None]:
+    """Every refusal shown on the donate form (422); the limit on unpaid donations per
+    client answers 429, with its message on the form all the same."""
+    try:
+        async with shows_form_errors(_donate_form(request, tender_id, values), passthrough=()):
+            yield
+    except Redisplayed as shown:
+        if isinstance(shown.__cause__, donations.UnpaidLimitError):
+            shown.response.status_code = 429
+        raise
+
+
+def client_key(request: Request[Any, Any, Any]) -> str:
+    """Who is donating, for the limit on unpaid donations: a keyed hash of the live
+    session's id, else of the client address (MARKET_TRUSTED_PROXIES honoured, as for
+    the login throttle). The address itself is never stored."""
+    session_id = request.cookies.get(SESSION_COOKIE) if request.scope.get("session") else None
+    basis = f"session:{session_id}" if session_id else f"address:{client_address(request)}"
+    secret = get_settings().secret_key.encode()
+    return hmac.new(secret, basis.encode(), hashlib.sha256).hexdigest()
+
+
 async def _start_donation(
-    tender_id: int, tender_currency: str, values: dict[str, str], form: Any, principal: Any
+    request: Request[Any, Any, Any],
+    info: TenderInfo,
+    values: dict[str, str],
+    form: Any,
+    principal: Any,
 ) -> Any:
     """Parse the amount and start the donation (raises ValidationFailed for the form)."""
-    currency = values["currency"] or tender_currency
-    try:
+    currency = values["currency"] or info.currency
+    with as_field_error(InvalidAmount, field="amount", message=AMOUNT_HELP):
         amount = parse_money(chosen_amount(values), currency if len(currency) == 3 else "CNY")
-    except InvalidAmount:
-        raise ValidationFailed({"amount": AMOUNT_HELP}) from None
     return await donations.start_donation(
-        tender_id=tender_id,
+        tender_id=info.id,
         amount=amount,
         provider=values["provider"] or "sandbox",
         donor_id=principal.id if principal else None,
@@ -206,4 +236,6 @@ async def _start_donation(
         email=values["email"],
         payment_method=formdata.text(form, "payment_method"),
         sandbox_outcome=formdata.text(form, "sandbox_outcome", "approve"),
+        client_key=client_key(request),
+        lang=i18n.current(),
     )

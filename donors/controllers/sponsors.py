@@ -13,7 +13,7 @@ from donors.controllers.donate import AMOUNT_HELP
 from donors.tender_facts import tender_info
 from market import clock, inputs
 from market.accounts import Principal
-from market.errors import PermissionDenied, ValidationFailed
+from market.errors import PermissionDenied
 from market.money import InvalidAmount, Money, parse_money
 from market.web import formdata, i18n
 from market.web.auth import (
@@ -22,7 +22,7 @@ from market.web.auth import (
     requires_operator,
     requires_sponsor,
 )
-from market.web.form_errors import Redisplay, shows_form_errors
+from market.web.form_errors import Redisplay, as_field_error, shows_form_errors
 from market.web.params import PathId
 from market.web.render import flash, render, see_other
 
@@ -51,35 +51,29 @@ def _org(principal: Principal, raw: str, kinds: tuple[str, ...]) -> tuple[int, s
 
 
 def _money(raw: str, field: str) -> Money:
-    try:
+    with as_field_error(InvalidAmount, field=field, message=AMOUNT_HELP):
         return parse_money(raw, "CNY")
-    except InvalidAmount:
-        raise ValidationFailed({field: AMOUNT_HELP}) from None
 
 
 def _int(raw: str, field: str) -> int:
     """A ratio part: a whole number in ASCII digits (the matching rules bound the ratio)."""
-    try:
+    with as_field_error(inputs.InputInvalid, field=field, message="Enter a whole number."):
         return inputs.parse_int(raw, field=field, minimum=1, maximum=1_000_000)
-    except inputs.InputInvalid:
-        raise ValidationFailed({field: "Enter a whole number."}) from None
 
 
 def _date(raw: str, field: str, default: datetime) -> datetime:
     if not raw:
         return default
-    try:
+    with as_field_error(inputs.InputInvalid, field=field, message="Enter a date like 2026-12-31."):
         day = inputs.parse_date(raw, field=field)  # the years 2000-2100
-    except inputs.InputInvalid:
-        raise ValidationFailed({field: "Enter a date like 2026-12-31."}) from None
     return datetime.combine(day, time(0, 0), tzinfo=UTC)
 
 
 def _ids(raw: str, field: str) -> frozenset[int]:
-    try:
+    with as_field_error(
+        inputs.InputInvalid, field=field, message="Enter tender numbers separated by commas."
+    ):
         return frozenset(inputs.parse_id(t, field=field) for t in _set(raw))
-    except inputs.InputInvalid:
-        raise ValidationFailed({field: "Enter tender numbers separated by commas."}) from None
 
 
 def _set(raw: str) -> frozenset[str]:
@@ -109,15 +103,23 @@ def _contribute_form(
     return redisplay
 
 
+async def _bank_transfers_context(values: dict[str, str], errors: dict[str, str]) -> dict:
+    """The expected bank transfers, and the expired ones whose money may still come."""
+
+    def shown(rows: list[Any]) -> list[dict[str, Any]]:
+        return [dict(r) | {"money": Money(int(r["amount"]), r["currency"])} for r in rows]
+
+    return {
+        "payments": shown(await payments.awaiting_bank_transfers()),
+        "expired": shown(await payments.expired_bank_transfers()),
+        "errors": errors,
+        "values": values,
+    }
+
+
 def _bank_transfers_form(request: Request[Any, Any, Any], values: dict[str, str]) -> Redisplay:
     async def redisplay(errors: dict[str, str]) -> Response[Any]:
-        rows = await payments.awaiting_bank_transfers()
-        context = {
-            "payments": [dict(r) | {"money": Money(int(r["amount"]), r["currency"])}
-                         for r in rows],
-            "errors": errors,
-            "values": values,
-        }  # fmt: skip
+        context = await _bank_transfers_context(values, errors)
         return render(request, "donors/bank_transfers.html", context, status=422)
 
     return redisplay
@@ -165,13 +167,8 @@ class SponsorController(Controller):
 
     @get("/operator/bank-transfers", guards=[requires_operator])
     async def bank_transfers(self, request: Request[Any, Any, Any]) -> Response[str]:
-        rows = await payments.awaiting_bank_transfers()
-        return render(
-            request,
-            "donors/bank_transfers.html",
-            {"payments": [dict(r) | {"money": Money(int(r["amount"]), r["currency"])}
-                          for r in rows], "errors": {}, "values": {}},
-        )  # fmt: skip
+        context = await _bank_transfers_context({}, {})
+        return render(request, "donors/bank_transfers.html", context)
 
     @post("/operator/bank-transfers", guards=[requires_operator])
     async def record_bank_transfer(self, request: Request[Any, Any, Any]) -> Any:

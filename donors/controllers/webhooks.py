@@ -1,7 +1,7 @@
 """`POST /webhooks/stripe`: the only route without CSRF (exempt by exact path).
 
 The signature is checked on the raw body before anything is parsed; the event is
-then applied by `payments.apply_stripe_event` (dedupe on the event id, amount and
+then applied by `stripe_events.apply_stripe_event` (dedupe on the event id, amount and
 currency checked, all in the transaction of the ledger effect).
 """
 
@@ -11,7 +11,7 @@ from typing import Any
 
 from litestar import Controller, Request, Response, post
 
-from donors import payments, signatures
+from donors import signatures, stripe_events
 from market import clock
 from market.settings import get_settings
 from market.web.auth import public
@@ -30,5 +30,5 @@ class StripeWebhookController(Controller):
             secrets,
             now=int(clock.now().timestamp()),
         )
-        outcome = await payments.apply_stripe_event(raw)
+        outcome = await stripe_events.apply_stripe_event(raw)
         return Response({"received": outcome}, status_code=200)

@@ -15,8 +15,7 @@ from market.errors import DomainError, ValidationFailed
 from market.settings import get_settings
 from market.web import formdata, i18n, sessions
 from market.web.auth import principal_of, public, requires_login
-from market.web.errors import translated
-from market.web.form_errors import field_errors, shows_form_errors
+from market.web.form_errors import shows_form_errors
 from market.web.proxies import client_address
 from market.web.ratelimit import LoginLimiter
 from market.web.render import flash, render, safe_next, see_other
@@ -50,6 +49,15 @@ async def _profile_form(
     return render(request, PROFILE, context, block=block, status=422)
 
 
+async def _new_password_form(
+    request: Request[Any, Any, Any], token: str, invalid: bool, errors: dict[str, str]
+) -> Response[Any]:
+    """The new-password form again (422): its field errors, or "this link is not valid"
+    (any other refusal: unknown, used or expired token)."""
+    context = {"token": token, "invalid": invalid, "errors": {} if invalid else errors}
+    return render(request, RESET_NEW, context, block="form", status=422)
+
+
 async def _sign_in(request: Request[Any, Any, Any], user_id: int) -> None:
     """A fresh session id bound to the user's current session epoch."""
     request.session.clear()
@@ -72,7 +80,7 @@ async def _authenticate(
     request: Request[Any, Any, Any], email: str, password: str, context: dict[str, Any]
 ) -> int | Response[Any]:
     """The user's id, or the login form again: 429 while the limiter says wait, 422 for
-    a refused password (which the limiter counts)."""
+    a refused password (the limiter counts it; the form travels as `Redisplayed`)."""
     limiter: LoginLimiter = request.app.state.login_limiter
     ip = client_address(request)
     wait = await limiter.wait_seconds(email, ip)
@@ -86,17 +94,16 @@ async def _authenticate(
         )
         response.headers["Retry-After"] = str(wait)
         return response
-    try:
-        user_id = await accounts.authenticate(email, password)
-    except DomainError as exc:
+
+    async def refused(errors: dict[str, str]) -> Response[Any]:
         await limiter.failed(email, ip)
+        error = " ".join(errors.values())
         return render(
-            request,
-            "market/login.html",
-            {**context, "error": translated(exc)},
-            block="form",
-            status=422,
+            request, "market/login.html", {**context, "error": error}, block="form", status=422
         )
+
+    async with shows_form_errors(refused, passthrough=()):
+        user_id = await accounts.authenticate(email, password)
     await limiter.succeeded(email, ip)
     return user_id
 
@@ -219,16 +226,15 @@ class AccountController(Controller):
         self, request: Request[Any, Any, Any], token: FromPath[str]
     ) -> Response[Any]:
         form = await request.form()
-        try:
+        link_invalid = partial(_new_password_form, request, token, True)
+        form_again = partial(_new_password_form, request, token, False)
+        async with (
+            shows_form_errors(link_invalid, passthrough=()),
+            shows_form_errors(form_again, catch=(ValidationFailed,)),
+        ):
             if len(token) > 64:
                 raise DomainError(accounts.RESET_INVALID)
             await accounts.reset_password(token, formdata.text(form, "new"))
-        except ValidationFailed as exc:
-            context = {"token": token, "invalid": False, "errors": field_errors(exc)}
-            return render(request, RESET_NEW, context, block="form", status=422)
-        except DomainError:
-            context = {"token": token, "invalid": True, "errors": {}}
-            return render(request, RESET_NEW, context, block="form", status=422)
         sessions.end(request.scope)
         flash(request, i18n.gettext("Your password is changed. Log in with the new one."))
         return see_other("/login")

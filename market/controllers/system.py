@@ -1,4 +1,8 @@
-"""Health, readiness, the jobs' latest runs (operators) and the language switch."""
+"""Health, readiness, the jobs' latest runs (operators) and the language switch.
+
+`/healthz` is liveness (the process answers, no database touched); `/readyz` asks the
+database and answers 503 with `Retry-After` while it cannot be reached.
+"""
 
 from __future__ import annotations
 
@@ -13,6 +17,7 @@ from market.db import engine
 from market.jobs.runner import status
 from market.web import formdata, i18n
 from market.web.auth import public, requires_operator
+from market.web.errors import RETRY_AFTER_SECONDS
 from market.web.render import safe_next
 
 
@@ -29,7 +34,9 @@ class SystemController(Controller):
             await engine().run_ddl("SELECT 1")
         except Exception as exc:  # a down database is the answer, not an error
             return Response(
-                {"status": "unavailable", "database": type(exc).__name__}, status_code=503
+                {"status": "unavailable", "database": type(exc).__name__},
+                status_code=503,
+                headers={"Retry-After": str(RETRY_AFTER_SECONDS)},
             )
         return Response({"status": "ready", "database": "ok"})
 

@@ -149,7 +149,7 @@ Status = Annotated[
     Parameter(
         required=False,
         description="published (enquiries open) | tendering | evaluation | awarded | "
-        "contracted | completed | cancelled | unsuccessful",
+        "contracted | completed | cancelled | unsuccessful | terminated",
         max_length=40,
         pattern=PLAIN,
     ),

@@ -21,3 +21,9 @@ def pledge_code(pledge_id: int) -> str:
 
 def refund_code(donation_id: int) -> str:
     return f"donor:d{donation_id}:refund"
+
+
+def payer_refund_code(payment_id: int) -> str:
+    """Where money going back to whoever made one payment waits for its payout (a
+    sponsorship, own income or pledge prepayment that arrived too late)."""
+    return f"payer:p{payment_id}:refund"

@@ -299,13 +299,31 @@ async def available_balances(codes: list[str]) -> dict[str, int]:
     return {str(row["code"]): int(row["available"]) for row in rows}
 
 
-async def public_releases(tender_id: int) -> list[tuple[str, str, Any, int]]:
-    """(key, reference, created_at as stored, amount) of every release posted from the
-    tender's public escrow, oldest first."""
+async def public_releases(tender_ids: Sequence[int]) -> dict[int, list[tuple[str, str, Any, int]]]:
+    """Tender id → (key, reference, created_at as stored, amount) of every release
+    posted from its public escrow, oldest first: one query for all the tenders."""
+    ids = sorted(set(tender_ids))
+    found: dict[int, list[tuple[str, str, Any, int]]] = {tender: [] for tender in ids}
+    if not ids:
+        return found
     rows = await execute(
-        "SELECT key, reference, created_at, amount FROM ledger_transfer WHERE tender_id = {}"
-        " AND source = 'public' AND reason = 'release' AND kind IN ('single', 'post')"
-        " ORDER BY id",
-        tender_id,
+        "SELECT tender_id, key, reference, created_at, amount FROM ledger_transfer"
+        f" WHERE tender_id IN ({marks(len(ids))}) AND source = 'public' AND reason = 'release'"
+        " AND kind IN ('single', 'post') ORDER BY id",
+        *ids,
     )
-    return [(r["key"], r["reference"], r["created_at"], int(r["amount"])) for r in rows]
+    for r in rows:
+        found[int(r["tender_id"])].append(
+            (r["key"], r["reference"], r["created_at"], int(r["amount"]))
+        )
+    return found
+
+
+async def pending_is_open(key: str) -> bool:
+    """Whether the pending transfer `key` exists and is neither posted nor voided yet."""
+    rows = await execute(
+        "SELECT p.id FROM ledger_transfer p WHERE p.key = {} AND p.kind = 'pending'"
+        " AND NOT EXISTS (SELECT 1 FROM ledger_transfer r WHERE r.pending = p.id)",
+        key,
+    )
+    return bool(rows)

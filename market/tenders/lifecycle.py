@@ -5,7 +5,9 @@ transaction that locks the tender, first applies any time transition that is due
 (so a late scheduler never matters), then the requested one, with a revision and
 an audit event. Money: the budget is held (pending) from `department:{id}:budget`
 into `tender:{id}:escrow:government` at publication, posted at contract signing,
-voided when the tender is cancelled or unsuccessful.
+voided when the tender is cancelled or unsuccessful. A contract that ends early
+(terminated after signing) makes the tender `terminated`; what its escrow still holds
+is returned by the bids app (government) and the donors app (every other source).
 """
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ from market.ledger.codes import TREASURY, budget_code
 from market.ledger.rules import ExceedsCredits, escrow_code
 from market.ledger.services import TransferResult, ensure_accounts, transfer
 from market.money import Money, format_money
-from market.tender_tables import Tender
+from market.tables import Tender
 from market.tenders import hooks, records, rules
 
 __all__ = [
@@ -29,6 +31,7 @@ __all__ = [
     "mark_tender_awarded",
     "mark_tender_completed",
     "mark_tender_contracted",
+    "mark_tender_terminated",
     "mark_tender_unsuccessful",
     "reopen_evaluation",
 ]
@@ -180,6 +183,20 @@ async def mark_tender_contracted(
 async def mark_tender_completed(tender_id: int, *, actor: str, note: str = "") -> None:
     """contracted → completed (the contract's last milestone is settled)."""
     await _apply(tender_id, "complete", actor=actor, note=note)
+
+
+async def mark_tender_terminated(tender_id: int, *, actor: str, reason: str) -> None:
+    """contracted → terminated (the signed contract was ended early), in the caller's
+    transaction when there is one: the bids app calls it from `terminate_contract`
+    holding the tender row's lock (taken first, ARCHITECTURE.md "Lock order"). The
+    reason is kept on the tender (like a cancellation's) and in its revision."""
+    reason = rules.check_reason(reason)
+    async with atomic():
+        row = await records.load_locked(tender_id)
+        await catch_up(row)
+        await records.set_status(
+            row, "terminate", actor=actor, note=reason, extra={Tender.cancel_reason: reason}
+        )
 
 
 async def mark_tender_unsuccessful(tender_id: int, *, actor: str, reason: str) -> None:

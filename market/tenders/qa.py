@@ -14,8 +14,7 @@ from market.audit import actor_of
 from market.db import atomic
 from market.errors import NotFound, PermissionDenied
 from market.settings import get_settings
-from market.tables import Membership
-from market.tender_tables import TenderQuestion
+from market.tables import Membership, TenderQuestion
 from market.tenders import records, rules
 
 

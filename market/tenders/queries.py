@@ -16,13 +16,13 @@ from typing import Any
 
 from market import clock
 from market.accounts import Principal
+from market.cursor import ID, Key, encode, read
 from market.db import is_postgres
 from market.errors import NotFound
-from market.inputs import InputInvalid, is_ascii_digits, parse_id
 from market.ledger.readmodels import tender_funding
 from market.money import Money, MoneyError, parse_money
 from market.sql import execute
-from market.tender_tables import TenderDocument, TenderQuestion, TenderRevision
+from market.tables import TenderDocument, TenderQuestion, TenderRevision
 from market.tenders import inputs, rules
 from market.timestamps import timestamp
 
@@ -74,22 +74,23 @@ class TenderFilters:
         return {k: v for k, v in out.items() if v}
 
 
+# The list's cursor (`market.cursor`): the last row's publication time in microseconds
+# since 1970 (before the year 3000) and its id.
+CURSOR = (Key(0, 10**17 - 1), ID)
+
+
 def encode_cursor(published_at: datetime, tender_id: int) -> str:
-    micros = (published_at - _EPOCH) // timedelta(microseconds=1)
-    return f"{micros}.{tender_id}"
+    return encode((published_at - _EPOCH) // timedelta(microseconds=1), tender_id)
 
 
 def decode_cursor(text: str | None) -> tuple[datetime, int] | None:
-    """A cursor from a URL (`<microseconds>.<tender id>`); anything that is not one we
-    hand out (non-ASCII digits, beyond an id, beyond year 3000) means "from the start".
+    """A cursor from a URL; anything that is not one we hand out means "from the start".
     The JSON API refuses a malformed cursor before it gets here (400, by its pattern)."""
-    micros, _, tender_id = (text or "").partition(".")
-    if not (is_ascii_digits(micros) and len(micros) <= 17):  # before year 3000
+    numbers = read(text, CURSOR)
+    if numbers is None:
         return None
-    try:
-        return _EPOCH + timedelta(microseconds=int(micros)), parse_id(tender_id, field="after")
-    except InputInvalid:
-        return None
+    micros, tender_id = numbers
+    return _EPOCH + timedelta(microseconds=micros), tender_id
 
 
 @dataclass(frozen=True, slots=True)

@@ -12,8 +12,7 @@ from market import clock
 from market.audit import append_audit, canonical_json
 from market.errors import Conflict, NotFound, PermissionDenied
 from market.sql import execute, for_update
-from market.tables import Membership
-from market.tender_tables import Tender, TenderRevision
+from market.tables import Membership, Tender, TenderRevision
 from market.tenders import rules
 from market.timestamps import timestamp
 

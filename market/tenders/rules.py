@@ -6,6 +6,7 @@ and the clock's `now`, and persist what they return.
     draft ─publish─▶ published ─(enquiry end)─▶ tendering ─(bid deadline)─▶ evaluation
                       (enquiries open)                                          │
     evaluation ─award─▶ awarded ─contract─▶ contracted ─complete─▶ completed     │
+    contracted ─terminate─▶ terminated  (the contract ended early, after signing)│
     awarded ─reopen─▶ evaluation  (an upheld complaint)                          │
     tendering | evaluation | awarded ─fail─▶ unsuccessful  (too few valid bids)  │
     draft | published | tendering | evaluation | awarded ─cancel─▶ cancelled ◀──┘
@@ -36,9 +37,10 @@ STATUSES = (
     "completed",
     "cancelled",
     "unsuccessful",
+    "terminated",
 )
 PUBLIC_STATUSES = STATUSES[1:]
-TERMINAL = ("completed", "cancelled", "unsuccessful")
+TERMINAL = ("completed", "cancelled", "unsuccessful", "terminated")
 
 # action → (statuses it may start from, status it leads to)
 TRANSITIONS: dict[str, tuple[tuple[str, ...], str]] = {
@@ -49,6 +51,7 @@ TRANSITIONS: dict[str, tuple[tuple[str, ...], str]] = {
     "reopen": (("awarded",), "evaluation"),
     "contract": (("awarded",), "contracted"),
     "complete": (("contracted",), "completed"),
+    "terminate": (("contracted",), "terminated"),
     "fail": (("tendering", "evaluation", "awarded"), "unsuccessful"),
     "cancel": (("draft", "published", "tendering", "evaluation", "awarded"), "cancelled"),
 }
@@ -60,6 +63,7 @@ ACTION_WORDS = {
     "reopen": "reopened for evaluation",
     "contract": "contracted",
     "complete": "completed",
+    "terminate": "terminated",
     "fail": "declared unsuccessful",
     "cancel": "cancelled",
 }

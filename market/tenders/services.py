@@ -18,7 +18,7 @@ from market.audit import actor_of, canonical_json
 from market.db import atomic
 from market.errors import NotFound, ValidationFailed
 from market.settings import get_settings
-from market.tender_tables import Tender, TenderDocument
+from market.tables import Tender, TenderDocument
 from market.tenders import documents, hooks, inputs, lifecycle, records, rules
 
 __all__ = [

@@ -31,6 +31,8 @@ class PrincipalMiddleware:
             await self.app(scope, receive, send)
             return
         principal: Principal | None = None
+        # The reader's language before the database is asked: a 503 is answered in it.
+        i18n.activate(_language(scope, None))
         session = scope.get("session") or {}
         user_id = session.get("user_id")
         if isinstance(user_id, int):
@@ -40,7 +42,8 @@ class PrincipalMiddleware:
                 principal = None
                 session.clear()
         scope.setdefault("state", {})["principal"] = principal
-        i18n.activate(_language(scope, principal))
+        if principal is not None:
+            i18n.activate(_language(scope, principal))
         await self.app(scope, receive, send)
 
 

@@ -4,6 +4,11 @@ API paths get JSON in one shape, `ErrorBody` (documented in the OpenAPI document
 `error_responses`); htmx requests get the message as a small fragment with the status
 code; plain browsers get an error page (or the log-in page for 401). Headers an
 exception carries (`Allow` on 405, `Retry-After` on 429) are kept.
+
+A database that cannot be reached (`market.db.unavailable`: down, restarting, the
+connection lost mid-request) is not a bug: 503 with `Retry-After`, in all three
+shapes, logged as a warning without the traceback. Nothing was committed then: a
+transaction that lost its connection is rolled back by the server.
 """
 
 from __future__ import annotations
@@ -19,6 +24,7 @@ from litestar.openapi.datastructures import ResponseSpec
 from litestar.response import Redirect
 
 from market import labels
+from market.db import unavailable
 from market.errors import DomainError
 from market.web import i18n
 from market.web.render import is_fragment_request, render
@@ -45,16 +51,20 @@ _DESCRIPTIONS = {
     409: "Conflicts with the current state",
     422: "A rule refused the request",
     429: "Too many requests",
+    503: "Temporarily unavailable (the database cannot be reached); retry after Retry-After",
 }
+
+RETRY_AFTER_SECONDS = 5
 
 
 def error_responses(*codes: int) -> dict[int, ResponseSpec]:
-    """The `responses=` of an API handler: each error status it can answer, as ErrorBody."""
+    """The `responses=` of an API handler: each error status it can answer, as ErrorBody
+    (503, the database unreachable, can be the answer of every one)."""
     return {
         code: ResponseSpec(
             data_container=ErrorBody, description=_DESCRIPTIONS[code], generate_examples=False
         )
-        for code in codes
+        for code in sorted({*codes, 503})
     }
 
 
@@ -159,6 +169,18 @@ def http_error(request: Request[Any, Any, Any], exc: HTTPException) -> Response[
 
 
 def server_error(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
+    if unavailable(exc):
+        log.warning(
+            "database unavailable on %s %s: %s: %s",
+            request.method,
+            request.url.path,
+            type(exc).__name__,
+            exc,
+        )
+        message = i18n.gettext(
+            "The service is temporarily unavailable. Please try again in a few seconds."
+        )
+        return _respond(request, 503, message, {"Retry-After": str(RETRY_AFTER_SECONDS)})
     log.exception("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
     return _respond(
         request, 500, i18n.gettext("Something went wrong on our side. Please try again.")

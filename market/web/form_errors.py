@@ -9,12 +9,20 @@ where `redisplay(errors)` renders the form with the values the person sent. A re
 that is not about the form — 403 and 404 by default, or an exception outside `catch` —
 goes on to the app's exception map (market/web/errors.py: the error page or fragment).
 The re-rendered form travels as `Redisplayed`, which `redisplayed` answers.
+
+A parser's refusal that the form words its own way (a ratio that is not a whole number,
+an amount the donor must retype) becomes that field's error with `as_field_error`:
+
+    with as_field_error(InvalidAmount, field="amount", message=AMOUNT_HELP):
+        amount = parse_money(raw, "CNY")
+
+Controllers catch no domain error themselves (tests/unit/test_architecture.py checks).
 """
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Awaitable, Callable
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from contextlib import asynccontextmanager, contextmanager
 from typing import Any
 
 from litestar import Request, Response
@@ -67,6 +75,16 @@ async def shows_form_errors(
         if exc.status_code in passthrough:
             raise
         raise Redisplayed(await redisplay(form_errors(exc, field))) from exc
+
+
+@contextmanager
+def as_field_error(*errors: type[DomainError], field: str, message: str) -> Iterator[None]:
+    """One of `errors` raised inside becomes `ValidationFailed({field: message})` (a msgid),
+    the form's own wording for a value it could not parse."""
+    try:
+        yield
+    except errors:
+        raise ValidationFailed({field: message}) from None
 
 
 def redisplayed(request: Request[Any, Any, Any], exc: Redisplayed) -> Response[Any]:

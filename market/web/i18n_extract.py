@@ -4,8 +4,8 @@ Services raise `DomainError("English msgid", **params)` and return field errors 
 `{"field": "English msgid"}`; the web layer translates them at render time. This
 extractor collects those msgids: the first argument of any call whose name ends in
 `Error`, `Failed`, `NotFound`, `Denied`, `Conflict`, `Transition`,
-`Invalid`, `Amount`, `Mismatch` or is `_`/`N_`/
-`gettext`, the string values of dict literals passed to `ValidationFailed` or
+`Invalid`, `Amount`, `Mismatch` or is `_`/`N_`/`gettext`, the `message=` of
+`as_field_error`, the string values of dict literals passed to `ValidationFailed` or
 assigned into an `errors[...]` mapping, and sentences assigned to UPPER_CASE constants.
 """
 
@@ -27,6 +27,8 @@ CALL_SUFFIXES = (
     "Mismatch",
 )
 MARKERS = {"_", "N_", "gettext", "single"}
+# `with as_field_error(InvalidAmount, field="amount", message="..."):` (form_errors.py)
+FIELD_ERROR_CALLS = {"as_field_error"}
 
 Message = tuple[int, str, str, list[str]]
 
@@ -60,7 +62,7 @@ def _messages(tree: ast.AST) -> Iterator[tuple[int, str, bool]]:
                 yield from _marked(_strings(node.args[1]), False)
             elif name in MARKERS and node.args:
                 yield from _marked(_strings(node.args[0]), True)
-            elif name.endswith(CALL_SUFFIXES):
+            elif name.endswith(CALL_SUFFIXES) or name in FIELD_ERROR_CALLS:
                 for arg in node.args[:1]:
                     yield from _marked(_strings(arg), False)
                 for keyword in node.keywords:

@@ -48,7 +48,7 @@ _FORMS = ("application/x-www-form-urlencoded", "multipart/form-data")
 
 def cursor_parameter(description: str, *, digits: int = 9) -> Any:
     """A keyset cursor query parameter (an id or sequence number we handed out): the
-    OpenAPI document gives its form; `market.inputs.parse_cursor` parses it."""
+    OpenAPI document gives its form; `market.cursor.decode_id` parses it."""
     return Parameter(
         required=False,
         pattern=rf"^[1-9][0-9]{{0,{digits - 1}}}$",

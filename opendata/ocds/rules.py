@@ -8,7 +8,7 @@ from datetime import UTC, date, datetime, time, timedelta, timezone
 from decimal import Decimal
 from typing import Any
 
-from market import inputs
+from market import cursor, inputs
 
 OCDS_VERSION = "1.1"
 CN_USCI = "CN-USCI"
@@ -52,6 +52,9 @@ TENDER_STATUS: dict[str, str] = {
     "completed": "complete",
     "cancelled": "cancelled",
     "unsuccessful": "unsuccessful",
+    # The tender itself was complete (awarded, contract signed); the early end is the
+    # contract's status ("terminated", contract_status) in a contractTermination release.
+    "terminated": "complete",
 }
 AWARD_STATUS: dict[str, str] = {"active": "active", "cancelled": "cancelled"}
 MILESTONE_STATUS: dict[str, str] = {
@@ -223,16 +226,9 @@ def record_package(
     return package
 
 
-class CursorError(inputs.InputInvalid):
-    """An OCDS page cursor that is not one links.next handed out."""
+CURSOR_INVALID = "The page cursor is not valid: use the links.next URL of the previous page."
 
 
 def parse_cursor(raw: str | None) -> int | None:
     """`after` of a release page: the last release's sequence number (digits only)."""
-    try:
-        return inputs.parse_cursor(raw, field="after", maximum=inputs.MAX_BIGINT)
-    except inputs.InputInvalid:
-        raise CursorError(
-            "The page cursor is not valid: use the links.next URL of the previous page.",
-            field="after",
-        ) from None
+    return cursor.decode_id(raw, field="after", maximum=inputs.MAX_BIGINT, message=CURSOR_INVALID)

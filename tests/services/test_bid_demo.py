@@ -15,13 +15,15 @@ async def test_the_demo_carries_tenders_through_the_bids_app() -> None:
         " JOIN bids_bid b ON b.tender = t.id GROUP BY t.id, t.status"
     )
     assert sorted(r["status"] for r in rows) == sorted(
-        ["tendering", "evaluation", "awarded", "contracted", "completed"]
+        ["tendering", "evaluation", "awarded", "contracted", "completed", "terminated"]
     )
     sealed = await execute("SELECT COUNT(*) AS n FROM bids_bid WHERE price IS NULL")
     assert sealed[0]["n"] == 2  # the open tender's bids stay sealed
     milestones = await execute("SELECT status FROM bids_milestone ORDER BY id")
     statuses = [m["status"] for m in milestones]
-    assert statuses.count("approved") == 3 and "submitted" in statuses
+    assert statuses.count("approved") == 4 and "submitted" in statuses
+    contracts = await execute("SELECT status FROM bids_contract ORDER BY id")
+    assert [c["status"] for c in contracts] == ["active", "completed", "terminated"]
     released = await execute(
         "SELECT SUM(amount) AS total FROM ledger_transfer WHERE reason = 'release'"
     )

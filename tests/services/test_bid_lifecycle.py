@@ -118,6 +118,7 @@ async def test_terminated_contract_returns_the_government_remainder(frozen_clock
     )
     assert "contract_terminate" in [r["action"] for r in revisions]
     assert "contract.terminate" in await audit_actions()
+    assert await tender_status(scenario.tender_id) == "terminated"
 
 
 async def test_approver_who_created_the_contract_is_refused(frozen_clock):

@@ -9,8 +9,16 @@ from market.sql import execute
 
 async def test_demo_spreads_pledges_donations_and_sponsorships_over_open_tenders() -> None:
     await demo.load_demo()
-    pledges = await execute("SELECT status FROM donors_pledge")
-    assert [p["status"] for p in pledges] == ["active", "active"]
+    pledges = await execute("SELECT status FROM donors_pledge ORDER BY id")
+    # the third one's prepayment came after its window: refunded, not activated
+    assert [p["status"] for p in pledges] == ["active", "active", "cancelled"]
+    [refund] = await execute("SELECT reason, provider, status, amount FROM donors_refund")
+    assert dict(refund) == {
+        "reason": "late_arrival",
+        "provider": "bank_transfer",
+        "status": "queued",
+        "amount": 1_000_00,
+    }
     paid = await execute(
         "SELECT COUNT(DISTINCT tender) AS tenders, COUNT(*) AS n FROM donors_donation"
         " WHERE status = 'paid'"

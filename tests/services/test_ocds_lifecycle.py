@@ -10,6 +10,7 @@ import json
 
 import pytest
 
+from bids import contracts
 from market.db import atomic, is_postgres
 from market.ledger.readmodels import tender_funding
 from market.sql import execute
@@ -116,6 +117,46 @@ async def test_a_whole_process_publishes_one_release_per_state_change(frozen_clo
     chain = package["publisher"]["auditChain"]
     head = await execute("SELECT seq, hash FROM audit_head WHERE id = 1")
     assert (chain["length"], chain["head"]) == (int(head[0]["seq"]), head[0]["hash"])
+
+
+async def test_a_terminated_contract_terminates_the_tender_and_publishes_it(frozen_clock):
+    scenario, _, _ = await funded_process(frozen_clock)
+    tender_id = scenario.tender_id
+    contract_id = await contracted(frozen_clock, scenario)
+    await pay_first_tranche(scenario, contract_id)
+    before = len(await releases_of(tender_id))
+    await contracts.terminate_contract(
+        user_id=scenario.department.user_id, contract_id=contract_id, reason="Provider withdrew"
+    )
+    tender = (await execute("SELECT * FROM market_tender WHERE id = {}", tender_id))[0]
+    assert (tender["status"], tender["cancel_reason"]) == ("terminated", "Provider withdrew")
+    revision = await execute(
+        "SELECT from_status, to_status, note FROM market_tender_revision"
+        " WHERE tender = {} AND action = 'terminate'",
+        tender_id,
+    )
+    assert [dict(r) for r in revision] == [
+        {"from_status": "contracted", "to_status": "terminated", "note": "Provider withdrew"}
+    ]
+    events = await execute(
+        "SELECT action, change FROM audit_event WHERE object_type = 'tender' AND object_id = {}"
+        " AND action = 'tender.terminate'",
+        str(tender_id),
+    )
+    assert len(events) == 1
+    assert json.loads(events[0]["change"])["to"] == "terminated"
+
+    releases = await releases_of(tender_id)
+    assert [r["tag"] for r in releases[before:]] == [["contractTermination"]]  # one, not two
+    last = releases[-1]
+    assert last["tender"]["status"] == "complete"  # the closed 1.1 codelist has no "terminated"
+    assert last["contracts"][0]["status"] == "terminated"
+    assert "endDate" in last["contracts"][0]["period"]
+    record = await packages.record_package(f"ocds-pgm001-{tender_id}")
+    assert record is not None and ocds_errors(record, "record") == []
+    compiled = record["records"][0]["compiledRelease"]
+    assert compiled["contracts"][0]["status"] == "terminated"
+    assert compiled["tender"]["status"] == "complete"
 
 
 async def test_a_cancelled_tender_publishes_its_cancellation(frozen_clock):

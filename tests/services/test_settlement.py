@@ -6,7 +6,7 @@ from donors import contributions, donations, settlement
 from market.ledger import escrow
 from market.ledger.accounts import get_account
 from market.ledger.check import run_checks
-from market.money import Money
+from market.money import Money, allocate
 from market.sql import execute
 from tests.builders import make_operator, make_org
 from tests.donation_builders import make_pledge, make_sponsor, make_tender
@@ -50,8 +50,9 @@ async def test_cancelled_tender_returns_every_source_pro_rata_and_only_once() ->
     # public: 300:100 of what was left; the ¥300 donor refunded in the sandbox at once
     refunded = await donations.get_donation(refund.donation_id)
     assert refunded["status"] == "refunded"
-    assert int(refunded["refund_amount"]) == public_left * 3 // 4
-    assert await posted("community_fund") == public_left - public_left * 3 // 4
+    to_refund, to_fund = allocate(public_left, [300_00, 100_00])  # largest remainder
+    assert int(refunded["refund_amount"]) == to_refund
+    assert await posted("community_fund") == to_fund
     assert (await donations.get_donation(fund.donation_id))["status"] == "community_fund"
     # corporate: matches back to the pledge, the sponsorship back to the sponsor
     rows = await execute("SELECT matched FROM donors_pledge WHERE id = {}", pledge)
@@ -61,4 +62,31 @@ async def test_cancelled_tender_returns_every_source_pro_rata_and_only_once() ->
         matched_back
     )
     assert await settlement.settle_all() == (0, 0)
+    assert (await run_checks()).ok
+
+
+async def test_a_remainder_that_does_not_divide_is_split_by_the_largest_remainder() -> None:
+    """¥400.01 left for donations of 3:1: 30,001 fen and 10,000 fen (floor division
+    would refund 30,000 and leave one fen unaccounted for or misplaced)."""
+    await make_operator()
+    tender = await make_tender(status="contracted")
+    refund = await donations.start_donation(
+        tender_id=tender, amount=cny(600_00), provider="sandbox", on_failure="refund"
+    )
+    fund = await donations.start_donation(
+        tender_id=tender, amount=cny(200_00), provider="sandbox", on_failure="community_fund"
+    )
+    org = await make_org()
+    await escrow.release("m1", tender_id=tender, org_id=org, amount=cny(39_999), actor="t")
+    public_left = await posted(f"tender:{tender}:escrow:public")
+    assert public_left == 40_001
+    await execute("UPDATE market_tender SET status = 'cancelled' WHERE id = {}", tender)
+
+    assert await settlement.settle_all() == (1, 1)
+    assert await posted(f"tender:{tender}:escrow:public") == 0
+    assert allocate(public_left, [600_00, 200_00]) == [30_001, 10_000]
+    refunded = await donations.get_donation(refund.donation_id)
+    assert (refunded["status"], int(refunded["refund_amount"])) == ("refunded", 30_001)
+    assert await posted("community_fund") == 10_000
+    assert (await donations.get_donation(fund.donation_id))["status"] == "community_fund"
     assert (await run_checks()).ok

@@ -14,8 +14,8 @@ from market.ledger.rules import SOURCES
 from market.money import Money
 from market.settings import get_settings, reset_settings
 from market.sql import execute
-from opendata import statistics
-from opendata.stats_rules import YearGrowth
+from opendata.statistics import queries as statistics
+from opendata.statistics.rules import YearGrowth
 from tests.builders import make_org
 from tests.donation_builders import make_pledge, make_tender
 from tests.services.test_track_record import completed_with_one_late_milestone

@@ -18,7 +18,8 @@ from market.ledger.accounts import ensure_accounts
 from market.ledger.rules import SOURCES, escrow_code
 from market.money import Money
 from market.sql import execute
-from opendata import rollup, statistics
+from opendata.statistics import queries as statistics
+from opendata.statistics import rollup
 
 _keys = itertools.count(1)
 

@@ -6,7 +6,7 @@ from bids import demo as bids_demo
 from composition.demo import load_demo
 from market.audit import verify_chain
 from market.ledger.check import run_checks
-from market.tender_tables import Tender, TenderQuestion
+from market.tables import Tender, TenderQuestion
 from market.tenders import queries, rules
 
 

@@ -12,7 +12,7 @@ from market.errors import InvalidTransition, NotFound, PermissionDenied, Validat
 from market.ledger.codes import budget_code as budget_account
 from market.ledger.services import get_account
 from market.sql import execute
-from market.tender_tables import Tender, TenderRevision
+from market.tables import Tender, TenderRevision
 from market.tenders import lifecycle, services
 from tests.builders import make_member, make_org, make_user
 from tests.tender_builders import DAY, bids_app, make_department, make_tender, tender_form

@@ -8,7 +8,7 @@ from datetime import timedelta
 import pytest
 
 from market.errors import InvalidTransition, NotFound, PermissionDenied, ValidationFailed
-from market.tender_tables import Tender, TenderQuestion, TenderRevision
+from market.tables import Tender, TenderQuestion, TenderRevision
 from market.tenders import hooks, qa, services
 from market.tenders.tick import tick
 from tests.builders import make_org, make_user

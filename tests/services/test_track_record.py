@@ -17,8 +17,8 @@ from market.ledger.readmodels import tender_funding
 from market.ledger.rules import SOURCES
 from market.money import Money
 from market.sql import execute
-from opendata import track_record
-from opendata.stats_rules import DISTRICT_ZONE
+from opendata.statistics import track_record
+from opendata.statistics.rules import DISTRICT_ZONE
 from tests.bid_builders import Scenario, add_approver, contracted, tender_with_bids
 from tests.builders import make_org, make_user
 from tests.donation_builders import make_pledge

@@ -8,7 +8,7 @@ import time
 
 import stripe
 
-from donors import donations, providers
+from donors import donations, providers, settlement
 from market.ledger.accounts import get_account
 from market.ledger.check import run_checks
 from market.money import Money
@@ -118,3 +118,41 @@ async def test_refund_goes_through_the_stripe_api(stripe_stack: StripeStack) -> 
     refund = await providers.stripe_client().v1.refunds.retrieve_async(refunded.provider_ref)
     assert refund.amount == 30_00
     assert isinstance(refund, stripe.Refund)
+
+
+async def test_card_payment_confirmed_after_settlement_is_refunded_through_stripe(
+    stripe_stack: StripeStack,
+) -> None:
+    """The card is charged only after the project was cancelled and settled: the signed
+    webhook is answered 2xx, the payment is refunded through localstripe's refunds API
+    once, the reservation is never posted, and redeliveries change nothing."""
+    tender = await make_tender()
+    pledge = await make_pledge(per_donation_cap=40_00)
+    started = await donations.start_donation(
+        tender_id=tender, amount=Money(90_00, "CNY"), provider="stripe"
+    )
+    assert started.status == "pending" and started.match == Money(40_00, "CNY")
+    await execute("UPDATE market_tender SET status = 'cancelled' WHERE id = {}", tender)
+    assert await settlement.settle_tender(tender, "cancelled")
+    client = providers.stripe_client()
+    intent_id = started.started.provider_ref
+    await client.v1.payment_intents.update_async(
+        intent_id, params={"payment_method": "pm_card_visa"}
+    )
+    await client.v1.payment_intents.confirm_async(intent_id)
+
+    [refund] = await wait_for(
+        "SELECT id, provider_ref, amount FROM donors_refund WHERE payment = {} AND status = 'paid'",
+        started.payment_id,
+    )
+    assert refund["amount"] == 90_00  # type: ignore[index]
+    at_stripe = await client.v1.refunds.retrieve_async(refund["provider_ref"])  # type: ignore[index]
+    assert (at_stripe.amount, at_stripe.payment_intent) == (90_00, intent_id)
+    await asyncio.sleep(1.5)  # any redelivery would have landed by now
+    reference = f"donation:{started.donation_id}"
+    assert await ledger_lines(reference) == ["pending:match", "void:match", "single:late_arrival"]
+    row = await donations.get_donation(started.donation_id)
+    assert (row["status"], row["match_status"]) == ("refunded", "released")
+    rows = await execute("SELECT matched FROM donors_pledge WHERE id = {}", pledge)
+    assert int(rows[0]["matched"]) == 0
+    assert (await run_checks()).ok

@@ -10,6 +10,9 @@
   `*tables.py` declares fails — except today's violations, listed below; another app's
   `<app>_v_<name>` view may be read only when the owner lists it in `VIEWS` in its
   `read_views.py` (its documented read contract);
+- controllers catch no domain error themselves (no `except DomainError`, subclass or
+  alias, no `suppress(...)` of one): the one error mapping does (market/web/errors.py
+  and `shows_form_errors` / `as_field_error` in market/web/form_errors.py);
 - sizes: no module over 400 lines, no function over 60 lines (migrations and demo data
   aside), no route-handler body over 15 lines — except today's offenders, listed below.
 
@@ -27,10 +30,12 @@ import sys
 
 from tests.architecture import (
     ROOT,
+    caught_in_controllers,
     cross_app_sql,
     declared_tables,
     declared_views,
     direction_violations,
+    domain_errors,
     find_cycles,
     import_graph,
     imports_between,
@@ -171,6 +176,53 @@ def test_the_view_checker_allows_declared_views_and_sees_undeclared_ones() -> No
     assert views == {"bids_v_contract": "bids"}
     assert cross_app_sql(sources, declared_tables(sources)) == {}
     assert undeclared_views(sources, views) == {"opendata/report.py": {"bids_v_score"}}
+
+
+def test_controllers_catch_no_domain_error() -> None:
+    errors = domain_errors(SOURCES)
+    assert {"ValidationFailed", "InvalidAmount", "FourEyesDenied", "CursorInvalid"} <= errors
+    assert "ScoringError" not in errors  # a ValueError, not a refusal
+    assert caught_in_controllers(SOURCES, errors) == {}
+
+
+def test_the_controller_checker_sees_caught_domain_errors_and_their_aliases() -> None:
+    sources = {
+        "market/errors.py": (
+            "class DomainError(Exception): ...\nclass PermissionDenied(DomainError): ...\n"
+        ),
+        "market/inputs.py": "import market\nclass InputInvalid(market.errors.DomainError): ...\n",
+        "bids/rules.py": (
+            "class FourEyesDenied(PermissionDenied): ...\nclass Odd(ValueError): ...\n"
+        ),
+        "opendata/rules.py": "from market import inputs\nCursorInvalid = inputs.InputInvalid\n",
+        "bids/controllers/panel.py": (
+            "async def decide():\n"
+            "    try:\n"
+            "        await call()\n"
+            "    except FourEyesDenied:\n"
+            "        pass\n"
+            "    except (Odd, rules.CursorInvalid) as exc:\n"
+            "        pass\n"
+            "    except Exception:\n"
+            "        pass\n"
+            "    with suppress(InputInvalid):\n"
+            "        await call()\n"
+        ),
+        "donors/controllers.py": "try:\n    x()\nexcept DomainError:\n    pass\n",
+        "donors/readmodels.py": "try:\n    x()\nexcept DomainError:\n    pass\n",
+    }
+    errors = domain_errors(sources)
+    assert errors == {
+        "DomainError",
+        "PermissionDenied",
+        "InputInvalid",
+        "FourEyesDenied",
+        "CursorInvalid",
+    }
+    assert caught_in_controllers(sources, errors) == {
+        "bids/controllers/panel.py": {"FourEyesDenied:4", "CursorInvalid:6", "InputInvalid:10"},
+        "donors/controllers.py": {"DomainError:3"},
+    }
 
 
 def test_modules_functions_and_handlers_stay_short_beyond_the_baseline() -> None:

@@ -154,6 +154,7 @@ def test_wire_registers_every_time_driven_job_once() -> None:
         "tenders.tick",
         "bids.open",
         "pledges.expire",
+        "payments.expire",
         "donations.settle",
         "stats.fold",
         "outbox.deliver",

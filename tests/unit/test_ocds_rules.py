@@ -39,8 +39,19 @@ def test_state_changes_map_to_release_tags() -> None:
     assert rules.tag_for("tender.award") == "award"
     assert rules.tag_for("contract.activate") == "contract"
     assert rules.tag_for("milestone.approve") == "implementation"
+    assert rules.tag_for("contract.terminate") == "contractTermination"
+    assert rules.tag_for("tender.terminate") is None  # the contract's event publishes it
     assert rules.tag_for("bid.submit") is None  # sealed bids publish nothing
     assert rules.tag_for("tender.open_tendering") is None
+
+
+def test_every_tender_status_maps_into_the_closed_1_1_codelist() -> None:
+    from market.tenders.rules import STATUSES
+
+    codelist = {"planning", "planned", "active", "cancelled", "unsuccessful", "complete"}
+    assert set(rules.TENDER_STATUS) == set(STATUSES)
+    assert set(rules.TENDER_STATUS.values()) <= codelist
+    assert rules.TENDER_STATUS["terminated"] == "complete"  # the contract says terminated
 
 
 def test_ocids_and_release_ids() -> None:

@@ -24,6 +24,7 @@ EXPECTED = {
     "reopen": {"awarded": "evaluation"},
     "contract": {"awarded": "contracted"},
     "complete": {"contracted": "completed"},
+    "terminate": {"contracted": "terminated"},
     "fail": {"tendering": "unsuccessful", "evaluation": "unsuccessful", "awarded": "unsuccessful"},
     "cancel": {
         s: "cancelled" for s in ("draft", "published", "tendering", "evaluation", "awarded")
@@ -47,6 +48,25 @@ def test_terminal_statuses_have_no_way_out() -> None:
         for action in rules.TRANSITIONS:
             with pytest.raises(InvalidTransition):
                 rules.transition(action, status)
+
+
+@given(st.lists(st.sampled_from(sorted(rules.TRANSITIONS)), max_size=12))
+def test_terminated_is_reached_only_from_contracted_and_ends_the_walk(
+    actions: list[str],
+) -> None:
+    """Any sequence of actions from a draft: the refused ones change nothing, a tender
+    becomes terminated only from contracted, and nothing moves it afterwards."""
+    status = "draft"
+    for action in actions:
+        try:
+            target = rules.transition(action, status)
+        except InvalidTransition:
+            continue
+        assert status not in rules.TERMINAL
+        if target == "terminated":
+            assert (status, action) == ("contracted", "terminate")
+        status = target
+    assert status in rules.STATUSES
 
 
 def test_unknown_action_is_refused() -> None:

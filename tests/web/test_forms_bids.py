@@ -129,6 +129,14 @@ async def test_opening_panel_scoring_award_and_the_standstill(frozen_clock, brow
         "SELECT * FROM bids_evaluator WHERE tender = {}", scenario.tender_id
     )
     assert declaration[0]["status"] == "declared" and not none_texts(dict(declaration[0]))
+    waiting = await page(department, evaluation_page)  # no ranking until every bid is scored
+    assert "Every declared evaluator must score every qualified bid." in waiting.text
+    department.cookies.set("pgm_lang", "zh_Hans")
+    assert (
+        "每位已作出声明的评审专家都必须为每份有效投标评分。"
+        in (await page(department, evaluation_page)).text
+    )
+    department.cookies.set("pgm_lang", "en")
     for ref, mark in zip(scenario.refs, ("90", "60"), strict=True):
         action = f"{panel_path}/bids/{ref}/score"
         panel = await page(expert, panel_path)
@@ -359,6 +367,13 @@ async def test_terminating_a_contract_needs_a_reason(frozen_clock, browser):
     row = dict((await execute("SELECT * FROM bids_contract WHERE id = {}", contract_id))[0])
     assert row["status"] == "terminated" and row["termination_reason"] == "机构注销"
     assert not none_texts(row)
+    project = await page(department, f"/projects/{scenario.tender_id}")  # the tender follows
+    assert '<span class="status status-terminated">Terminated</span>' in project.text
+    tender = await page(department, f"/tenders/{scenario.tender_id}")
+    assert "status-terminated" in tender.text and "机构注销" in tender.text
+    listed = await page(department, "/tenders?status=terminated")  # the list's filter knows it
+    assert '<option value="terminated" selected' in listed.text
+    assert f'href="/tenders/{scenario.tender_id}"' in listed.text
 
 
 async def test_a_bid_is_reconfirmed_after_an_amendment(frozen_clock, browser):

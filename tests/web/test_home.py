@@ -70,8 +70,8 @@ async def test_home_shows_projects_seeking_funds_with_progress_by_source_from_th
 async def test_home_year_totals_equal_the_ledger(client):
     from market import clock
     from market.ledger.rules import SOURCES
-    from opendata import stats_rules
-    from opendata.statistics import funds_by_year_scan
+    from opendata.statistics import rules as stats_rules
+    from opendata.statistics.queries import funds_by_year_scan
 
     await load_demo()
     year = stats_rules.local_year(clock.now())

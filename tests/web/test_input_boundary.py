@@ -19,11 +19,11 @@ import pytest
 from litestar.routes import HTTPRoute
 
 from market import clock
+from market.cursor import decode_id
 from market.errors import ValidationFailed
 from market.inputs import (
     MAX_ID,
     InputInvalid,
-    parse_cursor,
     parse_date,
     parse_id,
     parse_limit,
@@ -94,13 +94,13 @@ async def test_a_tender_cursor_beyond_an_id_is_a_400(client) -> None:
 
 def test_ids_and_cursors_are_ascii_digits_within_range() -> None:
     assert parse_id("42") == 42 and parse_id(str(MAX_ID)) == MAX_ID
-    assert parse_cursor(None) is None and parse_cursor("") is None
+    assert decode_id(None) is None and decode_id("") is None
     for bad in ("0", "-1", "1.5", " ", str(MAX_ID + 1), HUGE, "9" * 5000, *NOT_ASCII):
         with pytest.raises(InputInvalid) as caught:
             parse_id(bad)
         assert caught.value.status_code == 400
         with pytest.raises(InputInvalid):
-            parse_cursor(bad)
+            decode_id(bad)
     assert parse_limit(None, default=20, maximum=100) == 20
     for bad in ("0", "101", "１０", "²", "9" * 5000):
         with pytest.raises(InputInvalid):

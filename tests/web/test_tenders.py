@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from market.tender_tables import Tender, TenderDocument
+from market.tables import Tender, TenderDocument
 from tests.builders import csrf_token, htmx, login, make_org, make_user, post_form
 from tests.tender_builders import make_department, make_tender, tender_form
 from tests.unit.test_tender_documents import PDF

@@ -14,8 +14,8 @@ from market.controllers.tenders import money_filter
 from market.ledger.rules import SOURCES
 from market.money import Money
 from market.web.i18n import gettext
-from opendata.statistics import DistrictStatistics
-from opendata.track_record import TrackRecord
+from opendata.statistics.queries import DistrictStatistics
+from opendata.statistics.track_record import TrackRecord
 
 
 def category_label(code: str) -> str:
@@ -51,6 +51,7 @@ def status_label(code: str) -> str:
         "completed": gettext("Completed"),
         "cancelled": gettext("Cancelled"),
         "unsuccessful": gettext("Unsuccessful"),
+        "terminated": gettext("Terminated"),
     }.get(code, code)
 
 

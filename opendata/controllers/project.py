@@ -24,7 +24,7 @@ from market.web.auth import principal_of, public
 from market.web.params import PathId
 from market.web.render import is_fragment_request, render
 from opendata import transparency
-from opendata.stats_views import source_label
+from opendata.statistics.views import source_label
 from opendata.transparency import Party, TransferView
 from opendata.transparency_rules import parse_cursor, spreadsheet_cell
 

@@ -18,14 +18,14 @@ from datetime import UTC, date, datetime, tzinfo
 from decimal import ROUND_HALF_UP, Decimal
 from zoneinfo import ZoneInfo
 
-from market import inputs
+from market import cursor, inputs
 
 DISTRICT_ZONE = ZoneInfo("Asia/Shanghai")
 MAX_PAGE = 100
 MAX_ID = inputs.MAX_ID  # ids are 32-bit serials
 
 
-# A paging cursor or page size that is not one we accept (400).
+# A paging cursor or page size that is not one we accept (400; CursorInvalid is one).
 BadPageQuery = inputs.InputInvalid
 
 
@@ -185,7 +185,7 @@ def tally_milestones(
 
 def parse_before(raw: str | None) -> int | None:
     """The `before` cursor of a keyset page: empty, or a positive id we handed out."""
-    return inputs.parse_cursor(raw, field="before", maximum=MAX_ID)
+    return cursor.decode_id(raw, field="before", maximum=MAX_ID)
 
 
 def parse_limit(raw: str | None, default: int = 20) -> int:

@@ -21,9 +21,9 @@ from market.web.auth import public
 from market.web.errors import error_responses
 from market.web.params import PathId, cursor_parameter, limit_parameter
 from market.web.render import render
-from opendata import stats_rules, stats_views
-from opendata.statistics import DistrictStatistics, district_statistics
-from opendata.track_record import (
+from opendata.statistics import rules, views
+from opendata.statistics.queries import DistrictStatistics, district_statistics
+from opendata.statistics.track_record import (
     ComplaintTally,
     TrackRecord,
     organization_contracts,
@@ -41,9 +41,9 @@ class StatisticsPages(Controller):
         stats = await district_statistics()
         context = {
             "stats": stats,
-            "charts": stats_views.statistics_charts(stats),
+            "charts": views.statistics_charts(stats),
             "sources": SOURCES,
-            "zone": stats_rules.DISTRICT_ZONE.key,
+            "zone": rules.DISTRICT_ZONE.key,
             "money_of": lambda amount: Money(int(amount), stats.currency),
         }
         return render(request, "opendata/statistics.html", context)
@@ -52,7 +52,7 @@ class StatisticsPages(Controller):
     async def record(
         self, request: Request[Any, Any, Any], organization_id: PathId
     ) -> Response[str]:
-        before = stats_rules.parse_before(request.query_params.get("before"))
+        before = rules.parse_before(request.query_params.get("before"))
         record = await organization_record(organization_id)
         page = await organization_contracts(organization_id, before=before, limit=CONTRACTS_PAGE)
         context = {
@@ -60,7 +60,7 @@ class StatisticsPages(Controller):
             "org": record.org,
             "page": page,
             "before": before,
-            "chart": stats_views.record_chart(record),
+            "chart": views.record_chart(record),
         }
         return render(request, "opendata/track_record.html", context, block="record")
 
@@ -140,7 +140,7 @@ def statistics_out(stats: DistrictStatistics) -> StatisticsOut:
         ),
         tenders_by_status=[CountOut(code, n) for code, n in stats.tenders_by_status],
         tenders=stats.tenders,
-        time_zone=stats_rules.DISTRICT_ZONE.key,
+        time_zone=rules.DISTRICT_ZONE.key,
     )
 
 
@@ -300,11 +300,11 @@ class StatisticsApi(Controller):
         self,
         organization_id: PathId,
         before: Annotated[str | None, cursor_parameter("next_before of the previous page")] = None,
-        limit: Annotated[int | None, limit_parameter(stats_rules.MAX_PAGE, CONTRACTS_PAGE)] = None,
+        limit: Annotated[int | None, limit_parameter(rules.MAX_PAGE, CONTRACTS_PAGE)] = None,
     ) -> TrackRecordOut:
         """Unknown, pending or rejected organizations, and organizations that are not
         social organizations, are 404. A bad cursor or page size is 400."""
-        cursor = stats_rules.parse_before(before)
+        cursor = rules.parse_before(before)
         size = limit or CONTRACTS_PAGE
         record = await organization_record(organization_id)
         contracts = await organization_contracts(organization_id, before=cursor, limit=size)

@@ -3,8 +3,8 @@ residents, funds by source and year, tenders by status.
 
 Every figure is one aggregate query (GROUP BY); nothing loops over rows in Python.
 Years are district years: timestamps are bucketed in SQL by a CASE over the instants
-where each local year starts (`stats_rules.year_starts`), exact on both engines.
-Funds come from `market_v_ledger_transfer` through an incremental rollup (opendata/rollup.py:
+where each local year starts (`rules.year_starts`), exact on both engines.
+Funds come from `market_v_ledger_transfer` through an incremental rollup (`rollup`:
 folded totals plus a live GROUP BY over the transfers not folded yet), so they add up
 to the ledger's balances:
 "received" is every posted transfer into a tender's escrow, "released" every release
@@ -25,8 +25,8 @@ from market.settings import get_settings
 from market.sql import execute
 from market.tenders.rules import PUBLIC_STATUSES
 from market.timestamps import timestamp
-from opendata import rollup, stats_rules
-from opendata.rollup import year_case
+from opendata.statistics import rollup, rules
+from opendata.statistics.rollup import year_case
 
 TENDER_STATUSES = PUBLIC_STATUSES  # drafts are not public
 REGISTERED = ("verified", "suspended")  # on the register (a suspension is temporary)
@@ -47,7 +47,7 @@ class DistrictStatistics:
     organizations: int
     per_10k: Decimal | None
     by_category: list[tuple[str, int]]
-    growth: list[stats_rules.YearGrowth]
+    growth: list[rules.YearGrowth]
     currency: str
     funds: list[YearFunds]
     funds_total: dict[str, dict[str, int]]  # flow → source → minor units, all years
@@ -59,7 +59,7 @@ async def _span(sql: str, *args: Any) -> list[tuple[int, datetime]]:
     rows = await execute(sql, *args)
     if not rows or rows[0]["first"] is None:
         return []
-    return stats_rules.year_starts(timestamp(rows[0]["first"]), timestamp(rows[0]["last"]))
+    return rules.year_starts(timestamp(rows[0]["first"]), timestamp(rows[0]["last"]))
 
 
 async def organizations_by_category() -> list[tuple[str, int]]:
@@ -68,10 +68,10 @@ async def organizations_by_category() -> list[tuple[str, int]]:
         " WHERE kind = 'social_org' AND status IN ({}, {}) GROUP BY category",
         *REGISTERED,
     )
-    return stats_rules.ordered_counts({r["category"]: int(r["n"]) for r in rows}, CATEGORIES)
+    return rules.ordered_counts({r["category"]: int(r["n"]) for r in rows}, CATEGORIES)
 
 
-async def organization_growth() -> list[stats_rules.YearGrowth]:
+async def organization_growth() -> list[rules.YearGrowth]:
     """Registered social organizations by the district year they were verified."""
     where = (
         " FROM market_v_organization WHERE kind = 'social_org' AND status IN ({}, {})"
@@ -86,13 +86,13 @@ async def organization_growth() -> list[stats_rules.YearGrowth]:
     rows = await execute(
         f"SELECT {case} AS year, COUNT(*) AS n" + where + " GROUP BY 1", *args, *REGISTERED
     )
-    return stats_rules.growth((int(r["year"]), int(r["n"])) for r in rows)
+    return rules.growth((int(r["year"]), int(r["n"])) for r in rows)
 
 
 def _year_funds(rows: list[rollup.FundsRow]) -> list[YearFunds]:
     """(year, flow, source, amount) rows, a key possibly repeated → a dense year series."""
     grids = {
-        flow: stats_rules.year_grid(
+        flow: rules.year_grid(
             ((year, source, amount) for year, f, source, amount in rows if f == flow), SOURCES
         )
         for flow in FLOWS
@@ -112,7 +112,7 @@ def _year_funds(rows: list[rollup.FundsRow]) -> list[YearFunds]:
 
 async def funds_by_year(currency: str) -> list[YearFunds]:
     """From the rollup plus the live tail after folding what has settled (a bounded
-    amount of work per call; see opendata/rollup.py)."""
+    amount of work per call; see opendata/statistics/rollup.py)."""
     await rollup.advance()
     return _year_funds(await rollup.funds_rows(currency))
 
@@ -134,7 +134,7 @@ async def tenders_by_status() -> list[tuple[str, int]]:
         now,
         now,
     )
-    return stats_rules.ordered_counts({r["effective"]: int(r["n"]) for r in rows}, TENDER_STATUSES)
+    return rules.ordered_counts({r["effective"]: int(r["n"]) for r in rows}, TENDER_STATUSES)
 
 
 async def district_statistics() -> DistrictStatistics:
@@ -147,7 +147,7 @@ async def district_statistics() -> DistrictStatistics:
     return DistrictStatistics(
         population=settings.district_population,
         organizations=organizations,
-        per_10k=stats_rules.per_10k(organizations, settings.district_population),
+        per_10k=rules.per_10k(organizations, settings.district_population),
         by_category=by_category,
         growth=await organization_growth(),
         currency=settings.default_currency,

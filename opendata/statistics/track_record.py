@@ -20,7 +20,7 @@ from market.ledger.rules import SOURCES
 from market.money import Money
 from market.sql import execute
 from market.timestamps import day, timestamp
-from opendata import stats_rules
+from opendata.statistics import rules
 
 PUBLIC_STATUSES = ("verified", "suspended")
 SIGNED = ("active", "completed", "terminated")
@@ -48,7 +48,7 @@ class TrackRecord:
     contracts_terminated: int
     contracted: list[Money]  # signed contract value, one per currency
     bids_opened: int
-    milestones: stats_rules.MilestoneTally
+    milestones: rules.MilestoneTally
     funds: list[SourceAmount]  # released to the organization, by source and currency
     funds_total: list[Money]  # one per currency
     complaints_against: ComplaintTally  # about awards the organization won
@@ -117,7 +117,7 @@ async def organization_record(org_id: int) -> TrackRecord:
         " WHERE c.organization = {} AND c.status IN ('active', 'completed', 'terminated')",
         org_id,
     )
-    tally = stats_rules.tally_milestones(
+    tally = rules.tally_milestones(
         (
             (r["status"], day(r["due"]), timestamp(r["decided_at"]) if r["decided_at"] else None)
             for r in milestone_rows
@@ -182,7 +182,7 @@ async def organization_contracts(
 ) -> ContractPage:
     """The organization's signed contracts, newest first, keyset-paged on the id."""
     await public_organization(org_id)
-    limit = max(1, min(int(limit), stats_rules.MAX_PAGE))
+    limit = max(1, min(int(limit), rules.MAX_PAGE))
     rows = await execute(
         "SELECT c.id, c.tender, c.amount, c.currency, c.status, c.activated_at, c.ended_at,"
         " t.title_zh, t.title_en, d.name_zh AS department_zh, d.name_en AS department_en,"

@@ -11,7 +11,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from opendata.stats_rules import (
+from opendata.statistics.rules import (
     BadPageQuery,
     MilestoneTally,
     YearGrowth,

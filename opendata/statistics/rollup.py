@@ -56,7 +56,7 @@ from market import clock
 from market.db import atomic, engine, in_transaction, is_postgres
 from market.sql import Row, execute
 from market.timestamps import timestamp
-from opendata import stats_rules
+from opendata.statistics import rules
 
 NAME = "funds"
 SETTLE = timedelta(minutes=10)
@@ -111,7 +111,7 @@ async def scan_rows(currency: str) -> list[FundsRow]:
     )
     if not span or span[0]["first"] is None:
         return []
-    starts = stats_rules.year_starts(timestamp(span[0]["first"]), timestamp(span[0]["last"]))
+    starts = rules.year_starts(timestamp(span[0]["first"]), timestamp(span[0]["last"]))
     case, args = year_case("t.created_at", starts)
     rows = await execute(
         f"SELECT {case} AS year, {FLOW_SQL} AS flow, t.source, SUM(t.amount) AS total"
@@ -158,7 +158,7 @@ async def funds_rows(currency: str) -> list[FundsRow]:
         )
         if not span or span[0]["first"] is None:
             return _rows(folded)
-        starts = stats_rules.year_starts(timestamp(span[0]["first"]), timestamp(span[0]["last"]))
+        starts = rules.year_starts(timestamp(span[0]["first"]), timestamp(span[0]["last"]))
         case, args = year_case("t.created_at", starts)
         tail = await execute(
             f"SELECT {case} AS year, {FLOW_SQL} AS flow, t.source, SUM(t.amount) AS total"
@@ -225,7 +225,7 @@ async def fold_step(batch: int = BATCH, *, wait: bool = False) -> tuple[int, int
         if not window or window[0]["high"] is None:
             return low, low
         high = int(window[0]["high"])
-        starts = stats_rules.year_starts(
+        starts = rules.year_starts(
             timestamp(window[0]["first_at"]), timestamp(window[0]["last_at"])
         )
         case, args = year_case("t.created_at", starts)

@@ -17,7 +17,7 @@ from market.web.auth import principal_of, public
 from market.web.errors import error_responses
 from market.web.params import PathId, cursor_parameter, limit_parameter
 from opendata import transparency
-from opendata.controllers_project import party_label, payer_label
+from opendata.controllers.project import party_label, payer_label
 from opendata.transparency import ContractView, MilestoneView, Party, Project, TransferView
 from opendata.transparency_rules import Tranche, parse_cursor
 

@@ -1,0 +1,145 @@
+"""A throw-away PostgreSQL cluster: `initdb` into a temp dir, its own port, started
+and stopped (or killed: `pg_ctl stop -m immediate`) by the test itself.
+
+initdb refuses to run as root; as root the cluster belongs to the `postgres` OS user
+(commands run through `runuser -u postgres --`). `fsync=off`: the faults these tests
+inject kill processes, not the machine, so the OS page cache survives every one of
+them and crash recovery replays the WAL as it would after a real postmaster crash.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import glob
+import os
+import pwd
+import shutil
+import socket
+import subprocess
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+
+class ClusterUnavailable(Exception):
+    """Why no throw-away cluster can be made here (the tests skip with this reason)."""
+
+
+def _binaries() -> Path:
+    found = shutil.which("initdb")
+    if found and shutil.which("pg_ctl"):
+        return Path(os.path.realpath(found)).parent
+    for candidate in sorted(glob.glob("/usr/lib/postgresql/*/bin"), reverse=True):
+        if Path(candidate, "initdb").exists() and Path(candidate, "pg_ctl").exists():
+            return Path(candidate)
+    raise ClusterUnavailable("initdb/pg_ctl not found (PATH or /usr/lib/postgresql/*/bin)")
+
+
+def _owner() -> str | None:
+    """None: run as ourselves; else the OS user to run the server as (we are root)."""
+    if os.geteuid() != 0:
+        return None
+    try:
+        pwd.getpwnam("postgres")
+    except KeyError:
+        raise ClusterUnavailable("running as root and there is no `postgres` OS user") from None
+    if not shutil.which("runuser"):
+        raise ClusterUnavailable("running as root and `runuser` is not available")
+    return "postgres"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@dataclass
+class Cluster:
+    bin: Path
+    root: Path
+    port: int
+    owner: str | None
+    log: Path = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.log = self.root / "server.log"
+
+    @property
+    def data(self) -> Path:
+        return self.root / "data"
+
+    def url(self, dbname: str = "postgres") -> str:
+        return f"postgresql://postgres@127.0.0.1:{self.port}/{dbname}"
+
+    def _run(self, *args: str, timeout: float = 60) -> subprocess.CompletedProcess[str]:
+        command = [str(self.bin / args[0]), *args[1:]]
+        if self.owner:
+            command = ["runuser", "-u", self.owner, "--", *command]
+        done = subprocess.run(  # noqa: S603 - fixed binaries, our own arguments
+            command, capture_output=True, text=True, timeout=timeout, check=False
+        )
+        if done.returncode != 0:
+            tail = self.log.read_text()[-2000:] if self.log.exists() else ""
+            raise RuntimeError(f"{' '.join(args)} failed: {done.stdout}{done.stderr}\n{tail}")
+        return done
+
+    def init(self) -> None:
+        self._run("initdb", "-D", str(self.data), "-U", "postgres", "--auth=trust",
+                  "-E", "UTF8", "--locale=C", "--no-sync")  # fmt: skip
+
+    def start(self) -> None:
+        options = (
+            f"-p {self.port} -c listen_addresses=127.0.0.1 -k {self.root}"
+            " -c fsync=off -c full_page_writes=off -c max_connections=100"
+            " -c shared_buffers=64MB"
+        )
+        self._run("pg_ctl", "-D", str(self.data), "-l", str(self.log), "-o", options,
+                  "-w", "-t", "60", "start")  # fmt: skip
+
+    def kill(self) -> None:
+        """The postmaster and every backend stop at once, nothing flushed: crash recovery
+        runs on the next start."""
+        self._run("pg_ctl", "-D", str(self.data), "-m", "immediate", "-w", "stop")
+
+    def stop(self) -> None:
+        self._run("pg_ctl", "-D", str(self.data), "-m", "fast", "-w", "stop")
+
+    def running(self) -> bool:
+        pid_file = self.data / "postmaster.pid"
+        return pid_file.exists()
+
+    def remove(self) -> None:
+        if self.running():
+            with contextlib.suppress(RuntimeError):
+                self.kill()
+        shutil.rmtree(self.root, ignore_errors=True)
+
+
+def make_cluster() -> Cluster:
+    """A started cluster on a free port (raises ClusterUnavailable when it cannot be)."""
+    binaries = _binaries()
+    owner = _owner()
+    root = Path(tempfile.mkdtemp(prefix="market-crash-pg-"))
+    if owner:
+        entry = pwd.getpwnam(owner)
+        os.chown(root, entry.pw_uid, entry.pw_gid)
+    cluster = Cluster(binaries, root, free_port(), owner)
+    try:
+        cluster.init()
+        cluster.start()
+    except BaseException:
+        cluster.remove()
+        raise
+    return cluster
+
+
+def wait_for_port(port: int, within: float = 30) -> None:
+    deadline = time.monotonic() + within
+    while time.monotonic() < deadline:
+        with socket.socket() as s:
+            if s.connect_ex(("127.0.0.1", port)) == 0:
+                return
+        time.sleep(0.05)
+    raise RuntimeError(f"nothing listens on {port}")
