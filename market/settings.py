@@ -45,6 +45,9 @@ class Settings:
     # The web app runs the job worker in its own process (market.jobs.worker.start_inline):
     # MARKET_WORKER_INLINE=1/0; on by default in dev only (production runs `market worker`).
     worker_inline: bool = False
+    # MARKET_BASE_URL was set: published links use it rather than the request's base URL
+    # (market.web.public_url).
+    base_url_fixed: bool = False
     # Payment confirmation windows (donors.payments): an awaiting payment past its
     # window fails and gives back what was reserved for it.
     payment_window_card_minutes: int = 30  # Stripe and the sandbox
@@ -153,6 +156,7 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
         smtp_url=env.get("MARKET_SMTP_URL", ""),
         mail_from=env.get("MARKET_MAIL_FROM", "Public Good Market <noreply@localhost>"),
         trusted_proxies=_networks(env.get("MARKET_TRUSTED_PROXIES", "")),
+        base_url_fixed=bool(env.get("MARKET_BASE_URL")),
         payment_window_card_minutes=_positive(env, "MARKET_PAYMENT_WINDOW_CARD_MINUTES", 30),
         payment_window_bank_days=_positive(env, "MARKET_PAYMENT_WINDOW_BANK_DAYS", 7),
         public_unpaid_limit=_positive(env, "MARKET_PUBLIC_UNPAID_LIMIT", 3),

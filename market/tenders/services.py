@@ -208,10 +208,11 @@ async def cancel_tender(*, user_id: int, tender_id: int, reason: str) -> None:
         await records.check_member(user_id, row["department"])
         await lifecycle.catch_up(row)
         actor = actor_of(user_id)
+        rules.transition("cancel", row["status"])  # allowed? then the ledger first, so
+        await lifecycle.void_budget(row, actor=actor)  # the published event sees it voided
         await records.set_status(
             row, "cancel", actor=actor, note=reason, extra={Tender.cancel_reason: reason}
         )
-        await lifecycle.void_budget(row, actor=actor)
 
 
 # --- documents ------------------------------------------------------------------------
