@@ -95,8 +95,8 @@ async def prepare() -> int:
         )
         return int(rows[0]["id"])
 
-    department = await org("department", "11330106MB0000001X")
-    company = await org("company", "91330106MA0000002X")
+    department = await org("department", "11330106MB0000019A")
+    company = await org("company", "91330106MA0000023E")
     rows = await Tender.insert(
         Tender(
             department=department,

@@ -69,7 +69,7 @@ async def seed_department(conn: object) -> tuple[int, int]:
         "INSERT INTO market_organization (kind, name_zh, name_en, uscc, category, rating, status,"
         " area, description_zh, description_en, contact_email, created_at, submitted_at,"
         " decision_due_at, decision_reason, version) VALUES ('department', '明湖区民政局',"
-        " 'Civil Affairs Bureau', '11330199MB0000001X', '', '', 'verified', '', '', '', '',"
+        " 'Civil Affairs Bureau', '11330199MB00000191', '', '', 'verified', '', '', '', '',"
         " $1, $1, $1, '', 1) RETURNING id",
         now,
     )

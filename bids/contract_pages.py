@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+from bids import rules
 from bids.naming import TITLES, named
 from market import clock
 from market.accounts import Principal
@@ -13,7 +14,8 @@ from market.directory import member_names, user_names
 from market.errors import NotFound
 from market.money import Money
 from market.sql import execute
-from market.timestamps import day
+from market.tenders.readmodels import tender_for_bidding
+from market.timestamps import day, timestamp
 
 
 async def contract_page(
@@ -36,6 +38,8 @@ async def contract_page(
     # Four eyes: whoever drew up the contract may not approve or reject its milestones.
     is_creator = bool(viewer and viewer.id == int(contract["created_by"]))
     pending = contract["status"] == "pending"
+    tender = await tender_for_bidding(int(contract["tender"]))
+    contract["acceleration"] = int(tender["acceleration"]) if tender else 1
     return {
         "contract": contract,
         "creator": creator or "",
@@ -77,10 +81,12 @@ async def _milestones(
         files.setdefault(int(e["milestone"]), []).append(dict(e))
     now: datetime = clock.now()
     active = contract["status"] == "active"
+    planned, factor = timestamp(contract["created_at"]), int(contract["acceleration"])
     return [
         {
             **m,
             "due": day(m["due"]),
+            "due_at": rules.milestone_due_at(day(m["due"]), planned, factor),
             "amount_money": Money(int(m["amount"]), currency),
             "files": files.get(int(m["id"]), []),
             "can_submit": is_org and active and m["status"] in ("scheduled", "rejected"),
@@ -91,8 +97,7 @@ async def _milestones(
             and not is_creator,
             "can_mark_not_met": is_department
             and active
-            and m["status"] in ("scheduled", "rejected")
-            and now.date() > day(m["due"]),
+            and rules.can_mark_not_met(now, day(m["due"]), m["status"], planned, factor),
         }
         for m in milestones
     ]

@@ -347,7 +347,7 @@ async def award_tender(*, user_id: int, tender_id: int) -> int:
                 status="active",
                 awarded_by=user_id,
                 awarded_at=now,
-                standstill_ends=rules.standstill_ends(now),
+                standstill_ends=rules.standstill_ends(now, int(tender["acceleration"])),
                 results=canonical_json(results),
             )
         ).returning(Award.id)

@@ -24,6 +24,7 @@ from market.ledger import escrow
 from market.money import Money
 from market.sql import execute, for_update
 from market.tenders import documents, lifecycle
+from market.timestamps import day, timestamp
 
 NOTE_MAX = 5_000
 MAX_EVIDENCE = 5
@@ -208,7 +209,13 @@ async def _decide(user_id: int, milestone_id: int, target: str, reason: str) -> 
         _active(contract)
         if target == "rejected":
             rules.check_approver(user_id, int(contract["created_by"]))
-        elif not rules.can_mark_not_met(clock.now(), milestone["due"], milestone["status"]):
+        elif not rules.can_mark_not_met(
+            clock.now(),
+            day(milestone["due"]),
+            milestone["status"],
+            timestamp(contract["created_at"]),
+            int(tender["acceleration"]),
+        ):
             raise DomainError(
                 "Only a milestone past its due date without accepted evidence can be marked "
                 "not met."

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
 from market.errors import DomainError, InvalidTransition, PermissionDenied
+from market.tenders.acceleration import REAL_TIME, accelerated, accelerated_at, end_of_day
 
 BID = {
     "draft": {"submitted", "withdrawn"},
@@ -73,8 +74,12 @@ def check_price(price: int, budget: int) -> None:
         raise DomainError("The price cannot exceed the tender's budget.", field="price")
 
 
-def standstill_ends(awarded_at: datetime, period: timedelta = DEFAULT_STANDSTILL) -> datetime:
-    return awarded_at + period
+def standstill_ends(
+    awarded_at: datetime, factor: int = REAL_TIME, period: timedelta = DEFAULT_STANDSTILL
+) -> datetime:
+    """The end of the standstill (and of its complaint window), accelerated for a sandbox
+    tender."""
+    return awarded_at + accelerated(period, factor)
 
 
 def check_complaint_window(now: datetime, awarded_at: datetime, ends: datetime) -> None:
@@ -137,5 +142,18 @@ def check_approver(approver_id: int, contract_creator_id: int) -> None:
         )
 
 
-def can_mark_not_met(now: datetime, due: date, status: str) -> bool:
-    return status in ("scheduled", "rejected") and now.date() > due
+def milestone_due_at(due: date, planned_at: datetime, factor: int = REAL_TIME) -> datetime:
+    """The moment a milestone is late: the end of its due day (UTC), or for a sandbox
+    tender that moment's distance from the contract's drafting (`planned_at`) accelerated."""
+    return accelerated_at(planned_at, end_of_day(due), factor)
+
+
+def can_mark_not_met(
+    now: datetime,
+    due: date,
+    status: str,
+    planned_at: datetime | None = None,
+    factor: int = REAL_TIME,
+) -> bool:
+    late = milestone_due_at(due, planned_at or now, factor)
+    return status in ("scheduled", "rejected") and now >= late

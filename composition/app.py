@@ -23,6 +23,7 @@ from market.web.auth import PrincipalMiddleware, public
 from market.web.errors import domain_error, http_error, server_error
 from market.web.form_errors import Redisplayed, redisplayed
 from market.web.params import request_boundary
+from market.web.public_url import BaseURLMiddleware
 from market.web.ratelimit import LoginLimiter
 from market.web.security import (
     csrf_cookie_rotation,
@@ -87,6 +88,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
                 SessionMiddleware, store=make_store(settings, "sessions"), settings=settings
             ),
             PrincipalMiddleware,
+            BaseURLMiddleware,
         ],
         before_request=request_boundary,
         before_send=[

@@ -12,6 +12,7 @@ from bids import opening
 from donors import payments, pledges, settlement
 from market import outbox
 from market.tenders import tick
+from opendata.ocds import funding
 from opendata.statistics import rollup
 
 
@@ -49,3 +50,8 @@ async def stats_fold(now: datetime) -> dict[str, int]:
 
 async def outbox_deliver(now: datetime) -> dict[str, int]:
     return {"sent": await outbox.deliver_pending(limit=1000)}
+
+
+async def ocds_funding(now: datetime) -> dict[str, int]:
+    """Processes whose funding changed: one budget release each, at most one a minute."""
+    return await funding.publish_dirty(now)

@@ -7,7 +7,8 @@ What the kernel calls back, and who provides it:
 - tender hooks (`market.tenders.hooks`): the bids app marks bids for re-confirmation
   when a tender is amended, and counts live bids at the deadline;
 - audit hooks (`market.audit.on_appended`): the open-data app writes an OCDS release
-  per state change, inside the transaction of the change;
+  per state change, inside the transaction of the change, and marks the processes
+  whose funding an event changed (folded into releases by the `ocds.funding` job);
 - ledger checks (`market.ledger.check.register_check`): the donors app's money
   invariants (payments, refunds, pledges, donations, payment windows, settled
   tenders), run by `market ledger check` after the kernel's own;
@@ -28,7 +29,7 @@ from market import audit
 from market.jobs import register_job
 from market.ledger.check import register_check
 from market.tenders import hooks as tender_hooks
-from opendata.ocds import publish
+from opendata.ocds import funding, publish
 
 
 def wire_payment_kinds() -> None:
@@ -49,6 +50,7 @@ def wire_tender_hooks() -> None:
 
 def wire_audit_hooks() -> None:
     audit.on_appended(publish.publish_for)
+    audit.on_appended(funding.mark)
 
 
 def wire_ledger_checks() -> None:
@@ -64,6 +66,7 @@ def wire_jobs() -> None:
     register_job("pledges.expire", jobs.pledges_expire, every=timedelta(minutes=5))
     register_job("stats.fold", jobs.stats_fold, every=timedelta(minutes=1))
     register_job("outbox.deliver", jobs.outbox_deliver, every=timedelta(seconds=10))
+    register_job("ocds.funding", jobs.ocds_funding, every=timedelta(minutes=1))
 
 
 def wire() -> None:

@@ -130,6 +130,7 @@ def _check(
         limits=donation_limits(),
         display_name=display_name,
         message=message,
+        sandbox=info.sandbox,
     )
     if provider not in available_providers():
         raise ValidationFailed({"provider": "This way to pay is not available now."})

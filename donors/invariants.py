@@ -59,7 +59,7 @@ def expiry_grace() -> timedelta:
 _PAYMENT_TRANSFERS = f"""
 SELECT p.id, p.kind, p.object_id, p.status, p.amount, t.amount AS moved, t.kind AS tkind
 FROM donors_payment p
-LEFT JOIN market_v_ledger_transfer t ON t.key = {_key("payment:", "p.id")}
+LEFT JOIN market_v_ledger_entry t ON t.key = {_key("payment:", "p.id")}
 WHERE (p.status = 'succeeded' AND (t.id IS NULL OR t.amount <> p.amount OR t.kind <> 'single'))
    OR (p.status <> 'succeeded' AND t.id IS NOT NULL)
 ORDER BY p.id
@@ -96,7 +96,7 @@ _REFUND_PAYOUTS = f"""
 SELECT r.id, r.payment, r.amount, r.status, r.hold_code, t.id AS tid, t.amount AS moved,
        t.kind AS tkind, t.reference, a.code AS debit_code
 FROM donors_refund r
-LEFT JOIN market_v_ledger_transfer t ON t.key = {_key("refund:", "r.id")}
+LEFT JOIN market_v_ledger_entry t ON t.key = {_key("refund:", "r.id")}
 LEFT JOIN market_v_ledger_account a ON a.id = t.debit_account
 WHERE (r.status = 'paid' AND (t.id IS NULL OR t.amount <> r.amount OR t.kind <> 'single'
        OR t.reference <> {_key("payment:", "r.payment")} OR a.code <> r.hold_code))
@@ -105,7 +105,7 @@ ORDER BY r.id
 """
 
 _UNTIED_REFUND_TRANSFERS = f"""
-SELECT t.key, t.amount, t.reference FROM market_v_ledger_transfer t
+SELECT t.key, t.amount, t.reference FROM market_v_ledger_entry t
 WHERE t.reason = 'refund'
   AND t.key NOT IN (SELECT {_key("refund:", "r.id")} FROM donors_refund r)
 ORDER BY t.id
@@ -193,12 +193,12 @@ FROM (
          CASE WHEN reason = 'pledge_funding' THEN amount ELSE 0 END AS funded,
          CASE WHEN reason = 'pledge_funding' THEN 0 ELSE amount END AS back,
          0 AS matched, 0 AS gone
-  FROM market_v_ledger_transfer WHERE kind IN ('single', 'post')
+  FROM market_v_ledger_entry WHERE kind IN ('single', 'post')
   UNION ALL
   SELECT debit_account, tender_id, 0, 0,
          CASE WHEN reason = 'pledge_return' THEN 0 ELSE amount END,
          CASE WHEN reason = 'pledge_return' THEN amount ELSE 0 END
-  FROM market_v_ledger_transfer WHERE kind IN ('single', 'post')
+  FROM market_v_ledger_entry WHERE kind IN ('single', 'post')
 ) x JOIN market_v_ledger_account a ON a.id = x.account
 WHERE a.code LIKE 'pledge:%'
 """
@@ -263,7 +263,7 @@ _PAID_DONATIONS = f"""
 SELECT d.id, d.tender, d.amount, p.id AS payment, t.key, t.amount AS moved, a.code AS credit_code
 FROM donors_donation d
 LEFT JOIN donors_payment p ON p.object_key = {_key("donation:", "d.id")}
-LEFT JOIN market_v_ledger_transfer t ON t.key = {_key("payment:", "p.id")}
+LEFT JOIN market_v_ledger_entry t ON t.key = {_key("payment:", "p.id")}
 LEFT JOIN market_v_ledger_account a ON a.id = t.credit_account
 WHERE d.status = 'paid' AND (t.id IS NULL OR t.kind <> 'single' OR t.amount <> d.amount
       OR a.code <> {_key("tender:", "d.tender", ":escrow:public")})
@@ -276,7 +276,7 @@ SELECT d.id, d.match_status, d.match_amount, d.match_pledge, p.status AS paid,
        r.amount AS resolved_amount
 FROM donors_donation d
 LEFT JOIN donors_payment p ON p.object_key = {_key("donation:", "d.id")}
-LEFT JOIN market_v_ledger_transfer h ON h.key = {_key("donation:", "d.id", ":match")}
+LEFT JOIN market_v_ledger_entry h ON h.key = {_key("donation:", "d.id", ":match")}
 LEFT JOIN market_v_ledger_account a ON a.id = h.debit_account
 LEFT JOIN market_v_ledger_resolution r ON r.pending = h.id
 WHERE (d.match_status = 'none' AND h.id IS NOT NULL)

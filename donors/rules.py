@@ -48,9 +48,12 @@ def check_donation(
     limits: DonationLimits,
     display_name: str = "",
     message: str = "",
+    sandbox: bool = False,
 ) -> None:
     """Every refusal before anything is charged or written."""
     errors: dict[str, str] = {}
+    if sandbox and provider != "sandbox":  # a training tender never takes real money
+        errors["provider"] = "A sandbox training tender accepts only the sandbox payment."
     if currency not in ACCEPTED_CURRENCIES or currency != tender_currency:
         errors["currency"] = "Donations to this project are accepted in CNY only."
     if amount <= 0:

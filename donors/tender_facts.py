@@ -20,6 +20,7 @@ class TenderInfo:
     currency: str
     status: str
     department_id: int
+    sandbox: bool = False  # an accelerated training tender: not real money
 
     @property
     def facts(self) -> TenderFacts:
@@ -42,6 +43,7 @@ def _info(row: dict[str, object] | object) -> TenderInfo:
         currency=str(r["currency"]),
         status=str(r["status"]),
         department_id=int(r["department"]),  # type: ignore[call-overload]
+        sandbox=int(r.get("acceleration") or 1) > 1,  # type: ignore[call-overload]
     )
 
 

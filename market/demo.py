@@ -69,7 +69,7 @@ class _Codes:
         self._serial = itertools.count(1)
 
     def next(self, authority: str, kind: str) -> str:
-        return uscc.make(authority, kind, DIVISION, f"MA{next(self._serial):07d}")
+        return uscc.make(authority, kind, DIVISION, f"MA{next(self._serial):06d}")
 
 
 async def create_users() -> dict[str, int]:

@@ -14,7 +14,9 @@ decisions or salts).
   description_en, criteria (JSON), category, area_level, area, currency, budget,
   goal_corporate, goal_foundation, goal_public, goal_own, min_bids, enquiry_end,
   bid_deadline, opening_at, status, published_at, status_changed_at, amended_at,
-  amendment_count, cancel_reason, created_at, updated_at.
+  amendment_count, cancel_reason, created_at, updated_at. Real tenders only: a sandbox
+  (training) tender, `acceleration` > 1, is not in it (migration 2026-11-29T19:53:41),
+  so it is never published as open data.
 - `market_v_tender_question` — id, tender, asked_at, answered_at (whether a question
   waits for an answer; not the asker or the text).
 - `market_v_tender_document` — id, tender, title, filename, kind, content_type, size,
@@ -26,14 +28,18 @@ decisions or salts).
 - `market_v_ledger_account` — id, code, currency, created_at.
 - `market_v_ledger_transfer` — id, key (the transfer id, "donation:42"),
   debit_account, credit_account, amount, currency, kind, reason, reference, tender_id,
-  source, created_at (the ledger is append-only; readers may range-scan on id).
+  source, created_at (the ledger is append-only; readers may range-scan on id). Not the
+  transfers of sandbox tenders (migration 2026-11-29T19:53:41): not real money.
+- `market_v_ledger_entry` — the same columns as `market_v_ledger_transfer` and
+  `pending` (the id of the pending transfer a post or void resolves), for every
+  transfer, sandbox tenders' too: the whole ledger, for the apps' money invariants
+  (donors/invariants.py), never for open data. Added by
+  market_2026_11_29t19_41_00_000000.py, as are:
 - `market_v_ledger_balance` — id, code, currency, debits_pending, debits_posted,
   credits_pending, credits_posted: each account's cached balance columns (`market
-  ledger check` proves them equal to the transfers). Added by
-  market_2026_11_29t19_41_00_000000.py.
-- `market_v_ledger_resolution` — id, key, pending (the id of the pending transfer it
-  resolves), kind (post | void), amount, created_at: every post and void (same
-  migration). The apps' invariants use both (donors/invariants.py).
+  ledger check` proves them equal to the transfers);
+- `market_v_ledger_resolution` — id, key, pending, kind (post | void), amount,
+  created_at: every post and void.
 
 Views are named `<app>_v_<name>`; tests/architecture.py checks that a view another app
 reads is listed in `VIEWS` here.
@@ -50,6 +56,7 @@ VIEWS = (
     "market_v_audit_event",
     "market_v_ledger_account",
     "market_v_ledger_transfer",
+    "market_v_ledger_entry",
     "market_v_ledger_balance",
     "market_v_ledger_resolution",
 )

@@ -45,12 +45,18 @@ class Settings:
     # The web app runs the job worker in its own process (market.jobs.worker.start_inline):
     # MARKET_WORKER_INLINE=1/0; on by default in dev only (production runs `market worker`).
     worker_inline: bool = False
+    # MARKET_BASE_URL was set: published links use it rather than the request's base URL
+    # (market.web.public_url).
+    base_url_fixed: bool = False
     # Payment confirmation windows (donors.payments): an awaiting payment past its
     # window fails and gives back what was reserved for it.
     payment_window_card_minutes: int = 30  # Stripe and the sandbox
     payment_window_bank_days: int = 7  # bank transfers
     # Awaiting donations one client (session, else address) may hold on the public route.
     public_unpaid_limit: int = 3
+    # Accelerated sandbox tenders (market/tenders/acceleration.py): MARKET_SANDBOX=1/0;
+    # on by default in dev and test, never in prod (setting it there is a start-up error).
+    sandbox: bool = False
 
     @property
     def dev(self) -> bool:
@@ -118,6 +124,10 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
             raise ConfigurationError("SECRET_KEY must be at least 32 characters in prod")
         if not env.get("DATABASE_URL"):
             raise ConfigurationError("Refusing to start in prod without DATABASE_URL")
+        if env.get("MARKET_SANDBOX") == "1":
+            raise ConfigurationError(
+                "MARKET_SANDBOX=1 is refused in prod: sandbox tenders run on a test instance"
+            )
     secret = secret or DEV_SECRET
     # Outside prod a stable key derived from the secret, so demo bids survive restarts.
     bid_key = bid_key or hashlib.sha256(b"bid-key:" + secret.encode()).hexdigest()
@@ -142,9 +152,11 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
         stripe_webhook_secret=env.get("STRIPE_WEBHOOK_SECRET", ""),
         stripe_api_base=env.get("STRIPE_API_BASE", ""),
         worker_inline=_flag(env, "MARKET_WORKER_INLINE", mode == "dev"),
+        sandbox=_flag(env, "MARKET_SANDBOX", mode != "prod"),
         smtp_url=env.get("MARKET_SMTP_URL", ""),
         mail_from=env.get("MARKET_MAIL_FROM", "Public Good Market <noreply@localhost>"),
         trusted_proxies=_networks(env.get("MARKET_TRUSTED_PROXIES", "")),
+        base_url_fixed=bool(env.get("MARKET_BASE_URL")),
         payment_window_card_minutes=_positive(env, "MARKET_PAYMENT_WINDOW_CARD_MINUTES", 30),
         payment_window_bank_days=_positive(env, "MARKET_PAYMENT_WINDOW_BANK_DAYS", 7),
         public_unpaid_limit=_positive(env, "MARKET_PUBLIC_UNPAID_LIMIT", 3),

@@ -136,6 +136,9 @@ class Tender(Table, tablename="market_tender"):
     enquiry_end = Timestamptz()
     bid_deadline = Timestamptz()
     opening_at = Timestamptz()
+    # 1 = real time; > 1 a sandbox (training) tender whose periods run that many times
+    # faster (market/tenders/acceleration.py); never > 1 in prod, never open data.
+    acceleration = Integer(default=1)
     # draft | published | tendering | evaluation | awarded | contracted | completed
     # | cancelled | unsuccessful | terminated
     status = Varchar(length=20, default="draft")

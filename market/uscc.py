@@ -5,12 +5,20 @@ Pure: no framework imports. Layout of the 18 characters:
     1      registration authority (登记管理部门代码), e.g. 5 = civil affairs
     2      organization kind within that authority (机构类别代码), e.g. 1 = social association
     3–8    administrative division code (登记管理机关行政区划码, GB/T 2260), six digits
-    9–17   organization code (主体标识码, GB 11714)
+    9–17   organization code (主体标识码, GB 11714): eight body characters and
+           their own check character
     18     check character over the first 17
 
 Every character comes from a 31-character alphabet: the digits and the capital
 letters without I, O, Z, S and V. The check character is
 `ALPHABET[(31 - Σ value(cᵢ)·wᵢ mod 31) mod 31]` with the weights 3ⁱ mod 31.
+
+The embedded organization code carries GB 11714's own check (its ninth character,
+position 17 of the USCC): with the body's values (digits as themselves, letters
+A = 10 … Z = 35) and the weights 3, 7, 9, 10, 5, 8, 4, 2, the check is
+`11 − (Σ value·weight mod 11)`, written `X` for 10 and `0` for 11. A code must pass
+both checks. GB 11714's alone misses a change between two characters whose values
+differ by a multiple of 11 (0 and B, 1 and C …); GB 32100's catches those.
 
 What the checksum catches: every single-character change, and every transposition
 of two different characters except one between positions 1 and 18 (both carry
@@ -28,6 +36,7 @@ from market.errors import DomainError
 ALPHABET = "0123456789ABCDEFGHJKLMNPQRTUWXY"
 WEIGHTS = (1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28)
 LENGTH = 18
+ORGANIZATION_WEIGHTS = (3, 7, 9, 10, 5, 8, 4, 2)
 _VALUE = {char: value for value, char in enumerate(ALPHABET)}
 
 # Registration authorities and the kind codes each one issues (GB 32100-2015, annex A,
@@ -84,6 +93,10 @@ BAD_KIND = (
 )
 BAD_DIVISION = "Characters 3 to 8 must be the six-digit administrative division code."
 BAD_CHECK = "The last character does not match the rest of the code. Check it for typing errors."
+BAD_ORGANIZATION_CHECK = (
+    "Characters 9 to 17 are the organization code (GB 11714): its check character "
+    "(%(char)s, character 17) should be %(expected)s. Check the code for typing errors."
+)
 
 
 class InvalidUSCC(DomainError):
@@ -145,6 +158,17 @@ def check_char(first17: str) -> str:
     return ALPHABET[(31 - total % 31) % 31]
 
 
+def organization_check_char(body: str) -> str:
+    """GB 11714's check character for the eight body characters of an organization code."""
+    if len(body) != len(ORGANIZATION_WEIGHTS):
+        raise ValueError(f"need 8 characters, got {len(body)}")
+    if not all(char.isascii() and (char.isdigit() or char.isupper()) for char in body):
+        raise ValueError(f"{body!r} is not digits and capital letters")
+    total = sum(int(char, 36) * w for char, w in zip(body, ORGANIZATION_WEIGHTS, strict=True))
+    check = 11 - total % 11
+    return {10: "X", 11: "0"}.get(check, str(check))
+
+
 def parse(raw: str) -> USCC:
     """Validate a code (after `normalise`) and return it; raises InvalidUSCC."""
     code = normalise(raw)
@@ -164,6 +188,9 @@ def parse(raw: str) -> USCC:
         raise InvalidUSCC(BAD_DIVISION)
     if check_char(code[:17]) != code[17]:
         raise InvalidUSCC(BAD_CHECK)
+    expected = organization_check_char(code[8:16])
+    if code[16] != expected:
+        raise InvalidUSCC(BAD_ORGANIZATION_CHECK, char=code[16], expected=expected)
     return USCC(code)
 
 
@@ -180,7 +207,12 @@ def is_valid(raw: str) -> bool:
     return True
 
 
-def make(authority: str, kind: str, division: str, organization_code: str) -> str:
-    """Build a valid code from its parts (for the demo district and tests)."""
-    first17 = f"{authority}{kind}{division}{organization_code}"
+def make(authority: str, kind: str, division: str, organization_body: str) -> str:
+    """Build a valid code from its parts (for the demo district and tests).
+
+    `organization_body` is the organization code's eight body characters; both check
+    characters (GB 11714's, then GB 32100's) are computed here.
+    """
+    first17 = f"{authority}{kind}{division}{organization_body}"
+    first17 += organization_check_char(organization_body)
     return first17 + check_char(first17)

@@ -36,3 +36,14 @@ class StatsWatermark(Table, tablename="stats_watermark"):
     name = Varchar(length=40, unique=True)
     transfer_id = BigInt(default=0)
     folded_at = Timestamptz(null=True, default=None)
+
+
+class OcdsFundingMark(Table, tablename="ocds_funding_mark"):
+    """A process whose funding changed (opendata/ocds/funding.py): `seq` is the latest
+    audit event that moved money for it, `published_seq` the latest one a funding
+    release has folded in (at `published_at`). Dirty while seq > published_seq."""
+
+    tender_id = Integer(unique=True)
+    seq = BigInt(default=0)
+    published_seq = BigInt(default=0)
+    published_at = Timestamptz(null=True, default=None)

@@ -41,7 +41,7 @@ def htmx(**extra: str) -> dict[str, str]:
 
 def next_uscc(authority: str = "5", kind: str = "2", division: str = "330106") -> str:
     """A fresh valid Unified Social Credit Code (unique within the test run)."""
-    return uscc.make(authority, kind, division, f"TB{next(_serial):07d}")
+    return uscc.make(authority, kind, division, f"TB{next(_serial):06d}")
 
 
 async def login(client: httpx.AsyncClient, email: str, password: str = PASSWORD) -> None:

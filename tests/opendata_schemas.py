@@ -1,5 +1,6 @@
 """Validators for the published open-data packages, against the standards' own schemas
-in `../shared/standards` (read offline: each `$ref` URL is mapped to the local file).
+in `../shared/standards` or `$MARKET_STANDARDS_DIR` (read offline: each `$ref` URL is
+mapped to the local file).
 
 Tests that use them skip with a clear message when that folder is absent.
 """
@@ -7,6 +8,7 @@ Tests that use them skip with a clear message when that folder is absent.
 from __future__ import annotations
 
 import json
+import os
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -16,7 +18,11 @@ from jsonschema import Draft4Validator, Draft202012Validator
 from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT4, DRAFT202012
 
-STANDARDS = (Path(__file__).resolve().parents[1] / ".." / "shared" / "standards").resolve()
+# MARKET_STANDARDS_DIR names the folder when the checkout is not beside `shared` (a worktree).
+STANDARDS = Path(
+    os.environ.get("MARKET_STANDARDS_DIR")
+    or (Path(__file__).resolve().parents[1] / ".." / "shared" / "standards")
+).resolve()
 OCDS = STANDARDS / "ocds-1.1"
 GIVING = STANDARDS / "360giving"
 GRANT_URLS = (

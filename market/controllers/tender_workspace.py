@@ -16,6 +16,7 @@ from market.accounts import Principal
 from market.controllers.organizations import signed_in
 from market.errors import PermissionDenied, ValidationFailed
 from market.inputs import is_ascii_digits, parse_id
+from market.settings import get_settings
 from market.tenders import inputs, qa, queries, services
 from market.tenders.forms import form_values, pick
 from market.web import formdata, i18n
@@ -53,6 +54,7 @@ def _form_context(
         "sources": inputs.GOAL_SOURCES,
         "max_criteria": inputs.MAX_CRITERIA,
         "min_window_days": services.min_window().days,
+        "sandbox_allowed": get_settings().sandbox,
         **extra,
     }
 

@@ -50,6 +50,9 @@ class TenderSummaryOut:
     bid_deadline: datetime
     opening_at: datetime
     url: str
+    # 1 = real time; > 1 a sandbox training tender (not real money), its periods that
+    # many times faster (market/tenders/acceleration.py)
+    acceleration: int
 
 
 @dataclass
@@ -138,6 +141,7 @@ def _summary(row: dict[str, Any]) -> TenderSummaryOut:
         enquiry_end=row["enquiry_end"],
         bid_deadline=row["bid_deadline"],
         opening_at=row["opening_at"],
+        acceleration=int(row["acceleration"]),
         url=f"/api/v1/tenders/{row['id']}",
     )
 

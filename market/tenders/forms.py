@@ -22,6 +22,7 @@ FORM_FIELDS = (
     "enquiry_end",
     "bid_deadline",
     "opening_at",
+    "acceleration",
     "price_criterion",
     *(f"criterion_{part}_{i}" for i in range(inputs.MAX_CRITERIA) for part in ("name", "weight")),
 )
@@ -52,6 +53,7 @@ def form_values(row: dict[str, Any]) -> dict[str, str]:
         if row["opening_at"] == row["bid_deadline"]
         else inputs.to_local_input(row["opening_at"]),
         price_criterion="",
+        acceleration="" if int(row.get("acceleration") or 1) == 1 else str(row["acceleration"]),
     )
     for source in inputs.GOAL_SOURCES:
         values[f"goal_{source}"] = amount_text(row.get(f"goal_{source}", 0), currency)

@@ -15,6 +15,7 @@ from zoneinfo import ZoneInfo
 from market import inputs as bounded
 from market.errors import ValidationFailed
 from market.money import MoneyError, parse_money
+from market.tenders import acceleration as sandbox
 
 LOCAL_ZONE = ZoneInfo("Asia/Shanghai")
 CATEGORIES = (
@@ -72,6 +73,7 @@ class TenderInput:
     enquiry_end: datetime
     bid_deadline: datetime
     opening_at: datetime
+    acceleration: int | None = None  # set by the draft form only (None: not on the form)
 
     def columns(self) -> dict[str, Any]:
         """The stored form (goal_* columns, criteria as a list of dicts)."""
@@ -91,7 +93,7 @@ class TenderInput:
             "enquiry_end": self.enquiry_end,
             "bid_deadline": self.bid_deadline,
             "opening_at": self.opening_at,
-        }
+        } | ({} if self.acceleration is None else {"acceleration": self.acceleration})
 
 
 def parse_local_datetime(text: str, field: str = "time") -> datetime:
@@ -160,6 +162,21 @@ def _check_texts(values: dict[str, str], errors: dict[str, str]) -> None:
             errors[name] = "Remove the control characters from this text."
 
 
+def _service(form: dict[str, str], area: str, errors: dict[str, str]) -> tuple[str, str]:
+    """The category and area level, each from its list; the area named, not too long."""
+    category = _text(form, "category")
+    if category not in CATEGORIES:
+        errors["category"] = "Choose a category from the list."
+    area_level = _text(form, "area_level")
+    if area_level not in AREA_LEVELS:
+        errors["area_level"] = "Choose district, street or community."
+    if not area:
+        errors["area"] = "Name the area the service covers."
+    elif len(area) > AREA_MAX:
+        errors["area"] = "An area name can be at most 100 characters."
+    return category, area_level
+
+
 def _budget(form: dict[str, str], currency: str, errors: dict[str, str]) -> int:
     budget = 0
     try:
@@ -226,12 +243,28 @@ def _times(
     return times
 
 
+def _acceleration(form: dict[str, str], allowed: bool | None, errors: dict[str, str]) -> int | None:
+    if allowed is None:
+        return None
+    try:
+        return sandbox.check_factor(_text(form, "acceleration"), allowed=allowed)
+    except ValidationFailed as failure:
+        errors.update(failure.errors)
+        return None
+
+
 def validate_tender(
-    form: dict[str, str], *, currency: str = "CNY", now: datetime | None = None
+    form: dict[str, str],
+    *,
+    currency: str = "CNY",
+    now: datetime | None = None,
+    sandbox_allowed: bool | None = None,
 ) -> TenderInput:
     """Every field error at once (ValidationFailed, with `field_params`), or the input.
 
-    With `now` (drafts), an enquiry end already in the past is an error too."""
+    With `now` (drafts), an enquiry end already in the past is an error too. With
+    `sandbox_allowed` (the draft form) the `acceleration` field is read too: a factor
+    above 1 only where the sandbox is allowed (never in prod)."""
     errors: dict[str, str] = {}
     params: dict[str, dict[str, object]] = {}
     values = {
@@ -239,16 +272,7 @@ def validate_tender(
         for name in ("title_zh", "title_en", "description_zh", "description_en", "area")
     }
     _check_texts(values, errors)
-    category = _text(form, "category")
-    if category not in CATEGORIES:
-        errors["category"] = "Choose a category from the list."
-    area_level = _text(form, "area_level")
-    if area_level not in AREA_LEVELS:
-        errors["area_level"] = "Choose district, street or community."
-    if not values["area"]:
-        errors["area"] = "Name the area the service covers."
-    elif len(values["area"]) > AREA_MAX:
-        errors["area"] = "An area name can be at most 100 characters."
+    category, area_level = _service(form, values["area"], errors)
 
     budget = _budget(form, currency, errors)
     goals = _goals(form, currency, errors)
@@ -262,6 +286,7 @@ def validate_tender(
             params["criteria"] = {"total": sum(c.weight for c in criteria)}
 
     times = _times(form, now, errors, params)
+    factor = _acceleration(form, sandbox_allowed, errors)
 
     if errors:
         failure = ValidationFailed(errors)
@@ -283,4 +308,5 @@ def validate_tender(
         enquiry_end=times["enquiry_end"],
         bid_deadline=times["bid_deadline"],
         opening_at=times["opening_at"],
+        acceleration=factor,
     )

@@ -130,11 +130,13 @@ async def advance_if_due(tender_id: int) -> tuple[str, bool]:
 
 
 async def _fail(row: dict[str, Any], *, actor: str, reason: str) -> str:
-    status = await records.set_status(
+    # The ledger first (once the move is known to be allowed): the status change's
+    # audit event, and the OCDS release it publishes, then see the budget voided.
+    rules.transition("fail", row["status"])
+    await void_budget(row, actor=actor)
+    return await records.set_status(
         row, "fail", actor=actor, note=reason, extra={Tender.cancel_reason: reason}
     )
-    await void_budget(row, actor=actor)
-    return status
 
 
 async def _apply(tender_id: int, action: str, *, actor: str, note: str = "") -> dict[str, Any]:

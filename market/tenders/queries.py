@@ -31,7 +31,7 @@ _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _COLUMNS = (
     "t.id, t.ocid, t.title_zh, t.title_en, t.category, t.area_level, t.area, t.status,"
     " t.budget, t.currency, t.published_at, t.enquiry_end, t.bid_deadline, t.opening_at,"
-    " t.department, o.name_zh AS department_zh, o.name_en AS department_en"
+    " t.department, t.acceleration, o.name_zh AS department_zh, o.name_en AS department_en"
 )
 
 

@@ -13,14 +13,15 @@ from datetime import datetime
 from market.errors import NotFound
 from market.sql import Row, execute, for_key_share, for_update, marks
 
-_FACTS = "id, title_zh, title_en, category, area, currency, status, department"
+_FACTS = "id, title_zh, title_en, category, area, currency, status, department, acceleration"
 
 
 async def tender_for_bidding(tender_id: int) -> Row | None:
     """The tender row the bids app works from (None when there is no such tender)."""
     rows = await execute(
         "SELECT id, department, status, title_zh, title_en, currency, budget, min_bids,"
-        " criteria, enquiry_end, bid_deadline, opening_at FROM market_tender WHERE id = {}",
+        " criteria, enquiry_end, bid_deadline, opening_at, acceleration"
+        " FROM market_tender WHERE id = {}",
         tender_id,
     )
     return rows[0] if rows else None
@@ -58,7 +59,8 @@ async def tenders_in_status(
 
 
 async def tender_facts(tender_ids: Iterable[int]) -> list[Row]:
-    """id, titles, category, area, currency, status and department of these tenders."""
+    """id, titles, category, area, currency, status, department and acceleration (> 1: a
+    sandbox tender) of these tenders."""
     ids = sorted(set(tender_ids))
     if not ids:
         return []
@@ -83,13 +85,13 @@ async def tender_titles(tender_ids: Iterable[int]) -> dict[int, Row]:
 async def department_tenders(
     department_ids: list[int], statuses: Iterable[str], *, limit: int = 200
 ) -> list[Row]:
-    """id, titles, status and bid deadline of the departments' tenders in one of
-    `statuses`, soonest deadline first."""
+    """id, titles, status, bid deadline and acceleration (> 1: sandbox) of the
+    departments' tenders in one of `statuses`, soonest deadline first."""
     wanted = sorted(set(statuses))
     if not department_ids or not wanted:
         return []
     return await execute(
-        "SELECT id, title_zh, title_en, status, bid_deadline FROM market_tender"
+        "SELECT id, title_zh, title_en, status, bid_deadline, acceleration FROM market_tender"
         f" WHERE department IN ({marks(len(department_ids))})"
         f" AND status IN ({marks(len(wanted))}) ORDER BY bid_deadline, id LIMIT {{}}",
         *department_ids,

@@ -25,6 +25,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from market.errors import InvalidTransition, ValidationFailed
+from market.tenders.acceleration import accelerated_at, is_sandbox
 from market.tenders.inputs import TenderInput
 
 STATUSES = (
@@ -182,6 +183,27 @@ def check_publishable(
         if "bid_deadline" in errors:
             failure.field_params = {"bid_deadline": {"days": min_window.days}}  # type: ignore[attr-defined]
         raise failure
+
+
+PERIODS = ("enquiry_end", "bid_deadline", "opening_at")
+
+
+def periods_at_publication(
+    row: dict[str, Any], published_at: datetime, factor: int
+) -> dict[str, datetime]:
+    """The enquiry end, bid deadline and opening a tender published now keeps: a sandbox
+    tender's form dates (written as for a real tender) compressed towards `published_at`;
+    none for real time (the dates stay as written)."""
+    if not is_sandbox(factor):
+        return {}
+    return {name: accelerated_at(published_at, row[name], factor) for name in PERIODS}
+
+
+def sandbox_changes(periods: dict[str, datetime], factor: int) -> dict[str, Any]:
+    """What the publication revision records of a sandbox tender's compressed periods."""
+    if not periods:
+        return {}
+    return {"acceleration": factor} | {k: v.isoformat() for k, v in periods.items()}
 
 
 def check_reason(reason: str) -> str:

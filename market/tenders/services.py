@@ -19,7 +19,7 @@ from market.db import atomic
 from market.errors import NotFound, ValidationFailed
 from market.settings import get_settings
 from market.tables import Tender, TenderDocument
-from market.tenders import documents, hooks, inputs, lifecycle, records, rules
+from market.tenders import acceleration, documents, hooks, inputs, lifecycle, records, rules
 
 __all__ = [
     "AmendmentResult",
@@ -34,9 +34,17 @@ __all__ = [
 ]
 
 
-def min_window() -> timedelta:
-    """The least time left to bid after publication or an amendment (default 3 days)."""
-    return timedelta(days=get_settings().tender_min_window_days)
+def min_window(factor: int = acceleration.REAL_TIME) -> timedelta:
+    """The least time left to bid after publication or an amendment (default 3 days),
+    accelerated for a sandbox tender."""
+    return acceleration.accelerated(timedelta(days=get_settings().tender_min_window_days), factor)
+
+
+def _validate_draft(form: dict[str, str]) -> inputs.TenderInput:
+    settings = get_settings()
+    return inputs.validate_tender(
+        form, currency=settings.default_currency, now=clock.now(), sandbox_allowed=settings.sandbox
+    )
 
 
 def _columns(data: inputs.TenderInput) -> dict[str, object]:
@@ -48,7 +56,7 @@ def _columns(data: inputs.TenderInput) -> dict[str, object]:
 async def create_tender(*, user_id: int, department_id: int, form: dict[str, str]) -> int:
     """A new draft owned by `department_id`; returns its id."""
     now = clock.now()
-    data = inputs.validate_tender(form, currency=get_settings().default_currency, now=now)
+    data = _validate_draft(form)
     async with atomic():
         await records.check_member(user_id, department_id)
         rows = await Tender.insert(
@@ -71,14 +79,15 @@ async def create_tender(*, user_id: int, department_id: int, form: dict[str, str
             actor=actor_of(user_id),
             action="create",
             to_status="draft",
-            changes={"department": department_id, "ocid": ocid},
+            changes={"department": department_id, "ocid": ocid}
+            | ({"acceleration": data.acceleration} if data.acceleration != 1 else {}),
             at=now,
         )
     return tender_id
 
 
 async def update_draft(*, user_id: int, tender_id: int, form: dict[str, str]) -> None:
-    data = inputs.validate_tender(form, currency=get_settings().default_currency, now=clock.now())
+    data = _validate_draft(form)
     async with atomic():
         row = await records.load_locked(tender_id)
         await records.check_member(user_id, row["department"])
@@ -97,14 +106,16 @@ async def publish_tender(*, user_id: int, tender_id: int) -> None:
         rules.transition("publish", row["status"])
         now = clock.now()
         rules.check_publishable(row["enquiry_end"], row["bid_deadline"], now, min_window())
+        periods = rules.periods_at_publication(row, now, int(row["acceleration"]))
         actor = actor_of(user_id)
         await lifecycle.hold_budget(row, actor=actor)
         await records.set_status(
             row,
             "publish",
             actor=actor,
-            extra={Tender.published_at: now},
-            changes={"budget": row["budget"], "hold": row["budget_hold_key"]},
+            extra={Tender.published_at: now, **{getattr(Tender, k): v for k, v in periods.items()}},
+            changes={"budget": row["budget"], "hold": row["budget_hold_key"]}
+            | rules.sandbox_changes(periods, int(row["acceleration"])),
         )
 
 
@@ -141,7 +152,11 @@ async def amend_tender(
         await lifecycle.catch_up(row)
         current = {**row, "criteria": row["criteria"]}
         plan = rules.plan_amendment(
-            current, data, now=now, min_window=min_window(), documents_changed=documents_changed
+            current,
+            data,
+            now=now,
+            min_window=min_window(int(row["acceleration"])),
+            documents_changed=documents_changed,
         )
         return await _apply_amendment(row, data, plan, user_id=user_id, note=note, now=now)
 
@@ -193,10 +208,11 @@ async def cancel_tender(*, user_id: int, tender_id: int, reason: str) -> None:
         await records.check_member(user_id, row["department"])
         await lifecycle.catch_up(row)
         actor = actor_of(user_id)
+        rules.transition("cancel", row["status"])  # allowed? then the ledger first, so
+        await lifecycle.void_budget(row, actor=actor)  # the published event sees it voided
         await records.set_status(
             row, "cancel", actor=actor, note=reason, extra={Tender.cancel_reason: reason}
         )
-        await lifecycle.void_budget(row, actor=actor)
 
 
 # --- documents ------------------------------------------------------------------------

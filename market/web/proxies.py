@@ -33,6 +33,12 @@ def _trusted(address: str, networks: tuple[Network, ...]) -> bool:
     return any(ip in network for network in networks)
 
 
+def is_trusted_proxy(peer: str, trusted: tuple[str, ...]) -> bool:
+    """Whether the peer is one of the proxies named in `MARKET_TRUSTED_PROXIES`."""
+    networks = _networks(trusted)
+    return bool(networks) and _trusted(peer, networks)
+
+
 def forwarded_client(peer: str, forwarded_for: str | None, trusted: tuple[str, ...]) -> str:
     """The client address given the peer, its X-Forwarded-For and the trusted proxies."""
     networks = _networks(trusted)

@@ -37,7 +37,7 @@ class ProcessFacts:
     contracts: list[dict[str, Any]]
     milestones: list[dict[str, Any]]
     releases: list[dict[str, Any]]  # ledger transfers with reason "release"
-    funding: dict[str, int]  # source → committed (received + held pending into escrow)
+    funding: dict[str, int]  # source → the ledger's: received − returned + pending into escrow
     funders: dict[str, list[dict[str, Any]]] = field(default_factory=dict)  # source → orgs
 
 
@@ -126,11 +126,14 @@ def _budget(facts: ProcessFacts, parties: Parties, ocid: str, currency: str) -> 
             "description": SOURCE_NAMES[source],
             "amount": rules.value(amount, currency),
         }
-        line["sourceParty"] = _source_party(facts, parties, source, "funder")
+        # The budget breakdown extension: a sourceParty has the `sourceParty` role.
+        line["sourceParty"] = _source_party(facts, parties, source, "funder", "sourceParty")
         breakdown.append(line)
     return {
         "id": f"{ocid}-budget",
-        "description": "按资金来源托管的项目资金 Project funds held in escrow per funding source",
+        "description": "按资金来源计的项目资金（以账本为准）"
+        " Project funding per source as the ledger shows it: received less returned,"
+        " plus what is promised into escrow",
         "amount": rules.value(sum(int(v) for v in facts.funding.values()), currency),
         "budgetBreakdown": breakdown,
     }

@@ -66,8 +66,8 @@ async def process_facts(tender_id: int) -> ProcessFacts | None:
         contracts=contracts,
         milestones=await _milestones([int(c["id"]) for c in contracts]),
         releases=await _releases(tender_id),
-        funding={
-            source: line.received.amount + line.pending_in.amount
+        funding={  # a voided hold and returned money are no longer the project's
+            source: line.received.amount - line.refunded.amount + line.pending_in.amount
             for source, line in funding.sources.items()
         },
         funders=await _funders(tender_id),

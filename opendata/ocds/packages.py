@@ -15,8 +15,8 @@ import ocdsmerge
 
 from market import clock
 from market.audit import chain_head
-from market.settings import get_settings
 from market.sql import execute
+from market.web.public_url import public_base_url
 from opendata.ocds import rules
 
 SCHEMA = Path(__file__).resolve().parent.parent / "schema" / "release-schema.json"
@@ -31,7 +31,8 @@ def merger() -> ocdsmerge.Merger:
 
 
 def base_url() -> str:
-    return get_settings().base_url.rstrip("/")
+    """The request's base URL, or MARKET_BASE_URL (market.web.public_url)."""
+    return public_base_url()
 
 
 async def publisher() -> dict[str, Any]:
@@ -65,8 +66,10 @@ async def release_page(
     )
     page = rows[:limit]
     more = len(rows) > limit
+    base = base_url()
     return ReleasePage(
-        [json.loads(r["body"]) for r in page], int(page[-1]["id"]) if more and page else None
+        [json.loads(rules.rebase(str(r["body"]), base)) for r in page],
+        int(page[-1]["id"]) if more and page else None,
     )
 
 
@@ -104,7 +107,8 @@ async def record(ocid: str) -> dict[str, Any] | None:
     rows = await execute("SELECT body FROM ocds_release WHERE ocid = {} ORDER BY id", ocid)
     if not rows:
         return None
-    releases = [json.loads(r["body"]) for r in rows]
+    base = base_url()
+    releases = [json.loads(rules.rebase(str(r["body"]), base)) for r in rows]
     return {
         "ocid": ocid,
         "releases": releases,

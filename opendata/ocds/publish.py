@@ -7,6 +7,9 @@ state change, in the transaction of that change (DESIGN §10).
 
 from __future__ import annotations
 
+from datetime import datetime
+from typing import Any
+
 from market.audit import AuditRecord, canonical_json
 from market.settings import get_settings
 from market.sql import execute
@@ -35,7 +38,8 @@ async def tender_of(record: AuditRecord) -> int | None:
 
 
 async def publish_for(record: AuditRecord) -> None:
-    """The hook: publish a release when the event is an OCDS state change."""
+    """The hook: publish a release when the event is an OCDS state change (money
+    moved for a process is `opendata.ocds.funding`'s hook)."""
     tag = rules.tag_for(record.action)
     if tag is None:
         return
@@ -59,17 +63,24 @@ async def publish_release(tender_id: int, *, tag: str, record: AuditRecord) -> s
         release_id=release_id,
         tag=tag,
         at=record.at,
-        base_url=settings.base_url.rstrip("/"),
+        base_url=rules.STORED_BASE,  # served on the reader's base URL (packages.py)
     )
+    await append_release(release, tender_id=tender_id, audit_seq=record.seq, at=record.at)
+    return release_id
+
+
+async def append_release(
+    release: dict[str, Any], *, tender_id: int, audit_seq: int, at: datetime
+) -> None:
+    """Store one built release (append-only)."""
     await execute(
         "INSERT INTO ocds_release (ocid, release_id, tag, tender_id, audit_seq, published_at,"
         " body) VALUES ({}, {}, {}, {}, {}, {}, {})",
-        ocid,
-        release_id,
-        tag,
+        release["ocid"],
+        release["id"],
+        release["tag"][0],
         tender_id,
-        record.seq,
-        record.at,
+        audit_seq,
+        at,
         canonical_json(release),
     )
-    return release_id

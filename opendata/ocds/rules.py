@@ -3,6 +3,7 @@ amounts in yuan, status code lists and package shells. No Piccolo, no Litestar."
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, date, datetime, time, timedelta, timezone
 from decimal import Decimal
 from typing import Any
@@ -18,6 +19,10 @@ BUDGET_BREAKDOWN_EXTENSION = (
 )
 EXTENSIONS = (BUDGET_BREAKDOWN_EXTENSION,)
 CHINA = timezone(timedelta(hours=8))
+# A stored release's own links start with this placeholder origin (a reserved .invalid
+# name, so a stored body stays a valid release); `rebase` puts the base URL of the
+# request that reads it (or MARKET_BASE_URL) in its place when it is served.
+STORED_BASE = "https://published.invalid"
 
 # audit action → the releaseTag of the release it publishes. Status moves the public
 # cannot see in OCDS (published → tendering → evaluation are all tender.status
@@ -63,8 +68,35 @@ MILESTONE_STATUS: dict[str, str] = {
 OPENED_BID_STATUSES = ("qualified", "disqualified", "awarded", "lost")
 
 
+# A release that only brings the budget up to date with the ledger (a donation, match,
+# sponsorship, refund or budget move): every published process already has a tender
+# release, so by the releaseTag codelist it is a `tenderUpdate` ("an update may add new
+# information or make corrections"); `planningUpdate` is for processes still planned.
+FUNDING_TAG = "tenderUpdate"
+
+
 def tag_for(action: str) -> str | None:
     return TAGS.get(action)
+
+
+def funded_tenders(action: str, object_type: str, object_id: str, change: str) -> set[int]:
+    """The tenders whose escrow an audit event moved money for: escrow operations on a
+    tender, and every event that lists the ledger transfers it made (transfers and
+    payments: each transfer body names its tender)."""
+    if object_type == "tender" and action.startswith("escrow."):
+        return {int(object_id)}
+    if '"transfers"' not in (change or ""):
+        return set()
+    try:
+        body = json.loads(change or "{}")
+    except ValueError:
+        return set()
+    transfers = body.get("transfers", []) if isinstance(body, dict) else []
+    return {
+        int(t["tender_id"])
+        for t in transfers
+        if isinstance(t, dict) and isinstance(t.get("tender_id"), int)
+    }
 
 
 def ocid(prefix: str, tender_id: int) -> str:
@@ -117,6 +149,11 @@ def iso(at: datetime) -> str:
 def iso_day(day: date) -> str:
     """A calendar date (due dates, contract start) as the start of that day in China."""
     return datetime.combine(day, time(0, 0), tzinfo=CHINA).isoformat()
+
+
+def rebase(body: str, base_url: str) -> str:
+    """A stored release's JSON text with its links on `base_url` (no trailing slash)."""
+    return body.replace(f'"{STORED_BASE}/', f'"{base_url}/')
 
 
 def party_id(uscc: str) -> str:

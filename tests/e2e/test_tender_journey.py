@@ -6,6 +6,7 @@ from __future__ import annotations
 import pytest
 
 from tests.builders import PASSWORD
+from tests.e2e.journeys import fill_tender_form
 from tests.tender_builders import make_department, tender_form
 
 pytestmark = pytest.mark.e2e
@@ -23,16 +24,9 @@ async def test_department_publishes_and_the_public_finds_it(server, browser):
     await page.wait_for_url(f"{server}/dashboard")
 
     await page.goto(f"{server}/workspace/tenders/new")
-    form = tender_form(title_zh="湖畔读书会", title_en="Lakeside reading circle")
-    for name, value in form.items():
-        if name == "price_criterion":
-            await page.check(f"input[name=price_criterion][value='{value}']")
-        elif name in ("category", "area_level"):
-            await page.select_option(f"select[name={name}]", value)
-        elif name.startswith("description"):
-            await page.fill(f"textarea[name={name}]", value)
-        else:
-            await page.fill(f"input[name={name}]", value)
+    await fill_tender_form(
+        page, tender_form(title_zh="湖畔读书会", title_en="Lakeside reading circle")
+    )
     await page.fill("input[name=criterion_weight_0]", "45")  # 45 + 20 + 30 = 95
     await page.click("#tender-form button[type=submit]")
     await page.wait_for_selector("#criteria-error")  # swapped in place, nothing saved

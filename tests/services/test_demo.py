@@ -43,7 +43,8 @@ async def test_demo_loads_the_district(capsys):
 async def test_demo_organizations_are_realistic():
     await demo.load_demo()
     orgs = await Organization.select()
-    assert all(uscc.is_valid(org["uscc"]) for org in orgs)
+    assert all(uscc.is_valid(org["uscc"]) for org in orgs)  # GB 32100 and GB 11714 checks
+    assert all(uscc.organization_check_char(o["uscc"][8:16]) == o["uscc"][16] for o in orgs)
     social = [o for o in orgs if o["kind"] == "social_org" and o["status"] == "verified"]
     assert {o["category"] for o in social} == set(rules.CATEGORIES)
     assert {o["rating"] for o in social} == set(rules.RATINGS)

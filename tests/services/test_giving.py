@@ -37,8 +37,13 @@ async def test_sponsorship_match_and_tranche_are_grants_in_a_valid_package(froze
     assert match["fundingOrganization"][0]["id"] == f"CN-USCI-{await uscc_of(matcher_org)}"
     winner = (await execute("SELECT organization FROM bids_contract WHERE id = {}", contract_id))[0]
     winner_id = f"CN-USCI-{await uscc_of(winner['organization'])}"
-    for grant in (sponsorship, match, tranche):  # the project now has a contracted provider
-        assert grant["recipientOrganization"][0]["id"] == winner_id
+    escrow_id = f"360G-pgm001-escrow-{scenario.tender_id}"
+    for grant in (sponsorship, match):  # given before the contract: a re-grant to the escrow
+        assert grant["recipientOrganization"][0]["id"] == escrow_id
+        assert grant["regrantType"] == "FRG040"
+    assert tranche["recipientOrganization"][0]["id"] == winner_id  # the organization paid
+    assert "regrantType" not in tranche
+    for grant in (sponsorship, match, tranche):
         assert grant["currency"] == "CNY"
         assert grant["relatedActivity"] == [f"ocds-pgm001-{scenario.tender_id}"]
 
@@ -58,6 +63,10 @@ async def test_sponsorship_match_and_tranche_are_grants_in_a_valid_package(froze
     sources = {str(r["source"]) for r in transfers}
     if "foundation" in sources:
         assert f"CN-USCI-{await uscc_of(sponsor_org)}" in funded_by
+    if sources - {"government"}:  # pooled money was paid from the escrow fund
+        assert escrow_id in funded_by
+    providers = {t["provider"] for t in tranche["disbursementTransaction"]}
+    assert providers <= {department, escrow_id}
 
 
 async def test_without_grants_the_package_is_an_honest_empty_state():

@@ -83,6 +83,18 @@ async def test_bad_checksum_is_reported_beside_uscc_and_nothing_is_saved():
     assert await audit_actions() == []
 
 
+async def test_an_organization_code_failing_gb_11714_is_refused_with_its_own_message():
+    user = await make_user()
+    good = next_uscc()
+    wrong = "X" if good[16] != "X" else "0"
+    first17 = good[:16] + wrong  # the embedded organization code's check is wrong …
+    forged = first17 + uscc.check_char(first17)  # … though the 18th character fits
+    with pytest.raises(ValidationFailed) as caught:
+        await organizations.register_organization(**registration(user, uscc=forged))
+    assert caught.value.errors == {"uscc": uscc.BAD_ORGANIZATION_CHECK}
+    assert await Organization.count() == 0
+
+
 async def test_every_field_error_is_reported_at_once():
     user = await make_user()
     with pytest.raises(ValidationFailed) as caught:

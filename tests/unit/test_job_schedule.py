@@ -158,5 +158,6 @@ def test_wire_registers_every_time_driven_job_once() -> None:
         "donations.settle",
         "stats.fold",
         "outbox.deliver",
+        "ocds.funding",
     ):
         assert names.count(expected) == 1

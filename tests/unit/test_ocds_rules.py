@@ -9,6 +9,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from market import uscc
 from market.errors import DomainError
 from opendata.ocds import rules
 from opendata.ocds.build import ProcessFacts, build_release
@@ -84,7 +85,8 @@ def test_dates_are_utc_instants_and_china_days() -> None:
 
 
 def org(n: int, name: str) -> dict[str, object]:
-    return {"org_id": n, "uscc": f"51330106MJ000000{n:02d}", "name_zh": name, "name_en": ""}
+    code = uscc.make("5", "1", "330106", f"MJ0000{n:02d}")
+    return {"org_id": n, "uscc": code, "name_zh": name, "name_en": ""}
 
 
 def facts(*, opened: bool, funders: dict[str, list[dict[str, object]]]) -> ProcessFacts:
@@ -149,14 +151,14 @@ def test_the_budget_breakdown_adds_up_and_names_its_source_parties() -> None:
     assert (
         total * 100 == 200_000_00 + 1_000_01 + 50 == Decimal(repr(budget["amount"]["amount"])) * 100
     )
-    assert lines["government"]["sourceParty"]["id"] == "CN-USCI-51330106MJ00000001"
+    assert lines["government"]["sourceParty"]["id"] == "CN-USCI-51330106MJ0000018H"
     assert lines["corporate"]["sourceParty"]["id"] == "ocds-pgm001-9-corporate"  # pooled
     parties = {p["id"]: p for p in release["parties"]}  # type: ignore[union-attr]
-    department = parties["CN-USCI-51330106MJ00000001"]
-    assert department["roles"] == ["buyer", "funder", "procuringEntity"]
+    department = parties["CN-USCI-51330106MJ0000018H"]
+    assert department["roles"] == ["buyer", "funder", "procuringEntity", "sourceParty"]
     assert department["identifier"] == {
         "scheme": "CN-USCI",
-        "id": "51330106MJ00000001",
+        "id": "51330106MJ0000018H",
         "legalName": "民政局",
     }
 

@@ -12,7 +12,7 @@ from market import organization_rules as rules
 from market import uscc
 from market.errors import InvalidTransition, ValidationFailed
 
-VALID_USCC = uscc.make("5", "2", "330106", "MA2B3C4D5")
+VALID_USCC = uscc.make("5", "2", "330106", "MA2B3C4D")
 SHANGHAI = rules.LOCAL_ZONE
 
 

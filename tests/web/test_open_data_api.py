@@ -22,8 +22,8 @@ async def test_releases_are_paged_by_cursor_and_filtered_by_ocid(client, frozen_
     assert len(first["releases"]) == 2
     assert ocds_errors(first, "release") == []
     next_url = first["links"]["next"]
-    assert next_url.startswith("http://127.0.0.1:8000/ocds/releases.json?")
-    second = (await client.get(next_url.split("8000", 1)[1])).json()
+    assert next_url.startswith("http://testserver/ocds/releases.json?")  # the request's base
+    second = (await client.get(next_url)).json()
     assert "links" not in second
     seen = [r["ocid"] for r in first["releases"] + second["releases"]]
     assert seen == [f"ocds-pgm001-{i}" for i in ids]

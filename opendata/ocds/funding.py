@@ -1,0 +1,115 @@
+# ruff: noqa: S608 - SQL text is built from constants and `{}` marks; values are bound parameters
+"""Funding releases: the published budget follows the ledger.
+
+A donation, match, sponsorship, refund, return or budget hold/void/post changes what
+a process's `planning.budget` should show, yet is no OCDS state change. So:
+
+- `mark` (an audit hook, in the transaction that moved the money) records that the
+  process's funding changed: `ocds_funding_mark.seq` becomes the event's audit seq;
+- the job `ocds.funding` (`publish_dirty`, every minute) folds each marked process
+  into one `tenderUpdate` release (rules.FUNDING_TAG) built from the state now —
+  published only when its budget differs from the process's latest release, and at
+  most one per process per `MIN_GAP`: a surge of donations publishes one release.
+
+The release id is `<ocid>-<seq>` of the latest money event folded in (unique: an event
+publishes at most one release). Safe to run beside itself and the web app: the mark
+row is locked and re-checked before anything is published.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime, timedelta
+from typing import Any
+
+from market.audit import AuditRecord
+from market.db import atomic
+from market.settings import get_settings
+from market.sql import execute, for_update
+from market.timestamps import timestamp
+from opendata.ocds import rules
+from opendata.ocds.build import build_release
+from opendata.ocds.facts import process_facts
+from opendata.ocds.publish import append_release
+
+MIN_GAP = timedelta(minutes=1)
+
+
+async def mark(record: AuditRecord) -> None:
+    """The audit hook: note the processes whose funding this event changed."""
+    for tender_id in sorted(
+        rules.funded_tenders(record.action, record.object_type, record.object_id, record.change)
+    ):
+        await execute(
+            "INSERT INTO ocds_funding_mark (tender_id, seq, published_seq, published_at)"
+            " VALUES ({}, {}, 0, NULL) ON CONFLICT (tender_id) DO UPDATE"
+            " SET seq = excluded.seq WHERE ocds_funding_mark.seq < excluded.seq",
+            tender_id,
+            record.seq,
+        )
+
+
+async def publish_dirty(now: datetime) -> dict[str, int]:
+    """The job: one funding release per changed process (not within MIN_GAP of its last)."""
+    rows = await execute(
+        "SELECT tender_id FROM ocds_funding_mark WHERE seq > published_seq ORDER BY tender_id"
+    )
+    counts = {"published": 0, "unchanged": 0, "waiting": 0}
+    for row in rows:
+        counts[await fold(int(row["tender_id"]), now)] += 1
+    return counts
+
+
+def _due(mark: dict[str, Any], now: datetime) -> bool:
+    if int(mark["seq"]) <= int(mark["published_seq"]):
+        return False
+    last = timestamp(mark["published_at"])
+    return last is None or now - last >= MIN_GAP
+
+
+async def fold(tender_id: int, now: datetime) -> str:
+    """Publish the process's funding as the ledger has it now: "published", "unchanged"
+    (the latest release already shows it, or nothing is left to fold) or "waiting"
+    (its last funding release is less than MIN_GAP old)."""
+    async with atomic():
+        rows = await execute(
+            "SELECT seq, published_seq, published_at FROM ocds_funding_mark"
+            " WHERE tender_id = {}" + for_update(),
+            tender_id,
+        )
+        if not rows or int(rows[0]["seq"]) <= int(rows[0]["published_seq"]):
+            return "unchanged"  # another run folded it
+        if not _due(dict(rows[0]), now):
+            return "waiting"
+        seq = int(rows[0]["seq"])
+        await execute(
+            "UPDATE ocds_funding_mark SET published_seq = {} WHERE tender_id = {}", seq, tender_id
+        )
+        facts = await process_facts(tender_id)
+        if facts is None:
+            return "unchanged"
+        settings = get_settings()
+        ocid = str(facts.tender["ocid"] or rules.ocid(settings.ocds_prefix, tender_id))
+        release = build_release(
+            facts,
+            ocid=ocid,
+            release_id=rules.release_id(ocid, seq),
+            tag=rules.FUNDING_TAG,
+            at=now,
+            base_url=rules.STORED_BASE,
+        )
+        latest = await execute(
+            "SELECT body FROM ocds_release WHERE tender_id = {} ORDER BY id DESC LIMIT 1",
+            tender_id,
+        )
+        if not latest:  # nothing published yet: the first release will show it
+            return "unchanged"
+        if json.loads(latest[0]["body"])["planning"]["budget"] == release["planning"]["budget"]:
+            return "unchanged"
+        await append_release(release, tender_id=tender_id, audit_seq=seq, at=now)
+        await execute(
+            "UPDATE ocds_funding_mark SET published_at = {} WHERE tender_id = {}",
+            now,
+            tender_id,
+        )
+        return "published"

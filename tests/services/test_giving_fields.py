@@ -1,0 +1,85 @@
+"""360Giving usefulness: every grant says when it changed, where its data comes from,
+when the work runs, what it is about, where its beneficiaries are (with division
+codes) and who the recipient is; money given after the contract goes to the contracted
+organization, before it to the project's escrow fund."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from donors import contributions
+from market import clock
+from market.money import Money
+from market.sql import execute
+from opendata import giving, giving_rules
+from tests.bid_builders import contracted
+from tests.donation_builders import make_sponsor
+from tests.opendata_builders import funded_process, pay_first_tranche, uscc_of
+from tests.opendata_schemas import giving_errors
+
+CODE = re.compile(r"^330199([0-9]{3})?$")
+
+
+def assert_useful(grant: dict[str, Any]) -> None:
+    assert grant["dateModified"].endswith("Z")
+    assert grant["dataSource"].endswith(f"/ocds/records/{grant['relatedActivity'][0]}.json")
+    assert grant["plannedDates"] and grant["plannedDates"][0]["startDate"]
+    assert grant["classifications"][0]["vocabulary"] == giving_rules.CATEGORY_VOCABULARY
+    places = grant["beneficiaryLocation"]
+    assert places[-1]["geoCode"] == giving_rules.DISTRICT_CODE
+    assert all(CODE.match(p["geoCode"]) and p["countryCode"] == "CN" for p in places)
+    recipient = grant["recipientOrganization"][0]
+    assert recipient["organisationType"] and recipient["addressCountry"] == "CN"
+    assert recipient["url"].startswith("http")
+
+
+async def test_every_grant_carries_the_useful_fields_and_goes_to_who_got_the_money(
+    frozen_clock,
+):
+    scenario, _, _ = await funded_process(frozen_clock)
+    contract_id = await contracted(frozen_clock, scenario)
+    await pay_first_tranche(scenario, contract_id)
+    user, late_sponsor = await make_sponsor("company")
+    await contributions.contribute(  # after the contract was signed
+        kind="sponsorship",
+        tender_id=scenario.tender_id,
+        organization_id=late_sponsor,
+        organization_kind="company",
+        user_id=user,
+        amount=Money(5_000_00, "CNY"),
+        provider="sandbox",
+    )
+    package = await giving.grants_package()
+    assert giving_errors(package) == []
+    for grant in package["grants"]:
+        assert_useful(grant)
+    winner = (await execute("SELECT organization FROM bids_contract WHERE id = {}", contract_id))[0]
+    winner_id = f"CN-USCI-{await uscc_of(winner['organization'])}"
+    late = [
+        g
+        for g in package["grants"]
+        if g["fundingOrganization"][0]["id"] == f"CN-USCI-{await uscc_of(late_sponsor)}"
+    ]
+    assert len(late) == 1 and late[0]["recipientOrganization"][0]["id"] == winner_id
+    assert "regrantType" not in late[0]
+    tranche = next(g for g in package["grants"] if "-tranche-" in g["id"])
+    recipient = tranche["recipientOrganization"][0]
+    assert recipient["id"] == winner_id and recipient["location"]
+    contract = (await execute("SELECT starts FROM bids_contract WHERE id = {}", contract_id))[0]
+    assert tranche["plannedDates"][0]["startDate"].startswith(str(contract["starts"])[:10])
+    assert tranche["dateModified"] <= clock.now().isoformat().replace("+00:00", "Z")
+
+
+def test_street_and_district_codes_are_well_formed_and_those_of_the_demo_district():
+    from market.demo_data import DIVISION, STREETS
+
+    assert giving_rules.DISTRICT_CODE == DIVISION
+    assert set(giving_rules.STREET_CODES) == set(STREETS)
+    for code in giving_rules.STREET_CODES.values():
+        assert CODE.match(code) and len(code) == 9 and 1 <= int(code[6:]) <= 99
+    places = giving_rules.locations("湖滨街道·柳岸社区")
+    assert [p["geoCode"] for p in places] == ["330199001", "330199"]
+    assert places[0]["description"] == "柳岸社区"
+    assert [p["geoCode"] for p in giving_rules.locations("")] == ["330199"]
+    assert [p["geoCode"] for p in giving_rules.locations("别处")] == ["330199"]
