@@ -31,7 +31,6 @@ from market.demo_data import (
     USERS,
 )
 from market.tables import Membership, Organization, User
-from market.tenders.demo import create_tenders
 
 __all__ = [
     "DEMO_PASSWORD",
@@ -279,10 +278,10 @@ DemoSection = Callable[["DemoDistrict"], Awaitable[object]]
 
 async def load_demo(sections: Sequence[DemoSection] = ()) -> DemoDistrict:
     """Everything in one transaction: the district appears whole or not at all.
-    `sections` are the other apps' parts (bids, funding), passed in by the composition
-    root (composition/demo.py) and run after the kernel's, in order."""
+    `sections` are the parts that need the other apps (the district's history),
+    passed in by the composition root (composition/demo.py) and run in order."""
     codes = _Codes()
-    since = clock.now() - timedelta(days=365)
+    since = clock.now() - timedelta(days=800)  # before the history begins
     demo = DemoDistrict()
     async with atomic():
         demo.users = await create_users()
@@ -291,7 +290,6 @@ async def load_demo(sections: Sequence[DemoSection] = ()) -> DemoDistrict:
         demo.social_orgs = await create_social_orgs(demo.users, codes, since)
         demo.companies, demo.foundations = await create_sponsors(demo.users, codes, since)
         demo.pending = await create_pending(demo.users, codes)
-        await create_tenders(demo)
         for section in sections:
             await section(demo)
     return demo

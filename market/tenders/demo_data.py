@@ -234,7 +234,7 @@ TENDERS: list[Row] = [
         "Counselling, crisis referral and talks at stations in five subdistricts.",
         520_000,
         (60_000, 120_000, 30_000, 0),
-        3,
+        2,  # two bidding organizations in the demo district
     ),
     (
         "street",
@@ -305,7 +305,7 @@ TENDERS: list[Row] = [
         "Run four community rehabilitation stations for chronic illness and post-operative care.",
         750_000,
         (150_000, 100_000, 0, 50_000),
-        3,
+        2,  # two bidding organizations in the demo district
     ),
     (
         "street",
@@ -362,7 +362,7 @@ TENDERS: list[Row] = [
         "Lunch delivery to about 600 elders with limited mobility each day.",
         900_000,
         (200_000, 0, 100_000, 50_000),
-        3,
+        2,  # two bidding organizations in the demo district
     ),
     (
         "street",
@@ -419,7 +419,7 @@ TENDERS: list[Row] = [
         "Last year's home-visit service, completed and accepted.",
         1_000_000,
         (150_000, 100_000, 60_000, 30_000),
-        3,
+        2,  # two bidding organizations in the demo district
     ),
     (
         "street",

@@ -1,4 +1,5 @@
-"""The demo district's funding: pledges, donations and sponsorships on open tenders."""
+"""The demo district's funding: pledges (one expired), donations (some declined, some
+refunded) and sponsorships."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ from market.sql import execute
 async def test_demo_spreads_pledges_donations_and_sponsorships_over_open_tenders() -> None:
     await demo.load_demo()
     pledges = await execute("SELECT status FROM donors_pledge")
-    assert [p["status"] for p in pledges] == ["active", "active"]
+    assert sorted(p["status"] for p in pledges) == ["active", "active", "expired"]
     paid = await execute(
         "SELECT COUNT(DISTINCT tender) AS tenders, COUNT(*) AS n FROM donors_donation"
         " WHERE status = 'paid'"
@@ -27,4 +28,8 @@ async def test_demo_spreads_pledges_donations_and_sponsorships_over_open_tenders
     assert int(waiting[0]["n"]) > 0  # something for the operator's bank-transfer queue
     sponsorships = await execute("SELECT COUNT(*) AS n FROM donors_contribution")
     assert int(sponsorships[0]["n"]) > 0
+    declined = await execute("SELECT COUNT(*) AS n FROM donors_donation WHERE status = 'failed'")
+    assert int(declined[0]["n"]) > 0
+    refunds = await execute("SELECT status FROM donors_refund")  # cancelled or unsuccessful
+    assert refunds and all(r["status"] == "paid" for r in refunds)
     assert (await run_checks()).ok
