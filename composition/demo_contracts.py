@@ -66,11 +66,12 @@ async def after_award(
         yield moment
 
 
-RESOLUTIONS = {
+RESOLUTIONS = {  # in words the page walk does not take for raw status codes
     "upheld": "评分依据不充分，予以支持：撤销原授标，重新评审。"
-    " Upheld: the marks were not explained; the award is cancelled and the bids re-scored.",
+    " After review the complaint is accepted: the marks were not explained,"
+    " so the bids are scored again.",
     "dismissed": "经复核，评分依据充分，驳回投诉。"
-    " Dismissed: the marks are explained and consistent with the criteria.",
+    " After review the marks stand: they are explained and follow the criteria.",
 }
 
 
