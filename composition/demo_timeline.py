@@ -17,13 +17,14 @@ from __future__ import annotations
 
 import heapq
 import itertools
-from collections.abc import AsyncGenerator
+from collections.abc import AsyncGenerator, Awaitable, Callable
 from datetime import datetime
 
 from composition import jobs
 from market import clock
 
 Story = AsyncGenerator[datetime, None]
+Jobs = Callable[[datetime], Awaitable[None]]
 
 
 class StoryOutOfOrder(RuntimeError):
@@ -39,8 +40,9 @@ async def run_jobs(now: datetime) -> None:
 
 
 class Timeline:
-    def __init__(self, start: datetime) -> None:
+    def __init__(self, start: datetime, jobs: Jobs = run_jobs) -> None:
         self.at = start
+        self._run_jobs = jobs
         self._clock = clock.FrozenClock(start)
         self._queue: list[tuple[datetime, int, Story]] = []
         self._order = itertools.count()
@@ -76,7 +78,7 @@ class Timeline:
     async def _jobs(self, at: datetime) -> None:
         self._move_to(at)
         if self._jobs_at != at:
-            await run_jobs(at)
+            await self._run_jobs(at)
             self._jobs_at = at
             self.job_runs += 1
 
