@@ -16,7 +16,7 @@ from market.ledger.check import run_checks
 from market.ledger.readmodels import tender_funding
 from market.sql import execute
 
-AFTER_AWARD = ("awarded", "contracted", "completed")
+AFTER_AWARD = ("awarded", "contracted", "completed", "terminated")
 NOTHING_HELD = ("held", "pending_in", "pending_out")
 
 
@@ -71,8 +71,10 @@ def _check(status: str, r: dict[str, Any]) -> None:
         assert not r["active"] and not r["contracts"], r
     if status == "awarded":
         assert not r["contracts"], r
-    if status in ("contracted", "completed"):  # contracted ⇒ a signed contract
+    if status in ("contracted", "completed", "terminated"):  # contracted ⇒ a signed contract
         assert len(signed) == 1 == len(r["contracts"]), r
+    if status == "terminated":  # a tender status of its own once contracts can end early
+        assert r["contracts"][0]["status"] == "terminated", r
     if status == "completed":  # every milestone decided, the escrow settled
         assert r["contracts"][0]["status"] == "completed", r
         assert r["milestones"] and all(m["status"] == "approved" for m in r["milestones"]), r
@@ -143,7 +145,9 @@ async def test_every_process_matches_its_records_and_the_history_is_deterministi
         "published",
         "tendering",
         "evaluation",
-        *AFTER_AWARD,
+        "awarded",
+        "contracted",
+        "completed",
         "cancelled",
         "unsuccessful",
     }
