@@ -103,7 +103,7 @@ async def tender_story(cast: Cast, index: int, nth: int) -> Story:
     if status == "cancelled":
         yield plan.published + 9 * DAY
         await services.cancel_tender(
-            user_id=user_id, tender_id=tender_id, reason=demo_data.CANCEL_REASONS[row[6]]
+            user_id=user_id, tender_id=tender_id, reason=dict(demo_data.CANCEL_REASONS)[row[6]]
         )
         cast.timeline.due(plan.published + 9 * DAY + MINUTE)  # settled: donations refunded
         return

@@ -597,14 +597,21 @@ TENDERS: list[Row] = [
     ),
 ]
 
-# title_en of a tender cancelled in the demo's history → the department's published reason
-CANCEL_REASONS = {
-    "Community branches of the University for the Elderly": "因与区老年大学项目合并，本项目取消。"
-    " Merged with the district University for the Elderly programme.",
-    "Holiday visits in Hubin": "预算调整，本项目取消。 Dropped after a budget adjustment.",
-    "Upgrading the community services hotline": "需求变更，改由区大数据局统一建设。"
-    " Requirements changed; the district data bureau builds it instead.",
-}
+# (title_en of a tender cancelled in the demo's history, the reason its department
+# published: text typed by a person, like the questions below, not a UI message)
+CANCEL_REASONS = (
+    (
+        "Community branches of the University for the Elderly",
+        "因与区老年大学项目合并，本项目取消。"
+        " Merged with the district University for the Elderly programme.",
+    ),
+    ("Holiday visits in Hubin", "预算调整，本项目取消。 Dropped after a budget adjustment."),
+    (
+        "Upgrading the community services hotline",
+        "需求变更，改由区大数据局统一建设。"
+        " Requirements changed; the district data bureau builds it instead.",
+    ),
+)
 
 QUESTIONS = [
     ("请问上门服务是否包括节假日？", "服务包括法定节假日，节假日服务频次可减半。"),
