@@ -13,6 +13,8 @@ from datetime import datetime
 from composition.demo_cast import DAY, Cast
 from composition.demo_timeline import Story
 from donors import contributions, donations, payments, pledges
+from donors.rules import OPEN_STATUSES
+from donors.tender_facts import tender_info
 from market.money import Money
 
 NAMES = ["王女士", "李先生", "陈阿姨", "Zhang Wei", "刘同学", "黄老师", "", "赵家人", "Emily"]
@@ -31,6 +33,8 @@ async def donations_story(
     moments = sorted(start + (end - start) * rng.random() for _ in range(count))
     for j, moment in enumerate(moments):
         yield moment
+        if not await _accepts_money(tender_id):  # ended early: the donate button is gone
+            return
         by_bank = rng.random() < 0.15 and (open_today or moment + BANK_DELAY < end)
         declined = not by_bank and rng.random() < 0.1
         started = await donations.start_donation(
@@ -48,6 +52,20 @@ async def donations_story(
             await cast.timeline.add(_bank_statement(cast, started.payment_id, moment))
 
 
+async def bank_donation(cast: Cast, tender_id: int, at: datetime) -> Story:
+    """A resident's bank transfer, recorded when it shows on the statement."""
+    yield at
+    started = await donations.start_donation(
+        tender_id=tender_id,
+        amount=Money(300_00, "CNY"),
+        provider="bank_transfer",
+        display_name="周先生",
+        email="zhou@example.org",
+        on_failure="refund",
+    )
+    await cast.timeline.add(_bank_statement(cast, started.payment_id, at))
+
+
 async def _bank_statement(cast: Cast, payment_id: int, sent: datetime) -> Story:
     """The operator records the transfer once it shows on the bank statement (the
     timeline drops this when that is after today: the transfer is still awaited)."""
@@ -62,8 +80,14 @@ async def _bank_statement(cast: Cast, payment_id: int, sent: datetime) -> Story:
     )
 
 
+async def _accepts_money(tender_id: int) -> bool:
+    return (await tender_info(tender_id)).status in OPEN_STATUSES
+
+
 async def sponsorship(cast: Cast, tender_id: int, at: datetime) -> Story:
     yield at
+    if not await _accepts_money(tender_id):
+        return
     await contributions.contribute(
         kind="sponsorship",
         tender_id=tender_id,

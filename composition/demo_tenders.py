@@ -22,6 +22,9 @@ from market.tenders.demo import minimal_pdf, tender_form
 
 MINUTE = timedelta(minutes=1)
 OPEN_TODAY = frozenset({"published", "tendering", "evaluation", "awarded", "contracted"})
+# A resident paid this cancelled tender by bank transfer: its refund waits for the
+# operator's outgoing transfer (the refund queue).
+BANK_REFUNDED = next(i for i, row in enumerate(demo_data.TENDERS) if row[1] == "cancelled")
 PROPOSALS = (
     "由持证专业人员按计划上门服务，配备智能终端与紧急呼叫，按月报告。",
     "依托邻里互助网络，志愿者与社工结对服务，季度第三方评估。",
@@ -130,6 +133,8 @@ async def _side_stories(cast: Cast, index: int, tender_id: int, plan: Plan) -> N
     )
     if index % 4 == 0:
         await cast.timeline.add(demo_funding.sponsorship(cast, tender_id, plan.published + 2 * DAY))
+    if index == BANK_REFUNDED:
+        await cast.timeline.add(demo_funding.bank_donation(cast, tender_id, plan.published + DAY))
 
 
 async def questions(cast: Cast, tender_id: int, index: int, published: datetime) -> Story:
