@@ -1,6 +1,7 @@
 """`market demo`: load the demo district (明湖区, Minghu District — fictional) across
-the apps: the kernel's organizations and tenders (market.demo), then the bids app's
-bids and the donors app's funding, in one transaction.
+the apps, in one transaction: the kernel's people and organizations (market.demo),
+then about two years of the district's life lived through every app's real services
+(composition/demo_history.py).
 """
 
 from __future__ import annotations
@@ -8,8 +9,7 @@ from __future__ import annotations
 import argparse
 import time
 
-from bids.demo import create_bids
-from donors.demo import create_funding
+from composition.demo_history import live_history
 from market import demo as kernel_demo
 from market.demo import DEMO_PASSWORD, STREETS, USERS, DemoDistrict, email, logins_table
 from market.tables import User
@@ -27,7 +27,7 @@ __all__ = [
 
 
 async def load_demo() -> DemoDistrict:
-    return await kernel_demo.load_demo(sections=(create_bids, create_funding))
+    return await kernel_demo.load_demo(sections=(live_history,))
 
 
 async def command(args: argparse.Namespace) -> int:

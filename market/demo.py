@@ -30,8 +30,8 @@ from market.demo_data import (
     STREETS,
     USERS,
 )
+from market.organizations import services
 from market.tables import Membership, Organization, User
-from market.tenders.demo import create_tenders
 
 __all__ = [
     "DEMO_PASSWORD",
@@ -107,7 +107,24 @@ async def _organization(
     decided_by: int | None,
     admin: int | None,
 ) -> int:
-    """One organization (+ its admin), recorded in the audit chain like a real one."""
+    """One organization (+ its admin). One that could register itself and has a demo
+    admin does, through the organizations service (and is verified by the operator);
+    departments, the operator and the admin-less rest are set up as the operator
+    would, recorded in the audit chain like a real registration."""
+    if admin is not None and kind in rules.PUBLIC_KINDS:
+        return await _registered(
+            kind=kind,
+            code=code,
+            texts=(name_zh, name_en, description_zh, description_en),
+            category=category,
+            rating=rating,
+            area=area,
+            year=year,
+            verify=status != "pending",
+            submitted_at=submitted_at,
+            operator=decided_by,
+            admin=admin,
+        )
     decided = status != "pending"
     decided_at = submitted_at + timedelta(days=2) if decided else None
     rows = await Organization.insert(
@@ -152,6 +169,50 @@ async def _organization(
             organization_id,
             {"from": "pending", "to": status, "reason": "", "rating": rating},
         )
+    return organization_id
+
+
+async def _registered(
+    *,
+    kind: str,
+    code: str,
+    texts: tuple[str, str, str, str],
+    category: str,
+    rating: str,
+    area: str,
+    year: int | None,
+    verify: bool,
+    submitted_at: datetime,
+    operator: int | None,
+    admin: int,
+) -> int:
+    """Registered by its admin at `submitted_at`; verified two days later."""
+    name_zh, name_en, description_zh, description_en = texts
+    saved, at = clock._now, clock.FrozenClock(submitted_at)
+    clock.set_clock(at)
+    try:
+        organization_id = await services.register_organization(
+            user_id=admin,
+            kind=kind,
+            name_zh=name_zh,
+            name_en=name_en,
+            uscc=code,
+            category=category,
+            area=area,
+            description_zh=description_zh,
+            description_en=description_en,
+            registered_year=year,
+        )
+        if verify and operator is not None:
+            at.advance(days=2)
+            await services.decide_organization(
+                operator_id=operator,
+                organization_id=organization_id,
+                action="verify",
+                rating=rating or None,
+            )
+    finally:
+        clock.set_clock(saved)
     return organization_id
 
 
@@ -279,10 +340,10 @@ DemoSection = Callable[["DemoDistrict"], Awaitable[object]]
 
 async def load_demo(sections: Sequence[DemoSection] = ()) -> DemoDistrict:
     """Everything in one transaction: the district appears whole or not at all.
-    `sections` are the other apps' parts (bids, funding), passed in by the composition
-    root (composition/demo.py) and run after the kernel's, in order."""
+    `sections` are the parts that need the other apps (the district's history),
+    passed in by the composition root (composition/demo.py) and run in order."""
     codes = _Codes()
-    since = clock.now() - timedelta(days=365)
+    since = clock.now() - timedelta(days=800)  # before the history begins
     demo = DemoDistrict()
     async with atomic():
         demo.users = await create_users()
@@ -291,7 +352,6 @@ async def load_demo(sections: Sequence[DemoSection] = ()) -> DemoDistrict:
         demo.social_orgs = await create_social_orgs(demo.users, codes, since)
         demo.companies, demo.foundations = await create_sponsors(demo.users, codes, since)
         demo.pending = await create_pending(demo.users, codes)
-        await create_tenders(demo)
         for section in sections:
             await section(demo)
     return demo

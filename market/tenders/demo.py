@@ -1,39 +1,14 @@
-"""Demo tenders for `market demo`: 40 tenders of the Minghu district in every status.
-
-Each tender goes through the real services with the clock moved to when it would
-have happened (created, published, enquiries closed, awarded…), so the demo has
-real budget holds, revisions and audit events. Tenders past `evaluation` have no
-bids or contracts until the bids app's demo section adds them.
+"""Demo tenders' paperwork for `market demo`: the tender form a department fills in
+for each row of `demo_data.TENDERS`, and the notice attached to it. The district's
+history itself (publication, bids, awards, contracts…) is lived through the real
+services by the composition root (composition/demo_history.py).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from datetime import datetime, timedelta
-from typing import Any
 
-from market import clock
-from market.money import Money
-from market.tables import Membership
-from market.tenders import demo_data, hooks, inputs, lifecycle, qa, services
-
-DAY = timedelta(days=1)
-# user slug (department staff) → department slug in market.demo
-STAFF = {"civil_affairs": "civil_affairs", "street": "hubin"}
-APPROPRIATION_YUAN = 30_000_000
-
-# status → (days before now: published, enquiry end, bid deadline)
-SCHEDULE: dict[str, tuple[float, float, float]] = {
-    "draft": (-1, -12, -20),  # negative: in the future (drafts are not published)
-    "published": (2, -4, -12),
-    "tendering": (12, 2, -5),
-    "evaluation": (40, 25, 3),
-    "awarded": (60, 45, 30),
-    "contracted": (90, 75, 60),
-    "completed": (400, 385, 370),
-    "cancelled": (20, 10, -5),
-    "unsuccessful": (50, 35, 30),
-}
+from market.tenders import demo_data, inputs
 
 
 def minimal_pdf(title: str) -> bytes:
@@ -63,11 +38,7 @@ def minimal_pdf(title: str) -> bytes:
     return bytes(out)
 
 
-def _at(moment: datetime) -> None:
-    clock.set_clock(lambda: moment)
-
-
-def _form(row: demo_data.Row, enquiry_end: datetime, deadline: datetime) -> dict[str, str]:
+def tender_form(row: demo_data.Row, enquiry_end: datetime, deadline: datetime) -> dict[str, str]:
     _, _, category, level, area, tzh, ten, dzh, den, budget, goals, min_bids = row
     form = {
         "title_zh": tzh,
@@ -93,118 +64,3 @@ def _form(row: demo_data.Row, enquiry_end: datetime, deadline: datetime) -> dict
     for source, amount in zip(inputs.GOAL_SOURCES, goals, strict=True):
         form[f"goal_{source}"] = str(amount) if amount else ""
     return form
-
-
-async def _asking_orgs(users: dict[str, int]) -> list[tuple[int, int]]:
-    """(user id, social org id) of the demo's social-organization staff."""
-    pairs = []
-    for slug in ("org", "mediator"):
-        row = (
-            await Membership.select(Membership.organization)
-            .where(
-                (Membership.user == users[slug])
-                & (Membership.organization.kind == "social_org")
-                & (Membership.organization.status == "verified")
-            )
-            .first()
-        )
-        if row:
-            pairs.append((users[slug], int(row["organization"])))
-    return pairs
-
-
-async def create_tenders(demo: Any) -> dict[str, list[int]]:
-    """Load the demo tenders; `demo` is market.demo.DemoDistrict. Returns ids by status."""
-    real: Callable[[], datetime] = clock._now  # restored at the end
-    now = clock.now()
-    created: dict[str, list[int]] = {}
-    try:
-        _at(now - 420 * DAY)
-        for staff, department in STAFF.items():
-            await lifecycle.appropriate_budget(
-                demo.departments[department],
-                Money(APPROPRIATION_YUAN * 100, "CNY"),
-                key=f"appropriation:{demo.departments[department]}:demo",
-                actor=f"user:{demo.users[staff]}",
-            )
-        askers = await _asking_orgs(demo.users)
-        with hooks.detached():  # no bids yet: deadlines lead to evaluation
-            for i, row in enumerate(demo_data.TENDERS):
-                tender_id = await _one(row, i, now, demo, askers)
-                created.setdefault(row[1], []).append(tender_id)
-    finally:
-        clock.set_clock(real)
-    return created
-
-
-async def _one(
-    row: demo_data.Row, i: int, now: datetime, demo: Any, askers: list[tuple[int, int]]
-) -> int:
-    staff, status = row[0], row[1]
-    user_id = demo.users[staff]
-    department_id = demo.departments[STAFF[staff]]
-    published_days, enquiry_days, deadline_days = SCHEDULE[status]
-    stagger = timedelta(minutes=37 * i)
-    published = now - published_days * DAY + stagger
-    enquiry_end, deadline = now - enquiry_days * DAY, now - deadline_days * DAY + stagger
-    _at(published - DAY)
-    tender_id = await services.create_tender(
-        user_id=user_id, department_id=department_id, form=_form(row, enquiry_end, deadline)
-    )
-    if status == "draft":
-        return tender_id
-    await services.add_document(
-        user_id=user_id,
-        tender_id=tender_id,
-        filename="tender-notice.pdf",
-        data=minimal_pdf(f"Tender notice: {row[6]}"),
-        title="招标公告 Tender notice",
-    )
-    _at(published)
-    await services.publish_tender(user_id=user_id, tender_id=tender_id)
-    if status in ("published", "tendering") and i % 2 == 0 and askers:
-        await _questions(tender_id, user_id, published, askers)
-    if status == "cancelled":
-        _at(published + 9 * DAY)
-        await services.cancel_tender(
-            user_id=user_id, tender_id=tender_id, reason=row[7] or "Cancelled by the department."
-        )
-        return tender_id
-    if status in ("published", "tendering"):
-        _at(now)
-        await lifecycle.advance(tender_id)
-        return tender_id
-    _at(deadline + timedelta(minutes=5))
-    if status == "unsuccessful":
-        await lifecycle.mark_tender_unsuccessful(
-            tender_id, actor="system:demo", reason=lifecycle.TOO_FEW_BIDS
-        )
-        return tender_id
-    await lifecycle.advance(tender_id)
-    steps = {"awarded": 1, "contracted": 2, "completed": 3}.get(status, 0)
-    for step, action in enumerate(
-        (lifecycle.mark_tender_awarded, lifecycle.mark_tender_contracted), 1
-    ):
-        if steps >= step:
-            _at(deadline + step * 10 * DAY)
-            await action(tender_id, actor="system:demo")
-    if steps >= 3:
-        _at(now - 20 * DAY)
-        await lifecycle.mark_tender_completed(tender_id, actor="system:demo")
-    return tender_id
-
-
-async def _questions(
-    tender_id: int, answerer: int, published: datetime, askers: list[tuple[int, int]]
-) -> None:
-    for n, (question, answer) in enumerate(demo_data.QUESTIONS):
-        user_id, org_id = askers[n % len(askers)]
-        _at(published + (n + 1) * timedelta(hours=5))
-        question_id = await qa.ask_question(
-            user_id=user_id, org_id=org_id, tender_id=tender_id, text=question
-        )
-        if answer:
-            _at(published + (n + 1) * timedelta(hours=5) + timedelta(hours=20))
-            await qa.answer_question(
-                user_id=answerer, tender_id=tender_id, question_id=question_id, text=answer
-            )

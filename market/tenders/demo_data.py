@@ -1,4 +1,5 @@
-"""Demo tenders of 明湖区 (fictional): 40 public-service tenders across every status.
+"""Demo tenders of 明湖区 (fictional): 40 public-service tenders, each with the state it
+is in today (composition/demo_history.py lives each one's history up to it).
 
 Plain data. Each row: (department slug, status, category, area level, area,
 title_zh, title_en, description_zh, description_en, budget in yuan,
@@ -234,7 +235,7 @@ TENDERS: list[Row] = [
         "Counselling, crisis referral and talks at stations in five subdistricts.",
         520_000,
         (60_000, 120_000, 30_000, 0),
-        3,
+        2,  # two bidding organizations in the demo district
     ),
     (
         "street",
@@ -305,7 +306,7 @@ TENDERS: list[Row] = [
         "Run four community rehabilitation stations for chronic illness and post-operative care.",
         750_000,
         (150_000, 100_000, 0, 50_000),
-        3,
+        2,  # two bidding organizations in the demo district
     ),
     (
         "street",
@@ -362,7 +363,7 @@ TENDERS: list[Row] = [
         "Lunch delivery to about 600 elders with limited mobility each day.",
         900_000,
         (200_000, 0, 100_000, 50_000),
-        3,
+        2,  # two bidding organizations in the demo district
     ),
     (
         "street",
@@ -415,11 +416,12 @@ TENDERS: list[Row] = [
         "明湖区",
         "2025年度居家养老上门服务",
         "Home-based elderly care visits 2025",
-        "上年度居家养老上门服务，已完成验收。",
-        "Last year's home-visit service, completed and accepted.",
+        "为全区高龄独居老人提供每周上门探访、助洁和健康监测服务，按季度验收。",
+        "Weekly home visits, cleaning help and health checks for older residents living alone,"
+        " accepted quarter by quarter.",
         1_000_000,
         (150_000, 100_000, 60_000, 30_000),
-        3,
+        2,  # two bidding organizations in the demo district
     ),
     (
         "street",
@@ -429,8 +431,8 @@ TENDERS: list[Row] = [
         "湖滨街道",
         "湖滨街道助学帮扶",
         "Study support for children in Hubin",
-        "为困难家庭学生提供学习用品与课外辅导，已结项。",
-        "School supplies and tutoring for pupils from families in difficulty; closed.",
+        "为困难家庭学生提供学习用品与课外辅导。",
+        "School supplies and tutoring for pupils from families in difficulty.",
         100_000,
         (30_000, 20_000, 20_000, 0),
         1,
@@ -443,8 +445,8 @@ TENDERS: list[Row] = [
         "明湖区",
         "劳动争议调解服务",
         "Labour dispute mediation",
-        "为务工人员提供劳动争议调解和法律援助转介，已完成。",
-        "Labour dispute mediation and legal-aid referral for workers; completed.",
+        "为务工人员提供劳动争议调解和法律援助转介。",
+        "Labour dispute mediation and legal-aid referral for workers.",
         200_000,
         (0, 0, 0, 10_000),
         2,
@@ -457,8 +459,8 @@ TENDERS: list[Row] = [
         "湖滨街道·望湖社区",
         "望湖社区垃圾分类科普",
         "Waste-sorting education in Wanghu",
-        "开展垃圾分类入户宣传和督导，已完成。",
-        "Door-to-door waste-sorting education and monitoring; completed.",
+        "开展垃圾分类入户宣传和督导。",
+        "Door-to-door waste-sorting education and monitoring.",
         70_000,
         (20_000, 0, 5_000, 0),
         1,
@@ -472,8 +474,9 @@ TENDERS: list[Row] = [
         "明湖区",
         "老年大学社区分校",
         "Community branches of the University for the Elderly",
-        "因与区老年大学项目合并，本项目取消。",
-        "Cancelled: merged with the district University for the Elderly programme.",
+        "在社区开设老年大学分校，开设书法、合唱和智能手机课程。",
+        "Community branches of the University for the Elderly: calligraphy, choir and"
+        " smartphone classes.",
         350_000,
         (0, 0, 0, 0),
         2,
@@ -486,8 +489,8 @@ TENDERS: list[Row] = [
         "湖滨街道",
         "湖滨街道节日慰问",
         "Holiday visits in Hubin",
-        "预算调整，本项目取消。",
-        "Cancelled after a budget adjustment.",
+        "春节、中秋等节日走访慰问困难群众。",
+        "Holiday visits to residents in hardship at Spring Festival and Mid-Autumn.",
         50_000,
         (10_000, 0, 10_000, 0),
         1,
@@ -500,8 +503,8 @@ TENDERS: list[Row] = [
         "明湖区",
         "社区服务热线系统升级",
         "Upgrading the community services hotline",
-        "需求变更，改由区大数据局统一建设。",
-        "Requirements changed; the district data bureau builds it instead.",
+        "升级社区服务热线系统，接入工单与回访功能。",
+        "Upgrade the community services hotline with case tracking and call-backs.",
         180_000,
         (0, 0, 0, 0),
         2,
@@ -515,8 +518,8 @@ TENDERS: list[Row] = [
         "明湖区",
         "社区无障碍环境评估",
         "Accessibility audit of public spaces",
-        "有效投标不足，项目流标，将重新招标。",
-        "Too few valid bids; to be re-tendered.",
+        "对全区公共场所开展无障碍设施评估，形成整改清单。",
+        "Assess the accessibility of the district's public spaces and list what to fix.",
         150_000,
         (0, 30_000, 0, 0),
         3,
@@ -529,8 +532,8 @@ TENDERS: list[Row] = [
         "湖滨街道·柳岸社区",
         "柳岸社区楼道自治试点",
         "Stairwell self-management pilot in Liu'an",
-        "投标数量不足最低要求，项目流标。",
-        "Fewer bids than the minimum; the tender failed.",
+        "在柳岸社区试点楼道自治，组织居民制定公约并开展环境整治。",
+        "Pilot residents' self-management of stairwells in Liu'an: house rules and clean-ups.",
         40_000,
         (0, 0, 5_000, 0),
         2,
@@ -593,6 +596,22 @@ TENDERS: list[Row] = [
         1,
     ),
 ]
+
+# (title_en of a tender cancelled in the demo's history, the reason its department
+# published: text typed by a person, like the questions below, not a UI message)
+CANCEL_REASONS = (
+    (
+        "Community branches of the University for the Elderly",
+        "因与区老年大学项目合并，本项目取消。"
+        " Merged with the district University for the Elderly programme.",
+    ),
+    ("Holiday visits in Hubin", "预算调整，本项目取消。 Dropped after a budget adjustment."),
+    (
+        "Upgrading the community services hotline",
+        "需求变更，改由区大数据局统一建设。"
+        " Requirements changed; the district data bureau builds it instead.",
+    ),
+)
 
 QUESTIONS = [
     ("请问上门服务是否包括节假日？", "服务包括法定节假日，节假日服务频次可减半。"),

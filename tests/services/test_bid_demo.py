@@ -11,24 +11,31 @@ from market.sql import execute
 async def test_the_demo_carries_tenders_through_the_bids_app() -> None:
     await load_demo()
     rows = await execute(
-        "SELECT t.status, COUNT(b.id) AS bids FROM market_tender t"
-        " JOIN bids_bid b ON b.tender = t.id GROUP BY t.id, t.status"
+        "SELECT t.status, t.min_bids, COUNT(b.id) AS bids,"
+        " SUM(CASE WHEN b.price IS NULL THEN 1 ELSE 0 END) AS sealed"
+        " FROM market_tender t LEFT JOIN bids_bid b ON b.tender = t.id"
+        " GROUP BY t.id, t.status, t.min_bids"
     )
-    assert sorted(r["status"] for r in rows) == sorted(
-        ["tendering", "evaluation", "awarded", "contracted", "completed", "terminated"]
-    )
-    sealed = await execute("SELECT COUNT(*) AS n FROM bids_bid WHERE price IS NULL")
-    assert sealed[0]["n"] == 2  # the open tender's bids stay sealed
+    past_deadline = ("evaluation", "awarded", "contracted", "completed", "terminated")
+    for row in rows:
+        if row["status"] in past_deadline:  # enough bids, all opened at the deadline
+            assert int(row["bids"]) >= int(row["min_bids"]) and not row["sealed"], row
+        elif row["status"] == "unsuccessful":  # too few bids: never opened
+            assert 0 < int(row["bids"]) < int(row["min_bids"]), row
+        elif row["status"] != "tendering":
+            assert int(row["bids"]) == 0, row
+    open_bids = [r for r in rows if r["status"] == "tendering" and r["bids"]]
+    assert open_bids and all(r["sealed"] == r["bids"] for r in open_bids)  # still sealed
     milestones = await execute("SELECT status FROM bids_milestone ORDER BY id")
     statuses = [m["status"] for m in milestones]
-    assert statuses.count("approved") == 4 and "submitted" in statuses
-    contracts = await execute("SELECT status FROM bids_contract ORDER BY id")
-    assert [c["status"] for c in contracts] == ["active", "completed", "terminated"]
+    assert statuses.count("approved") >= 3 and "submitted" in statuses and "not_met" in statuses
     released = await execute(
         "SELECT SUM(amount) AS total FROM ledger_transfer WHERE reason = 'release'"
     )
     assert released[0]["total"] > 0
     complaints = await execute("SELECT status FROM bids_complaint")
-    assert [c["status"] for c in complaints] == ["filed"]
+    assert sorted(c["status"] for c in complaints) == ["dismissed", "filed", "upheld"]
+    contracts = await execute("SELECT status FROM bids_contract")
+    assert "terminated" in {c["status"] for c in contracts}
     assert (await run_checks()).ok
     assert (await verify_chain()).ok

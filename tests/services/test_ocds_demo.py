@@ -12,6 +12,10 @@ from opendata import cli, giving
 from opendata.ocds import packages
 from opendata.ocds.rules import iso
 from tests.opendata_schemas import giving_errors, ocds_errors
+from tests.services.test_ocds_funding import (
+    assert_source_parties_have_the_role,
+    tag_shows_its_content,
+)
 
 
 async def test_the_demo_publishes_valid_ocds_and_360giving(tmp_path):
@@ -31,6 +35,14 @@ async def test_the_demo_publishes_valid_ocds_and_360giving(tmp_path):
             assert "tenderers" not in body["tender"] and "numberOfTenderers" not in body["tender"]
             assert "awards" not in body and "contracts" not in body
     assert early >= 3
+
+    # What each release's tag says, its content shows (an award release an award with a
+    # supplier, a contract release a contract, an implementation release a
+    # transaction), and every budget line's source party carries the sourceParty role.
+    bodies = [json.loads(r["body"]) for r in rows]
+    assert [b["id"] for b in bodies if not tag_shows_its_content(b)] == []
+    for body in bodies:
+        assert_source_parties_have_the_role(body)
 
     package = await packages.releases_package(limit=1000)
     assert len(package["releases"]) == len(rows)

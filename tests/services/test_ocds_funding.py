@@ -186,7 +186,7 @@ async def test_every_release_of_a_real_process_shows_what_its_tag_says(frozen_cl
 async def test_after_the_job_every_demo_process_shows_the_ledgers_budget():
     import json
 
-    from market.demo import load_demo
+    from composition.demo import load_demo
     from market.sql import execute
 
     await load_demo()

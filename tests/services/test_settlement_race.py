@@ -1,10 +1,12 @@
 """PostgreSQL, real separate connections: a settlement racing the confirmations and
 expiries of the same project's payments, many rounds, for a failure and for a surplus.
 
-Each confirmation follows the money-arriving protocol (docs: ARCHITECTURE.md "Lock
-order", notes of issue #13): it takes the tender's funding gate shared, and once the
-project is settled its money takes the late-arrival path (a `donors.payments`
-matter, not settled here: such a payment is left awaiting). Expiries take no gate:
+The project is closed (cancelled, or completed) under its funding gate and then
+settled, while its payments are confirmed through `donors.payments.confirm_payment`,
+which takes the gate shared (ARCHITECTURE.md "Lock order"): a confirmation that
+commits before the closing is in the escrow and in the settlement; one after it takes
+the late-arrival path and is refunded (or given to the community fund) exactly its
+amount by itself. Expiries take no gate:
 the lock order alone (payment → donation → pledge → ledger) keeps them deadlock-free
 beside the settlement, and a failed payment's reservation is released once. Whatever the
 interleaving, the settlement gives back exactly what was put in before it: every
@@ -47,14 +49,10 @@ WAITING = 6  # awaiting payments per round: the first CONFIRMED are confirmed, t
 CONFIRMED = 4
 
 
-async def _confirm_by_protocol(tender: int, payment: int, amount: int) -> str:
-    """A confirmation through the funding gate: "paid", or "late" once settled."""
+async def _confirm(payment: int, amount: int) -> str:
+    """ "paid" before the project closed, "late_arrival" after."""
     await asyncio.sleep(random.random() / 200)
-    async with atomic():
-        await lock_tender_funding(tender, exclusive=False)
-        if await settlement.settlement_of(tender) is not None:
-            return "late"
-        return await payments.confirm_payment(payment, amount=amount, currency="CNY")
+    return await payments.confirm_payment(payment, amount=amount, currency="CNY")
 
 
 async def _fail(payment: int) -> str:
@@ -63,8 +61,12 @@ async def _fail(payment: int) -> str:
     return await payments.fail_payment(payment, reason="expired")
 
 
-async def _settle(tender: int, reason: str) -> bool:
+async def _close_and_settle(tender: int, reason: str) -> bool:
+    """The kernel closes the project (its status, under the gate), then the job settles."""
     await asyncio.sleep(random.random() / 200)
+    async with atomic():
+        await lock_tender_funding(tender, exclusive=True)
+        await execute("UPDATE market_tender SET status = {} WHERE id = {}", reason, tender)
     return await settlement.settle_tender(tender, reason)
 
 
@@ -77,27 +79,28 @@ async def _round(reason: str, pledge: int) -> dict[str, int]:
         await donate(tender, 50_01 + i, "community_fund" if i == 3 else "refund", "bank_transfer")
         for i in range(WAITING)
     ]
-    await execute("UPDATE market_tender SET status = {} WHERE id = {}", reason, tender)
     outcomes = await asyncio.gather(
-        _settle(tender, reason),
+        _close_and_settle(tender, reason),
         *(
-            _confirm_by_protocol(tender, w.payment_id, 50_01 + i)
-            if i < CONFIRMED
-            else _fail(w.payment_id)
+            _confirm(w.payment_id, 50_01 + i) if i < CONFIRMED else _fail(w.payment_id)
             for i, w in enumerate(waiting)
         ),
     )
     assert outcomes[0] is True
     confirmed = [w for w, o in zip(waiting, outcomes[1:], strict=True) if o == "paid"]
-    late = [w for w, o in zip(waiting, outcomes[1:], strict=True) if o == "late"]
+    late = [w for w, o in zip(waiting, outcomes[1:], strict=True) if o == "late_arrival"]
     assert len(confirmed) + len(late) == CONFIRMED
     assert outcomes[1 + CONFIRMED :] == ["failed"] * (WAITING - CONFIRMED)
-    await _check_round(tender, reason, [*paid, *confirmed], late + waiting[CONFIRMED:])
+    await _check_round(tender, reason, [*paid, *confirmed], late, waiting[CONFIRMED:])
     return {"confirmed_first": len(confirmed), "late": len(late)}
 
 
 async def _check_round(
-    tender: int, reason: str, included: list[DonationStarted], late: list[DonationStarted]
+    tender: int,
+    reason: str,
+    included: list[DonationStarted],
+    late: list[DonationStarted],
+    failed: list[DonationStarted],
 ) -> None:
     assert set((await escrow_left(tender)).values()) == {0}
     fund = await moved(credit="community_fund", reference=f"tender:{tender}:{reason}")
@@ -113,9 +116,18 @@ async def _check_round(
             expected_fund += amount
         assert (row["status"] == "paid") == (reason == "completed")  # failure closes it
     assert fund == expected_fund
-    for started in late:  # arrived after, or failed: no share, its reservation released
+    for started in late:  # arrived after the closing: all of it back by itself, unmatched
         row = (await execute("SELECT * FROM donors_donation WHERE id = {}", started.donation_id))[0]
-        assert row["status"] in ("pending", "failed") and row["match_status"] == "released"
+        assert row["match_status"] == "released", row
+        if row["on_failure"] == "refund":
+            assert row["status"] == "refund_queued", row
+            assert await refunds_of(started.payment_id) == int(row["amount"])
+        else:
+            assert row["status"] == "community_fund", row
+            assert await refunds_of(started.payment_id) == 0
+    for started in failed:  # never paid: no share, its reservation released
+        row = (await execute("SELECT * FROM donors_donation WHERE id = {}", started.donation_id))[0]
+        assert row["status"] == "failed" and row["match_status"] == "released", row
         assert await refunds_of(started.payment_id) == 0
     posted_here = sum(
         int(r["match_amount"])

@@ -31,7 +31,8 @@ NOT_PAGES = (
     re.compile(r"^/evidence/"),  # a milestone's evidence file
     re.compile(r"^/password-reset/\{token"),  # opened from the e-mailed one-time link only
 )
-PER_ROUTE = 6  # instances of one route pattern the crawl opens
+PER_ROUTE = 10  # instances of one route pattern the crawl opens (a department with
+# a lived history has many tenders waiting on it: evaluations, drafts, contracts)
 MAX_PAGES = 250  # per role
 
 
