@@ -192,9 +192,11 @@ async def confirm_payment(
     no longer takes money, the late-arrival outcome (`donors.late`). Returns "paid",
     "late_arrival" or "duplicate"."""
     async with atomic():
+        # The gate first: the event row's foreign key locks the payment row, which a
+        # settlement holding the gate may be waiting to lock (lock order, step 1).
+        tender = await late.funding_gate(payment_id)
         if not await _record_event(event, payment_id, "paid"):
             return "duplicate"
-        tender = await late.funding_gate(payment_id)
         payment = await _lock(payment_id)
         if payment["status"] == "succeeded":
             return "duplicate"
@@ -243,9 +245,9 @@ async def fail_payment(
 ) -> str:
     """The payment will not arrive: release what was reserved for it. Idempotent."""
     async with atomic():
+        await late.funding_gate(payment_id)  # before the event row (see confirm_payment)
         if not await _record_event(event, payment_id, "failed"):
             return "duplicate"
-        await late.funding_gate(payment_id)
         payment = await _lock(payment_id)
         if payment["status"] != "awaiting":
             return "duplicate"

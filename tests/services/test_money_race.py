@@ -23,7 +23,6 @@ from collections.abc import Awaitable, Iterable
 from typing import Any
 
 import pytest
-from asyncpg.exceptions import DeadlockDetectedError
 
 from donors import donations, payments, refunds, settlement
 from market import clock
@@ -120,14 +119,6 @@ async def outcomes() -> list[dict[str, Any]]:
 
 
 @pytest.mark.postgres_only
-@pytest.mark.xfail(
-    raises=DeadlockDetectedError,
-    strict=False,
-    reason="lock order: confirm_payment records the webhook event (its FK takes the payment"
-    " row FOR KEY SHARE) before the tender's funding gate, while settlement holds the gate"
-    " and locks the payments FOR UPDATE — deadlocks in about one run in four; recording the"
-    " event after `late.funding_gate` fixes it (5 runs of 5 pass)",
-)
 async def test_settlement_racing_confirmations_strands_and_loses_nothing(
     fresh_db: None,
 ) -> None:
