@@ -192,8 +192,7 @@ async def confirm_payment(
     no longer takes money, the late-arrival outcome (`donors.late`). Returns "paid",
     "late_arrival" or "duplicate"."""
     async with atomic():
-        # The gate first: the event row's foreign key locks the payment row, which a
-        # settlement holding the gate may be waiting to lock (lock order, step 1).
+        # The gate before the event row: its foreign key locks the payment (lock order).
         tender = await late.funding_gate(payment_id)
         if not await _record_event(event, payment_id, "paid"):
             return "duplicate"
