@@ -16,7 +16,7 @@ from market.audit import actor_of, append_audit
 from market.db import atomic
 from market.errors import DomainError, PermissionDenied
 from market.ledger.accounts import ensure_accounts
-from market.ledger.rules import Transfer, TransferRequest, escrow_code
+from market.ledger.rules import Transfer, escrow_code
 from market.ledger.services import create_transfers
 from market.money import Money
 from market.sql import Row, execute, for_update
@@ -100,26 +100,16 @@ async def on_paid(payment: Row) -> tuple[list[Transfer], dict[str, Any]]:
     )
     row = rows[0]
     tender_id = int(row["tender"])
-    external = donation_rules.EXTERNAL_ACCOUNT[payment["provider"]]
-    escrow = escrow_code(tender_id, row["source"])
-    await ensure_accounts([external, escrow], payment["currency"])
-    results = await create_transfers(
-        [
-            TransferRequest(
-                key=f"payment:{payment['id']}",
-                kind="single",
-                amount=int(payment["amount"]),
-                debit=external,
-                credit=escrow,
-                currency=payment["currency"],
-                reason=row["kind"],
-                reference=f"{row['kind']}:{row['id']}",
-                tender_id=tender_id,
-                source=row["source"],
-            )
-        ],
-        audit=False,
+    money_in = donation_rules.payment_in(
+        payment,
+        credit=escrow_code(tender_id, row["source"]),
+        reason=row["kind"],
+        reference=f"{row['kind']}:{row['id']}",
+        tender_id=tender_id,
+        source=row["source"],
     )
+    await ensure_accounts([money_in.debit, money_in.credit], payment["currency"])
+    results = await create_transfers([money_in], audit=False)
     now = clock.now()
     await execute(
         "UPDATE donors_contribution SET status = 'received', received_at = {}, receipt_no = {}"

@@ -251,22 +251,15 @@ async def on_paid(payment: Row) -> tuple[list[Transfer], dict[str, Any]]:
     donation = await _lock_donation(int(payment["object_id"]))
     donation_id = int(donation["id"])
     tender_id = int(donation["tender"])
-    external = donation_rules.EXTERNAL_ACCOUNT[payment["provider"]]
-    escrow = escrow_code(tender_id, "public")
-    requests = [
-        TransferRequest(
-            key=f"payment:{payment['id']}",
-            kind="single",
-            amount=int(payment["amount"]),
-            debit=external,
-            credit=escrow,
-            currency=payment["currency"],
-            reason="donation",
-            reference=f"donation:{donation_id}",
-            tender_id=tender_id,
-            source="public",
-        )
-    ]
+    money_in = donation_rules.payment_in(
+        payment,
+        credit=escrow_code(tender_id, "public"),
+        reason="donation",
+        reference=f"donation:{donation_id}",
+        tender_id=tender_id,
+        source="public",
+    )
+    requests = [money_in]
     matched = donation["match_status"] == "reserved"
     if matched:
         requests.append(
@@ -278,7 +271,7 @@ async def on_paid(payment: Row) -> tuple[list[Transfer], dict[str, Any]]:
                 reference=f"donation:{donation_id}",
             )
         )
-    await ensure_accounts([external, escrow], payment["currency"])
+    await ensure_accounts([money_in.debit, money_in.credit], payment["currency"])
     results = await create_transfers(requests, actor="system", audit=False)
     now = clock.now()
     await execute(

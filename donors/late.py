@@ -178,23 +178,12 @@ async def _arrive(
 ) -> list[Transfer]:
     """The money in from the provider's external account to where it waits (or, for
     the community fund, stays), after any void of a reservation."""
-    external = donation_rules.EXTERNAL_ACCOUNT[payment["provider"]]
-    await ensure_accounts([external, destination], payment["currency"])
-    results = await create_transfers(
-        [
-            *(before or []),
-            TransferRequest(
-                key=f"payment:{payment['id']}",
-                kind="single",
-                amount=int(payment["amount"]),
-                debit=external,
-                credit=destination,
-                currency=payment["currency"],
-                reason="late_arrival",
-                reference=f"{payment['kind']}:{payment['object_id']}",
-            ),
-        ],
-        actor="system",
-        audit=False,
+    money_in = donation_rules.payment_in(
+        payment,
+        credit=destination,
+        reason="late_arrival",
+        reference=f"{payment['kind']}:{payment['object_id']}",
     )
+    await ensure_accounts([money_in.debit, destination], payment["currency"])
+    results = await create_transfers([*(before or []), money_in], actor="system", audit=False)
     return [r.transfer for r in results]

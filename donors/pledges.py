@@ -199,24 +199,14 @@ async def _lock_pledge(pledge_id: int) -> Row:
 
 async def on_paid(payment: Row) -> tuple[list[Transfer], dict[str, Any]]:
     pledge = await _lock_pledge(int(payment["object_id"]))
-    external = donation_rules.EXTERNAL_ACCOUNT[payment["provider"]]
-    code = pledge_code(int(pledge["id"]))
-    await ensure_accounts([external, code], payment["currency"])
-    results = await create_transfers(
-        [
-            TransferRequest(
-                key=f"payment:{payment['id']}",
-                kind="single",
-                amount=int(payment["amount"]),
-                debit=external,
-                credit=code,
-                currency=payment["currency"],
-                reason="pledge_funding",
-                reference=f"pledge:{pledge['id']}",
-            )
-        ],
-        audit=False,
+    money_in = donation_rules.payment_in(
+        payment,
+        credit=pledge_code(int(pledge["id"])),
+        reason="pledge_funding",
+        reference=f"pledge:{pledge['id']}",
     )
+    await ensure_accounts([money_in.debit, money_in.credit], payment["currency"])
+    results = await create_transfers([money_in], audit=False)
     await execute(
         "UPDATE donors_pledge SET status = 'active', funded_at = {} WHERE id = {}",
         clock.now(),

@@ -5,11 +5,13 @@ PURE (no framework imports).
 from __future__ import annotations
 
 import secrets
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from market.errors import DomainError, ValidationFailed
+from market.ledger.rules import TransferRequest
 from market.money import allocate
 
 PROVIDERS = ("sandbox", "bank_transfer", "stripe")
@@ -24,6 +26,34 @@ EXTERNAL_ACCOUNT = {
     "bank_transfer": "external:bank",
     "stripe": "external:stripe",
 }
+
+
+def payment_in(
+    payment: Mapping[str, Any],
+    *,
+    credit: str,
+    reason: str,
+    reference: str,
+    tender_id: int | None = None,
+    source: str | None = None,
+) -> TransferRequest:
+    """The one transfer that brings a payment's money in: its whole amount from the
+    provider's external account to `credit`, keyed `payment:{id}` — the transfer
+    `market ledger check` ties each succeeded payment to."""
+    return TransferRequest(
+        key=f"payment:{payment['id']}",
+        kind="single",
+        amount=int(payment["amount"]),
+        debit=EXTERNAL_ACCOUNT[payment["provider"]],
+        credit=credit,
+        currency=payment["currency"],
+        reason=reason,
+        reference=reference,
+        tender_id=tender_id,
+        source=source,
+    )
+
+
 _REFERENCE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I
 
 
