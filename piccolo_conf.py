@@ -1,4 +1,4 @@
-"""Piccolo configuration: one engine from DATABASE_URL, the four apps."""
+"""Piccolo configuration: one engine from DATABASE_URL, the five apps."""
 
 from piccolo.conf.apps import AppRegistry
 
@@ -13,5 +13,6 @@ APP_REGISTRY = AppRegistry(
         "bids.piccolo_app",
         "donors.piccolo_app",
         "opendata.piccolo_app",
+        "notify.piccolo_app",
     ]
 )

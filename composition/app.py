@@ -42,9 +42,16 @@ def route_handlers() -> list[Any]:
     from bids.controllers import BID_CONTROLLERS
     from donors.controllers import DONOR_CONTROLLERS
     from market.controllers import MARKET_CONTROLLERS
+    from notify.controllers import NOTIFY_CONTROLLERS
     from opendata.controllers import OPENDATA_CONTROLLERS
 
-    return [*MARKET_CONTROLLERS, *DONOR_CONTROLLERS, *BID_CONTROLLERS, *OPENDATA_CONTROLLERS]
+    return [
+        *MARKET_CONTROLLERS,
+        *DONOR_CONTROLLERS,
+        *BID_CONTROLLERS,
+        *OPENDATA_CONTROLLERS,
+        *NOTIFY_CONTROLLERS,
+    ]
 
 
 def openapi_config() -> OpenAPIConfig:

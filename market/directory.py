@@ -98,3 +98,16 @@ async def member_names(organization_id: int, *, excluding: int) -> list[str]:
         .order_by(Membership.user.display_name)
     )
     return [str(r["name"]) for r in rows]
+
+
+async def contacts(user_ids: Iterable[int]) -> dict[int, tuple[str, str]]:
+    """User id → (e-mail address, preferred language code or ""), for the active users
+    among the ids: whom a notification can reach."""
+    ids = sorted(set(user_ids))
+    found: dict[int, tuple[str, str]] = {}
+    for start in range(0, len(ids), 5000):
+        rows = await User.select(User.id, User.email, User.locale).where(
+            User.id.is_in(ids[start : start + 5000]) & (User.active == True)  # noqa: E712
+        )
+        found.update({int(r["id"]): (str(r["email"]), str(r["locale"])) for r in rows})
+    return found

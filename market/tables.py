@@ -85,15 +85,25 @@ class PasswordReset(Table, tablename="market_password_reset"):
 
 
 class Outbox(Table, tablename="market_outbox"):
-    """Messages written in the transaction of the change they report, delivered after
-    it commits (market.outbox). `channel` is "email" for now."""
+    """Messages written in the transaction of the change they report (market.outbox):
+    e-mails delivered after it commits, and the in-app inbox. `key` is the idempotency
+    key (event, recipient, channel); `kind` + `params` are rendered in `lang` when the
+    message is delivered or shown ("raw" e-mails carry their own subject and body)."""
 
+    key = Varchar(length=200, unique=True)
     channel = Varchar(length=20, default="email", index=True)
+    kind = Varchar(length=60, default="raw")
     recipient = Varchar(length=254)
+    user_id = Integer(null=True, default=None)  # no FK: a message outlives nothing it names
+    lang = Varchar(length=10, default="")
+    params = Text(default="{}")
+    link = Varchar(length=500, default="")
     subject = Varchar(length=200)
     body = Text()
     created_at = Timestamptz()
+    due_at = Timestamptz()  # the next delivery attempt is not before this
     sent_at = Timestamptz(null=True, default=None, index=True)
+    read_at = Timestamptz(null=True, default=None)  # inbox: when the user read it
     attempts = Integer(default=0)
     last_error = Text(default="")
 

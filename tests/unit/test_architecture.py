@@ -56,7 +56,8 @@ ALLOWED: dict[str, set[str]] = {
     "bids": {"market"},
     "donors": {"market", "bids"},  # bids only through bids.queries (checked below)
     "opendata": {"market", "bids", "donors"},
-    "composition": {"market", "bids", "donors", "opendata"},
+    "notify": {"market", "bids", "donors"},
+    "composition": {"market", "bids", "donors", "opendata", "notify"},
 }
 
 # Exceptions to the cross-app SQL rule (file → other apps' tables its SQL names): none

@@ -1,0 +1,87 @@
+"""Write notifications to the outbox, inside the caller's transaction.
+
+`notify_users` tells signed-up users: for each, the channels their preferences (or the
+kind's defaults) allow, in their language. `notify_address` tells someone known only by
+an e-mail address (a guest donor): e-mail only, in the language they used. Each message
+is keyed by (event, recipient, channel), so calling either twice for one event writes
+nothing the second time. `event` names the occurrence, stable across retries — e.g.
+"tender.publish:42" or "milestone.due:7:2026-12-01".
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from market.directory import contacts
+from market.outbox import Outgoing, enqueue, message_key
+from market.sql import execute, marks
+from market.web.i18n import DEFAULT, LANGUAGES
+from notify.kinds import CHANNELS, KINDS, enabled
+
+
+def _lang(code: str) -> str:
+    return code if code in LANGUAGES else DEFAULT
+
+
+async def _choices(kind: str, user_ids: list[int]) -> dict[tuple[int, str], bool]:
+    found: dict[tuple[int, str], bool] = {}
+    for start in range(0, len(user_ids), 5000):
+        chunk = user_ids[start : start + 5000]
+        rows = await execute(
+            'SELECT "user" AS uid, channel, enabled FROM notify_preference'  # noqa: S608
+            f' WHERE kind = {{}} AND "user" IN ({marks(len(chunk))})',
+            kind,
+            *chunk,
+        )
+        found.update({(int(r["uid"]), r["channel"]): bool(r["enabled"]) for r in rows})
+    return found
+
+
+async def notify_users(
+    event: str, kind: str, user_ids: Iterable[int], params: Mapping[str, Any], link: str
+) -> int:
+    """Tell users about `event`; returns how many messages were written."""
+    spec = KINDS[kind]
+    reach = await contacts(user_ids)
+    if not reach:
+        return 0
+    choices = await _choices(kind, sorted(reach))
+    messages: list[Outgoing] = []
+    for uid, (address, locale) in sorted(reach.items()):
+        for channel in CHANNELS:
+            if not enabled(spec, channel, choices.get((uid, channel))):
+                continue
+            messages.append(
+                Outgoing(
+                    key=message_key(event, f"user:{uid}", channel),
+                    channel=channel,
+                    kind=kind,
+                    recipient=address if channel == "email" else "",
+                    user_id=uid,
+                    lang=_lang(locale),
+                    params=params,
+                    link=link,
+                )
+            )
+    return await enqueue(messages)
+
+
+async def notify_address(
+    event: str, kind: str, address: str, lang: str, params: Mapping[str, Any], link: str
+) -> int:
+    """E-mail someone known only by address (no account, so no inbox and no
+    preferences; the e-mail's unsubscribe link still applies to the address)."""
+    if kind not in KINDS:
+        raise KeyError(kind)
+    message = Outgoing(
+        key=message_key(event, address.lower(), "email"),
+        channel="email",
+        kind=kind,
+        recipient=address,
+        user_id=None,
+        lang=_lang(lang),
+        params=params,
+        link=link,
+    )
+    return await enqueue([message])
