@@ -5,7 +5,8 @@ delivered after it commits, at least once.
 leaves the process until `deliver_pending` runs — right after the request that wrote
 it, and from `market outbox deliver` (cron or a worker) for whatever is left. The
 transport is chosen by settings: with `MARKET_SMTP_URL` an SMTP server (smtp:// with
-STARTTLS, smtps:// with TLS), otherwise `.eml` files under `var/mail/` for development.
+STARTTLS, smtps:// with TLS, smtp+insecure:// in the clear for a relay on this
+machine), otherwise `.eml` files under `var/mail/` for development.
 A failed delivery keeps the row, counts the attempt and records the error.
 
 Notifications (the `notify` app) use the same table through `enqueue`: one row per
@@ -255,7 +256,7 @@ def _send_smtp(message: EmailMessage, url: str) -> None:
     else:
         client = smtplib.SMTP(host, parts.port or 587, timeout=20)
     with client:
-        if parts.scheme == "smtp":
+        if parts.scheme == "smtp":  # smtp+insecure:// (a local relay, the tests) skips TLS
             client.starttls(context=context)
         if parts.username:
             client.login(unquote(parts.username), unquote(parts.password or ""))

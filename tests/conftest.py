@@ -23,6 +23,9 @@ from composition.wiring import wire  # noqa: E402
 from market import clock  # noqa: E402
 from market.db import engine, is_postgres  # noqa: E402
 
+# Fixtures defined in their own modules, usable in every test: `mailbox` (tests/smtp.py).
+pytest_plugins = ["tests.smtp"]
+
 wire()  # the same explicit wiring as the web app and the CLI (composition/wiring.py)
 
 

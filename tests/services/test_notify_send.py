@@ -13,6 +13,7 @@ from notify import kinds
 from notify.send import notify_address, notify_users
 from notify.tables import Preference
 from tests.builders import make_user
+from tests.smtp import Mailbox
 
 pytestmark = pytest.mark.usefixtures("rollback")
 
@@ -81,3 +82,20 @@ def test_every_kind_has_a_known_default_and_mandatory_kinds_always_go_out() -> N
                 assert kinds.enabled(kind, channel, False)
     with pytest.raises(ValueError, match="channel"):
         kinds.default_enabled(kinds.KINDS["bids.opened"], "sms")
+
+
+async def test_a_queued_notification_reaches_a_real_smtp_server(
+    mailbox: Mailbox, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    uid = await make_user("smtp@example.org", locale="en")
+    monkeypatch.setitem(
+        outbox._RENDERERS,
+        "question.answered",
+        lambda params, lang: outbox.Rendered(f"Answered ({lang})", f"Q{params['q']} answered"),
+    )
+    await notify_users("answer:1", "question.answered", [uid], {"q": 7}, "/tenders/1")
+    assert await outbox.deliver_pending() == 1
+    [mail] = mailbox.to("smtp@example.org")
+    assert mail["Subject"] == "Answered (en)"
+    assert "Q7 answered" in mail.get_content()
+    assert await outbox.deliver_pending() == 0
