@@ -12,6 +12,7 @@ from bids import opening
 from donors import payments, pledges, settlement
 from market import outbox
 from market.tenders import tick
+from notify import reminders
 from opendata.ocds import funding
 from opendata.statistics import rollup
 
@@ -55,3 +56,9 @@ async def outbox_deliver(now: datetime) -> dict[str, int]:
 async def ocds_funding(now: datetime) -> dict[str, int]:
     """Processes whose funding changed: one budget release each, at most one a minute."""
     return await funding.publish_dirty(now)
+
+
+async def notify_reminders(now: datetime) -> dict[str, int]:
+    """Deadlines 24 hours away, milestones due and overdue, standstills ended, pledges
+    expiring: the messages written, per kind (notify/reminders.py)."""
+    return await reminders.run(now)

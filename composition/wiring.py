@@ -12,6 +12,9 @@ What the kernel calls back, and who provides it:
 - ledger checks (`market.ledger.check.register_check`): the donors app's money
   invariants (payments, refunds, pledges, donations, payment windows, settled
   tenders), run by `market ledger check` after the kernel's own;
+- notifications (`notify`): who is told what, as an audit hook inside the event's
+  transaction (`notify.events`), and how each kind reads in each language
+  (`market.outbox.register_renderer`, `notify.render`);
 - jobs (`market.jobs.register_job`): the time-driven work `market worker` runs, one
   line per job with its interval (composition/jobs.py adapts each to `(now) -> counts`).
 
@@ -28,7 +31,11 @@ from donors import contributions, donations, invariants, payments, pledges
 from market import audit
 from market.jobs import register_job
 from market.ledger.check import register_check
+from market.outbox import register_renderer
 from market.tenders import hooks as tender_hooks
+from notify import events as notify_events
+from notify import render as notify_render
+from notify.kinds import KINDS
 from opendata.ocds import funding, publish
 
 
@@ -67,6 +74,14 @@ def wire_jobs() -> None:
     register_job("stats.fold", jobs.stats_fold, every=timedelta(minutes=1))
     register_job("outbox.deliver", jobs.outbox_deliver, every=timedelta(seconds=10))
     register_job("ocds.funding", jobs.ocds_funding, every=timedelta(minutes=1))
+    register_job("notify.reminders", jobs.notify_reminders, every=timedelta(minutes=5))
+
+
+def wire_notify_events() -> None:
+    """The notify app: its audit hook and a renderer for every kind of notification."""
+    audit.on_appended(notify_events.on_appended)
+    for kind in KINDS:
+        register_renderer(kind, notify_render.renderer(kind))
 
 
 def wire() -> None:
@@ -76,3 +91,4 @@ def wire() -> None:
     wire_audit_hooks()
     wire_ledger_checks()
     wire_jobs()
+    wire_notify_events()

@@ -64,3 +64,18 @@ async def _recipient(donation: Row) -> tuple[str, str]:
         return "", DEFAULT
     locale = principal.locale if principal.locale in LANGUAGES else DEFAULT
     return principal.email, lang or locale
+
+
+async def donation_contact(donation_id: int) -> Row | None:
+    """Whom a donation's notices go to and what they say (for the notify app): id,
+    tender, donor (user id or None), email (left on the form, "" if none), lang (the
+    page's), amount, currency, match_pledge, match_amount, receipt_no and the payment's
+    reference_code (a guest's key to the receipt page). None: no such donation."""
+    rows = await execute(
+        "SELECT d.id, d.tender, d.donor, d.email, d.lang, d.amount, d.currency,"
+        " d.match_pledge, d.match_amount, d.receipt_no, p.reference_code"
+        " FROM donors_donation d LEFT JOIN donors_payment p"
+        " ON p.kind = 'donation' AND p.object_id = d.id WHERE d.id = {}",
+        donation_id,
+    )
+    return rows[0] if rows else None

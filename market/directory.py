@@ -111,3 +111,29 @@ async def contacts(user_ids: Iterable[int]) -> dict[int, tuple[str, str]]:
         )
         found.update({int(r["id"]): (str(r["email"]), str(r["locale"])) for r in rows})
     return found
+
+
+async def members_of(organization_ids: Iterable[int]) -> dict[int, set[int]]:
+    """Organization id → the user ids of its members (any role), for those of the
+    organizations with a member: whom a notification to an organization reaches."""
+    ids = sorted(set(organization_ids))
+    if not ids:
+        return {}
+    rows = await Membership.select(Membership.user, Membership.organization).where(
+        Membership.organization.is_in(ids)
+    )
+    found: dict[int, set[int]] = {}
+    for r in rows:
+        found.setdefault(int(r["organization"]), set()).add(int(r["user"]))
+    return found
+
+
+async def operator_ids() -> list[int]:
+    """The platform operators (members of a verified operator organization: they decide
+    complaints), active users only, by id."""
+    rows = await Membership.select(Membership.user).where(
+        (Membership.organization.kind == "operator")
+        & (Membership.organization.status == "verified")
+        & (Membership.user.active == True)  # noqa: E712
+    )
+    return sorted({int(r["user"]) for r in rows})

@@ -29,3 +29,10 @@ class Subscription(Table, tablename="notify_subscription"):
     budget_min = BigInt(null=True, default=None)  # minor units, inclusive
     budget_max = BigInt(null=True, default=None)
     created_at = Timestamptz()
+
+
+class ReminderCursor(Table, tablename="notify_reminder_cursor"):
+    """One row (id 1): the reminder job has written every reminder due up to
+    `covered_until` (notify/reminders.py)."""
+
+    covered_until = Timestamptz()

@@ -98,3 +98,50 @@ async def department_tenders(
         *wanted,
         limit,
     )
+
+
+_NOTICE = (
+    "id, title_zh, title_en, category, area, currency, budget, status, department,"
+    " acceleration, enquiry_end, bid_deadline, opening_at, amendment_count"
+)
+
+
+async def tender_notices(tender_ids: Iterable[int]) -> dict[int, Row]:
+    """Tender id → what a notification about it says and needs: id, titles, category,
+    area, currency, budget, status, department, acceleration (> 1: sandbox), enquiry
+    end, bid deadline, opening (as stored) and the number of amendments."""
+    ids = sorted(set(tender_ids))
+    if not ids:
+        return {}
+    rows = await execute(
+        f"SELECT {_NOTICE} FROM market_tender WHERE id IN ({marks(len(ids))})", *ids
+    )
+    return {int(row["id"]): row for row in rows}
+
+
+async def question_askers(question_ids: Iterable[int]) -> dict[int, int]:
+    """Question id → the user who asked it (never shown: questions are anonymous)."""
+    ids = sorted(set(question_ids))
+    if not ids:
+        return {}
+    rows = await execute(
+        f"SELECT id, asker_user FROM market_tender_question WHERE id IN ({marks(len(ids))})",
+        *ids,
+    )
+    return {int(row["id"]): int(row["asker_user"]) for row in rows}
+
+
+async def tender_askers(tender_ids: Iterable[int]) -> dict[int, set[int]]:
+    """Tender id → the users who asked a question about it."""
+    ids = sorted(set(tender_ids))
+    if not ids:
+        return {}
+    rows = await execute(
+        "SELECT DISTINCT tender, asker_user FROM market_tender_question"
+        f" WHERE tender IN ({marks(len(ids))})",
+        *ids,
+    )
+    found: dict[int, set[int]] = {}
+    for row in rows:
+        found.setdefault(int(row["tender"]), set()).add(int(row["asker_user"]))
+    return found
