@@ -14,6 +14,7 @@ from litestar.exceptions import NotAuthorizedException, PermissionDeniedExceptio
 from litestar.handlers.base import BaseRouteHandler
 from litestar.types import ASGIApp, Receive, Scope, Send
 
+from market import outbox
 from market.accounts import Principal, load_principal
 from market.web import i18n
 
@@ -21,7 +22,8 @@ Guard = Callable[[ASGIConnection[Any, Any, Any, Any], BaseRouteHandler], None]
 
 
 class PrincipalMiddleware:
-    """Loads the signed-in principal into `scope["state"]["principal"]` and picks the language."""
+    """Loads the signed-in principal into `scope["state"]["principal"]` (and their unread
+    inbox count into `scope["state"]["unread"]`, for the header) and picks the language."""
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
@@ -41,9 +43,11 @@ class PrincipalMiddleware:
             if principal is None or session.get("epoch", 0) != principal.session_epoch:
                 principal = None
                 session.clear()
-        scope.setdefault("state", {})["principal"] = principal
+        state = scope.setdefault("state", {})
+        state["principal"] = principal
         if principal is not None:
             i18n.activate(_language(scope, principal))
+            state["unread"] = await outbox.unread_count(principal.id)
         await self.app(scope, receive, send)
 
 

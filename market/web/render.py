@@ -126,6 +126,7 @@ def base_context(request: Request[Any, Any, Any]) -> dict[str, Any]:
     return {
         "request": request,
         "principal": request.scope.get("state", {}).get("principal"),
+        "unread": request.scope.get("state", {}).get("unread", 0),
         "csrf_token": token,
         "csrf_input": Markup('<input type="hidden" name="_csrf_token" value="{}">').format(token),
         "lang": i18n.current(),

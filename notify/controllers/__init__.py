@@ -3,4 +3,8 @@ the public Atom feeds (NOTIFY_CONTROLLERS, gathered by composition.app)."""
 
 from typing import Any
 
-NOTIFY_CONTROLLERS: list[Any] = []
+from notify.controllers.inbox import InboxController
+from notify.controllers.preferences import PreferencesController
+from notify.controllers.subscriptions import SubscriptionController
+
+NOTIFY_CONTROLLERS: list[Any] = [InboxController, PreferencesController, SubscriptionController]
