@@ -221,6 +221,6 @@ async def test_the_same_event_twice_writes_nothing_more(frozen_clock) -> None:
         " FROM audit_event WHERE action = 'bids.opened' ORDER BY seq DESC LIMIT 1"
     )
     row = rows[0]
-    record = audit.AuditRecord(**{k: row[k] for k in row})
+    record = audit.AuditRecord(**dict(row))
     await events.on_appended(record)
     assert await Outbox.count() == before > 0
