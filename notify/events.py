@@ -112,41 +112,46 @@ async def awarded(record: AuditRecord, change: dict[str, Any]) -> None:
     await tell(record, event, "award.decided", lost - won, {**params, "won": False}, link)
 
 
-async def complaint_filed(record: AuditRecord, change: dict[str, Any]) -> None:
-    """A complaint: the operators (who decide it), the department and the winner."""
+async def _complaint(record: AuditRecord) -> tuple[Row, Row, list[int]] | None:
+    """The complaint, its tender and the organizations it concerns: the department and
+    the winner of the award complained about."""
     complaint = await recipients.complaint(int(record.object_id))
     if complaint is None:
-        return
+        return None
     tender = await recipients.tender(int(complaint["tender"]))
     award = await recipients.award(int(complaint["award"]))
     if tender is None:
+        return None
+    parties = [int(tender["department"])] + ([int(award["organization"])] if award else [])
+    return complaint, tender, parties
+
+
+async def complaint_filed(record: AuditRecord, change: dict[str, Any]) -> None:
+    """A complaint: the operators (who decide it), the department and the winner."""
+    found = await _complaint(record)
+    if found is None:
         return
-    tid, event = int(tender["id"]), f"complaint.file:{complaint['id']}"
-    params = tender_params(tender)
+    complaint, tender, parties = found
+    event, params = f"complaint.file:{complaint['id']}", tender_params(tender)
     operators = await operator_ids()
     await tell(record, event, "complaint.filed", operators, params, "/operator/complaints")
-    parties = [int(tender["department"])] + ([int(award["organization"])] if award else [])
     users = await recipients.members(parties)
-    await tell(record, event, "complaint.filed", users, params, f"/tenders/{tid}/results")
+    link = f"/tenders/{tender['id']}/results"
+    await tell(record, event, "complaint.filed", users, params, link)
 
 
 async def complaint_decided(record: AuditRecord, change: dict[str, Any]) -> None:
     """A decision: the complainant, the department and the winner of the award."""
-    complaint = await recipients.complaint(int(record.object_id))
-    if complaint is None:
+    found = await _complaint(record)
+    if found is None:
         return
-    tender = await recipients.tender(int(complaint["tender"]))
-    award = await recipients.award(int(complaint["award"]))
-    if tender is None:
-        return
+    complaint, tender, parties = found
     outcome = record.action.rpartition(".")[2]  # upheld | dismissed
-    orgs = [int(complaint["organization"]), int(tender["department"])]
-    if award is not None:
-        orgs.append(int(award["organization"]))
+    users = await recipients.members([int(complaint["organization"]), *parties])
     params = {**tender_params(tender), "outcome": outcome}
     event = f"complaint.{outcome}:{complaint['id']}"
     link = f"/tenders/{tender['id']}/results"
-    await tell(record, event, "complaint.decided", await recipients.members(orgs), params, link)
+    await tell(record, event, "complaint.decided", users, params, link)
 
 
 # --- contracts and milestones ----------------------------------------------------------

@@ -4,8 +4,6 @@ nobody else. Sealed bids: a non-bidder and the other bidders learn nothing of a 
 
 from __future__ import annotations
 
-import json
-
 import pytest
 
 from bids import complaints, evaluation, milestones
@@ -27,22 +25,10 @@ from tests.builders import make_member, make_operator, make_org, make_user
 from tests.donation_builders import make_pledge
 from tests.donation_builders import make_tender as make_funded_tender
 from tests.money_builders import donate
+from tests.notify_helpers import told
 from tests.tender_builders import make_department, make_tender, tender_form
 
 pytestmark = pytest.mark.usefixtures("rollback")
-
-
-async def told(kind: str) -> dict[int, list[dict[str, object]]]:
-    """user id → the params of each inbox message of `kind`."""
-    rows = (
-        await Outbox.select(Outbox.user_id, Outbox.params)
-        .where((Outbox.kind == kind) & (Outbox.channel == "inbox"))
-        .order_by(Outbox.id)
-    )
-    found: dict[int, list[dict[str, object]]] = {}
-    for row in rows:
-        found.setdefault(int(row["user_id"]), []).append(json.loads(row["params"]))
-    return found
 
 
 async def emails(kind: str) -> list[tuple[str, str]]:

@@ -4,7 +4,6 @@ writes nothing twice."""
 
 from __future__ import annotations
 
-import json
 from datetime import datetime, timedelta
 
 import pytest
@@ -12,28 +11,16 @@ import pytest
 from bids import evaluation
 from market import clock
 from market.sql import execute
-from market.tables import Outbox
 from market.tenders import qa
 from notify import reminders
 from tests.bid_builders import DAY, appoint_and_score, contracted, opened, tender_with_bids
 from tests.builders import make_member, make_org, make_user
 from tests.donation_builders import make_pledge
+from tests.notify_helpers import told
 from tests.tender_builders import make_department, make_tender
 
 pytestmark = pytest.mark.usefixtures("rollback")
 HOUR = timedelta(hours=1)
-
-
-async def told(kind: str) -> dict[int, list[dict[str, object]]]:
-    rows = (
-        await Outbox.select(Outbox.user_id, Outbox.params)
-        .where((Outbox.kind == kind) & (Outbox.channel == "inbox"))
-        .order_by(Outbox.id)
-    )
-    found: dict[int, list[dict[str, object]]] = {}
-    for row in rows:
-        found.setdefault(int(row["user_id"]), []).append(json.loads(row["params"]))
-    return found
 
 
 async def run_at(fc: clock.FrozenClock, at: datetime) -> dict[str, int]:
