@@ -58,7 +58,7 @@ async def answered(record: AuditRecord, change: dict[str, Any]) -> None:
     if asker is None or tender is None:
         return
     event = f"tender.answer:{tender['id']}:{question}"
-    link = f"/tenders/{tender['id']}#q{question}"
+    link = f"/tenders/{tender['id']}#question-{question}"
     await tell(record, event, "question.answered", [asker], tender_params(tender), link)
 
 
