@@ -111,3 +111,13 @@ async def contacts(user_ids: Iterable[int]) -> dict[int, tuple[str, str]]:
         )
         found.update({int(r["id"]): (str(r["email"]), str(r["locale"])) for r in rows})
     return found
+
+
+async def member_ids(organization_ids: Iterable[int]) -> set[int]:
+    """The users who are members of any of these organizations (any role), for telling
+    an organization's people something (e.g. a sponsor of a project about its update)."""
+    ids = sorted(set(organization_ids))
+    if not ids:
+        return set()
+    rows = await Membership.select(Membership.user).where(Membership.organization.is_in(ids))
+    return {int(r["user"]) for r in rows}
