@@ -1,6 +1,9 @@
 """The notify app's web layer: the inbox, preferences and subscriptions, unsubscribe,
-the public Atom feeds (NOTIFY_CONTROLLERS, gathered by composition.app)."""
+the public Atom feeds, project updates (NOTIFY_CONTROLLERS, gathered by composition.app)."""
 
 from typing import Any
 
-NOTIFY_CONTROLLERS: list[Any] = []
+from notify.controllers.feeds import FeedController
+from notify.controllers.updates import ProjectUpdateController
+
+NOTIFY_CONTROLLERS: list[Any] = [FeedController, ProjectUpdateController]

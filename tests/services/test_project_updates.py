@@ -48,9 +48,7 @@ async def post(project: Supported, user: int | None = None, **changes: Any) -> i
 
 
 async def counts() -> tuple[int, int, int, int]:
-    audit = await execute(
-        "SELECT COUNT(*) AS n FROM audit_event WHERE action = 'project.update'"
-    )
+    audit = await execute("SELECT COUNT(*) AS n FROM audit_event WHERE action = 'project.update'")
     return (
         await ProjectUpdate.count(),
         await ProjectUpdatePhoto.count(),
@@ -74,8 +72,7 @@ async def test_an_update_is_stored_audited_and_told_to_every_supporter(project: 
     )
     assert photo is not None and photo["alt"] == "A volunteer at a door" and photo["kind"] == "jpeg"
     audit = await execute(
-        "SELECT actor, change FROM audit_event"
-        " WHERE action = 'project.update' AND object_id = {}",
+        "SELECT actor, change FROM audit_event WHERE action = 'project.update' AND object_id = {}",
         str(update_id),
     )
     change = json.loads(audit[0]["change"])
