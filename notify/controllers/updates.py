@@ -82,7 +82,9 @@ class ProjectUpdateController(Controller):
                 uploads=await photo_uploads(form),
             )
         flash(request, i18n.gettext("Your update is published; the project's supporters are told."))
-        return see_other(f"/contracts/{contract_id}/updates#update-{update_id}")
+        # `posted` makes the address differ from the form's: htmx's HX-Redirect to the
+        # same page with only a new #fragment would not load it again.
+        return see_other(f"/contracts/{contract_id}/updates?posted={update_id}#update-{update_id}")
 
     @get("/updates/photos/{photo_id:int}", guards=[public])
     async def photo(self, request: Req, photo_id: PathId) -> Response[bytes]:

@@ -91,8 +91,9 @@ async def test_the_organization_posts_an_update_and_the_project_page_shows_it(
     assert (
         update is not None and update["title_en"] == TEXTS["title_en"] and update["title_zh"] == ""
     )
-    assert sent.headers["location"] == f"{updates_path(project)}#update-{update['id']}"
-    shown = await winner.get(updates_path(project))
+    then = f"{updates_path(project)}?posted={update['id']}#update-{update['id']}"
+    assert sent.headers["location"] == then
+    shown = await winner.get(then)
     assert "Your update is published" in shown.text and TEXTS["title_en"] in shown.text
     public = await (await browser(None)).get(f"/projects/{project.tender_id}")
     article = public.text.split(f'id="update-{update["id"]}"', 1)[1].split("</article>", 1)[0]
