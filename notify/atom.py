@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import re
 import xml.etree.ElementTree as ET
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime
 
 ATOM_NS = "http://www.w3.org/2005/Atom"
@@ -107,7 +107,7 @@ class Feed:
     subtitle: Text | None = None
     links: tuple[Link, ...] = ()  # more links: RFC 5005 paging (first, next, previous)
     generator: str = ""
-    rights: Text | None = field(default=None)
+    rights: Text | None = None
 
 
 def clean(text: str) -> str:

@@ -6,6 +6,7 @@ entries are a `next` link away (RFC 5005); ETag and Last-Modified answer 304."""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -14,6 +15,8 @@ import httpx
 import pytest
 
 from bids import evaluation
+from market.sql import execute
+from market.timestamps import timestamp
 from notify import feeds
 from notify.update_rules import PhotoUpload
 from notify.updates import post_update
@@ -42,6 +45,12 @@ async def discover(client: httpx.AsyncClient, page: str) -> list[tuple[str, str]
     response = await client.get(page)
     assert response.status_code == 200
     return pages.feeds(response.text, f"http://testserver{page}")
+
+
+def cursor(at: Any, row_id: int) -> str:
+    """A feed page cursor as the feeds hand them out: (microseconds since 1970, id)."""
+    micros = (at - datetime(1970, 1, 1, tzinfo=UTC)) // timedelta(microseconds=1)
+    return f"{micros}.{row_id}"
 
 
 def tender_ids(parsed: Any) -> list[int]:
@@ -171,6 +180,13 @@ async def test_an_award_appears_in_the_awards_feed_until_its_tender_is_a_sandbox
     assert entry.title.startswith("Awarded: Community home-based elderly care → Service Centre")
     assert entry.link == f"http://testserver/tenders/{scenario.tender_id}/results"
     assert "CN¥150,000.00" in entry.summary
+    (award,) = await execute("SELECT id, awarded_at FROM bids_award")
+    at, award_id = timestamp(award["awarded_at"]), int(award["id"])
+    assert (
+        await read_feed(client, f"/feeds/awards.atom?before={cursor(at, award_id)}")
+    ).entries == []
+    newer = await read_feed(client, f"/feeds/awards.atom?before={cursor(at, award_id + 1)}")
+    assert len(newer.entries) == 1
     await make_sandbox(scenario.tender_id)
     assert (await read_feed(client, "/feeds/awards.atom")).entries == []
 
@@ -205,6 +221,12 @@ async def test_a_project_update_is_in_the_feed_the_project_page_advertises(
     photo = await client.get(src)
     assert photo.status_code == 200 and photo.headers["content-type"] == "image/jpeg"
     assert photo.content.startswith(b"\xff\xd8") and "immutable" in photo.headers["cache-control"]
+    older = await read_feed(
+        client, f"/feeds/projects/{project.tender_id}/updates.atom?before={update_id}"
+    )
+    assert older.entries == []
+    bad = await client.get(f"/feeds/projects/{project.tender_id}/updates.atom?before=x")
+    assert bad.status_code == 400
     await make_sandbox(project.tender_id)
     assert (await client.get(url)).status_code == 404
     assert (await client.get(src)).status_code == 404
