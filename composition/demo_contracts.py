@@ -13,6 +13,7 @@ from zoneinfo import ZoneInfo
 from bids import complaints, contracts, evaluation, milestones
 from bids.rules import MilestonePlan
 from bids.tables import Milestone
+from composition import demo_updates
 from composition.demo_cast import DAY, HOUR, Cast
 from composition.demo_timeline import Story
 from market.tenders import demo_data
@@ -162,6 +163,8 @@ async def _work(
             await _deliver(org_user, milestone_id)
         yield submitted + 2 * DAY + HOUR
         await milestones.approve_milestone(user_id=approver, milestone_id=milestone_id)
+        yield submitted + 3 * DAY
+        await demo_updates.post(org_user, contract_id, k, len(items))
     cast.timeline.due(cast.timeline.at + HOUR)  # completed: the settlement returns the rest
 
 

@@ -269,3 +269,18 @@ async def match_offer(tender_id: int, amount: Money) -> MatchOffer:
 
 
 __all__ = ["tender_info"]
+
+
+async def guest_donor_addresses(tender_id: int) -> list[tuple[str, str]]:
+    """(e-mail address, language) of everyone who paid a donation to the tender without
+    an account and left an address (for the project's updates, `notify`): one pair per
+    address (its latest donation's language), in the order they first gave."""
+    rows = await execute(
+        "SELECT email, lang FROM donors_donation WHERE tender = {} AND donor IS NULL"
+        " AND email <> '' AND paid_at IS NOT NULL ORDER BY id",
+        tender_id,
+    )
+    found: dict[str, tuple[str, str]] = {}
+    for r in rows:
+        found[str(r["email"]).strip().lower()] = (str(r["email"]).strip(), str(r["lang"] or ""))
+    return list(found.values())

@@ -137,3 +137,9 @@ async def operator_ids() -> list[int]:
         & (Membership.user.active == True)  # noqa: E712
     )
     return sorted({int(r["user"]) for r in rows})
+
+
+async def member_ids(organization_ids: Iterable[int]) -> set[int]:
+    """The users who are members of any of these organizations (any role), for telling
+    an organization's people something (e.g. a sponsor of a project about its update)."""
+    return {uid for members in (await members_of(organization_ids)).values() for uid in members}

@@ -128,6 +128,15 @@ LABELS: dict[str, dict[str, str]] = {
         "rejected": N_("Rejected"),
         "suspended": N_("Suspended"),
     },
+    # The same msgids as templates/market/_labels.html's category().
+    "category": {
+        "software_services": N_("Software services"),
+        "science_technology": N_("Science & technology"),
+        "dispute_mediation": N_("Dispute mediation"),
+        "coordination_management": N_("Coordination & management"),
+        "charity": N_("Charity"),
+        "community_services": N_("Community services"),
+    },
 }
 
 # market/tenders/rules.py ACTION_WORDS, as they appear in refusals ("cannot be %(action)s").

@@ -1,11 +1,21 @@
-"""The notify app's tables: columns only (indexes and uniqueness in the migration)."""
+"""The notify app's tables: columns only (indexes, checks and uniqueness in the migrations)."""
 
 from __future__ import annotations
 
-from piccolo.columns import BigInt, Boolean, ForeignKey, OnDelete, Timestamptz, Varchar
+from piccolo.columns import (
+    BigInt,
+    Boolean,
+    Bytea,
+    ForeignKey,
+    Integer,
+    OnDelete,
+    Text,
+    Timestamptz,
+    Varchar,
+)
 from piccolo.table import Table
 
-from market.tables import User
+from market.tables import Organization, Tender, User
 
 
 class Preference(Table, tablename="notify_preference"):
@@ -36,3 +46,36 @@ class ReminderCursor(Table, tablename="notify_reminder_cursor"):
     `covered_until` (notify/reminders.py)."""
 
     covered_until = Timestamptz()
+
+
+class ProjectUpdate(Table, tablename="notify_project_update"):
+    """What the contracted organization reports from its project (the tender): a title
+    and text in Chinese and/or English (a language is given whole or not at all).
+    Never edited; the open-data page reads it through `notify_v_project_update`."""
+
+    tender = ForeignKey(Tender, on_delete=OnDelete.restrict)
+    contract = Integer()  # bids_contract (id): a foreign key in the migration; bids' own table
+    organization = ForeignKey(Organization, on_delete=OnDelete.restrict)
+    author = ForeignKey(User, on_delete=OnDelete.restrict)
+    title_zh = Varchar(length=200, default="")
+    body_zh = Text(default="")
+    title_en = Varchar(length=200, default="")
+    body_en = Text(default="")
+    created_at = Timestamptz()
+
+
+class ProjectUpdatePhoto(Table, tablename="notify_project_update_photo"):
+    """A photo of an update: PNG or JPEG, its type read from the bytes, with the text
+    that stands for it (`alt`, required). Unique on (project_update, position)."""
+
+    project_update = ForeignKey(ProjectUpdate, on_delete=OnDelete.restrict)
+    position = Integer()
+    alt = Varchar(length=300)
+    filename = Varchar(length=200)
+    kind = Varchar(length=8)  # png | jpeg
+    content_type = Varchar(length=100)
+    width = Integer()
+    height = Integer()
+    size = Integer()
+    sha256 = Varchar(length=64)
+    content = Bytea()

@@ -24,6 +24,7 @@ from market.web.auth import principal_of, public
 from market.web.params import PathId
 from market.web.render import is_fragment_request, render
 from opendata import transparency
+from opendata.project_updates import updates_page
 from opendata.statistics.views import source_label
 from opendata.transparency import Party, TransferView
 from opendata.transparency_rules import parse_cursor, spreadsheet_cell
@@ -137,6 +138,7 @@ class ProjectController(Controller):
                 chart=funding_chart(project.funding),
                 sources=SOURCES,
                 money_of=Money,
+                updates=await updates_page(tender_id, request.query_params.get("updates_before")),
             )
         return render(request, "opendata/project.html", context, block="transfers")
 

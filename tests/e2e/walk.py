@@ -25,8 +25,17 @@ MOBILE = {"width": 390, "height": 844}
 AXE_IMPACTS = ("serious", "critical")
 
 # Links the walk does not follow: data files, downloads, the API and its schema.
-SKIP_PREFIXES = ("/api/", "/ocds/", "/360giving/", "/static/", "/evidence/", "/webhooks/")
-SKIP_SUFFIXES = (".json", ".csv", ".pdf", ".xml", ".svg", ".txt", ".zip")
+SKIP_PREFIXES = (
+    "/api/",
+    "/ocds/",
+    "/360giving/",
+    "/static/",
+    "/evidence/",
+    "/webhooks/",
+    "/updates/photos/",
+    "/feeds/",
+)
+SKIP_SUFFIXES = (".json", ".csv", ".pdf", ".xml", ".svg", ".txt", ".zip", ".atom")
 # A reference to a domain object shown as a code, e.g. "milestone:2" or "donation:17".
 EMAIL_OR_URL = re.compile(r"\S+@\S+|https?://\S+")
 REFERENCE = re.compile(r"\b[a-z_]+:\d+\b")

@@ -1,7 +1,7 @@
-"""The read-contract views the kernel, bids and donors publish for reporting apps
-(market/read_views.py, bids/read_views.py, donors/read_views.py): each exists after
-migrating, shows the owner's rows, and shows none of the columns the contract leaves
-out."""
+"""The read-contract views the kernel, bids, donors and notify publish for reporting apps
+(market/read_views.py, bids/read_views.py, donors/read_views.py, notify/read_views.py):
+each exists after migrating, shows the owner's rows, and shows none of the columns the
+contract leaves out."""
 
 from __future__ import annotations
 
@@ -11,10 +11,13 @@ from bids import read_views as bids_views
 from donors import read_views as donors_views
 from market import read_views as market_views
 from market.sql import execute
+from notify import read_views as notify_views
 from tests.builders import make_org
 
 
-@pytest.mark.parametrize("view", [*market_views.VIEWS, *bids_views.VIEWS, *donors_views.VIEWS])
+@pytest.mark.parametrize(
+    "view", [*market_views.VIEWS, *bids_views.VIEWS, *donors_views.VIEWS, *notify_views.VIEWS]
+)
 async def test_every_declared_view_exists(view: str) -> None:
     rows = await execute(f"SELECT COUNT(*) AS n FROM {view}")  # noqa: S608 - names from code
     assert int(rows[0]["n"]) >= 0

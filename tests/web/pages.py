@@ -26,6 +26,7 @@ class _Reader(HTMLParser):
     def __init__(self) -> None:
         super().__init__(convert_charrefs=True)
         self.links: list[str] = []
+        self.alternates: list[tuple[str, str, str]] = []  # <link rel=alternate>: type, title, href
         self.forms: dict[str, Form] = {}
         self._form: Form | None = None
         self._select: tuple[str, list[str], list[str]] | None = None  # name, options, selected
@@ -36,6 +37,8 @@ class _Reader(HTMLParser):
         a = {k: v or "" for k, v in attrs}
         if tag == "a" and "href" in a:
             self.links.append(a["href"])
+        elif tag == "link" and "alternate" in a.get("rel", "").lower().split():
+            self.alternates.append((a.get("type", ""), a.get("title", ""), a.get("href", "")))
         elif tag == "form":
             self._form = Form(a.get("action", ""), a.get("method", "get").lower())
             self.forms[a.get("id") or f"form{len(self.forms)}"] = self._form
@@ -99,6 +102,16 @@ def links(html: str, base: str = "/") -> list[str]:
             continue
         found.append(url.path + (f"?{url.query}" if url.query else ""))
     return found
+
+
+def feeds(html: str, base: str) -> list[tuple[str, str]]:
+    """(title, absolute URL) of each Atom feed the page advertises in its <head>, as a
+    feed reader discovers them (`base` is the page's URL)."""
+    return [
+        (title, urljoin(base, href))
+        for kind, title, href in read(html).alternates
+        if kind.lower() == "application/atom+xml" and href
+    ]
 
 
 def form(html: str, form_id: str) -> Form:

@@ -26,9 +26,10 @@ NOT_PAGES = (
     re.compile(r"^/360giving/"),
     re.compile(r"^/static/"),
     re.compile(r"^/(healthz|readyz)$"),
-    re.compile(r"\.(pdf|csv|json)$"),
+    re.compile(r"\.(pdf|csv|json|atom)$"),  # Atom feeds are for feed readers
     re.compile(r"^/tenders/\{tender_id:int\}/documents/"),  # a tender document (file)
     re.compile(r"^/evidence/"),  # a milestone's evidence file
+    re.compile(r"^/updates/photos/"),  # a project update's photo (an image)
     re.compile(r"^/password-reset/\{token"),  # opened from the e-mailed one-time link only
 )
 PER_ROUTE = 10  # instances of one route pattern the crawl opens (a department with
