@@ -10,11 +10,11 @@ the project's donors with an account and the members of its sponsors, as each on
 preferences say, and by e-mail to guest donors who left an address
 (`notify.audience`). A refusal leaves nothing behind.
 
-The notification's params (what the "project.update" renderer reads): `update`,
-`tender`, `project_zh`, `project_en` (the project's titles), `organization_zh`,
-`organization_en`, `title_zh`, `title_en` (the update's titles; "" for a language it
-was not written in), `text_zh`, `text_en` (the first `EXCERPT` characters), `photos`
-(how many). The link is the update on the project page.
+The notification's params (what the "project.update" renderer, notify/render.py,
+reads): `update`, `tender`, `title_zh`, `title_en` (the project's titles, as in every
+kind's params), `organization_zh`, `organization_en`, `update_title_zh`,
+`update_title_en` (the update's titles; "" for a language it was not written in),
+`excerpt_zh`, `excerpt_en` (the first `EXCERPT` characters), `photos` (how many). The link is the update on the project page.
 """
 
 from __future__ import annotations
@@ -82,14 +82,14 @@ def _params(update_id: int, contract: Mapping[str, Any], draft: UpdateDraft) -> 
     return {
         "update": update_id,
         "tender": int(contract["tender"]),
-        "project_zh": contract["title_zh"],
-        "project_en": contract["title_en"],
+        "title_zh": contract["title_zh"],
+        "title_en": contract["title_en"],
         "organization_zh": contract["organization_zh"],
         "organization_en": contract["organization_en"],
-        "title_zh": draft.title_zh,
-        "title_en": draft.title_en,
-        "text_zh": _excerpt(draft.body_zh),
-        "text_en": _excerpt(draft.body_en),
+        "update_title_zh": draft.title_zh,
+        "update_title_en": draft.title_en,
+        "excerpt_zh": _excerpt(draft.body_zh),
+        "excerpt_en": _excerpt(draft.body_en),
         "photos": len(draft.photos),
     }
 

@@ -90,8 +90,8 @@ async def test_an_update_is_stored_audited_and_told_to_every_supporter(project: 
     assert donor_mail["lang"] == "en" and donor_mail["kind"] == "project.update"
     assert donor_mail["link"] == f"/projects/{project.tender_id}#update-{update_id}"
     params = json.loads(donor_mail["params"])
-    assert params["title_en"] == TEXTS["title_en"] and params["photos"] == 1
-    assert params["project_en"].startswith("Community home-based elderly care")
+    assert params["update_title_en"] == TEXTS["title_en"] and params["photos"] == 1
+    assert params["title_en"].startswith("Community home-based elderly care")
     assert project.winner.user_id not in {r["user_id"] for r in rows}
 
 
@@ -128,12 +128,14 @@ async def test_the_guest_donor_receives_the_update_by_mail_in_their_language(
     project: Supported, mailbox: Mailbox, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     def render(params: dict[str, Any], lang: str) -> outbox.Rendered:
-        title = params["title_en"] if lang == "en" else params["title_zh"]
+        title = params["update_title_en"] if lang == "en" else params["update_title_zh"]
         return outbox.Rendered(
-            f"[{lang}] {title}", params["text_en"] if lang == "en" else params["text_zh"]
+            f"[{lang}] {title}", params["excerpt_en"] if lang == "en" else params["excerpt_zh"]
         )
 
     monkeypatch.setitem(outbox._RENDERERS, "project.update", render)
+    await outbox.deliver_pending(limit=100)  # what the project's history told people
+    mailbox.messages.clear()
     await post(project)
     assert await outbox.deliver_pending(limit=100) == 5  # the guest and four account holders
     guest = mailbox.to(GUEST)
@@ -202,3 +204,15 @@ async def test_the_views_show_a_real_projects_update_without_its_poster(project:
     assert row["tender"] == project.tender_id and "author" not in dict(row)
     (photo,) = await execute("SELECT * FROM notify_v_project_update_photo")
     assert photo["project_update"] == update_id and "content" not in dict(photo)
+
+
+async def test_the_update_reads_in_the_words_the_supporters_get(project: Supported) -> None:
+    update_id = await post(project)
+    row = (
+        await Outbox.select(Outbox.params)
+        .where(Outbox.key == f"project.update:{update_id}|user:{project.donor}|email")
+        .first()
+    )
+    assert row is not None
+    rendered = outbox.render("project.update", json.loads(row["params"]), "en")
+    assert TEXTS["title_en"] in rendered.text and "Community home-based" in rendered.subject
