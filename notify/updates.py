@@ -14,7 +14,8 @@ The notification's params (what the "project.update" renderer, notify/render.py,
 reads): `update`, `tender`, `title_zh`, `title_en` (the project's titles, as in every
 kind's params), `organization_zh`, `organization_en`, `update_title_zh`,
 `update_title_en` (the update's titles; "" for a language it was not written in),
-`excerpt_zh`, `excerpt_en` (the first `EXCERPT` characters), `photos` (how many). The link is the update on the project page.
+`excerpt_zh`, `excerpt_en` (the first `EXCERPT` characters), `photos` (how many).
+The link is the update on the project page.
 """
 
 from __future__ import annotations
