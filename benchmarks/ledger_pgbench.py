@@ -30,8 +30,10 @@ import time
 from urllib.parse import urlparse, urlunparse
 
 ADMIN_URL = os.environ.get("MARKET_BENCH_PG_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
-LEDGER_DB = "ledger_bench"
-PGBENCH_DB = "pgbench_ref"
+# Scratch database names; MARKET_BENCH_DB_PREFIX keeps concurrent runs apart.
+_PREFIX = os.environ.get("MARKET_BENCH_DB_PREFIX", "")
+LEDGER_DB = f"{_PREFIX}ledger_bench"
+PGBENCH_DB = f"{_PREFIX}pgbench_ref"
 ACCOUNTS = 1000
 
 
