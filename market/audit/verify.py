@@ -46,7 +46,7 @@ class ChainStatus:
         return f"audit chain BROKEN {where}: {self.reason}"
 
 
-def _check_row(row: Mapping[str, Any], expected_seq: int, prev_hash: str) -> str:
+def check_row(row: Mapping[str, Any], expected_seq: int, prev_hash: str) -> str:
     """'' when the row continues the chain, else why not."""
     if int(row["seq"]) != expected_seq:
         return f"expected sequence {expected_seq}, found {row['seq']} (a row is missing)"
@@ -85,7 +85,7 @@ async def verify_chain() -> ChainStatus:
             _BATCH,
         )
         for row in rows:
-            reason = _check_row(row, expected, prev_hash)
+            reason = check_row(row, expected, prev_hash)
             if reason:
                 return ChainStatus(False, expected - 1, prev_hash, expected, reason)
             prev_hash, last_seq, expected = str(row["hash"]), int(row["seq"]), expected + 1
