@@ -20,7 +20,7 @@ Each ledger worker process runs its clients on one asyncio loop (like one app
 worker); `--procs` sets how many worker processes share the N clients. While the
 audit rows are appended, one more process runs the worker's `audit.sequence` job
 exactly as `market worker` does (so the sequencer's cost is in the figure) and
-watches the queue: every 20 ms the age of the oldest row not yet chained (now minus
+watches the queue: every 50 ms the age of the oldest row not yet chained (now minus
 its append time); the largest age seen is the sealing lag printed.
 MARKET_BENCH_DB_PREFIX prefixes the scratch databases' names.
 """
@@ -181,7 +181,7 @@ def _worker(args: tuple[int, int, float, bool, str]) -> tuple[int, float]:
     return asyncio.run(_clients(*args))
 
 
-async def _sequencer(stop: Any, lag: Any) -> None:
+async def _sequencer(ready: Any, stop: Any, lag: Any) -> None:
     """The worker's audit.sequence job (its real session loop), and the lag watcher."""
     _setup_env()
     from composition.wiring import wire
@@ -197,12 +197,13 @@ async def _sequencer(stop: Any, lag: Any) -> None:
     assert job is not None
     worker = Worker([job], worker="bench:sequencer")
     running = asyncio.create_task(worker.run())
+    ready.set()  # the worker runs before the load starts, as in production
     worst = 0.0
     while not stop.is_set():
         _, oldest = await queued_count()
         if oldest is not None:
             worst = max(worst, (clock.now() - oldest).total_seconds())
-        await asyncio.sleep(0.02)
+        await asyncio.sleep(0.05)
     for _ in range(1200):  # the writers are done: let it chain the rest (a minute at most)
         if not (await queued_count())[0]:
             break
@@ -213,8 +214,8 @@ async def _sequencer(stop: Any, lag: Any) -> None:
     lag.value = worst
 
 
-def _sequencer_process(stop: Any, lag: Any) -> None:
-    asyncio.run(_sequencer(stop, lag))
+def _sequencer_process(ready: Any, stop: Any, lag: Any) -> None:
+    asyncio.run(_sequencer(ready, stop, lag))
 
 
 def run_ledger(
@@ -222,10 +223,12 @@ def run_ledger(
 ) -> tuple[float, float | None]:
     """(transfers/s, the largest sealing lag seen in seconds, or None without audit)."""
     context = multiprocessing.get_context("spawn")
-    stop, lag = context.Event(), context.Value("d", 0.0)
-    sequencer = context.Process(target=_sequencer_process, args=(stop, lag))
+    ready, stop, lag = context.Event(), context.Event(), context.Value("d", 0.0)
+    sequencer = context.Process(target=_sequencer_process, args=(ready, stop, lag))
     if audit:
         sequencer.start()
+        if not ready.wait(120):
+            raise SystemExit("the sequencer process did not start")
     shares = [clients // procs + (1 if i < clients % procs else 0) for i in range(procs)]
     with context.Pool(procs) as pool:
         jobs = [(i, n, duration, audit, reset) for i, n in enumerate(shares) if n]
