@@ -14,7 +14,9 @@ A job registered with `repeat` is a *session* job (the audit chain's sequencer):
 the long-running worker one run holds its claim for `every` and calls the job again
 every `repeat` (the counts add up; one run row for the session), and the next session
 starts `repeat` after it ends, so the work is done within about `repeat` of arriving
-while the run log grows by one row per `every`. `--once` and `--job` call it once.
+while the run log grows by one row per `every`. A session is due whenever no worker
+holds the job (its claim keeps it single), so a restarted worker starts one at once;
+failures still back off. `--once` and `--job` call it once, on its `every` schedule.
 """
 
 from __future__ import annotations

@@ -52,21 +52,25 @@ async def run_job(
     job: Job, *, worker: str, force: bool = False, stop: asyncio.Event | None = None
 ) -> Outcome:
     """Run `job` if this worker can claim it and it is due (or `force`), and record it.
-    With `stop` (the long-running worker's), a session job runs its whole session."""
+    With `stop` (the long-running worker's), a session job runs its whole session, due
+    whenever nobody holds it: a restarted worker picks the work up at once."""
+    repeat = job.repeat if stop is not None else None  # a session, in the long-running worker
     async with claim(job.name) as held:
         if not held:
             return Outcome(job.name, "busy")
         started = clock.now()
-        if not force and not is_due(started, job.every, await history(job.name), job.max_backoff):
+        if not (force or repeat) and not is_due(
+            started, job.every, await history(job.name), job.max_backoff
+        ):
             return Outcome(job.name, "not_due")
         began = time.monotonic()
         counts: dict[str, int] = {}
         error = ""
         try:
-            if stop is None or job.repeat is None:
+            if repeat is None or stop is None:
                 work = job.fn(started)
             else:
-                work = _session(job, job.repeat.total_seconds(), stop)
+                work = _session(job, repeat.total_seconds(), stop)
             counts = _counts(await asyncio.wait_for(work, job.timeout.total_seconds()))
         except Exception as exc:  # recorded and retried after a backoff; the worker goes on
             log.exception("job %s failed", job.name)

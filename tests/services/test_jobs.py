@@ -227,6 +227,9 @@ async def test_a_session_job_repeats_within_one_recorded_run_until_stopped() -> 
     assert [r["outcome"] for r in await runs_of("test.session")] == ["ok"]  # one row
     once = await run_job(job, worker="w:1", force=True)  # `--job`, `--once`: one call
     assert (once.counts, calls) == ({"chained": 2}, 4)
+    assert (await run_job(job, worker="w:1")).status == "not_due"  # `--once` keeps `every`
+    restarted = await run_job(job, worker="w:2", stop=stop)  # a session is due at once
+    assert (restarted.status, restarted.counts, calls) == ("ok", {"chained": 2}, 5)
 
 
 def test_a_session_repeats_more_often_than_it_starts() -> None:
