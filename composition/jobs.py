@@ -10,11 +10,16 @@ from datetime import datetime
 
 from bids import opening
 from donors import payments, pledges, settlement
-from market import outbox
+from market import audit, outbox
 from market.tenders import tick
 from notify import reminders
 from opendata.ocds import funding
 from opendata.statistics import rollup
+
+
+async def audit_sequence(now: datetime) -> dict[str, int]:
+    """Audit rows committed since the last call, chained (market.audit.sequencer)."""
+    return {"chained": await audit.sequence_queued()}
 
 
 async def tenders_tick(now: datetime) -> dict[str, int]:

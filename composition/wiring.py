@@ -9,6 +9,7 @@ What the kernel calls back, and who provides it:
 - audit hooks (`market.audit.on_appended`): the open-data app writes an OCDS release
   per state change, inside the transaction of the change, and marks the processes
   whose funding an event changed (folded into releases by the `ocds.funding` job);
+  the kernel's own `audit.sequence` job chains the appended rows;
 - ledger checks (`market.ledger.check.register_check`): the donors app's money
   invariants (payments, refunds, pledges, donations, payment windows, settled
   tenders), run by `market ledger check` after the kernel's own;
@@ -56,8 +57,11 @@ def wire_tender_hooks() -> None:
 
 
 def wire_audit_hooks() -> None:
-    audit.on_appended(publish.publish_for)
+    # The funding mark first: two transactions moving money for one process queue on
+    # its mark row, so a release built after it (a state change that also moves money)
+    # already shows the money of every earlier marker (opendata/ocds/funding.py).
     audit.on_appended(funding.mark)
+    audit.on_appended(publish.publish_for)
 
 
 def wire_ledger_checks() -> None:
@@ -66,6 +70,14 @@ def wire_ledger_checks() -> None:
 
 
 def wire_jobs() -> None:
+    # The audit chain's sequencer: a session a minute long, chaining every 100 ms.
+    register_job(
+        "audit.sequence",
+        jobs.audit_sequence,
+        every=timedelta(minutes=1),
+        repeat=timedelta(milliseconds=100),
+        max_backoff=timedelta(minutes=1),
+    )
     register_job("tenders.tick", jobs.tenders_tick, every=timedelta(seconds=30))
     register_job("bids.open", jobs.bids_open, every=timedelta(seconds=30))
     register_job("payments.expire", jobs.payments_expire, every=timedelta(minutes=1))

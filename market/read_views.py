@@ -24,7 +24,8 @@ decisions or salts).
 - `market_v_tender_revision` — id, tender, at, action, from_status, to_status, note,
   changes (JSON; not the actor).
 - `market_v_audit_event` — id, seq, at, actor, action, object_type, object_id, change
-  (JSON), prev_hash, hash: the public hash-chained audit log, whole.
+  (JSON), prev_hash, hash: the public hash-chained audit log, whole. seq, prev_hash
+  and hash are NULL for a row still queued for the sequencer (a second at most).
 - `market_v_ledger_account` — id, code, currency, created_at.
 - `market_v_ledger_transfer` — id, key (the transfer id, "donation:42"),
   debit_account, credit_account, amount, currency, kind, reason, reference, tender_id,

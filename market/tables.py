@@ -207,20 +207,23 @@ class TenderRevision(Table, tablename="market_tender_revision"):
 
 
 class AuditEvent(Table, tablename="audit_event"):
+    """One event of the public chain. Appended queued: `id` is its identity at once;
+    seq, prev_hash and hash stay NULL until the sequencer chains it (market.audit)."""
+
     id = BigSerial(primary_key=True)
-    seq = BigInt(unique=True)
+    seq = BigInt(unique=True, null=True, default=None)
     at = Timestamptz()
     actor = Varchar(length=120)
     action = Varchar(length=80)
     object_type = Varchar(length=40)
     object_id = Varchar(length=120)
     change = Text()  # canonical JSON
-    prev_hash = Varchar(length=64)
-    hash = Varchar(length=64)
+    prev_hash = Varchar(length=64, null=True, default=None)
+    hash = Varchar(length=64, null=True, default=None)
 
 
 class AuditHead(Table, tablename="audit_head"):
-    """One row (id 1): the chain's last sequence number and hash, locked by every writer."""
+    """One row (id 1): the chain's last sequence number and hash, moved by the sequencer."""
 
     seq = BigInt(default=0)
     hash = Varchar(length=64)

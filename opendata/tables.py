@@ -10,10 +10,10 @@ from piccolo.table import Table
 class OcdsRelease(Table, tablename="ocds_release"):
     id = BigSerial(primary_key=True)
     ocid = Varchar(length=80, index=True)
-    release_id = Varchar(length=120, unique=True)  # "<ocid>-<audit seq>": stable, unique
+    release_id = Varchar(length=120, unique=True)  # "<ocid>-<audit event id>": stable, unique
     tag = Varchar(length=40)  # one releaseTag code
     tender_id = Integer(index=True)
-    audit_seq = BigInt()  # the audit event this release publishes
+    audit_event_id = BigInt()  # the id of the audit event this release publishes
     published_at = Timestamptz()
     body = Text()  # the release as canonical JSON
 
@@ -39,11 +39,11 @@ class StatsWatermark(Table, tablename="stats_watermark"):
 
 
 class OcdsFundingMark(Table, tablename="ocds_funding_mark"):
-    """A process whose funding changed (opendata/ocds/funding.py): `seq` is the latest
-    audit event that moved money for it, `published_seq` the latest one a funding
-    release has folded in (at `published_at`). Dirty while seq > published_seq."""
+    """A process whose funding changed (opendata/ocds/funding.py): `event` is the id of
+    the audit event that last marked it, `published_event` the one the latest funding
+    release folded in (at `published_at`). Dirty while event <> published_event."""
 
     tender_id = Integer(unique=True)
-    seq = BigInt(default=0)
-    published_seq = BigInt(default=0)
+    event = BigInt(default=0)
+    published_event = BigInt(default=0)
     published_at = Timestamptz(null=True, default=None)

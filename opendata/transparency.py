@@ -322,9 +322,10 @@ async def all_transfers(
 class AuditPage:
     length: int
     head: str
-    rows: list[AuditRowView]
+    rows: list[AuditRowView]  # on the first page, the pending rows come first
     next_cursor: int | None  # pass as `before` for older rows
     auditor: bool
+    pending: int = 0  # rows waiting for the sequencer (all of them, not just those shown)
 
 
 async def _opened_bids(bid_ids: set[int]) -> set[int]:
@@ -339,25 +340,36 @@ async def _opened_bids(bid_ids: set[int]) -> set[int]:
     return {int(r["id"]) for r in rows}
 
 
+_AUDIT_ROW = (
+    "SELECT seq, at, actor, action, object_type, object_id, change, prev_hash, hash"
+    " FROM market_v_audit_event"
+)
+
+
 async def audit_page(
     viewer: Principal | None, *, before: int | None, limit: int = AUDIT_PAGE
 ) -> AuditPage:
-    """The chain head and one page of rows, newest first (keyset on the unique seq)."""
+    """The chain head and one page of rows, newest first (keyset on the unique seq); the
+    first page also lists the rows still pending (newest first, at most `limit`)."""
     length, head = await audit.chain_head()
+    pending, _ = await audit.queued_count()
     limit = max(1, min(int(limit), 500))
+    queued = []
+    if before is None and pending:
+        queued = await execute(_AUDIT_ROW + " WHERE seq IS NULL ORDER BY id DESC LIMIT {}", limit)
     rows = await execute(
-        "SELECT seq, at, actor, action, object_type, object_id, change, prev_hash, hash"
-        " FROM market_v_audit_event WHERE seq < {} ORDER BY seq DESC LIMIT {}",
+        _AUDIT_ROW + " WHERE seq < {} ORDER BY seq DESC LIMIT {}",
         before if before is not None else 2**62,
         limit + 1,
     )
     page, more = rows[:limit], len(rows) > limit
-    opened = await _opened_bids(bid_ids_to_check(page))
+    opened = await _opened_bids(bid_ids_to_check(queued + page))
     auditor = bool(viewer and viewer.is_auditor)
     views = [
         audit_row_view(
             {**row, "at": timestamp(row["at"])}, sealed=is_sealed(row, opened), auditor=auditor
         )
-        for row in page
+        for row in queued + page
     ]
-    return AuditPage(length, head, views, views[-1].seq if more and views else None, auditor)
+    cursor = int(page[-1]["seq"]) if more and page else None
+    return AuditPage(length, head, views, cursor, auditor, pending)

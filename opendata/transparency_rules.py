@@ -21,7 +21,10 @@ Audit rows, per viewer (documented on the /audit page):
   (older data) stays sealed until its tender's bids are opened. Bid contents are never
   in any log: only the receipt hash is;
 - auditors see every other row in full and can recompute every hash; the whole
-  chain, sealed rows included, is recomputed on the server by `market audit verify`.
+  chain, sealed rows included, is recomputed on the server by `market audit verify`;
+- a row appended in the last moment may still be *pending*: queued for the chain's
+  sequencer, with no number and no hashes yet (market.audit). Pages list pending rows
+  first, newest first, under the same visibility rules.
 """
 
 from __future__ import annotations
@@ -215,11 +218,12 @@ def surplus_figures(rows: Iterable[Mapping[str, Any]]) -> SurplusFigures | None:
 @dataclass(frozen=True, slots=True)
 class AuditRowView:
     """One audit-chain row as a viewer may see it. `visibility`: full (everything,
-    hash recomputable), public (no actor/change), sealed (only seq and hashes)."""
+    hash recomputable), public (no actor/change), sealed (only seq and hashes).
+    `seq`, `prev_hash` and `hash` are None while the row is pending (not yet chained)."""
 
-    seq: int
-    prev_hash: str
-    hash: str
+    seq: int | None
+    prev_hash: str | None
+    hash: str | None
     visibility: str
     at: Any = None
     action: str = ""
@@ -228,9 +232,18 @@ class AuditRowView:
     actor: str | None = None
     change: str | None = None  # the canonical JSON exactly as hashed
 
+    @property
+    def pending(self) -> bool:
+        return self.seq is None
+
+
+def _text(value: Any) -> str | None:
+    return None if value is None else str(value)
+
 
 def audit_row_view(row: Mapping[str, Any], *, sealed: bool, auditor: bool) -> AuditRowView:
-    seq, prev_hash, digest = int(row["seq"]), str(row["prev_hash"]), str(row["hash"])
+    seq = None if row["seq"] is None else int(row["seq"])
+    prev_hash, digest = _text(row["prev_hash"]), _text(row["hash"])
     if sealed:
         return AuditRowView(seq, prev_hash, digest, "sealed")
     full = auditor or row["action"] in PUBLIC_PAYLOAD_ACTIONS

@@ -11,13 +11,14 @@ from datetime import datetime
 
 import httpx
 
-from market import accounts, clock, uscc
+from market import accounts, audit, clock, uscc
 from market.organization_rules import decision_deadline
 from market.tables import Membership, Organization
 from tests.web.forms import csrf_token, log_in, post_form
 
 __all__ = [
     "PASSWORD",
+    "chained_and_verified",
     "csrf_token",
     "htmx",
     "login",
@@ -32,6 +33,12 @@ __all__ = [
 PASSWORD = "correct horse battery"
 HTMX = {"HX-Request": "true"}
 _serial = itertools.count(1)
+
+
+async def chained_and_verified() -> audit.ChainStatus:
+    """`market audit verify` once the worker's sequencer has chained every queued row."""
+    await audit.sequence_queued()
+    return await audit.verify_chain()
 
 
 def htmx(**extra: str) -> dict[str, str]:

@@ -11,7 +11,8 @@ from datetime import datetime
 from typing import Any
 
 from market import clock
-from market.audit.chain import AuditRecord, append_audit, canonical_json, iso_time
+from market.audit.chain import AuditRecord, append_audit
+from market.audit.rules import canonical_json, iso_time
 from market.errors import DomainError
 from market.sql import execute
 from market.timestamps import timestamp
@@ -69,7 +70,7 @@ def sealed_payload(
 
 async def _anchor_of(scope: str) -> dict[str, Any] | None:
     rows = await execute(
-        "SELECT seq, change FROM audit_event WHERE action = {} AND object_id = {} ORDER BY seq",
+        "SELECT id, seq, change FROM audit_event WHERE action = {} AND object_id = {} ORDER BY id",
         ANCHOR,
         scope,
     )
@@ -160,7 +161,7 @@ async def anchor_sealed(scope: str, actor: str) -> AuditRecord:
 @dataclass(frozen=True, slots=True)
 class AnchoredLog:
     scope: str
-    anchor_seq: int
+    anchor_seq: int | None  # None for the moment before the sequencer chains the anchor
     count: int
     root: str
     events: list[dict[str, Any]]  # position order, each with its canonical `data`
@@ -192,7 +193,8 @@ async def anchored_log(scope: str) -> AnchoredLog | None:
             str(row["change"]),
         )
         events.append(event)
-    return AnchoredLog(scope, int(anchor["seq"]), int(change["count"]), str(change["root"]), events)
+    seq = None if anchor["seq"] is None else int(anchor["seq"])
+    return AnchoredLog(scope, seq, int(change["count"]), str(change["root"]), events)
 
 
 async def verify_sealed_logs() -> tuple[int, str]:

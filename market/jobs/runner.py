@@ -8,6 +8,7 @@ A failing job is logged and recorded (outcome `error`) and tried again after a b
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import os
 import socket
@@ -47,19 +48,30 @@ def _counts(value: object) -> dict[str, int]:
     return {str(k): int(v) for k, v in value.items()}
 
 
-async def run_job(job: Job, *, worker: str, force: bool = False) -> Outcome:
-    """Run `job` if this worker can claim it and it is due (or `force`), and record it."""
+async def run_job(
+    job: Job, *, worker: str, force: bool = False, stop: asyncio.Event | None = None
+) -> Outcome:
+    """Run `job` if this worker can claim it and it is due (or `force`), and record it.
+    With `stop` (the long-running worker's), a session job runs its whole session, due
+    whenever nobody holds it: a restarted worker picks the work up at once."""
+    repeat = job.repeat if stop is not None else None  # a session, in the long-running worker
     async with claim(job.name) as held:
         if not held:
             return Outcome(job.name, "busy")
         started = clock.now()
-        if not force and not is_due(started, job.every, await history(job.name), job.max_backoff):
+        if not (force or repeat) and not is_due(
+            started, job.every, await history(job.name), job.max_backoff
+        ):
             return Outcome(job.name, "not_due")
         began = time.monotonic()
         counts: dict[str, int] = {}
         error = ""
         try:
-            counts = _counts(await asyncio.wait_for(job.fn(started), job.timeout.total_seconds()))
+            if repeat is None or stop is None:
+                work = job.fn(started)
+            else:
+                work = _session(job, repeat.total_seconds(), stop)
+            counts = _counts(await asyncio.wait_for(work, job.timeout.total_seconds()))
         except Exception as exc:  # recorded and retried after a backoff; the worker goes on
             log.exception("job %s failed", job.name)
             error = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
@@ -69,6 +81,20 @@ async def run_job(job: Job, *, worker: str, force: bool = False) -> Outcome:
         await record(Run(job.name, worker, started, clock.now(), outcome.status, counts, error))
     _log(outcome)
     return outcome
+
+
+async def _session(job: Job, repeat: float, stop: asyncio.Event) -> dict[str, int]:
+    """A session job's run: call it every `repeat` seconds for `every` (or until `stop`)."""
+    ends = time.monotonic() + job.every.total_seconds()
+    total: dict[str, int] = {}
+    while True:
+        for key, value in _counts(await job.fn(clock.now())).items():
+            total[key] = total.get(key, 0) + value
+        left = ends - time.monotonic()
+        if left <= 0 or stop.is_set():
+            return total
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(stop.wait(), min(repeat, left))
 
 
 def _log(outcome: Outcome) -> None:
@@ -86,9 +112,11 @@ async def run_due(jobs: Sequence[Job], *, worker: str) -> list[Outcome]:
 
 
 async def wait_for_next(job: Job) -> float:
-    """Seconds until `job` is due again, per the run log (within the loop's bounds)."""
+    """Seconds until `job` is due again, per the run log (within the loop's bounds; a
+    session job's next session may start `repeat` after the last one ended)."""
     due = next_due(job.every, await history(job.name), job.max_backoff)
-    return seconds_until(clock.now(), due, least=LEAST_WAIT, most=MOST_WAIT)
+    least = LEAST_WAIT if job.repeat is None else job.repeat.total_seconds()
+    return seconds_until(clock.now(), due, least=least, most=MOST_WAIT)
 
 
 class Worker:
@@ -120,7 +148,7 @@ class Worker:
     async def _loop(self, job: Job) -> None:
         while not self.stopping.is_set():
             try:
-                outcome = await run_job(job, worker=self.worker)
+                outcome = await run_job(job, worker=self.worker, stop=self.stopping)
                 wait = await wait_for_next(job)
                 if outcome.status == "busy":  # another worker is running it right now
                     wait = max(wait, min(job.every.total_seconds(), MOST_WAIT))

@@ -26,8 +26,9 @@ def hashed_time(at: datetime) -> str:
 
 
 def canonical(row: AuditRowView) -> str | None:
-    """The canonical JSON that `hash = sha256(prev_hash ‖ this)` covers, for full rows."""
-    if row.visibility != "full" or row.actor is None or row.change is None:
+    """The canonical JSON that `hash = sha256(prev_hash ‖ this)` covers, for full rows
+    (a pending row has no seq yet, so nothing to recompute)."""
+    if row.visibility != "full" or row.seq is None or row.actor is None or row.change is None:
         return None
     return audit.payload(
         row.seq, row.at, row.actor, row.action, row.object_type, row.object_id, row.change
@@ -55,6 +56,7 @@ class AuditController(Controller):
 class AuditHeadOut:
     length: int
     head: str
+    pending: int  # rows appended but not yet chained (they join it within a second)
     genesis: str
     algorithm: str
     events_url: str
@@ -62,9 +64,10 @@ class AuditHeadOut:
 
 @dataclass
 class AuditEventOut:
-    seq: int
-    prev_hash: str
-    hash: str
+    seq: int | None  # null while pending
+    prev_hash: str | None  # null while pending
+    hash: str | None  # null while pending
+    pending: bool  # appended, waiting for the sequencer to give it its seq and hash
     visibility: str  # full | public | sealed
     at: str | None  # ISO 8601 UTC with microseconds, exactly as hashed
     action: str | None
@@ -79,6 +82,7 @@ class AuditEventOut:
 class AuditEventListOut:
     length: int
     head: str
+    pending: int
     items: list[AuditEventOut]
     next_cursor: int | None
     next: str | None
@@ -99,6 +103,7 @@ def _event(row: AuditRowView) -> AuditEventOut:
         seq=row.seq,
         prev_hash=row.prev_hash,
         hash=row.hash,
+        pending=row.pending,
         visibility=row.visibility,
         at=hashed_time(row.at) if shown and row.at is not None else None,
         action=row.action if shown else None,
@@ -132,7 +137,7 @@ class SealedEventOut:
 @dataclass
 class SealedLogOut:
     scope: str
-    anchor_seq: int  # the public chain row that anchors this log
+    anchor_seq: int | None  # the public chain row that anchors this log (null while pending)
     count: int
     root: str
     tree: str
@@ -161,7 +166,8 @@ class AuditApiController(Controller):
     async def head(self) -> AuditHeadOut:
         """Publish or compare this head: any change to any earlier row changes it."""
         length, head = await audit.chain_head()
-        return AuditHeadOut(length, head, audit.GENESIS, ALGORITHM, "/api/v1/audit/events")
+        pending, _ = await audit.queued_count()
+        return AuditHeadOut(length, head, pending, audit.GENESIS, ALGORITHM, "/api/v1/audit/events")
 
     @get(
         "/events",
@@ -175,7 +181,8 @@ class AuditApiController(Controller):
         """`visibility` says what the viewer may see: `full` rows carry everything needed to
         recompute their hash; `public` rows withhold actor and change; `sealed` rows (about
         bids not yet opened) show only their place in the chain. Auditors get full rows
-        except sealed ones."""
+        except sealed ones. The first page starts with the `pending` rows, appended in
+        the last moment and not yet chained (no seq or hashes; at most `limit`)."""
         cursor = parse_cursor(before)
         size = limit or transparency.AUDIT_PAGE
         page = await transparency.audit_page(principal_of(request), before=cursor, limit=size)
@@ -183,6 +190,7 @@ class AuditApiController(Controller):
         return AuditEventListOut(
             page.length,
             page.head,
+            page.pending,
             [_event(r) for r in page.rows],
             nxt,
             f"/api/v1/audit/events?before={nxt}&limit={size}" if nxt else None,

@@ -5,15 +5,25 @@ A donation, match, sponsorship, refund, return or budget hold/void/post changes 
 a process's `planning.budget` should show, yet is no OCDS state change. So:
 
 - `mark` (an audit hook, in the transaction that moved the money) records that the
-  process's funding changed: `ocds_funding_mark.seq` becomes the event's audit seq;
+  process's funding changed: `ocds_funding_mark.event` becomes the audit event's id.
+  Event ids are handed out at append, not in commit order, so the mark is not a
+  high-water mark: any marking event makes the process dirty (event <> published_event).
+  Two transactions marking one process queue on its mark row, so the fold below runs
+  either before a marking transaction writes its mark (and that mark makes the process
+  dirty again) or after it commits (and then sees its money). The mark runs before the
+  state-change publisher (composition.wiring), so an event that both changes the state
+  and moves money builds its release only after every earlier marker has committed:
+  when such an event marked last, its own release already shows the budget, and the
+  fold publishes nothing under its id;
 - the job `ocds.funding` (`publish_dirty`, every minute) folds each marked process
   into one `tenderUpdate` release (rules.FUNDING_TAG) built from the state now —
   published only when its budget differs from the process's latest release, and at
   most one per process per `MIN_GAP`: a surge of donations publishes one release.
 
-The release id is `<ocid>-<seq>` of the latest money event folded in (unique: an event
-publishes at most one release). Safe to run beside itself and the web app: the mark
-row is locked and re-checked before anything is published.
+The release id is `<ocid>-<event id>` of the money event that marked the process last
+(unique: an event marks a process once and publishes at most one release). Safe to run
+beside itself and the web app: the mark row is locked and re-checked before anything is
+published.
 """
 
 from __future__ import annotations
@@ -41,18 +51,18 @@ async def mark(record: AuditRecord) -> None:
         rules.funded_tenders(record.action, record.object_type, record.object_id, record.change)
     ):
         await execute(
-            "INSERT INTO ocds_funding_mark (tender_id, seq, published_seq, published_at)"
+            "INSERT INTO ocds_funding_mark (tender_id, event, published_event, published_at)"
             " VALUES ({}, {}, 0, NULL) ON CONFLICT (tender_id) DO UPDATE"
-            " SET seq = excluded.seq WHERE ocds_funding_mark.seq < excluded.seq",
+            " SET event = excluded.event",
             tender_id,
-            record.seq,
+            record.id,
         )
 
 
 async def publish_dirty(now: datetime) -> dict[str, int]:
     """The job: one funding release per changed process (not within MIN_GAP of its last)."""
     rows = await execute(
-        "SELECT tender_id FROM ocds_funding_mark WHERE seq > published_seq ORDER BY tender_id"
+        "SELECT tender_id FROM ocds_funding_mark WHERE event <> published_event ORDER BY tender_id"
     )
     counts = {"published": 0, "unchanged": 0, "waiting": 0}
     for row in rows:
@@ -61,7 +71,7 @@ async def publish_dirty(now: datetime) -> dict[str, int]:
 
 
 def _due(mark: dict[str, Any], now: datetime) -> bool:
-    if int(mark["seq"]) <= int(mark["published_seq"]):
+    if int(mark["event"]) == int(mark["published_event"]):
         return False
     last = timestamp(mark["published_at"])
     return last is None or now - last >= MIN_GAP
@@ -73,17 +83,19 @@ async def fold(tender_id: int, now: datetime) -> str:
     (its last funding release is less than MIN_GAP old)."""
     async with atomic():
         rows = await execute(
-            "SELECT seq, published_seq, published_at FROM ocds_funding_mark"
+            "SELECT event, published_event, published_at FROM ocds_funding_mark"
             " WHERE tender_id = {}" + for_update(),
             tender_id,
         )
-        if not rows or int(rows[0]["seq"]) <= int(rows[0]["published_seq"]):
+        if not rows or int(rows[0]["event"]) == int(rows[0]["published_event"]):
             return "unchanged"  # another run folded it
         if not _due(dict(rows[0]), now):
             return "waiting"
-        seq = int(rows[0]["seq"])
+        event = int(rows[0]["event"])
         await execute(
-            "UPDATE ocds_funding_mark SET published_seq = {} WHERE tender_id = {}", seq, tender_id
+            "UPDATE ocds_funding_mark SET published_event = {} WHERE tender_id = {}",
+            event,
+            tender_id,
         )
         facts = await process_facts(tender_id)
         if facts is None:
@@ -93,7 +105,7 @@ async def fold(tender_id: int, now: datetime) -> str:
         release = build_release(
             facts,
             ocid=ocid,
-            release_id=rules.release_id(ocid, seq),
+            release_id=rules.release_id(ocid, event),
             tag=rules.FUNDING_TAG,
             at=now,
             base_url=rules.STORED_BASE,
@@ -106,7 +118,7 @@ async def fold(tender_id: int, now: datetime) -> str:
             return "unchanged"
         if json.loads(latest[0]["body"])["planning"]["budget"] == release["planning"]["budget"]:
             return "unchanged"
-        await append_release(release, tender_id=tender_id, audit_seq=seq, at=now)
+        await append_release(release, tender_id=tender_id, audit_event=event, at=now)
         await execute(
             "UPDATE ocds_funding_mark SET published_at = {} WHERE tender_id = {}",
             now,

@@ -56,7 +56,7 @@ async def publish_release(tender_id: int, *, tag: str, record: AuditRecord) -> s
         return None
     settings = get_settings()
     ocid = str(facts.tender["ocid"] or rules.ocid(settings.ocds_prefix, tender_id))
-    release_id = rules.release_id(ocid, record.seq)
+    release_id = rules.release_id(ocid, record.id)
     release = build_release(
         facts,
         ocid=ocid,
@@ -65,22 +65,22 @@ async def publish_release(tender_id: int, *, tag: str, record: AuditRecord) -> s
         at=record.at,
         base_url=rules.STORED_BASE,  # served on the reader's base URL (packages.py)
     )
-    await append_release(release, tender_id=tender_id, audit_seq=record.seq, at=record.at)
+    await append_release(release, tender_id=tender_id, audit_event=record.id, at=record.at)
     return release_id
 
 
 async def append_release(
-    release: dict[str, Any], *, tender_id: int, audit_seq: int, at: datetime
+    release: dict[str, Any], *, tender_id: int, audit_event: int, at: datetime
 ) -> None:
     """Store one built release (append-only)."""
     await execute(
-        "INSERT INTO ocds_release (ocid, release_id, tag, tender_id, audit_seq, published_at,"
-        " body) VALUES ({}, {}, {}, {}, {}, {}, {})",
+        "INSERT INTO ocds_release (ocid, release_id, tag, tender_id, audit_event_id,"
+        " published_at, body) VALUES ({}, {}, {}, {}, {}, {}, {})",
         release["ocid"],
         release["id"],
         release["tag"][0],
         tender_id,
-        audit_seq,
+        audit_event,
         at,
         canonical_json(release),
     )

@@ -103,9 +103,10 @@ def ocid(prefix: str, tender_id: int) -> str:
     return f"ocds-{prefix}-{tender_id}"
 
 
-def release_id(ocid_: str, audit_seq: int) -> str:
-    """Stable and unique: one release per audit event of the process."""
-    return f"{ocid_}-{audit_seq}"
+def release_id(ocid_: str, audit_event: int) -> str:
+    """Stable and unique: one release per audit event of the process, named by the
+    event's id (known in the transaction that appends it; its seq comes later)."""
+    return f"{ocid_}-{audit_event}"
 
 
 def tender_id_of(ocid_: str, prefix: str) -> int | None:

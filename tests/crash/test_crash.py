@@ -50,7 +50,9 @@ def check_everything_posted_once(
     assert tally.answers["paid"] <= DONATIONS, line
     assert tally.answers["paid"] + tally.answers["duplicate"] == DELIVERIES, line
     checked = run_cli(server.env, "ledger", "check")  # each exits 0 only when all holds
+    run_cli(server.env, "worker", "--job", "audit.sequence")  # the worker's sequencer
     verified = run_cli(server.env, "audit", "verify")
+    assert "; 0 queued for sequencing;" in verified, verified  # every row chained
     return f"{line}\n  ledger check: {checked.strip()}\n  audit verify: {verified.strip()}"
 
 

@@ -8,12 +8,12 @@ import asyncio
 import pytest
 
 from bids import milestones
-from market.audit import verify_chain
 from market.errors import DomainError
 from market.ledger.check import run_checks
 from market.ledger.readmodels import tender_funding
 from market.sql import execute
 from tests.bid_builders import add_approver, contracted, tender_with_bids
+from tests.builders import chained_and_verified
 
 pytestmark = pytest.mark.postgres_only
 
@@ -64,6 +64,6 @@ async def test_concurrent_approvals_release_money_once(fresh_db, frozen_clock) -
     funding = await tender_funding(scenario.tender_id)
     assert funding.total("released").amount == first["amount"] + last["amount"]
     assert (await run_checks()).ok
-    assert (await verify_chain()).ok
+    assert (await chained_and_verified()).ok
     status = await execute("SELECT status FROM bids_contract WHERE id = {}", contract_id)
     assert status[0]["status"] == "completed"

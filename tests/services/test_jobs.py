@@ -208,3 +208,30 @@ async def test_the_inline_worker_starts_with_the_server_and_stops_with_it(
     await asyncio.wait_for(stop_inline(app), 2)  # waiting out its start delay: stops at once
     assert app.state.worker_task.done()
     assert await execute("SELECT id FROM market_job_run") == []
+
+
+async def test_a_session_job_repeats_within_one_recorded_run_until_stopped() -> None:
+    stop = asyncio.Event()
+    calls = 0
+
+    async def chain(now: datetime) -> dict[str, int]:
+        nonlocal calls
+        calls += 1
+        if calls == 3:
+            stop.set()  # as the worker's SIGTERM does: the session ends at its next pause
+        return {"chained": 2}
+
+    job = Job("test.session", chain, MINUTE, repeat=timedelta(milliseconds=10))
+    outcome = await run_job(job, worker="w:1", stop=stop)
+    assert (outcome.status, outcome.counts, calls) == ("ok", {"chained": 6}, 3)
+    assert [r["outcome"] for r in await runs_of("test.session")] == ["ok"]  # one row
+    once = await run_job(job, worker="w:1", force=True)  # `--job`, `--once`: one call
+    assert (once.counts, calls) == ({"chained": 2}, 4)
+    assert (await run_job(job, worker="w:1")).status == "not_due"  # `--once` keeps `every`
+    restarted = await run_job(job, worker="w:2", stop=stop)  # a session is due at once
+    assert (restarted.status, restarted.counts, calls) == ("ok", {"chained": 2}, 5)
+
+
+def test_a_session_repeats_more_often_than_it_starts() -> None:
+    with pytest.raises(ValueError, match="repeat"):
+        Job("test.bad", Counting(), MINUTE, repeat=MINUTE)

@@ -50,6 +50,9 @@ def db(tmp_path_factory: pytest.TempPathFactory) -> Path:
     subprocess.run(  # noqa: S603 - fixed argv
         [sys.executable, "-c", SEED], cwd=ROOT, env=env, check=True, timeout=120
     )
+    queued = market(path, "audit", "verify")
+    assert queued.returncode == 0 and "0 events" in queued.stdout and "3 queued" in queued.stdout
+    assert market(path, "worker", "--job", "audit.sequence").returncode == 0  # chains them
     return path
 
 
@@ -84,6 +87,9 @@ def settled_db(tmp_path: Path) -> Path:
     subprocess.run(  # noqa: S603 - fixed argv
         [sys.executable, "-c", SEED], cwd=ROOT, env=env, check=True, timeout=120
     )
+    queued = market(path, "audit", "verify")
+    assert queued.returncode == 0 and "0 events" in queued.stdout and "3 queued" in queued.stdout
+    assert market(path, "worker", "--job", "audit.sequence").returncode == 0  # chains them
     return path
 
 

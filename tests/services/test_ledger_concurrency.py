@@ -13,7 +13,6 @@ import random
 
 import pytest
 
-from market.audit import verify_chain
 from market.errors import DomainError
 from market.ledger import escrow, rules
 from market.ledger.check import run_checks
@@ -21,6 +20,7 @@ from market.ledger.rules import SOURCES, TransferRequest, escrow_code
 from market.ledger.services import create_transfers, ensure_accounts, get_account
 from market.money import Money
 from market.sql import execute
+from tests.builders import chained_and_verified
 
 pytestmark = pytest.mark.postgres_only
 
@@ -132,7 +132,7 @@ async def test_concurrent_funding_releases_and_racing_posts(fresh_db: None) -> N
         assert (currency, posted, pending, broken, negative) == ("CNY", 0, 0, 0, 0)
     report = await run_checks()
     assert report.ok, report.summary()
-    chain = await verify_chain()
+    chain = await chained_and_verified()
     assert chain.ok, chain.summary()
     payable = (await get_account("org:1:payable")).posted.amount
     payable += (await get_account("org:2:payable")).posted.amount

@@ -30,7 +30,6 @@ from hypothesis.stateful import (
     rule,
 )
 
-from market.audit import verify_chain
 from market.db import engine
 from market.ledger import escrow, rules
 from market.ledger.check import run_checks
@@ -39,6 +38,7 @@ from market.ledger.rules import SOURCES, TransferRequest, escrow_code
 from market.ledger.services import create_transfers, ensure_accounts, transfer
 from market.money import Money, allocate
 from market.sql import execute
+from tests.builders import chained_and_verified
 
 LOOP: asyncio.AbstractEventLoop
 T = 1
@@ -352,7 +352,7 @@ class LedgerMachine(RuleBasedStateMachine):
             # The ledger alone: no donors rows for the apps' invariants to check (they
             # run after every step of tests/services/test_money_state_machine.py).
             report = await run_checks(apps=False)
-            return rows, report, await tender_funding(T), await verify_chain()
+            return rows, report, await tender_funding(T), await chained_and_verified()
 
         rows, report, funding, chain = run(observe())
         assert report.ok, report.summary()

@@ -12,8 +12,10 @@ import pytest
 
 from donors import donations, settlement
 from market import clock
+from market.audit import AuditRecord
 from market.ledger.readmodels import tender_funding
 from market.money import Money
+from market.sql import execute
 from market.tenders import services
 from opendata.ocds import funding, packages
 from tests.opendata_builders import fen, funded_process, releases_of
@@ -113,6 +115,25 @@ async def test_a_budget_already_shown_publishes_nothing(frozen_clock):
     counts = await funding.publish_dirty(clock.now())
     assert counts == {**NOTHING, "unchanged": 1}
     assert len(await releases_of(tender_id)) == len(releases)
+
+
+async def test_a_money_event_committing_after_the_fold_is_folded_whatever_its_id(frozen_clock):
+    """Event ids are handed out at append, not in commit order: an event appended before
+    the one the fold published (a lower id) may commit after it, and must still count."""
+    department = await make_department()
+    tender_id = await make_tender(department, status="published")
+    await donate(tender_id, 100)
+    now = clock.now()
+    assert (await funding.publish_dirty(now))["published"] == 1
+    assert await funding.publish_dirty(now + timedelta(minutes=2)) == NOTHING  # clean
+    [mark] = await execute(
+        "SELECT event FROM ocds_funding_mark WHERE tender_id = {}", int(tender_id)
+    )
+    late = AuditRecord(
+        int(mark["event"]) - 1, now, "system", "escrow.fund", "tender", str(tender_id), "{}"
+    )
+    await funding.mark(late)
+    assert await funding.publish_dirty(now + timedelta(minutes=2)) == {**NOTHING, "unchanged": 1}
 
 
 async def test_a_cancelled_process_shows_the_voided_budget_and_then_the_refunds(frozen_clock):

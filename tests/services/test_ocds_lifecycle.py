@@ -11,6 +11,7 @@ import json
 import pytest
 
 from bids import contracts
+from market.audit import sequence_queued
 from market.db import atomic, is_postgres
 from market.ledger.readmodels import tender_funding
 from market.sql import execute
@@ -104,6 +105,7 @@ async def test_a_whole_process_publishes_one_release_per_state_change(frozen_clo
     assert last["awards"][0]["status"] == "active"
     assert releases[4]["contracts"][0]["status"] == "active"  # the contract release is signed
 
+    await sequence_queued()  # the worker's sequencer has chained the process's events
     package = await packages.releases_package(ocid=ocid)
     assert ocds_errors(package, "release") == []
     record = await packages.record_package(ocid)

@@ -17,11 +17,11 @@ import pytest
 
 from bids import submission
 from bids.access import sealed_scope
-from market.audit import ANCHOR, merkle_root, verify_chain
+from market.audit import ANCHOR, merkle_root
 from market.db import engine
 from market.sql import execute
 from tests.bid_builders import CANARY, Bidder, make_bidder, opened, tender_with_bids
-from tests.builders import PASSWORD, login, make_user
+from tests.builders import PASSWORD, chained_and_verified, login, make_user
 
 # RFC 6962 test vectors (as in certificate-transparency's reference tests).
 LEAF_DATA = ["", "00", "10", "2021", "3031", "40414243", "5051525354555657",
@@ -106,9 +106,9 @@ async def test_the_public_audit_data_is_the_same_for_0_1_and_5_bids(app, frozen_
 async def test_the_opening_anchors_the_sealed_log_and_verify_covers_it(frozen_clock):
     scenario = await tender_with_bids(frozen_clock)  # two bids
     scope = sealed_scope(scenario.tender_id)
-    assert (await verify_chain()).ok
+    assert (await chained_and_verified()).ok
     await opened(frozen_clock, scenario)
-    status = await verify_chain()
+    status = await chained_and_verified()
     assert status.ok and status.sealed_logs >= 1, status.summary()
     anchors = await execute(
         "SELECT change FROM audit_event WHERE action = {} AND object_id = {}", ANCHOR, scope
@@ -120,7 +120,7 @@ async def test_the_opening_anchors_the_sealed_log_and_verify_covers_it(frozen_cl
         '{"receipt":"forged"}',
         scope,
     )
-    broken = await verify_chain()
+    broken = await chained_and_verified()
     assert not broken.ok and scope in broken.reason, broken.summary()
 
 
@@ -129,7 +129,7 @@ async def test_verify_catches_a_sealed_event_removed_after_the_anchor(frozen_clo
     scope = sealed_scope(scenario.tender_id)
     await opened(frozen_clock, scenario)
     await execute("DELETE FROM audit_sealed_event WHERE scope = {} AND position = 2", scope)
-    broken = await verify_chain()
+    broken = await chained_and_verified()
     assert not broken.ok and "anchored count 3" in broken.reason, broken.summary()
 
 

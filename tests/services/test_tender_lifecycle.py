@@ -7,14 +7,13 @@ from datetime import timedelta
 
 import pytest
 
-from market.audit import verify_chain
 from market.errors import InvalidTransition, NotFound, PermissionDenied, ValidationFailed
 from market.ledger.codes import budget_code as budget_account
 from market.ledger.services import get_account
 from market.sql import execute
 from market.tables import Tender, TenderRevision
 from market.tenders import lifecycle, services
-from tests.builders import make_member, make_org, make_user
+from tests.builders import chained_and_verified, make_member, make_org, make_user
 from tests.tender_builders import DAY, bids_app, make_department, make_tender, tender_form
 
 pytestmark = pytest.mark.usefixtures("frozen_clock")
@@ -54,7 +53,7 @@ async def test_each_status_is_reachable_and_recorded(status: str) -> None:
     assert await status_of(tender_id) == status
     actions = await actions_of(tender_id)
     assert actions[0] == "create"
-    assert (await verify_chain()).ok
+    assert (await chained_and_verified()).ok
 
 
 async def test_a_new_draft_gets_an_ocid_and_is_the_departments() -> None:

@@ -9,7 +9,7 @@ import hashlib
 import json
 import re
 
-from market.audit import GENESIS, append_audit, chain_head, merkle_root
+from market.audit import GENESIS, append_audit, chain_head, merkle_root, sequence_queued
 from market.sql import execute
 from tests.bid_builders import opened, tender_with_bids
 from tests.builders import PASSWORD, login, make_operator, make_user
@@ -48,9 +48,10 @@ async def all_events(client) -> tuple[dict, list[dict]]:  # type: ignore[no-unty
 
 
 def check_links(items: list[dict], head: str) -> int:  # type: ignore[type-arg]
-    """Oldest first: every prev_hash is the previous hash; full rows recompute."""
+    """Oldest first: every prev_hash is the previous hash; full rows recompute (pending
+    rows are not links yet)."""
     prev, recomputed = GENESIS, 0
-    for item in sorted(items, key=lambda i: i["seq"]):
+    for item in sorted((i for i in items if not i["pending"]), key=lambda i: i["seq"]):
         assert item["prev_hash"] == prev, item["seq"]
         if item["visibility"] == "full":
             assert recompute(prev, item) == item["hash"]
@@ -61,10 +62,12 @@ def check_links(items: list[dict], head: str) -> int:  # type: ignore[type-arg]
 
 
 async def some_history() -> None:
+    """Fourteen rows, chained by the sequencer (as the worker does within a second)."""
     await append_audit("user:1", "tender.publish", "tender", 7, {"to": "published", "名": "值"})
     await append_audit("user:2", "donation.paid", "donation", 3, {"donor": "private@example"})
     for n in range(12):
         await append_audit("system", "escrow.release", "tender", 7, {"n": n})
+    await sequence_queued()
 
 
 async def test_audit_page_shows_the_head_length_and_how_to_verify(client):
@@ -101,6 +104,31 @@ async def test_an_auditor_sees_and_recomputes_every_row(client):
     head, items = await all_events(client)
     assert check_links(items, head["head"]) == len(items)
     assert "private@example" in json.dumps(items)
+
+
+async def test_a_row_just_appended_is_shown_pending_until_it_is_chained(client):
+    await some_history()
+    await append_audit("user:1", "tender.publish", "tender", 8, {"to": "published"})
+    length, head = await chain_head()
+    page = await client.get("/audit", cookies=EN)
+    assert f'data-field="length">{length}<' in page.text and length == 14
+    assert 'data-field="pending">1<' in page.text
+    first = page.text.index("<tbody>")
+    assert 'class="visibility-full pending"' in page.text[first : first + 200]
+    assert "Pending: gets its number and hash within a second" in page.text
+    api = (await client.get("/api/v1/audit")).json()
+    assert (api["length"], api["head"], api["pending"]) == (14, head, 1)
+    events = (await client.get("/api/v1/audit/events?limit=5")).json()
+    pending, *chained = events["items"]
+    assert pending["pending"] and pending["seq"] is None and pending["hash"] is None
+    assert pending["action"] == "tender.publish" and pending["canonical"] is None
+    assert [i["seq"] for i in chained] == [14, 13, 12, 11, 10] and events["pending"] == 1
+    older = (await client.get(events["next"])).json()
+    assert not any(i["pending"] for i in older["items"])  # pending rows head the first page
+    await sequence_queued()
+    after = (await client.get("/api/v1/audit/events?limit=5")).json()
+    assert after["pending"] == 0 and after["items"][0]["seq"] == 15
+    assert after["items"][0]["prev_hash"] == head
 
 
 async def test_audit_pages_walk_back_and_bad_cursors_are_400(client):
