@@ -36,7 +36,6 @@ from market.audit import actor_of, append_audit
 from market.db import atomic
 from market.errors import Conflict, DomainError, NotFound, PermissionDenied
 from market.ledger import escrow
-from market.ledger.codes import budget_code
 from market.ledger.readmodels import tender_funding
 from market.ledger.rules import escrow_code
 from market.ledger.services import ensure_accounts, transfer
@@ -223,7 +222,7 @@ async def settle_escrow(
     funding = await tender_funding(tender["id"], tender["currency"])
     left = funding.sources["government"].available
     if left.amount > 0:
-        budget = budget_code(int(tender["department"]))
+        budget = lifecycle.budget_account(tender)  # a sandbox tender's: its sandbox budget
         await ensure_accounts([budget], left.currency)
         await transfer(
             f"contract:{contract['id']}:return:government",
