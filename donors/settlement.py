@@ -233,9 +233,11 @@ async def _stray_tenders() -> list[int]:
     return [int(r["tender"]) for r in rows]
 
 
-async def _settle_logged(tender_id: int, reason: str) -> bool:
+async def settle_logged(tender_id: int, reason: str) -> bool:
     """One tender; an expected refusal (a domain or ledger rule) is logged and left for
-    the next run, so the other tenders still settle. Anything else propagates."""
+    the next run, so the other tenders still settle. Anything else propagates. Also
+    the kernel's settler (`market.tenders.hooks.set_settler`): a terminated tender is
+    settled in its termination's transaction (its savepoint undone on a refusal)."""
     try:
         return await settle_tender(tender_id, reason)
     except DomainError as exc:
@@ -249,7 +251,7 @@ async def settle_all() -> tuple[int, int]:
     settled = 0
     todo = [*await failed_tenders(), *((t, COMPLETED) for t in await completed_tenders())]
     for tender_id, reason in sorted(todo):
-        settled += await _settle_logged(tender_id, reason)
+        settled += await settle_logged(tender_id, reason)
     for tender_id in await _stray_tenders():
         try:
             await release_stray_reservations(tender_id)

@@ -235,7 +235,14 @@ async def mark_tender_terminated(tender_id: int, *, actor: str, reason: str) -> 
     """contracted → terminated (the signed contract was ended early), in the caller's
     transaction when there is one: the bids app calls it from `terminate_contract`
     holding the tender row's lock (taken first, ARCHITECTURE.md "Lock order"). The
-    reason is kept on the tender (like a cancellation's) and in its revision."""
+    reason is kept on the tender (like a cancellation's) and in its revision.
+
+    Then, in the same transaction, the escrow is settled (`hooks.settle_now`: every
+    source's remainder back to whoever put it in), before anything else of the
+    termination touches the ledger — so the settlement takes its row and account
+    locks in the lock order, and what the termination publishes (the caller's
+    `contract.terminate` event, its OCDS release) shows the ledger after it. Should
+    the settlement be refused now, the settlement job returns the money later."""
     reason = rules.check_reason(reason)
     async with atomic():
         row = await records.load_locked(tender_id)
@@ -243,6 +250,7 @@ async def mark_tender_terminated(tender_id: int, *, actor: str, reason: str) -> 
         await records.set_status(
             row, "terminate", actor=actor, note=reason, extra={Tender.cancel_reason: reason}
         )
+        await hooks.settle_now(tender_id, "terminated")
 
 
 async def mark_tender_unsuccessful(tender_id: int, *, actor: str, reason: str) -> None:
