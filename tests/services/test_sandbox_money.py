@@ -20,6 +20,7 @@ from market.ledger.rules import escrow_code
 from market.ledger.services import ensure_accounts, transfer
 from market.money import Money
 from market.sql import execute
+from opendata import giving
 from tests.bid_builders import add_approver, contracted, tender_with_bids
 from tests.donation_builders import make_pledge, make_sponsor
 
@@ -114,6 +115,8 @@ async def test_a_sandbox_tender_moves_only_sandbox_money_through_its_whole_lifec
     )
     report = await run_checks()
     assert report.ok, report.problems
+    grants = (await giving.grants_package())["grants"]  # never open data
+    assert not [g for g in grants if g["relatedActivity"] == [f"ocds-pgm001-{tender_id}"]]
 
 
 async def sandbox_problems() -> list[str]:
