@@ -22,6 +22,22 @@ DAY = timedelta(days=1)
 PRICES = ("150000.00", "180000.00")
 
 
+async def sponsor(tender_id: int, amount: int, kind: str = "company") -> int:
+    """A new company or foundation sponsors the project (paid in the sandbox); returns
+    the sponsor's organization id."""
+    user, org = await make_sponsor(kind)
+    await contributions.contribute(
+        kind="sponsorship",
+        tender_id=tender_id,
+        organization_id=org,
+        organization_kind=kind,
+        user_id=user,
+        amount=Money(amount, "CNY"),
+        provider="sandbox",
+    )
+    return org
+
+
 def fen(amount: int | float) -> int:
     """A published yuan amount back to integer fen (exactly)."""
     return int(Decimal(repr(amount)) * 100)
@@ -56,16 +72,7 @@ async def funded_process(fc: Any) -> tuple[Scenario, int, int]:
         form=tender_form(clock.now(), description_en="Weekend visits added."),
         note="Weekend visits added.",
     )
-    sponsor_user, sponsor_org = await make_sponsor("foundation")
-    await contributions.contribute(
-        kind="sponsorship",
-        tender_id=tender_id,
-        organization_id=sponsor_org,
-        organization_kind="foundation",
-        user_id=sponsor_user,
-        amount=Money(30_000_00, "CNY"),
-        provider="sandbox",
-    )
+    sponsor_org = await sponsor(tender_id, 30_000_00, "foundation")
     pledge = await make_pledge(tender_ids=frozenset({tender_id}))
     await donations.start_donation(
         tender_id=tender_id, amount=Money(400_00, "CNY"), provider="sandbox", display_name="王女士"

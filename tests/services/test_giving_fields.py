@@ -10,18 +10,16 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from donors import contributions
 from market import clock
-from market.money import Money
 from market.sql import execute
 from opendata import giving, giving_rules
 from tests.bid_builders import contracted
-from tests.donation_builders import make_sponsor
 from tests.opendata_builders import (
     funded_process,
     granted_to,
     ledger_gave,
     pay_first_tranche,
+    sponsor,
     uscc_of,
 )
 from tests.opendata_schemas import giving_errors
@@ -52,27 +50,9 @@ async def test_every_grant_carries_the_useful_fields_and_goes_to_who_got_the_mon
     scenario, _, _ = await funded_process(frozen_clock)
     contract_id = await contracted(frozen_clock, scenario)
     await pay_first_tranche(scenario, contract_id)
-    user, late_sponsor = await make_sponsor("company")
-    await contributions.contribute(  # after the contract was signed
-        kind="sponsorship",
-        tender_id=scenario.tender_id,
-        organization_id=late_sponsor,
-        organization_kind="company",
-        user_id=user,
-        amount=Money(5_000_00, "CNY"),
-        provider="sandbox",
-    )
+    late_sponsor = await sponsor(scenario.tender_id, 5_000_00)  # after the contract was signed
     uncontracted = await make_tender(await make_department(), status="published")
-    user, early_sponsor = await make_sponsor("foundation")
-    await contributions.contribute(  # to a project with no contract yet
-        kind="sponsorship",
-        tender_id=uncontracted,
-        organization_id=early_sponsor,
-        organization_kind="foundation",
-        user_id=user,
-        amount=Money(2_000_00, "CNY"),
-        provider="sandbox",
-    )
+    await sponsor(uncontracted, 2_000_00, "foundation")  # to a project with no contract yet
     package = await giving.grants_package()
     assert giving_errors(package) == []
     for grant in package["grants"]:
