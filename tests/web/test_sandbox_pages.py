@@ -59,6 +59,8 @@ async def test_a_sandbox_tender_is_drafted_published_and_marked(client, frozen_c
     ] == ["1440"]
     manage = await client.get(f"/workspace/tenders/{tender_id}")
     assert BANNER in manage.text
+    # the draft's ten days of bidding, written as for a real tender, at 1440×
+    assert "published now, it would take bids for 10 minutes." in manage.text
     publish = await submit(client, manage, f"/workspace/tenders/{tender_id}/publish")
     assert publish.status_code == 303, publish.text
 
@@ -73,6 +75,10 @@ async def test_a_sandbox_tender_is_drafted_published_and_marked(client, frozen_c
     (row,) = await execute("SELECT enquiry_end, published_at FROM market_tender")
     assert local(row["enquiry_end"]) == local(frozen_clock.at + timedelta(minutes=5))
     assert (await client.get(f"/projects/{tender_id}")).status_code == 404
+    # so nothing links there: not its page, not its donation form (sandbox card only)
+    donate = (await client.get(f"/tenders/{tender_id}/donate")).text
+    assert f"/projects/{tender_id}" not in detail.text + donate
+    assert 'value="bank_transfer"' not in donate and 'value="community_fund"' not in donate
 
 
 async def test_production_offers_no_sandbox_and_refuses_a_crafted_one(
