@@ -20,9 +20,11 @@ from market.ledger.rules import escrow_code
 from market.ledger.services import ensure_accounts, transfer
 from market.money import Money
 from market.sql import execute
+from market.tenders import services
 from opendata import giving
 from tests.bid_builders import add_approver, contracted, tender_with_bids
 from tests.donation_builders import make_pledge, make_sponsor
+from tests.tender_builders import make_department, make_tender, tender_form
 
 FACTOR = "1440"  # a day in a minute
 
@@ -193,3 +195,25 @@ async def test_a_bank_transfer_cannot_fund_a_sandbox_tender_as_own_income(frozen
             amount=cny(1_000_00),
             provider="bank_transfer",
         )
+
+
+async def test_an_amended_sandbox_budget_is_topped_up_by_what_is_missing(frozen_clock):
+    department = await make_department()
+    form = tender_form(frozen_clock.at, acceleration=FACTOR)
+    tender_id = await make_tender(department, status="published", acceleration=FACTOR)
+    await services.amend_tender(
+        user_id=department.user_id,
+        tender_id=tender_id,
+        form={**form, "budget": "250000.00"},
+        note="Two more streets.",
+    )
+    sandbox_budget = budget_code(department.id, sandbox=True)
+    assert await balance(sandbox_budget) == (0, 250_000_00)  # the new hold, nothing idle
+    appropriated = await execute(
+        "SELECT t.amount FROM ledger_transfer t JOIN ledger_account a ON a.id = t.credit_account"
+        " WHERE a.code = {} AND t.reason = 'sandbox_appropriation' ORDER BY t.id",
+        sandbox_budget,
+    )
+    assert [int(r["amount"]) for r in appropriated] == [200_000_00, 50_000_00]
+    assert await balance(budget_code(department.id)) == (10_000_000_00, 0)
+    assert (await run_checks()).ok
