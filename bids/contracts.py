@@ -36,7 +36,6 @@ from market.audit import actor_of, append_audit
 from market.db import atomic
 from market.errors import Conflict, DomainError, NotFound, PermissionDenied
 from market.ledger import escrow
-from market.ledger.codes import budget_code
 from market.ledger.readmodels import tender_funding
 from market.ledger.rules import escrow_code
 from market.ledger.services import ensure_accounts, transfer
@@ -184,8 +183,9 @@ async def _post_budget(tender: dict[str, Any], contract: dict[str, Any], actor: 
 
 async def terminate_contract(*, user_id: int, contract_id: int, reason: str) -> None:
     """End a pending or active contract early. A pending one (budget only held) makes
-    the tender unsuccessful; an active one makes it terminated and the unspent
-    government escrow returns (the donors app settles the other sources)."""
+    the tender unsuccessful; an active one makes it terminated and what its escrow
+    still holds goes back to whoever put it in, in this transaction (the donors app's
+    settlement, through the kernel's tender hooks)."""
     from market.tenders.rules import check_reason
 
     reason = check_reason(reason)
@@ -205,25 +205,28 @@ async def terminate_contract(*, user_id: int, contract_id: int, reason: str) -> 
         ).where(Contract.id == contract_id)
         if contract["status"] == "pending":  # budget still only held: the tender fails
             await lifecycle.mark_tender_unsuccessful(tender["id"], actor=actor, reason=reason)
-        else:
+        else:  # terminated, its escrow settled (every source back) in this transaction
             await lifecycle.mark_tender_terminated(tender["id"], actor=actor, reason=reason)
             await settle_escrow(
                 tender, contract, actor=actor, action="contract_terminate", note=reason
             )
-        # Last: the OCDS release of this event (contractTermination) shows the final state.
+        # Last: the OCDS release of this event (contractTermination) shows the ledger
+        # after the termination's money moved.
         await append_audit(actor, "contract.terminate", "contract", contract_id, {"reason": reason})
 
 
 async def settle_escrow(
     tender: dict[str, Any], contract: dict[str, Any], *, actor: str, action: str, note: str
 ) -> None:
-    """At the end of a contract: the government's remainder back to the department's
-    budget; a tender revision records what other sources still hold, which the donors
-    app's settlement job returns (`donors.settlement.settle_all`)."""
+    """At the end of a contract: what the government's escrow still holds back to the
+    department's budget (at a termination usually nothing: the donors app's settlement
+    has just returned every source, `lifecycle.mark_tender_terminated`); a tender
+    revision records what each source has got back and what is still held, which the
+    donors app's settlement job returns."""
     funding = await tender_funding(tender["id"], tender["currency"])
     left = funding.sources["government"].available
     if left.amount > 0:
-        budget = budget_code(int(tender["department"]))
+        budget = lifecycle.budget_account(tender)  # a sandbox tender's: its sandbox budget
         await ensure_accounts([budget], left.currency)
         await transfer(
             f"contract:{contract['id']}:return:government",
@@ -236,6 +239,8 @@ async def settle_escrow(
             source="government",
             actor=actor,
         )
+    returned = {s: line.refunded.amount for s, line in funding.sources.items()}
+    returned["government"] += left.amount
     remaining = {
         source: line.available.amount
         for source, line in funding.sources.items()
@@ -248,7 +253,7 @@ async def settle_escrow(
         note=note,
         changes={
             "contract": contract["id"],
-            "government_returned": left.amount,
+            "returned_by_source": {s: n for s, n in returned.items() if n > 0},
             "remaining_by_source": remaining,
         },
     )

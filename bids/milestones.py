@@ -24,6 +24,7 @@ from market.ledger import escrow
 from market.money import Money
 from market.sql import execute, for_update
 from market.tenders import documents, lifecycle
+from market.tenders.acceleration import is_sandbox
 from market.timestamps import day, timestamp
 
 NOTE_MAX = 5_000
@@ -123,6 +124,7 @@ async def approve_milestone(*, user_id: int, milestone_id: int) -> list[Any]:
             key,
             tender_id=int(tender["id"]),
             org_id=int(contract["organization"]),
+            sandbox=is_sandbox(int(tender["acceleration"])),
             amount=Money(int(milestone["amount"]), contract["currency"]),
             actor=actor,
             reference=f"milestone:{milestone_id}",

@@ -4,6 +4,7 @@ after the award. Each says who may see it; no bid is shown before opening."""
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 from bids import conflicts, evaluation
@@ -17,9 +18,11 @@ from market.directory import user_names
 from market.errors import PermissionDenied
 from market.money import Money
 from market.sql import execute
+from market.tenders.acceleration import accelerated
 from market.timestamps import timestamp
 
 RESULT_STATUSES = ("awarded", "contracted", "completed", "terminated")
+MONTH = timedelta(days=30)
 
 
 def _money(amount: Any, currency: str) -> Money | None:
@@ -47,6 +50,8 @@ async def evaluation_page(tender_id: int, user_id: int) -> dict[str, Any]:
         "contract": None,
         "open_complaints": 0,
         "in_standstill": False,
+        # what a month of a sandbox contract lasts (its due dates run accelerated)
+        "sandbox_month": accelerated(MONTH, int(tender["acceleration"])),
     }
     if opened:
         await _opened_context(context, tender)

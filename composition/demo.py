@@ -1,7 +1,7 @@
 """`market demo`: load the demo district (明湖区, Minghu District — fictional) across
-the apps, in one transaction: the kernel's people and organizations (market.demo),
-then about two years of the district's life lived through every app's real services
-(composition/demo_history.py).
+the apps, in one transaction: the kernel's people and the organizations established
+before the history begins (market.demo), then about two years of the district's life
+lived through every app's real services (composition/demo_history.py).
 """
 
 from __future__ import annotations
@@ -9,7 +9,9 @@ from __future__ import annotations
 import argparse
 import time
 
+from composition.demo_cast import history_start
 from composition.demo_history import live_history
+from market import clock
 from market import demo as kernel_demo
 from market.demo import DEMO_PASSWORD, STREETS, USERS, DemoDistrict, email, logins_table
 from market.tables import User
@@ -27,7 +29,8 @@ __all__ = [
 
 
 async def load_demo() -> DemoDistrict:
-    return await kernel_demo.load_demo(sections=(live_history,))
+    start = history_start(clock.now().replace(second=0, microsecond=0))
+    return await kernel_demo.load_demo(sections=(live_history,), history_starts=start)
 
 
 async def command(args: argparse.Namespace) -> int:

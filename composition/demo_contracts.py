@@ -146,7 +146,7 @@ async def _work(
         if key == TERMINATED and k == 1:
             yield _due(item.due) + 10 * DAY
             await _terminate(cast, staff, contract_id, milestone_id)
-            cast.timeline.due(cast.timeline.at + HOUR)  # terminated: the settlement returns it
+            cast.timeline.due(cast.timeline.at + HOUR)  # settled at once; refunds paid out then
             return
         submitted = _due(item.due) + (6 * DAY if (*key, k) in LATE else -3 * DAY)
         yield submitted

@@ -105,7 +105,7 @@ async def pledges_story(cast: Cast) -> Story:
     current 1:1 from the company and a 2:1 from the foundation for elder care and
     community services."""
     now = cast.now
-    company, foundation = cast.demo.companies["smart_mfg"], cast.demo.foundations["community_dev"]
+    company, foundation = ("companies", "smart_mfg"), ("foundations", "community_dev")
     terms = (
         (now - 771 * DAY, company, "sponsor", "company", 1, 200_00, 5_000_00, (769, -400),
          frozenset(), "明湖公益月 1:1 配捐（往年）"),
@@ -115,9 +115,10 @@ async def pledges_story(cast: Cast) -> Story:
          frozenset({"charity", "community_services"}), "Elder-care and community match, 2:1"),
     )  # fmt: skip
     for created, sponsor, user, kind, ratio, cap, total, (since, until), categories, note in terms:
-        yield created
+        yield created  # the sponsor has joined by then
+        group, slug = sponsor
         await pledges.create_pledge(
-            sponsor_id=sponsor,
+            sponsor_id=getattr(cast.demo, group)[slug],
             user_id=cast.user(user),
             sponsor_kind=kind,
             ratio_sponsor=ratio,

@@ -5,7 +5,8 @@ What the kernel calls back, and who provides it:
 - payment kinds (`donors.payments.register_kind`): what a confirmed or failed payment
   does to the ledger, per kind (sponsorship, own income, donation, pledge);
 - tender hooks (`market.tenders.hooks`): the bids app marks bids for re-confirmation
-  when a tender is amended, and counts live bids at the deadline;
+  when a tender is amended, and counts live bids at the deadline; the donors app
+  settles a terminated tender's escrow in the termination's transaction;
 - audit hooks (`market.audit.on_appended`): the open-data app writes an OCDS release
   per state change, inside the transaction of the change, and marks the processes
   whose funding an event changed (folded into releases by the `ocds.funding` job);
@@ -28,7 +29,7 @@ from datetime import timedelta
 
 from bids import hooks as bid_hooks
 from composition import jobs
-from donors import contributions, donations, invariants, payments, pledges
+from donors import contributions, donations, invariants, payments, pledges, settlement
 from market import audit
 from market.jobs import register_job
 from market.ledger.check import register_check
@@ -54,6 +55,7 @@ def wire_payment_kinds() -> None:
 def wire_tender_hooks() -> None:
     tender_hooks.on_tender_amended(bid_hooks.mark_bids_for_reconfirmation)
     tender_hooks.set_live_bid_counter(bid_hooks.count_live_bids)
+    tender_hooks.set_settler(settlement.settle_logged)
 
 
 def wire_audit_hooks() -> None:

@@ -57,6 +57,8 @@ async def contribute(
         currency=amount.currency,
         tender_currency=info.currency,
         status=info.status,
+        provider=provider,
+        sandbox=info.sandbox,
     )
     if kind == "own_income" and info.status not in OWN_INCOME_STATUSES:
         raise DomainError("Own income is recorded once the project has been awarded.")

@@ -219,8 +219,8 @@ async def _reserve_match(
                 source=source,
             )
         ],
-        actor="system",
-        audit=False,
+        actor="system",  # audited: the reservation is promised into escrow, so the
+        # project's published budget changes with it (opendata.ocds.funding)
     )
     await execute("UPDATE donors_pledge SET matched = matched + {} WHERE id = {}", match, pledge_id)
     await execute(

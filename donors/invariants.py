@@ -23,7 +23,10 @@ problem, naming the object and the numbers:
   `MARKET_PAYMENT_EXPIRY_GRACE` seconds, default 900: the expiry job's period);
 - `settlements`: a settled tender (a `donors_settlement` row) holds nothing in its
   escrow and has no open hold into or out of it; after a failure settlement no
-  donation of it is still `paid`.
+  donation of it is still `paid`;
+- `sandbox`: no transfer of a sandbox (training) tender touches a pledge, the
+  community fund or a real payment provider's account (the kernel's own check keeps
+  its budgets, payables and treasury apart the same way).
 
 Set-based: a fixed handful of queries whatever the number of rows (hash joins on the
 transfer keys), no query per row.
@@ -34,6 +37,7 @@ from __future__ import annotations
 import os
 from datetime import timedelta
 
+from donors.sandbox_check import check_sandbox
 from donors.settlement_rules import FAILURE_REASONS
 from market import clock
 from market.ledger.rules import SOURCES
@@ -386,4 +390,5 @@ CHECKS = {
     "donations": check_donations,
     "expiry": check_expiry,
     "settlements": check_settlements,
+    "sandbox": check_sandbox,
 }

@@ -40,6 +40,7 @@ class TenderFacts:
     category: str
     area: str
     currency: str
+    sandbox: bool = False  # a training tender: its donations are simulated money
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,8 +70,12 @@ def check_terms(terms: PledgeTerms) -> None:
 
 
 def is_eligible(terms: PledgeTerms, tender: TenderFacts, at: datetime) -> bool:
+    """Whether a pledge matches donations to this tender now. Never a sandbox
+    (training) tender's: a pledge is a sponsor's real money and its donations are
+    simulated."""
     return (
-        terms.currency == tender.currency
+        not tender.sandbox
+        and terms.currency == tender.currency
         and terms.valid_from <= at < terms.valid_until
         and (not terms.categories or tender.category in terms.categories)
         and (not terms.areas or tender.area in terms.areas)

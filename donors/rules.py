@@ -84,6 +84,8 @@ def check_donation(
     errors: dict[str, str] = {}
     if sandbox and provider != "sandbox":  # a training tender never takes real money
         errors["provider"] = "A sandbox training tender accepts only the sandbox payment."
+    if sandbox and on_failure == "community_fund":  # nor gives any to the real fund
+        errors["on_failure"] = "A sandbox training tender's simulated money can only be refunded."
     if currency not in ACCEPTED_CURRENCIES or currency != tender_currency:
         errors["currency"] = "Donations to this project are accepted in CNY only."
     if amount <= 0:
@@ -106,9 +108,19 @@ def check_donation(
         raise TenderClosedForDonations("This project does not accept money now.")
 
 
-def check_contribution(*, amount: int, currency: str, tender_currency: str, status: str) -> None:
+def check_contribution(
+    *,
+    amount: int,
+    currency: str,
+    tender_currency: str,
+    status: str,
+    provider: str,
+    sandbox: bool = False,
+) -> None:
     """A sponsorship or own income: same money checks as a donation, no upper limit."""
     errors: dict[str, str] = {}
+    if sandbox and provider != "sandbox":  # a training tender never takes real money
+        errors["provider"] = "A sandbox training tender accepts only the sandbox payment."
     if currency != tender_currency or currency not in ACCEPTED_CURRENCIES:
         errors["currency"] = "Donations to this project are accepted in CNY only."
     if amount <= 0:

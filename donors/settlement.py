@@ -49,6 +49,7 @@ from market.ledger.codes import budget_code, pledge_code
 from market.ledger.inflows import escrow_inflows
 from market.ledger.rules import SOURCES, escrow_code
 from market.sql import Row, execute, marks
+from market.tenders.acceleration import is_sandbox
 from market.tenders.readmodels import lock_tender_funding, tenders_in_status
 
 log = logging.getLogger(__name__)
@@ -87,10 +88,19 @@ async def settlement_of(tender_id: int) -> Row | None:
     return rows[0] if rows else None
 
 
+def _sandbox(tender: Row) -> bool:
+    return is_sandbox(int(tender["acceleration"]))
+
+
+def _budget(tender: Row) -> str:
+    """Where the government's remainder goes back to (a sandbox tender's sandbox budget)."""
+    return budget_code(int(tender["department"]), sandbox=_sandbox(tender))
+
+
 def _accounts_to_lock(tender: Row, held: TenderMoney) -> list[str]:
     """Every account the settlement may touch, known from the locked rows alone."""
     codes = {escrow_code(int(tender["id"]), s) for s in SOURCES}
-    codes.add(budget_code(int(tender["department"])))
+    codes.add(_budget(tender))
     codes.update(pledge_code(p) for p in held.pledges)
     codes.update(
         sponsor_account(held.pledge_providers.get(p))
@@ -98,7 +108,7 @@ def _accounts_to_lock(tender: Row, held: TenderMoney) -> list[str]:
         if settlement_rows.pledge_expired(row)
     )
     for donation in held.paid_donations().values():
-        codes.add(donation_destination(donation))
+        codes.add(donation_destination(donation, sandbox=_sandbox(tender)))
     codes.update(
         donation_rules.EXTERNAL_ACCOUNT[p["provider"]]
         for p in held.payments.values()
@@ -119,7 +129,8 @@ async def _move_money(
     routes = destinations(
         await escrow_inflows(tender_id),
         held.paid_donations(),
-        department_id=int(tender["department"]),
+        budget=_budget(tender),
+        sandbox=_sandbox(tender),
     )
     check_covered(routes, locked)
     released = await settlement_rows.void_reservations(held.reserved())
@@ -222,9 +233,11 @@ async def _stray_tenders() -> list[int]:
     return [int(r["tender"]) for r in rows]
 
 
-async def _settle_logged(tender_id: int, reason: str) -> bool:
+async def settle_logged(tender_id: int, reason: str) -> bool:
     """One tender; an expected refusal (a domain or ledger rule) is logged and left for
-    the next run, so the other tenders still settle. Anything else propagates."""
+    the next run, so the other tenders still settle. Anything else propagates. Also
+    the kernel's settler (`market.tenders.hooks.set_settler`): a terminated tender is
+    settled in its termination's transaction (its savepoint undone on a refusal)."""
     try:
         return await settle_tender(tender_id, reason)
     except DomainError as exc:
@@ -238,7 +251,7 @@ async def settle_all() -> tuple[int, int]:
     settled = 0
     todo = [*await failed_tenders(), *((t, COMPLETED) for t in await completed_tenders())]
     for tender_id, reason in sorted(todo):
-        settled += await _settle_logged(tender_id, reason)
+        settled += await settle_logged(tender_id, reason)
     for tender_id in await _stray_tenders():
         try:
             await release_stray_reservations(tender_id)

@@ -13,7 +13,7 @@ from it was paid out of everyone's share alike, so what is left is everyone's al
 Per source:
 
 - government → the tender's department budget (as the bids app does at a contract's
-  end; usually nothing is left by then);
+  end; usually nothing is left by then), a sandbox tender's to its sandbox budget;
 - corporate / foundation → each transfer back where it came from: a posted match to
   its pledge's account (`pledge:{id}`: it may match again, or — when the pledge has
   expired — goes on to the sponsor), a direct sponsorship to the provider's external
@@ -21,7 +21,8 @@ Per source:
 - own → back to the organization's external account, the same way;
 - public → per donation, to `donor:d{id}:refund` (then refunded through its payment:
   `donors.refunds.queue_refund`) or to `community_fund` when the donor chose so
-  (`on_failure`), at failure and for a surplus alike.
+  (`on_failure`), at failure and for a surplus alike — never for a sandbox tender,
+  whose simulated money always goes back to the donor's sandbox card.
 
 A transfer into the escrow that cannot be attributed (a public one that is no known
 donation's payment, or one from an account the settlement did not lock) refuses the
@@ -35,7 +36,7 @@ from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass
 
 from market.errors import DomainError
-from market.ledger.codes import COMMUNITY_FUND, budget_code, refund_code
+from market.ledger.codes import COMMUNITY_FUND, refund_code
 from market.ledger.inflows import Inflow
 
 FAILURE_REASONS = ("cancelled", "unsuccessful", "terminated")
@@ -55,8 +56,11 @@ class PaidDonation:
     on_failure: str  # refund | community_fund
 
 
-def donation_destination(donation: PaidDonation) -> str:
-    if donation.on_failure == "community_fund":
+def donation_destination(donation: PaidDonation, *, sandbox: bool = False) -> str:
+    """Where a donation's share goes back to. A sandbox (training) tender's money is
+    simulated: it goes back to the donor's sandbox card even when the donor chose the
+    community fund, which holds real money."""
+    if donation.on_failure == "community_fund" and not sandbox:
         return COMMUNITY_FUND
     return refund_code(donation.donation_id)
 
@@ -65,13 +69,16 @@ def destinations(
     inflows: Iterable[Inflow],
     donations: Mapping[str, PaidDonation],
     *,
-    department_id: int,
+    budget: str,
+    sandbox: bool = False,
 ) -> dict[str, list[tuple[str, int]]]:
     """Source → [(destination code, weight)] for `escrow.return_all`: every inflow's
-    amount weighs for where it goes back to. `donations` maps a public inflow's
-    transfer key (`payment:{id}`) to its donation."""
+    amount weighs for where it goes back to. `budget` is the account the government's
+    remainder returns to (the department's, or its sandbox budget for a sandbox
+    tender); `donations` maps a public inflow's transfer key (`payment:{id}`) to its
+    donation."""
     weights: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
-    weights["government"][budget_code(department_id)] = 1
+    weights["government"][budget] = 1
     for inflow in inflows:
         if inflow.source == "government":
             continue
@@ -79,7 +86,7 @@ def destinations(
             donation = donations.get(inflow.key)
             if donation is None:
                 raise Unattributed(f"public escrow money {inflow.key!r} is no known donation")
-            weights["public"][donation_destination(donation)] += inflow.amount
+            weights["public"][donation_destination(donation, sandbox=sandbox)] += inflow.amount
         else:
             weights[inflow.source][inflow.debit] += inflow.amount
     return {source: sorted(parts.items()) for source, parts in weights.items() if parts}

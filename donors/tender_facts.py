@@ -24,7 +24,7 @@ class TenderInfo:
 
     @property
     def facts(self) -> TenderFacts:
-        return TenderFacts(self.id, self.category, self.area, self.currency)
+        return TenderFacts(self.id, self.category, self.area, self.currency, self.sandbox)
 
     def title(self, lang: str) -> str:
         if lang == "en":

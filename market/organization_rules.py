@@ -18,7 +18,8 @@ from market import uscc
 from market.errors import InvalidTransition, ValidationFailed
 
 KINDS = ("department", "social_org", "company", "foundation", "operator")
-# Departments and the operator are set up by operators (or the demo), never self-registered.
+# Departments and operators are set up by an operator (`set_up_organization`; the first
+# operator by the system, `found_operator`), never self-registered.
 PUBLIC_KINDS = ("social_org", "company", "foundation")
 CATEGORIES = (
     "software_services",

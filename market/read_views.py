@@ -17,6 +17,9 @@ decisions or salts).
   amendment_count, cancel_reason, created_at, updated_at. Real tenders only: a sandbox
   (training) tender, `acceleration` > 1, is not in it (migration 2026-11-29T19:53:41),
   so it is never published as open data.
+- `market_v_sandbox_tender` — id, acceleration: the sandbox (training) tenders, and
+  nothing else about them, so that an app can keep their simulated money apart from
+  real money (donors/sandbox_check.py; migration 2026-11-29T21:22:38).
 - `market_v_tender_question` — id, tender, asked_at, answered_at (whether a question
   waits for an answer; not the asker or the text).
 - `market_v_tender_document` — id, tender, title, filename, kind, content_type, size,
@@ -51,6 +54,7 @@ from __future__ import annotations
 VIEWS = (
     "market_v_organization",
     "market_v_tender",
+    "market_v_sandbox_tender",
     "market_v_tender_document",
     "market_v_tender_revision",
     "market_v_tender_question",

@@ -2,9 +2,9 @@
 """The 360Giving package: every sponsorship, matched donation and paid tranche as a grant.
 
 - Sponsorship (`donors_v_contribution`, kind sponsorship, received): funder = the
-  sponsor; recipient = the organization contracted for the project when the money
-  came after the contract was signed, else the project's escrow fund as a re-grant
-  (`regrantType`, see opendata/giving_rules.py).
+  sponsor; recipient = the project's escrow fund, as a re-grant (`regrantType`, see
+  opendata/giving_rules.py) — before the contract and after it alike, since the money
+  always goes into escrow first and reaches the organization only in a tranche.
 - Match (`donors_v_donation` whose match was posted from a pledge): funder = the
   pledge's sponsor, amount = the match, recipient as for a sponsorship.
 - Tranche (approved milestone, ledger transfers with reason "release"): recipient =
@@ -13,8 +13,15 @@
   the project's escrow fund when pooled money paid a part; one disbursement
   transaction per source.
 
+So each fen is in exactly one grant to each recipient it reached: what the grants to
+a project's escrow fund add up to is what the ledger says sponsors and pledges put
+into it, and what the grants to an organization add up to is what the ledger released
+to it.
+
 Every grant has `dateModified`, `dataSource` (the project's OCDS record), `plannedDates`
-(the contract's period, or from the expected award until there is one),
+(the funded activity's planned period: the signed contract's, from its start to its
+last milestone's due date — a tranche's to its own due date; none before there is a
+contract, as the tender plans no implementation period of its own),
 `classifications` (the service category), `beneficiaryLocation` (street and district
 with administrative-division codes: giving_rules.py documents the made-up codes of the
 fictional district) and recipient details (kind, address, location, profile link).
@@ -75,14 +82,14 @@ class _Context:
         m = marks(len(todo))
         rows = await execute(
             "SELECT t.id, t.ocid, t.title_zh, t.title_en, t.category, t.area AS t_area,"
-            f" t.opening_at, {ORG} FROM market_v_tender t"
+            f" {ORG} FROM market_v_tender t"
             f" JOIN market_v_organization o ON o.id = t.department WHERE t.id IN ({m})",
             *todo,
         )
         for row in rows:
             self.tenders[int(row["id"])] = dict(row)
         contracted = await execute(
-            "SELECT c.id AS contract_id, c.tender, c.starts, c.activated_at,"
+            "SELECT c.id AS contract_id, c.tender, c.starts,"
             f" (SELECT MAX(m.due) FROM bids_v_milestone m WHERE m.contract = c.id) AS ends, {ORG}"
             " FROM bids_v_contract c JOIN market_v_organization o ON o.id = c.organization"
             f" WHERE c.tender IN ({m}) AND c.status IN ('active', 'completed', 'terminated')"
@@ -104,12 +111,9 @@ class _Context:
         url = f"{self.base_url}/projects/{tender_id}"
         return giving_rules.escrow_recipient(self.prefix, tender_id, title, url)
 
-    def given_to(self, tender_id: int, at: Any) -> dict[str, Any]:
-        """Money given at `at`: to the contracted organization once the contract was
-        signed, before that to the project's escrow fund as a re-grant."""
-        contract = self.contracts.get(tender_id)
-        if contract is not None and timestamp(contract["activated_at"]) <= timestamp(at):
-            return {"recipientOrganization": [self.recipient(contract)]}
+    def to_escrow(self, tender_id: int) -> dict[str, Any]:
+        """Money given to the project: into its escrow fund, a re-grant (the fund pays
+        the organization contracted in tranches, which are grants of their own)."""
         return {"recipientOrganization": [self.escrow(tender_id)], "regrantType": REGRANT}
 
     def base(self, tender_id: int, kind: str, object_id: int, modified: Any) -> dict[str, Any]:
@@ -119,7 +123,7 @@ class _Context:
         planned = (
             giving_rules.planned_dates(day(contract["starts"]), _day_or_none(contract["ends"]))
             if contract is not None
-            else giving_rules.planned_dates(_day_or_none(t["opening_at"]), None)
+            else []  # no contract, no planned period: better nothing than a wrong one
         )
         changed = rules.iso(timestamp(modified))
         return {
@@ -154,6 +158,7 @@ async def sponsorship_grants(ctx: _Context) -> list[dict[str, Any]]:
     rows = await execute(
         f"SELECT c.id, c.tender, c.amount, c.currency, c.status, c.note, c.received_at, {ORG}"
         " FROM donors_v_contribution c JOIN market_v_organization o ON o.id = c.organization"
+        " JOIN market_v_tender t ON t.id = c.tender"  # real tenders only (never a sandbox one)
         " WHERE c.kind = 'sponsorship' AND c.status IN ('received', 'returned') ORDER BY c.id"
     )
     await ctx.load_tenders({int(r["tender"]) for r in rows})
@@ -165,7 +170,7 @@ async def sponsorship_grants(ctx: _Context) -> list[dict[str, Any]]:
         grants.append(
             {
                 **ctx.base(tender_id, "sponsorship", int(r["id"]), r["received_at"]),
-                **ctx.given_to(tender_id, r["received_at"]),
+                **ctx.to_escrow(tender_id),
                 "title": f"赞助：{title}",
                 "description": f"Sponsorship of the public-interest project {title}{returned}."
                 + (f" {r['note']}" if r["note"] else ""),
@@ -183,6 +188,7 @@ async def match_grants(ctx: _Context) -> list[dict[str, Any]]:
         "SELECT d.id, d.tender, d.match_amount, d.currency, d.paid_at, p.id AS pledge,"
         f" {ORG} FROM donors_v_donation d JOIN donors_v_pledge p ON p.id = d.match_pledge"
         " JOIN market_v_organization o ON o.id = p.sponsor"
+        " JOIN market_v_tender t ON t.id = d.tender"  # real tenders only
         " WHERE d.match_status = 'posted' AND d.match_amount > 0 ORDER BY d.id"
     )
     await ctx.load_tenders({int(r["tender"]) for r in rows})
@@ -193,7 +199,7 @@ async def match_grants(ctx: _Context) -> list[dict[str, Any]]:
         grants.append(
             {
                 **ctx.base(tender_id, "match", int(r["id"]), r["paid_at"]),
-                **ctx.given_to(tender_id, r["paid_at"]),
+                **ctx.to_escrow(tender_id),
                 "title": f"配捐：{title}",
                 "description": f"Match of a public donation under pledge {r['pledge']} "
                 f"for the project {title}.",
@@ -211,6 +217,7 @@ async def tranche_grants(ctx: _Context) -> list[dict[str, Any]]:
         "SELECT m.id, m.position, m.deliverable, m.amount, m.due, m.decided_at, c.tender,"
         f" c.currency, {ORG} FROM bids_v_milestone m JOIN bids_v_contract c ON c.id = m.contract"
         " JOIN market_v_organization o ON o.id = c.organization"
+        " JOIN market_v_tender t ON t.id = c.tender"  # real tenders only
         " WHERE m.status = 'approved' AND m.released = {} ORDER BY m.id",
         True,
     )

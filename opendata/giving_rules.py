@@ -10,13 +10,19 @@ district code is `market.demo_data.DIVISION`, the one in its organizations' USCC
 Communities (社区) get no code of ours: their 12-digit codes are not made up here;
 they are named in the street's location instead.
 
-**Re-granting.** Money given to a project before a contract is signed has no
-provider to go to yet: it is held in the project's escrow (托管资金) by the platform
-operator and paid out in tranches to the organization contracted. As 360Giving asks
-for re-granting, such a sponsorship or match is a grant whose recipient is that
-escrow fund with `regrantType` FRG040 ("Funder collaboration": grants by several
-funders to one fund for redistribution); the tranche grants paid from the fund name
-it among their funders, so the money is not counted twice.
+**Re-granting.** Money given to a project — before its contract is signed or after —
+goes into the project's escrow (托管资金), held by the platform operator and paid out
+in tranches to the organization contracted. As 360Giving asks for re-granting, a
+sponsorship or match is a grant whose recipient is that escrow fund with
+`regrantType` FRG040 ("Funder collaboration": grants by several funders to one fund
+for redistribution); the tranche grants paid from the fund name it among their
+funders. So no fen is counted twice for a recipient: the fund's grants add up to what
+was put into it, an organization's to what was released to it.
+
+**Planned dates** are the funded activity's planned period (360Giving `plannedDates`):
+the signed contract's, from its start date to its last milestone's due date. Before a
+contract there is none to publish — the tender plans no implementation period of its
+own — so a grant then has no `plannedDates` rather than a made-up one.
 """
 
 from __future__ import annotations

@@ -58,13 +58,16 @@ async def tender_with_bids(
     prices: tuple[str, ...] = ("150000.00", "180000.00"),
     *,
     min_bids: str = "2",
+    acceleration: str = "",
 ) -> Scenario:
-    """A published tender (budget 200,000) with one sealed bid per price; the clock is
-    left one second before the deadline."""
+    """A published tender (budget 200,000; a sandbox one with an `acceleration`) with
+    one sealed bid per price; the clock is left one second before the deadline."""
     department = await make_department()
-    tender_id = await make_tender(department, status="published", min_bids=min_bids)
+    tender_id = await make_tender(
+        department, status="published", min_bids=min_bids, acceleration=acceleration
+    )
     deadline = await deadline_of(tender_id)
-    fc.set(deadline - 2 * DAY)
+    fc.set(max(deadline - 2 * DAY, fc.at))  # bids come in before the deadline
     scenario = Scenario(department, tender_id, deadline, [])
     for i, price in enumerate(prices):
         bidder = await make_bidder()

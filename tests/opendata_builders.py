@@ -22,6 +22,22 @@ DAY = timedelta(days=1)
 PRICES = ("150000.00", "180000.00")
 
 
+async def sponsor(tender_id: int, amount: int, kind: str = "company") -> int:
+    """A new company or foundation sponsors the project (paid in the sandbox); returns
+    the sponsor's organization id."""
+    user, org = await make_sponsor(kind)
+    await contributions.contribute(
+        kind="sponsorship",
+        tender_id=tender_id,
+        organization_id=org,
+        organization_kind=kind,
+        user_id=user,
+        amount=Money(amount, "CNY"),
+        provider="sandbox",
+    )
+    return org
+
+
 def fen(amount: int | float) -> int:
     """A published yuan amount back to integer fen (exactly)."""
     return int(Decimal(repr(amount)) * 100)
@@ -56,16 +72,7 @@ async def funded_process(fc: Any) -> tuple[Scenario, int, int]:
         form=tender_form(clock.now(), description_en="Weekend visits added."),
         note="Weekend visits added.",
     )
-    sponsor_user, sponsor_org = await make_sponsor("foundation")
-    await contributions.contribute(
-        kind="sponsorship",
-        tender_id=tender_id,
-        organization_id=sponsor_org,
-        organization_kind="foundation",
-        user_id=sponsor_user,
-        amount=Money(30_000_00, "CNY"),
-        provider="sandbox",
-    )
+    sponsor_org = await sponsor(tender_id, 30_000_00, "foundation")
     pledge = await make_pledge(tender_ids=frozenset({tender_id}))
     await donations.start_donation(
         tender_id=tender_id, amount=Money(400_00, "CNY"), provider="sandbox", display_name="王女士"
@@ -106,3 +113,34 @@ async def pay_first_tranche(scenario: Scenario, contract_id: int) -> dict[str, A
     await milestones.submit_evidence(user_id=winner.user_id, milestone_id=first["id"], note="Done")
     await milestones.approve_milestone(user_id=approver, milestone_id=first["id"])
     return first
+
+
+def granted_to(grants: list[dict[str, Any]]) -> dict[str, int]:
+    """Per recipient id, what the 360Giving grants to it add up to (fen)."""
+    total: dict[str, int] = {}
+    for grant in grants:
+        (recipient,) = grant["recipientOrganization"]
+        total[recipient["id"]] = total.get(recipient["id"], 0) + fen(grant["amountAwarded"])
+    return total
+
+
+async def ledger_gave(prefix: str = "pgm001") -> dict[str, int]:
+    """Per recipient id, what the ledger (the real tenders' transfers) says reached it:
+    an organization, the tranches released to its payable account; a project's escrow
+    fund, what sponsors and pledges put into its corporate and foundation escrows."""
+    released = await execute(
+        "SELECT o.uscc, SUM(t.amount) AS total FROM market_v_ledger_transfer t"
+        " JOIN market_v_ledger_account a ON a.id = t.credit_account"
+        " JOIN market_v_organization o ON a.code = 'org:' || CAST(o.id AS VARCHAR) || ':payable'"
+        " WHERE t.reason = 'release' AND t.kind IN ('single', 'post') GROUP BY o.uscc"
+    )
+    given = await execute(
+        "SELECT t.tender_id, SUM(t.amount) AS total FROM market_v_ledger_transfer t"
+        " JOIN market_v_ledger_account a ON a.id = t.credit_account"
+        " WHERE t.kind IN ('single', 'post') AND t.source IN ('corporate', 'foundation')"
+        " AND a.code = 'tender:' || CAST(t.tender_id AS VARCHAR) || ':escrow:' || t.source"
+        " GROUP BY t.tender_id"
+    )
+    return {f"CN-USCI-{r['uscc']}": int(r["total"]) for r in released} | {
+        f"360G-{prefix}-escrow-{r['tender_id']}": int(r["total"]) for r in given
+    }

@@ -25,8 +25,13 @@ def bids_app(
 ) -> Iterator[None]:
     """Stand in for the bids app's registrations (restored afterwards): `live_bids`
     is what the counter reports (None: no counter), `on_amended` the amendment hook."""
-    saved_counter, saved_amended = hooks._bid_counter, list(hooks._amended)
+    saved_counter, saved_amended, saved_settler = (
+        hooks._bid_counter,
+        list(hooks._amended),
+        hooks._settler,
+    )
     hooks.clear()
+    hooks.set_settler(saved_settler)  # the donors app's, not stood in for
     if live_bids is not None:
 
         async def count(tender_id: int) -> int:
@@ -40,6 +45,7 @@ def bids_app(
     finally:
         hooks.clear()
         hooks.set_live_bid_counter(saved_counter)
+        hooks.set_settler(saved_settler)
         for hook in saved_amended:
             hooks.on_tender_amended(hook)
 

@@ -65,8 +65,9 @@ async def _form_context(tender_id: int, values: dict[str, str], errors: dict[str
         "tender": info,
         "values": values,
         "errors": errors,
-        "providers": available_providers(),
-        "publishable_key": settings.stripe_publishable_key,
+        # a sandbox (training) tender takes only simulated money
+        "providers": ["sandbox"] if info.sandbox else available_providers(),
+        "publishable_key": "" if info.sandbox else settings.stripe_publishable_key,
         "limits": donation_limits(),
         "preview": preview,
         "offer": offer,

@@ -53,8 +53,9 @@ def _form_context(
         "area_levels": inputs.AREA_LEVELS,
         "sources": inputs.GOAL_SOURCES,
         "max_criteria": inputs.MAX_CRITERIA,
-        "min_window_days": services.min_window().days,
         "sandbox_allowed": get_settings().sandbox,
+        # the least time an amendment leaves to bid: accelerated for a sandbox tender
+        "min_window": services.min_window(int(extra["t"]["acceleration"]) if "t" in extra else 1),
         **extra,
     }
 

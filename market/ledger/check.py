@@ -10,7 +10,12 @@ invariants (reliability anchors L2, L3, L5, L9, L10, L11):
 5. no account breaks its flags (L10);
 6. per tender, released + refunded + held ≤ received, from the transfers' tender tags
    and the recomputed escrow balances (L11);
-7. the apps' own money invariants, registered by the composition root
+7. sandbox money stays apart: no transfer of a sandbox (training) tender touches an
+   account real public money lives in (a department's budget, an organization's
+   payable account, the treasury), and the sandbox accounts (departments' sandbox
+   budgets, organizations' sandbox payables, the sandbox treasury) move only for
+   sandbox tenders (market/tenders/lifecycle.py `hold_budget` says why);
+8. the apps' own money invariants, registered by the composition root
    (`register_check`): what the ledger alone cannot know, such as a payment's refunds
    or a pledge's counters, checked against the transfers.
 
@@ -23,6 +28,7 @@ import re
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 
+from market.ledger.codes import SANDBOX_TREASURY, TREASURY, budget_code, payable_code
 from market.ledger.rules import Flags
 from market.sql import Row, execute
 
@@ -54,8 +60,8 @@ class CheckReport:
             apps = f"; app invariants: {', '.join(self.app_checks)}" if self.app_checks else ""
             return (
                 f"ledger OK: {self.accounts} accounts, {self.transfers} transfers; zero-sum, "
-                "cache = recomputation, limits, pending resolution and per-tender totals hold"
-                + apps
+                "cache = recomputation, limits, pending resolution, per-tender totals and"
+                " sandbox separation hold" + apps
             )
         return f"ledger check FAILED: {self.problems[0]} ({len(self.problems)} problem(s))"
 
@@ -117,6 +123,42 @@ GROUP BY tender_id, reason
 """
 
 _COLUMNS = ("debits_pending", "debits_posted", "credits_pending", "credits_posted")
+
+
+def _kernel_accounts(column: str, *, sandbox: bool) -> str:
+    """SQL: the account code in `column` is one of the kernel's real-money accounts, or
+    (`sandbox`) one of their sandbox twins (market/ledger/codes.py)."""
+    budget, payable = budget_code(0, sandbox=sandbox), payable_code(0, sandbox=sandbox)
+    treasury = SANDBOX_TREASURY if sandbox else TREASURY
+    return (
+        f"({column} LIKE '{budget.replace(':0:', ':%:')}'"
+        f" OR {column} LIKE '{payable.replace(':0:', ':%:')}' OR {column} = '{treasury}')"
+    )
+
+
+# Built from the account codes' constants (no input): hence the noqa.
+_SANDBOX_MIXED = f"""
+SELECT t.key, t.tender_id, COALESCE(m.acceleration, 1) AS factor, d.code AS debit_code,
+       c.code AS credit_code
+FROM ledger_transfer t
+JOIN ledger_account d ON d.id = t.debit_account
+JOIN ledger_account c ON c.id = t.credit_account
+LEFT JOIN market_tender m ON m.id = t.tender_id
+WHERE (COALESCE(m.acceleration, 1) > 1 AND ({_kernel_accounts("d.code", sandbox=False)}
+       OR {_kernel_accounts("c.code", sandbox=False)}))
+   OR (COALESCE(m.acceleration, 1) = 1 AND ({_kernel_accounts("d.code", sandbox=True)}
+       OR {_kernel_accounts("c.code", sandbox=True)}))
+ORDER BY t.id LIMIT 1
+"""  # noqa: S608
+
+
+def _mixed_problem(row: Row) -> str:
+    tender = row["tender_id"]
+    what = f"{'sandbox' if int(row['factor']) > 1 else 'real'} tender {tender}" if tender else ""
+    return (
+        f"transfer {row['key']!r} ({what or 'no tender'}) mixes real and sandbox money:"
+        f" {row['debit_code']} → {row['credit_code']}"
+    )
 
 
 def _check_account(row: Row, recomputed: list[int], problems: list[str]) -> None:
@@ -200,6 +242,7 @@ async def run_checks(*, apps: bool = True) -> CheckReport:
             problems.append(f"{currency}: pending debits {dp} ≠ pending credits {cp}")
 
     await _check_tenders(escrow, problems)
+    problems.extend(_mixed_problem(row) for row in await execute(_SANDBOX_MIXED))
     for name, check in sorted(_APP_CHECKS.items() if apps else ()):
         report.app_checks.append(name)
         problems.extend(f"{name}: {problem}" for problem in await check())

@@ -1,18 +1,28 @@
 """Ledger account codes (DESIGN §4), spelled here only — besides `rules.escrow_code`,
-which validates its source: `tender:{id}:escrow:{source}`."""
+which validates its source: `tender:{id}:escrow:{source}`.
+
+A sandbox (training) tender's money is simulated and stays apart from real money
+(market/tenders/lifecycle.py explains why): its government budget comes from
+`SANDBOX_TREASURY` into the department's sandbox budget, and its tranches go to the
+organization's sandbox payable account — `budget_code(..., sandbox=True)`,
+`payable_code(..., sandbox=True)`. `market ledger check` proves the two never mix.
+"""
 
 from __future__ import annotations
 
 TREASURY = "external:treasury"
+SANDBOX_TREASURY = "external:sandbox_treasury"
 COMMUNITY_FUND = "community_fund"
 
 
-def budget_code(department_id: int) -> str:
-    return f"department:{department_id}:budget"
+def budget_code(department_id: int, *, sandbox: bool = False) -> str:
+    """The department's budget account, or the one its sandbox tenders train with."""
+    return f"department:{department_id}:{'sandbox_budget' if sandbox else 'budget'}"
 
 
-def payable_code(org_id: int) -> str:
-    return f"org:{org_id}:payable"
+def payable_code(org_id: int, *, sandbox: bool = False) -> str:
+    """What the organization is paid into, or the account its sandbox tranches go to."""
+    return f"org:{org_id}:{'sandbox_payable' if sandbox else 'payable'}"
 
 
 def pledge_code(pledge_id: int) -> str:

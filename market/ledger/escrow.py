@@ -206,15 +206,17 @@ async def release(
     amount: Money,
     actor: str,
     reference: str = "",
+    sandbox: bool = False,
 ) -> list[TransferResult]:
-    """Pay a tranche from escrow to `org:{org_id}:payable`, split across the sources
-    pro-rata to what each has available (largest remainder: parts add up exactly and
-    no source gives more than it has). One transfer per contributing source."""
+    """Pay a tranche from escrow to `org:{org_id}:payable` (a sandbox tender's to
+    `org:{org_id}:sandbox_payable`), split across the sources pro-rata to what each has
+    available (largest remainder: parts add up exactly and no source gives more than
+    it has). One transfer per contributing source."""
     money = _money(amount)
     if money.amount <= 0:
         raise InvalidTransfer("amount must be greater than zero", field="amount")
     codes = [escrow_code(tender_id, s) for s in SOURCES]
-    payable = account_codes.payable_code(org_id)
+    payable = account_codes.payable_code(org_id, sandbox=sandbox)
     body = canonical_json(
         {
             "tender_id": tender_id,

@@ -1,4 +1,5 @@
-"""Organizations: registration, the operator's decisions, members, read models.
+"""Organizations: registration (by themselves, or set up by an operator), the
+operator's decisions, members, read models.
 
 `services` holds the transactions (each owns its `atomic()`, calls the pure rules in
 `market.organization_rules` and records the change in the audit chain); `queries` holds
@@ -23,8 +24,10 @@ from market.organizations.services import (
     DUPLICATE_USCC,
     add_member,
     decide_organization,
+    found_operator,
     is_operator,
     register_organization,
+    set_up_organization,
 )
 
 __all__ = [
@@ -36,6 +39,7 @@ __all__ = [
     "Page",
     "add_member",
     "decide_organization",
+    "found_operator",
     "is_operator",
     "list_organizations",
     "operator_queue",
@@ -43,4 +47,5 @@ __all__ = [
     "organization_profile",
     "public_areas",
     "register_organization",
+    "set_up_organization",
 ]

@@ -11,6 +11,9 @@ The bids app registers, at import, what the kernel cannot know itself:
 
     hooks.set_live_bid_counter(count_live_bids)  # async (tender_id) -> int
 
+and the donors app what settles a tender that ended early (`set_settler`), so that a
+terminated contract's money goes back in the termination's own transaction.
+
 Amendment hooks run inside the amendment's transaction, so bids are marked if and
 only if the amendment commits. The durable record is the tender's `amend` revision
 (`market_tender_revision`) and `market_tender.amended_at`: a bid submitted before
@@ -37,9 +40,11 @@ class TenderAmended:
 
 AmendedHook = Callable[[TenderAmended], Awaitable[int]]
 BidCounter = Callable[[int], Awaitable[int]]
+Settler = Callable[[int, str], Awaitable[bool]]
 
 _amended: list[AmendedHook] = []
 _bid_counter: BidCounter | None = None
+_settler: Settler | None = None
 
 
 def on_tender_amended(hook: AmendedHook) -> AmendedHook:
@@ -67,23 +72,37 @@ async def count_live_bids(tender_id: int) -> int | None:
     return None if _bid_counter is None else int(await _bid_counter(tender_id))
 
 
+def set_settler(settler: Settler | None) -> None:
+    """What gives an ended tender's escrow back to whoever put the money in, `(tender
+    id, reason) -> settled?` (the donors app's settlement)."""
+    global _settler
+    _settler = settler
+
+
+async def settle_now(tender_id: int, reason: str) -> bool:
+    """Settle the tender's escrow in the caller's transaction; False when no settler is
+    installed or it could not settle now (the settlement job tries again)."""
+    return False if _settler is None else bool(await _settler(tender_id, reason))
+
+
 def clear() -> None:
     """For tests: forget every registration."""
-    global _bid_counter
+    global _bid_counter, _settler
     _amended.clear()
     _bid_counter = None
+    _settler = None
 
 
 @contextmanager
 def detached() -> Iterator[None]:
     """Run without any registration (restored afterwards): for demo data and tests
     that stand in for the bids app, e.g. to reach `evaluation` without bids."""
-    global _bid_counter
-    saved_counter, saved_amended = _bid_counter, list(_amended)
+    global _bid_counter, _settler
+    saved_counter, saved_amended, saved_settler = _bid_counter, list(_amended), _settler
     clear()
     try:
         yield
     finally:
         clear()
-        _bid_counter = saved_counter
+        _bid_counter, _settler = saved_counter, saved_settler
         _amended.extend(saved_amended)

@@ -4,8 +4,9 @@ The chronograph (`market tick`) and the bids app call these; each is one
 transaction that locks the tender, first applies any time transition that is due
 (so a late scheduler never matters), then the requested one, with a revision and
 an audit event. Money: the budget is held (pending) from `department:{id}:budget`
-into `tender:{id}:escrow:government` at publication, posted at contract signing,
-voided when the tender is cancelled or unsuccessful. A contract that ends early
+(a sandbox tender: `department:{id}:sandbox_budget`, see `hold_budget`) into
+`tender:{id}:escrow:government` at publication, posted at contract signing, voided
+when the tender is cancelled or unsuccessful. A contract that ends early
 (terminated after signing) makes the tender `terminated`; what its escrow still holds
 is returned by the bids app (government) and the donors app (every other source).
 """
@@ -18,15 +19,18 @@ from market import clock
 from market.db import atomic
 from market.errors import ValidationFailed
 from market.ledger import escrow
-from market.ledger.codes import TREASURY, budget_code
+from market.ledger.accounts import lock_accounts
+from market.ledger.codes import SANDBOX_TREASURY, TREASURY, budget_code
 from market.ledger.rules import ExceedsCredits, escrow_code
 from market.ledger.services import TransferResult, ensure_accounts, transfer
 from market.money import Money, format_money
 from market.tables import Tender
 from market.tenders import hooks, records, rules
+from market.tenders.acceleration import is_sandbox
 
 __all__ = [
     "appropriate_budget",
+    "budget_account",
     "catch_up",
     "mark_tender_awarded",
     "mark_tender_completed",
@@ -56,14 +60,33 @@ async def appropriate_budget(
     )
 
 
+def budget_account(row: dict[str, Any]) -> str:
+    """Where a tender's government budget comes from and goes back to: the department's
+    budget, or for a sandbox tender the department's sandbox budget."""
+    return budget_code(int(row["department"]), sandbox=is_sandbox(int(row["acceleration"])))
+
+
 async def hold_budget(row: dict[str, Any], *, actor: str) -> str:
-    """Reserve the tender's budget (inside the caller's transaction); returns the key."""
+    """Reserve the tender's budget (inside the caller's transaction); returns the key.
+
+    A sandbox (training) tender must neither tie up nor move real public money, yet
+    should live the same ledger lifecycle as a real one (hold at publication, post at
+    signing, void on failure, tranches released, the remainder returned), so that
+    training shows what the real thing does and `market ledger check` covers it. So
+    its budget is held from the department's *sandbox* budget account, first topped up
+    from `SANDBOX_TREASURY` (simulated money, like the sandbox card) to what the hold
+    needs, tagged with the tender so open data leaves it out; its tranches go to the
+    organization's sandbox payable account (bids), and whatever is returned goes back
+    to the sandbox budget (bids, donors). The department's real budget never moves."""
     key = f"tender:{row['id']}:budget:v{row['version']}"
     money = Money(int(row["budget"]), row["currency"])
+    source = budget_account(row)
+    if is_sandbox(int(row["acceleration"])):
+        await _sandbox_appropriation(row, source, money, actor=actor)
     try:
         await escrow.hold(
             key,
-            debit=budget_code(row["department"]),
+            debit=source,
             credit=escrow_code(row["id"], "government"),
             amount=money,
             actor=actor,
@@ -81,6 +104,29 @@ async def hold_budget(row: dict[str, Any], *, actor: str) -> str:
     await Tender.update({Tender.budget_hold_key: key}).where(Tender.id == row["id"])
     row["budget_hold_key"] = key
     return key
+
+
+async def _sandbox_appropriation(
+    row: dict[str, Any], code: str, money: Money, *, actor: str
+) -> None:
+    """Top the department's sandbox budget up from the sandbox treasury to `money`
+    (locking the three accounts the top-up and the hold touch, together and first)."""
+    held = escrow_code(int(row["id"]), "government")
+    await ensure_accounts([SANDBOX_TREASURY, code, held], money.currency)
+    balances = await lock_accounts([SANDBOX_TREASURY, code, held])
+    missing = money.amount - max(balances[code].available, 0)
+    if missing > 0:
+        await transfer(
+            f"tender:{row['id']}:sandbox_budget:v{row['version']}",
+            debit=SANDBOX_TREASURY,
+            credit=code,
+            amount=Money(missing, money.currency),
+            reason="sandbox_appropriation",
+            reference=f"tender:{row['id']}",
+            tender_id=int(row["id"]),
+            source="government",
+            actor=actor,
+        )
 
 
 async def void_budget(row: dict[str, Any], *, actor: str) -> None:
@@ -189,7 +235,14 @@ async def mark_tender_terminated(tender_id: int, *, actor: str, reason: str) -> 
     """contracted → terminated (the signed contract was ended early), in the caller's
     transaction when there is one: the bids app calls it from `terminate_contract`
     holding the tender row's lock (taken first, ARCHITECTURE.md "Lock order"). The
-    reason is kept on the tender (like a cancellation's) and in its revision."""
+    reason is kept on the tender (like a cancellation's) and in its revision.
+
+    Then, in the same transaction, the escrow is settled (`hooks.settle_now`: every
+    source's remainder back to whoever put it in), before anything else of the
+    termination touches the ledger — so the settlement takes its row and account
+    locks in the lock order, and what the termination publishes (the caller's
+    `contract.terminate` event, its OCDS release) shows the ledger after it. Should
+    the settlement be refused now, the settlement job returns the money later."""
     reason = rules.check_reason(reason)
     async with atomic():
         row = await records.load_locked(tender_id)
@@ -197,6 +250,7 @@ async def mark_tender_terminated(tender_id: int, *, actor: str, reason: str) -> 
         await records.set_status(
             row, "terminate", actor=actor, note=reason, extra={Tender.cancel_reason: reason}
         )
+        await hooks.settle_now(tender_id, "terminated")
 
 
 async def mark_tender_unsuccessful(tender_id: int, *, actor: str, reason: str) -> None:

@@ -152,11 +152,14 @@ async def test_a_sandbox_tender_runs_from_draft_to_a_paid_final_tranche(server, 
 
     elapsed = time.monotonic() - started
     assert await column("SELECT status FROM market_tender WHERE id = {}", tender_id) == "completed"
-    paid = await column(
-        "SELECT SUM(t.amount) AS paid FROM ledger_transfer t JOIN ledger_account a"
-        " ON a.id = t.credit_account WHERE a.code = {}",
-        f"org:{bidder.org_id}:payable",
-    )
-    assert int(paid or 0) == 15_000_000  # both tranches, the final one included
+    paid = "SELECT SUM(t.amount) AS paid FROM ledger_transfer t JOIN ledger_account a"
+    paid += " ON a.id = t.credit_account WHERE a.code = {}"
+    # both tranches, the final one included, in sandbox money: the organization's
+    # sandbox payable account, never its real one; the department's budget never moved
+    assert int(await column(paid, f"org:{bidder.org_id}:sandbox_payable") or 0) == 15_000_000
+    assert await column(paid, f"org:{bidder.org_id}:payable") is None
+    moved = "SELECT COUNT(*) AS n FROM ledger_transfer t JOIN ledger_account a"
+    moved += " ON a.id IN (t.debit_account, t.credit_account) WHERE a.code = {}"
+    assert await column(moved, f"department:{department.id}:budget") == 1  # its appropriation
     assert elapsed < WALL_LIMIT, f"the sandbox lifecycle took {elapsed:.0f} s"
     print(f"sandbox lifecycle: {elapsed:.1f} s of wall time")

@@ -1,12 +1,14 @@
 """The demo's history is lived, not written: for every process its status agrees
-with its records, the ledger and the audit chain check out, and two builds tell the
-same story (seeded).
+with its records, every organization's status follows from its audit events, the
+ledger and the audit chain check out (in time order), and two builds tell the same
+story (seeded).
 
 Two demo builds per engine in all: the first inside a savepoint that is rolled back.
 """
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from composition.demo import load_demo
@@ -15,6 +17,7 @@ from market.db import atomic
 from market.ledger.check import run_checks
 from market.ledger.readmodels import tender_funding
 from market.sql import execute
+from market.timestamps import timestamp
 
 AFTER_AWARD = ("awarded", "contracted", "completed", "terminated")
 NOTHING_HELD = ("held", "pending_in", "pending_out")
@@ -121,8 +124,55 @@ async def _fingerprint() -> dict[str, Any]:
     }
 
 
+DECISIONS = ("organization.verify", "organization.reject", "organization.suspend",
+             "organization.reinstate")  # fmt: skip
+
+
+async def _organizations_explained() -> dict[str, int]:
+    """Every organization's status, rating and decider are what its audit events say:
+    an `organization.register` (pending) by someone, then decisions, each from the
+    status the previous one left. Returns how many organizations each actor kind
+    (user, system) registered."""
+    events: dict[int, list[dict[str, Any]]] = {}
+    for row in await _rows(
+        "SELECT actor, action, object_id, change FROM audit_event WHERE object_type ="
+        " 'organization' AND action IN ('organization.register', {}, {}, {}, {}) ORDER BY seq",
+        *DECISIONS,
+    ):
+        events.setdefault(int(row["object_id"]), []).append(row)
+    registered_by: dict[str, int] = {}
+    organizations = await _rows("SELECT id, kind, uscc, status, rating, decided_by FROM"
+                                " market_organization ORDER BY id")  # fmt: skip
+    for org in organizations:
+        first, *decisions = events.get(int(org["id"]), [{}])
+        assert first.get("action") == "organization.register", org
+        change = json.loads(first["change"])
+        assert (change["kind"], change["uscc"], change["status"]) == (
+            org["kind"], org["uscc"], "pending"), org  # fmt: skip
+        kind = str(first["actor"]).partition(":")[0]
+        registered_by[kind] = registered_by.get(kind, 0) + 1
+        status, rating, decider = "pending", "", None
+        for decision in decisions:
+            moved = json.loads(decision["change"])
+            assert moved["from"] == status, (org, decisions)
+            status, rating = moved["to"], moved["rating"]
+            actor = str(decision["actor"])
+            decider = int(actor.split(":")[1]) if actor.startswith("user:") else None
+        assert (org["status"], org["rating"], org["decided_by"]) == (status, rating, decider), org
+    return registered_by
+
+
+async def _audit_in_time_order() -> None:
+    rows = await _rows("SELECT seq, at FROM audit_event ORDER BY seq")
+    times = [timestamp(r["at"]) for r in rows]
+    late = [rows[i]["seq"] for i in range(1, len(times)) if times[i] < times[i - 1]]
+    assert not late, f"audit events before their predecessors: {late[:5]}"
+
+
 async def _build_and_check() -> dict[str, Any]:
     await load_demo()
+    assert await _organizations_explained() == {"system": 1, "user": 23}
+    await _audit_in_time_order()
     fingerprint = await _fingerprint()  # checks every process on the way
     report = await run_checks()
     assert report.ok, report

@@ -1,30 +1,40 @@
 """360Giving usefulness: every grant says when it changed, where its data comes from,
-when the work runs, what it is about, where its beneficiaries are (with division
-codes) and who the recipient is; money given after the contract goes to the contracted
-organization, before it to the project's escrow fund."""
+when the work runs (the contract's planned period; nothing before there is a
+contract), what it is about, where its beneficiaries are (with division codes) and who
+the recipient is; money given to a project goes to its escrow fund (a re-grant) before
+the contract and after it, tranches to the organization paid — so the grants to each
+recipient add up to what the ledger says reached it, no fen counted twice."""
 
 from __future__ import annotations
 
 import re
 from typing import Any
 
-from donors import contributions
 from market import clock
-from market.money import Money
 from market.sql import execute
 from opendata import giving, giving_rules
 from tests.bid_builders import contracted
-from tests.donation_builders import make_sponsor
-from tests.opendata_builders import funded_process, pay_first_tranche, uscc_of
+from tests.opendata_builders import (
+    funded_process,
+    granted_to,
+    ledger_gave,
+    pay_first_tranche,
+    sponsor,
+    uscc_of,
+)
 from tests.opendata_schemas import giving_errors
+from tests.tender_builders import make_department, make_tender
 
 CODE = re.compile(r"^330199([0-9]{3})?$")
 
 
-def assert_useful(grant: dict[str, Any]) -> None:
+def assert_useful(grant: dict[str, Any], *, contracted: bool = True) -> None:
     assert grant["dateModified"].endswith("Z")
     assert grant["dataSource"].endswith(f"/ocds/records/{grant['relatedActivity'][0]}.json")
-    assert grant["plannedDates"] and grant["plannedDates"][0]["startDate"]
+    if contracted:
+        assert grant["plannedDates"][0]["startDate"] and grant["plannedDates"][0]["endDate"]
+    else:  # no planned period yet: nothing rather than something wrong
+        assert grant["plannedDates"] == []
     assert grant["classifications"][0]["vocabulary"] == giving_rules.CATEGORY_VOCABULARY
     places = grant["beneficiaryLocation"]
     assert places[-1]["geoCode"] == giving_rules.DISTRICT_CODE
@@ -40,20 +50,13 @@ async def test_every_grant_carries_the_useful_fields_and_goes_to_who_got_the_mon
     scenario, _, _ = await funded_process(frozen_clock)
     contract_id = await contracted(frozen_clock, scenario)
     await pay_first_tranche(scenario, contract_id)
-    user, late_sponsor = await make_sponsor("company")
-    await contributions.contribute(  # after the contract was signed
-        kind="sponsorship",
-        tender_id=scenario.tender_id,
-        organization_id=late_sponsor,
-        organization_kind="company",
-        user_id=user,
-        amount=Money(5_000_00, "CNY"),
-        provider="sandbox",
-    )
+    late_sponsor = await sponsor(scenario.tender_id, 5_000_00)  # after the contract was signed
+    uncontracted = await make_tender(await make_department(), status="published")
+    await sponsor(uncontracted, 2_000_00, "foundation")  # to a project with no contract yet
     package = await giving.grants_package()
     assert giving_errors(package) == []
     for grant in package["grants"]:
-        assert_useful(grant)
+        assert_useful(grant, contracted=grant["relatedActivity"] != [f"ocds-pgm001-{uncontracted}"])
     winner = (await execute("SELECT organization FROM bids_contract WHERE id = {}", contract_id))[0]
     winner_id = f"CN-USCI-{await uscc_of(winner['organization'])}"
     late = [
@@ -61,8 +64,12 @@ async def test_every_grant_carries_the_useful_fields_and_goes_to_who_got_the_mon
         for g in package["grants"]
         if g["fundingOrganization"][0]["id"] == f"CN-USCI-{await uscc_of(late_sponsor)}"
     ]
-    assert len(late) == 1 and late[0]["recipientOrganization"][0]["id"] == winner_id
-    assert "regrantType" not in late[0]
+    # into the escrow fund, like the money given before the contract: the organization
+    # gets it in a tranche, which is the grant to the organization
+    escrow_id = f"360G-pgm001-escrow-{scenario.tender_id}"
+    assert len(late) == 1 and late[0]["recipientOrganization"][0]["id"] == escrow_id
+    assert late[0]["regrantType"] == giving_rules.REGRANT_TYPE
+    assert granted_to(package["grants"]) == await ledger_gave()
     tranche = next(g for g in package["grants"] if "-tranche-" in g["id"])
     recipient = tranche["recipientOrganization"][0]
     assert recipient["id"] == winner_id and recipient["location"]

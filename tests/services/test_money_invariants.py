@@ -47,6 +47,7 @@ async def test_the_clean_ledger_passes_every_invariant(world: MoneyWorld) -> Non
         "payments",
         "pledges",
         "refunds",
+        "sandbox",
         "settlements",
     ]
     assert "app invariants: donations, expiry, payments, pledges, refunds" in report.summary()

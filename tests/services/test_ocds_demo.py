@@ -11,6 +11,7 @@ from market.timestamps import timestamp
 from opendata import cli, giving
 from opendata.ocds import packages
 from opendata.ocds.rules import iso
+from tests.opendata_builders import granted_to, ledger_gave
 from tests.opendata_schemas import giving_errors, ocds_errors
 from tests.services.test_ocds_funding import (
     assert_source_parties_have_the_role,
@@ -59,6 +60,10 @@ async def test_the_demo_publishes_valid_ocds_and_360giving(tmp_path):
     assert giving_errors(grants) == []
     kinds = Counter(g["id"].split("-")[2] for g in grants["grants"])
     assert kinds["sponsorship"] and kinds["tranche"]
+    # No fen counted twice: the grants to each organization add up to what the ledger
+    # released to it, those to each project's escrow fund to what sponsors and pledges
+    # put into it.
+    assert granted_to(grants["grants"]) == await ledger_gave()
 
     index = await cli.export(tmp_path)
     assert index["releases"] == len(rows)

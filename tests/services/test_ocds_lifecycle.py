@@ -7,6 +7,7 @@ these tests drive the real services and read what was published.
 from __future__ import annotations
 
 import json
+from datetime import timedelta
 
 import pytest
 
@@ -16,7 +17,7 @@ from market.db import atomic, is_postgres
 from market.ledger.readmodels import tender_funding
 from market.sql import execute
 from market.tenders import services
-from opendata.ocds import packages
+from opendata.ocds import funding, packages
 from tests.bid_builders import CANARY, contracted
 from tests.opendata_builders import (
     fen,
@@ -26,6 +27,7 @@ from tests.opendata_builders import (
     uscc_of,
 )
 from tests.opendata_schemas import ocds_errors
+from tests.services.test_ocds_funding import ledger_budget, published_budget
 from tests.tender_builders import make_department, make_tender
 
 
@@ -125,7 +127,7 @@ async def test_a_terminated_contract_terminates_the_tender_and_publishes_it(froz
     scenario, _, _ = await funded_process(frozen_clock)
     tender_id = scenario.tender_id
     contract_id = await contracted(frozen_clock, scenario)
-    await pay_first_tranche(scenario, contract_id)
+    first = await pay_first_tranche(scenario, contract_id)
     before = len(await releases_of(tender_id))
     await contracts.terminate_contract(
         user_id=scenario.department.user_id, contract_id=contract_id, reason="Provider withdrew"
@@ -151,6 +153,14 @@ async def test_a_terminated_contract_terminates_the_tender_and_publishes_it(froz
     releases = await releases_of(tender_id)
     assert [r["tag"] for r in releases[before:]] == [["contractTermination"]]  # one, not two
     last = releases[-1]
+    # Settled in the termination's transaction: every source's remainder went back
+    # before the release was built, so it shows the ledger's final budget (the money
+    # spent on the tranche) and the funding job has nothing to correct.
+    settled = await execute("SELECT reason FROM donors_settlement WHERE tender = {}", tender_id)
+    assert [r["reason"] for r in settled] == ["terminated"]
+    assert published_budget(last) == await ledger_budget(tender_id)
+    assert sum(published_budget(last).values()) == first["amount"]
+    assert await funding.fold(tender_id, frozen_clock.at + timedelta(hours=1)) == "unchanged"
     assert last["tender"]["status"] == "complete"  # the closed 1.1 codelist has no "terminated"
     assert last["contracts"][0]["status"] == "terminated"
     assert "endDate" in last["contracts"][0]["period"]

@@ -38,7 +38,7 @@ def test_each_inflow_weighs_for_where_it_goes_back() -> None:
             "payment:2": PaidDonation(2, "community_fund"),
             "payment:3": PaidDonation(3, "community_fund"),
         },
-        department_id=3,
+        budget="department:3:budget",
     )
     assert routes == {
         "government": [("department:3:budget", 1)],
@@ -56,7 +56,9 @@ def test_the_largest_remainder_never_gives_anyone_more_than_they_put_in() -> Non
 
 def test_public_money_that_is_no_known_donation_is_refused() -> None:
     with pytest.raises(Unattributed):
-        destinations([inflow("payment:8", "public", "external:bank", 1)], {}, department_id=1)
+        destinations(
+            [inflow("payment:8", "public", "external:bank", 1)], {}, budget="department:1:budget"
+        )
 
 
 def test_every_destination_must_have_been_locked() -> None:
