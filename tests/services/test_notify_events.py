@@ -203,8 +203,8 @@ async def test_the_same_event_twice_writes_nothing_more(frozen_clock) -> None:
     await opened(frozen_clock, scenario)
     before = await Outbox.count()
     rows = await execute(
-        "SELECT seq, at, actor, action, object_type, object_id, change, prev_hash, hash"
-        " FROM audit_event WHERE action = 'bids.opened' ORDER BY seq DESC LIMIT 1"
+        "SELECT id, at, actor, action, object_type, object_id, change"
+        " FROM audit_event WHERE action = 'bids.opened' ORDER BY id DESC LIMIT 1"
     )
     row = rows[0]
     record = audit.AuditRecord(**dict(row))
