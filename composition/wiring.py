@@ -12,6 +12,8 @@ What the kernel calls back, and who provides it:
 - ledger checks (`market.ledger.check.register_check`): the donors app's money
   invariants (payments, refunds, pledges, donations, payment windows, settled
   tenders), run by `market ledger check` after the kernel's own;
+- the e-mail layout of notifications (`market.outbox.register_layout`): the notify
+  app's multipart layout with its footer and one-click unsubscribe (`notify.emails`);
 - jobs (`market.jobs.register_job`): the time-driven work `market worker` runs, one
   line per job with its interval (composition/jobs.py adapts each to `(now) -> counts`).
 
@@ -25,10 +27,11 @@ from datetime import timedelta
 from bids import hooks as bid_hooks
 from composition import jobs
 from donors import contributions, donations, invariants, payments, pledges
-from market import audit
+from market import audit, outbox
 from market.jobs import register_job
 from market.ledger.check import register_check
 from market.tenders import hooks as tender_hooks
+from notify import emails
 from opendata.ocds import funding, publish
 
 
@@ -69,10 +72,15 @@ def wire_jobs() -> None:
     register_job("ocds.funding", jobs.ocds_funding, every=timedelta(minutes=1))
 
 
+def wire_notify_outbox() -> None:
+    outbox.register_layout(emails.layout)
+
+
 def wire() -> None:
     """Everything the web app, the CLI and the test suite need registered."""
     wire_payment_kinds()
     wire_tender_hooks()
     wire_audit_hooks()
     wire_ledger_checks()
+    wire_notify_outbox()
     wire_jobs()

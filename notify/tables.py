@@ -29,3 +29,13 @@ class Subscription(Table, tablename="notify_subscription"):
     budget_min = BigInt(null=True, default=None)  # minor units, inclusive
     budget_max = BigInt(null=True, default=None)
     created_at = Timestamptz()
+
+
+class Suppression(Table, tablename="notify_suppression"):
+    """An address that unsubscribed from one kind of e-mail (someone known only by
+    address: a guest donor); `notify_address` writes them nothing of that kind.
+    Unique on (address, kind); `address` is lower-cased."""
+
+    address = Varchar(length=254)
+    kind = Varchar(length=60)
+    created_at = Timestamptz()
