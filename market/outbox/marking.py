@@ -10,7 +10,8 @@ moment's marks, whose messages are then sent once more, with the same Message-ID
 (at least once holds; at most once more per message). Waiting for one disk flush
 per message would bound delivery by the disk's flush rate. The setting is the
 connection's only while the run holds it: the pool resets a connection it takes
-back (`RESET ALL`). Inside an open transaction (the test suite's), marks join it.
+back (`RESET ALL`). On SQLite the run keeps one connection for its marks. Inside an
+open transaction (the test suite's), marks join it.
 """
 
 from __future__ import annotations
@@ -45,18 +46,30 @@ async def _own_connection() -> AsyncIterator[Any]:
 @asynccontextmanager
 async def marker() -> AsyncIterator[Mark]:
     """`mark(row_id)` for one delivery run."""
-    if not is_postgres() or engine().current_transaction.get() is not None:
+    if engine().current_transaction.get() is not None:
 
         async def mark(row_id: int) -> None:
             await execute(MARK, clock.now(), row_id)
 
         yield mark
-        return
-    sql = numbered(MARK)
-    async with _own_connection() as connection:
-        await connection.execute("SET synchronous_commit TO OFF")
+    elif is_postgres():
+        async with _own_connection() as connection:
+            await connection.execute("SET synchronous_commit TO OFF")
+            sql = numbered(MARK)
 
-        async def mark_unflushed(row_id: int) -> None:
-            await connection.execute(sql, clock.now(), row_id)
+            async def mark_unflushed(row_id: int) -> None:
+                await connection.execute(sql, clock.now(), row_id)
 
-        yield mark_unflushed
+            yield mark_unflushed
+    else:  # SQLite: one connection for the run, not one opened per statement
+        connection = await engine().get_connection()
+        sql = MARK.replace("{}", "?")
+        try:
+
+            async def mark_committed(row_id: int) -> None:
+                await connection.execute(sql, (clock.now(), row_id))
+                await connection.commit()
+
+            yield mark_committed
+        finally:
+            await connection.close()

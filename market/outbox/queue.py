@@ -10,8 +10,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from market import clock
-from market.db import is_postgres
-from market.sql import execute, marks
+from market.db import atomic, is_postgres
+from market.sql import execute
 
 CHANNELS = ("email", "inbox")
 
@@ -42,15 +42,21 @@ _COLUMNS = (
     "key, channel, kind, recipient, user_id, lang, params, link, subject, body,"
     " created_at, due_at, sent_at"
 )
-_PER_ROW = 13
-_CHUNK = 1000  # rows per multi-row INSERT: 13,000 bound values, under SQLite's limit
+# SQLite: one prepared INSERT run for every row (sqlite3's executemany, in C; the
+# connection's datetime adapters are Piccolo's, as for every other write).
+_INSERT_ONE = (
+    f"INSERT INTO market_outbox ({_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"  # noqa: S608
+    " ON CONFLICT (key) DO NOTHING"
+)
 # PostgreSQL: every row in one statement, one array per column (no bound-value limit,
-# one plan), counted without sending 10,000 ids back.
+# one plan) and the time once, counted without sending 10,000 ids back.
 _UNNEST = (
     f"WITH added AS (INSERT INTO market_outbox ({_COLUMNS})"  # noqa: S608 - constants
-    " SELECT * FROM unnest({}::varchar[], {}::varchar[], {}::varchar[], {}::varchar[],"
-    " {}::integer[], {}::varchar[], {}::text[], {}::varchar[], {}::varchar[], {}::text[],"
-    " {}::timestamptz[], {}::timestamptz[], {}::timestamptz[])"
+    " SELECT r.*, {}::timestamptz, {}::timestamptz,"
+    " CASE WHEN r.channel = 'inbox' THEN {}::timestamptz END"
+    " FROM unnest({}::varchar[], {}::varchar[], {}::varchar[], {}::varchar[],"
+    " {}::integer[], {}::varchar[], {}::text[], {}::varchar[], {}::varchar[], {}::text[])"
+    " AS r (key, channel, kind, recipient, user_id, lang, params, link, subject, body)"
     " ON CONFLICT (key) DO NOTHING RETURNING 1) SELECT COUNT(*) AS n FROM added"
 )
 
@@ -81,19 +87,15 @@ async def enqueue(messages: Sequence[Outgoing]) -> int:
     if not rows:
         return 0
     if is_postgres():
-        [added] = await execute(_UNNEST, *(list(column) for column in zip(*rows, strict=True)))
+        now = rows[0][-3]  # every row's created_at and due_at
+        columns = [list(column) for column in zip(*(row[:-3] for row in rows), strict=True)]
+        [added] = await execute(_UNNEST, now, now, now, *columns)
         return int(added["n"])
-    count = 0
-    for start in range(0, len(rows), _CHUNK):
-        chunk = rows[start : start + _CHUNK]
-        inserted = await execute(
-            f"INSERT INTO market_outbox ({_COLUMNS}) VALUES "  # noqa: S608 - constants
-            + ", ".join([f"({marks(_PER_ROW)})"] * len(chunk))
-            + " ON CONFLICT (key) DO NOTHING RETURNING id",
-            *(value for row in chunk for value in row),
-        )
-        count += len(inserted)
-    return count
+    async with atomic() as transaction:  # the caller's (a savepoint in it), or one of its own
+        cursor = await transaction.connection.executemany(_INSERT_ONE, rows)
+        added = int(cursor.rowcount)
+        await cursor.close()
+        return added
 
 
 async def enqueue_email(recipient: str, subject: str, body: str, *, key: str = "") -> int:
