@@ -46,7 +46,16 @@ from benchmarks.ledger_pgbench import db_url, recreate
 PG_DB = "notifications_bench"
 LIMIT_SECONDS = 2.0
 KIND = "project.update"
-PARAMS = {"project": "湖滨街道助老食堂", "title": "Giving day: 1,000 meals served"}
+# The params a project update's fan-out writes (notify.render reads them).
+PARAMS = {
+    "tender": 1,
+    "title_zh": "湖滨街道助老食堂",
+    "title_en": "Hubin Street canteen for elders",
+    "update_title_zh": "捐赠日：送出 1,000 份午餐",
+    "update_title_en": "Giving day: 1,000 meals served",
+    "excerpt_zh": "感谢您的支持！捐赠日当天，食堂为 1,000 位老人送出了热腾腾的午餐。",
+    "excerpt_en": "Thank you! On giving day the canteen served 1,000 hot lunches to elders.",
+}
 SERVER_REFERENCE = 2_000  # ready-made messages sent for the SMTP server's reference rate
 
 
@@ -221,6 +230,8 @@ def _sqlite_value(value: Any) -> Any:
 def _ensure_renderer() -> str:
     """The project-update renderer the wiring registered; the benchmark's own (a real
     renderer of the same shape) only while none is."""
+    from markupsafe import Markup
+
     from market import outbox
     from market.web.i18n import translations
 
@@ -228,10 +239,12 @@ def _ensure_renderer() -> str:
         return "the registered renderer"
 
     def project_update(params: Any, lang: str) -> Any:
-        gettext = translations(lang).gettext
-        subject = f"{params['project']}: {params['title']}"
-        text = f"{gettext('An update from a project I support')}\n\n{params['title']}"
-        return outbox.Rendered(subject, text, "")
+        suffix = "zh" if lang == "zh_Hans" else "en"
+        title, headline = params[f"title_{suffix}"], params[f"update_title_{suffix}"]
+        excerpt = params[f"excerpt_{suffix}"]
+        label = translations(lang).gettext("An update from a project I support")
+        html = Markup("<p><strong>{}</strong></p><p>{}</p>").format(headline, excerpt)
+        return outbox.Rendered(f"{title}: {headline}", f"{label}\n\n{headline}\n\n{excerpt}", html)
 
     outbox.register_renderer(KIND, project_update)
     return "the benchmark's own renderer (none registered for project.update yet)"

@@ -19,6 +19,7 @@ from market.web.render import environment
 from notify import unsubscribe
 from notify.kinds import KINDS
 
+PREFERENCES = "/notifications/preferences"  # the preferences page (notify.controllers)
 FONTS = Markup(
     "'Noto Sans SC','PingFang SC','Microsoft YaHei',-apple-system,'Segoe UI',Arial,sans-serif"
 )
@@ -51,13 +52,17 @@ def _paragraphs(text: str) -> Markup:
     )
 
 
-def _text(rendered: Rendered, link: str, why: str, unsubscribe_url: str | None) -> str:
+def _text(
+    rendered: Rendered, link: str, why: str, unsubscribe_url: str | None, settings_url: str
+) -> str:
     lines = [rendered.text.rstrip(), ""]
     if link:
         lines += [f"{_('Open on Public Good Market')}: {link}", ""]
     lines += ["-- ", why]
     if unsubscribe_url:
         lines.append(f"{_('Unsubscribe from these e-mails')}: {unsubscribe_url}")
+    if settings_url:
+        lines.append(f"{_('Notification settings')}: {settings_url}")
     lines.append(f"{_('Public Good Market')} · {get_settings().base_url.rstrip('/')}")
     return "\n".join(lines) + "\n"
 
@@ -71,9 +76,11 @@ def layout(addressed: Addressed, rendered: Rendered) -> Letter:
         addressed.kind, user_id=addressed.user_id, address=addressed.recipient,
         lang=addressed.lang,
     )  # fmt: skip
+    settings_url = f"{site}{PREFERENCES}" if addressed.user_id is not None else ""
     body = Markup(rendered.html) if rendered.html else _paragraphs(rendered.text)  # noqa: S704 - the renderer escapes
     html = environment().get_template("notify/email/layout.html").render(
         subject=rendered.subject, body=body, link=link, site=site, why=why, unsubscribe=stop,
+        settings_url=settings_url,
         preview=rendered.text.strip().split("\n", 1)[0][:140], fonts=FONTS,
         html_lang="zh-Hans" if addressed.lang == "zh_Hans" else addressed.lang or "zh-Hans",
     )  # fmt: skip
@@ -83,4 +90,5 @@ def layout(addressed: Addressed, rendered: Rendered) -> Letter:
             ("List-Unsubscribe", f"<{stop}>"),
             ("List-Unsubscribe-Post", "List-Unsubscribe=One-Click"),
         )
-    return Letter(rendered.subject, _text(rendered, link, why, stop), html, headers)
+    text = _text(rendered, link, why, stop, settings_url)
+    return Letter(rendered.subject, text, html, headers)

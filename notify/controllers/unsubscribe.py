@@ -15,6 +15,7 @@ from market.web import i18n
 from market.web.auth import public
 from market.web.render import render
 from notify import unsubscribe
+from notify.emails import PREFERENCES
 
 PAGE = "notify/unsubscribe.html"
 
@@ -37,6 +38,7 @@ async def _page(request: Request[Any, Any, Any], token: str, done: bool) -> Resp
         "user": target.user_id is not None,
         "action": request.url.path + (f"?{request.url.query}" if request.url.query else ""),
         "done": done,
+        "preferences": PREFERENCES,
     }
     return render(request, PAGE, context)
 

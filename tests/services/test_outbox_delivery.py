@@ -100,6 +100,7 @@ async def test_each_recipient_gets_a_multipart_email_in_their_language(mailbox: 
         html = mail.get_body(("html",)).get_content()  # type: ignore[union-attr]
         assert f"{base}/tenders/4" in text and f'href="{base}/tenders/4"' in html
         assert footer in text and footer in html and f'<html lang="{lang}">' in html
+        assert f"{base}/notifications/preferences" in text  # an account holder's settings
         key = next(k for k in keys if k.endswith(f"|user:{zh if lang != 'en' else en}|email"))
         assert mail["Message-ID"] == rules.message_id(key, base)
         assert mail["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"

@@ -95,6 +95,7 @@ async def test_a_guest_opens_the_link_reads_the_page_in_chinese_and_presses_the_
     [mail] = mailbox.to("Guest@Example.org")
     link = re.search(r'<a href="([^"]+/unsubscribe/[^"]+)"', html_part(mail))
     assert link, html_part(mail)
+    assert "/notifications/preferences" not in html_part(mail)  # no account, no settings
     page = await client.get(site_path(link.group(1).replace("&amp;", "&")))
     assert page.status_code == 200
     assert "停止向 guest@example.org 发送关于“我支持的项目有新进展”的邮件？" in page.text
