@@ -27,6 +27,7 @@ from market.sql import execute
 from notify.kinds import KINDS, Kind
 
 _MAC_BYTES = 16
+MAX_TOKEN = 600  # a kind (60) and an address (254), base64: about 450 characters
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,6 +66,8 @@ _INVALID = "This unsubscribe link is not valid. Open the link in the e-mail you 
 
 def read(token: str) -> Target:
     """The recipient and kind a token names; NotFound when it was not signed by us."""
+    if len(token) > MAX_TOKEN:
+        raise NotFound(_INVALID)
     body, _, mac = token.partition(".")
     try:
         payload = _unb64(body)

@@ -141,6 +141,14 @@ async def test_a_server_that_is_down_is_tried_again_with_growing_delays(
     assert [r["attempts"] for r in rows] == [1, 1, 1]
     assert all(r["due_at"] == frozen_clock.at + rules.retry_delay(1) for r in rows)
     assert all(r["last_error"] and r["claim"] == "" and r["sent_at"] is None for r in rows)
+    status = await queue_status()  # what an operator sees meanwhile
+    assert (status["waiting"], status["sending"], status["retrying"], status["dead"]) == (
+        3,
+        0,
+        3,
+        0,
+    )
+    assert [row["attempts"] for row in status["retrying_now"]] == [1, 1, 1]  # type: ignore[index]
 
     assert (await outbox.deliver()).counts() == {"sent": 0, "retrying": 0, "dead": 0}  # not due
     frozen_clock.advance(minutes=1)

@@ -67,7 +67,10 @@ def test_a_token_cannot_be_altered_or_made_for_an_unknown_kind() -> None:
     body, mac = unsubscribe.sign("project.update", user_id=42).split(".")
     other = unsubscribe.sign("project.update", user_id=43).split(".")[0]
     unknown = unsubscribe.sign("no.such.kind", user_id=42)
-    for token in (f"{other}.{mac}", f"{body}.{mac[:-1]}", f"{body}.", "", "...", unknown):
+    longest = unsubscribe.sign("pledge.nearly_exhausted", address=("a" * 64 + "@" + "b" * 189))
+    assert len(longest) <= unsubscribe.MAX_TOKEN and unsubscribe.read(longest).address
+    padded = f"{body}.{mac}" + "=" * unsubscribe.MAX_TOKEN
+    for token in (f"{other}.{mac}", f"{body}.{mac[:-1]}", f"{body}.", "", "...", unknown, padded):
         with pytest.raises(NotFound):
             unsubscribe.read(token)
     with pytest.raises(ValueError, match="user or an address"):

@@ -106,7 +106,8 @@ async def test_operators_see_the_queue_and_its_dead_letters(
     await make_operator("operator-outbox@example.org")
     await login(client, "operator-outbox@example.org")
     shown = (await client.get("/api/v1/system/outbox")).json()
-    assert (shown["waiting"], shown["retrying"], shown["dead"]) == (1, 0, 1)
+    assert (shown["waiting"], shown["sending"], shown["retrying"], shown["dead"]) == (1, 0, 0, 1)
+    assert shown["retrying_now"] == []
     [dead] = shown["dead_letters"]
     assert (dead["key"], dead["recipient"]) == ("op|dead", "gone@example.org")
     assert dead["attempts"] == rules.MAX_ATTEMPTS and dead["failed_at"] and dead["last_error"]
