@@ -37,6 +37,12 @@ class MailFile:
     subject: str
     to: str
     date: str
+    lang: str  # its Content-Language ("" when it does not say: a pre-written e-mail)
+
+
+def language(message: EmailMessage) -> str:
+    """The message's Content-Language, "" when it names none (HTML's "unknown")."""
+    return str(message["Content-Language"] or "").strip()
 
 
 def read(folder: Path, name: str) -> EmailMessage | None:
@@ -60,10 +66,8 @@ def listing(folder: Path, limit: int = 200) -> list[MailFile]:
     for name in names[:limit]:
         message = read(folder, name)
         if message is not None:
-            found.append(
-                MailFile(name, str(message["Subject"] or ""), str(message["To"] or ""),
-                         str(message["Date"] or ""))
-            )  # fmt: skip
+            subject, to = str(message["Subject"] or ""), str(message["To"] or "")
+            found.append(MailFile(name, subject, to, str(message["Date"] or ""), language(message)))
     return found
 
 

@@ -51,7 +51,8 @@ class DevMailController(Controller):
     async def mail(self, request: Request[Any, Any, Any], name: FromPath[str]) -> Response[str]:
         message = _message(name)
         text, html = mailfiles.parts(message)
-        context = {"name": name, "message": message, "text": text, "has_html": bool(html)}
+        context = {"name": name, "message": message, "text": text, "has_html": bool(html),
+                   "mail_lang": mailfiles.language(message)}  # fmt: skip
         return render(request, "notify/devmail_message.html", context)
 
     @get("/{name:str}/html", guards=[public, development_only])
