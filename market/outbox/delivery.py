@@ -5,7 +5,7 @@ A run *claims* a batch of due rows in one short transaction (PostgreSQL: `FOR UP
 SKIP LOCKED`, so two runs never claim one row; SQLite serializes writers): each gets
 a claim token, one more attempt, and its `due_at` pushed to the end of the lease
 (`MARKET_OUTBOX_LEASE_SECONDS`). It then sends them one by one and marks each sent in
-its own statement right after the server accepted it. A run that dies holding rows
+a commit of its own right after the server accepted it (`marking`). A run that dies holding rows
 leaves them due again when the lease ends: the one in flight may be sent a second
 time (with the same Message-ID), none is lost. A run stops sending from its batch
 before the lease could end (`rules.lease_margin`) and hands the rest back.
@@ -58,10 +58,13 @@ async def _claim(token: str, limit: int, lease_seconds: float) -> list[Queued]:
     now = clock.now()
     skip = " FOR UPDATE SKIP LOCKED" if is_postgres() else ""
     async with atomic():
-        # rows whose every try died with its worker: given up like any other
+        # rows whose last try died with its worker (no outcome recorded): given up too
         await execute(
-            f"UPDATE market_outbox SET failed_at = {{}} WHERE {_DUE} AND attempts >= {{}}",  # noqa: S608
+            "UPDATE market_outbox SET failed_at = {}, claim = '',"  # noqa: S608
+            " last_error = CASE WHEN last_error = '' THEN {} ELSE last_error END"
+            f" WHERE {_DUE} AND attempts >= {{}}",
             now,
+            "no delivery attempt finished",
             now,
             MAX_ATTEMPTS,
         )

@@ -244,6 +244,24 @@ async def test_rows_held_by_a_run_that_died_are_sent_when_the_lease_ends(
 
 
 @pytest.mark.usefixtures("rollback")
+async def test_a_message_whose_every_try_died_with_its_worker_is_given_up(
+    mailbox: Mailbox, frozen_clock: clock.FrozenClock
+) -> None:
+    await queue_mails("poison", range(1))
+    lease = get_settings().outbox_lease_seconds
+    for _ in range(rules.MAX_ATTEMPTS):
+        assert len(await delivery._claim("dying-run", 10, lease)) == 1  # and the run dies
+        frozen_clock.advance(seconds=lease)
+    assert await outbox.deliver_pending() == 0 and mailbox.messages == []
+    [row] = await email_rows()
+    assert row["failed_at"] == frozen_clock.at and row["claim"] == ""
+    assert (row["attempts"], row["last_error"]) == (
+        rules.MAX_ATTEMPTS,
+        "no delivery attempt finished",
+    )
+
+
+@pytest.mark.usefixtures("rollback")
 async def test_a_run_hands_back_the_rows_its_lease_no_longer_covers(
     mailbox: Mailbox, frozen_clock: clock.FrozenClock
 ) -> None:
