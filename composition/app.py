@@ -79,7 +79,9 @@ def create_app(settings: Settings | None = None) -> Litestar:
         cookie_httponly=True,
         cookie_samesite="lax",
         header_name="x-csrftoken",
-        exclude=[r"^/webhooks/stripe$"],
+        # A signed webhook, and the one-click unsubscribe a mail client POSTs without
+        # any cookie (RFC 8058; its signed token is the proof, notify.unsubscribe).
+        exclude=[r"^/webhooks/stripe$", r"^/unsubscribe/[^/]+$"],
     )
     static = create_static_files_router(
         path="/static",

@@ -55,7 +55,8 @@ async def stats_fold(now: datetime) -> dict[str, int]:
 
 
 async def outbox_deliver(now: datetime) -> dict[str, int]:
-    return {"sent": await outbox.deliver_pending(limit=1000)}
+    """E-mails due: sent, backed off for another try, or given up (market.outbox)."""
+    return (await outbox.deliver(limit=100_000, seconds=120)).counts()
 
 
 async def ocds_funding(now: datetime) -> dict[str, int]:

@@ -17,6 +17,8 @@ What the kernel calls back, and who provides it:
 - notifications (`notify`): who is told what, as an audit hook inside the event's
   transaction (`notify.events`), and how each kind reads in each language
   (`market.outbox.register_renderer`, `notify.render`);
+- the e-mail layout of notifications (`market.outbox.register_layout`): the notify
+  app's multipart layout with its footer and one-click unsubscribe (`notify.emails`);
 - jobs (`market.jobs.register_job`): the time-driven work `market worker` runs, one
   line per job with its interval (composition/jobs.py adapts each to `(now) -> counts`).
 
@@ -30,11 +32,12 @@ from datetime import timedelta
 from bids import hooks as bid_hooks
 from composition import jobs
 from donors import contributions, donations, invariants, payments, pledges, settlement
-from market import audit
+from market import audit, outbox
 from market.jobs import register_job
 from market.ledger.check import register_check
 from market.outbox import register_renderer
 from market.tenders import hooks as tender_hooks
+from notify import emails
 from notify import events as notify_events
 from notify import render as notify_render
 from notify.kinds import KINDS
@@ -98,11 +101,16 @@ def wire_notify_events() -> None:
         register_renderer(kind, notify_render.renderer(kind))
 
 
+def wire_notify_outbox() -> None:
+    outbox.register_layout(emails.layout)
+
+
 def wire() -> None:
     """Everything the web app, the CLI and the test suite need registered."""
     wire_payment_kinds()
     wire_tender_hooks()
     wire_audit_hooks()
     wire_ledger_checks()
+    wire_notify_outbox()
     wire_jobs()
     wire_notify_events()

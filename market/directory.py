@@ -8,6 +8,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from market.accounts import Principal
+from market.sql import execute, ids_in
 from market.tables import Membership, Organization, User
 
 CATEGORIES = (
@@ -102,12 +103,14 @@ async def member_names(organization_id: int, *, excluding: int) -> list[str]:
 
 async def contacts(user_ids: Iterable[int]) -> dict[int, tuple[str, str]]:
     """User id → (e-mail address, preferred language code or ""), for the active users
-    among the ids: whom a notification can reach."""
-    ids = sorted(set(user_ids))
+    among the ids: whom a notification can reach (10,000 at once for a project update:
+    one statement on PostgreSQL, `market.sql.ids_in`)."""
     found: dict[int, tuple[str, str]] = {}
-    for start in range(0, len(ids), 5000):
-        rows = await User.select(User.id, User.email, User.locale).where(
-            User.id.is_in(ids[start : start + 5000]) & (User.active == True)  # noqa: E712
+    for test, args in ids_in(sorted(set(user_ids))):
+        rows = await execute(
+            f"SELECT id, email, locale FROM market_user WHERE active = {{}} AND id {test}",  # noqa: S608
+            True,
+            *args,
         )
         found.update({int(r["id"]): (str(r["email"]), str(r["locale"])) for r in rows})
     return found

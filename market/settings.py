@@ -40,6 +40,9 @@ class Settings:
     languages: tuple[str, ...] = field(default=("zh_Hans", "en"))
     smtp_url: str = ""  # smtp://user:pass@host:587 (STARTTLS) or smtps://…; "" → .eml files
     mail_from: str = "Public Good Market <noreply@localhost>"
+    # How long a delivery run holds the e-mails it claimed (market.outbox.delivery): a
+    # run that dies leaves them to be sent again this long after it claimed them.
+    outbox_lease_seconds: int = 120
     # Peers whose X-Forwarded-For is believed (addresses or CIDR networks); none by default.
     trusted_proxies: tuple[str, ...] = ()
     # The web app runs the job worker in its own process (market.jobs.worker.start_inline):
@@ -155,6 +158,7 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
         sandbox=_flag(env, "MARKET_SANDBOX", mode != "prod"),
         smtp_url=env.get("MARKET_SMTP_URL", ""),
         mail_from=env.get("MARKET_MAIL_FROM", "Public Good Market <noreply@localhost>"),
+        outbox_lease_seconds=_positive(env, "MARKET_OUTBOX_LEASE_SECONDS", 120),
         trusted_proxies=_networks(env.get("MARKET_TRUSTED_PROXIES", "")),
         base_url_fixed=bool(env.get("MARKET_BASE_URL")),
         payment_window_card_minutes=_positive(env, "MARKET_PAYMENT_WINDOW_CARD_MINUTES", 30),

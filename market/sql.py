@@ -4,7 +4,7 @@ or `?`); row locks on PostgreSQL."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
 from piccolo.querystring import QueryString
@@ -17,7 +17,7 @@ Row = Mapping[str, Any]
 _PG_SQL: dict[str, str] = {}
 
 
-def _numbered(sql: str) -> str:
+def numbered(sql: str) -> str:
     """`{}` placeholders → `$1, $2, …` (cached per statement text)."""
     compiled = _PG_SQL.get(sql)
     if compiled is None:
@@ -38,7 +38,7 @@ async def execute(sql: str, *args: Any) -> list[Row]:
     if is_postgres():
         transaction = db.current_transaction.get()
         if transaction is not None:
-            return list(await transaction.connection.fetch(_numbered(sql), *args))
+            return list(await transaction.connection.fetch(numbered(sql), *args))
     rows = await db.run_querystring(QueryString(sql, *args))
     return list(rows or [])
 
@@ -46,6 +46,20 @@ async def execute(sql: str, *args: Any) -> list[Row]:
 def marks(n: int) -> str:
     """`{}, {}, {}` for an IN list of n values."""
     return ", ".join(["{}"] * n)
+
+
+def ids_in(ids: Sequence[int], *, chunk: int = 5000) -> Iterator[tuple[str, list[Any]]]:
+    """`column <test>` for a long list of integer ids, in as few statements as the
+    engine allows: PostgreSQL one `= ANY({}::integer[])` bound to the whole list;
+    SQLite `IN ({}, …)` in chunks (its bound-value limit). Yields (test, arguments)."""
+    if not ids:
+        return
+    if is_postgres():
+        yield "= ANY({}::integer[])", [list(ids)]
+        return
+    for start in range(0, len(ids), chunk):
+        part = list(ids[start : start + chunk])
+        yield f"IN ({marks(len(part))})", part
 
 
 def for_update() -> str:

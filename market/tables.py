@@ -91,7 +91,7 @@ class Outbox(Table, tablename="market_outbox"):
     message is delivered or shown ("raw" e-mails carry their own subject and body)."""
 
     key = Varchar(length=200, unique=True)
-    channel = Varchar(length=20, default="email", index=True)
+    channel = Varchar(length=20, default="email")
     kind = Varchar(length=60, default="raw")
     recipient = Varchar(length=254)
     user_id = Integer(null=True, default=None)  # no FK: a message outlives nothing it names
@@ -102,10 +102,12 @@ class Outbox(Table, tablename="market_outbox"):
     body = Text()
     created_at = Timestamptz()
     due_at = Timestamptz()  # the next delivery attempt is not before this
-    sent_at = Timestamptz(null=True, default=None, index=True)
+    sent_at = Timestamptz(null=True, default=None)
     read_at = Timestamptz(null=True, default=None)  # inbox: when the user read it
     attempts = Integer(default=0)
     last_error = Text(default="")
+    failed_at = Timestamptz(null=True, default=None)  # dead-lettered: given up
+    claim = Varchar(length=40, default="")  # the delivery run holding it until due_at
 
 
 class JobRun(Table, tablename="market_job_run"):

@@ -15,9 +15,10 @@ from typing import Any
 
 from market.directory import contacts
 from market.outbox import Outgoing, enqueue, message_key
-from market.sql import execute, marks
+from market.sql import execute, ids_in
 from market.web.i18n import DEFAULT, LANGUAGES
 from notify.kinds import CHANNELS, KINDS, enabled
+from notify.unsubscribe import suppressed
 
 
 def _lang(code: str) -> str:
@@ -26,13 +27,12 @@ def _lang(code: str) -> str:
 
 async def _choices(kind: str, user_ids: list[int]) -> dict[tuple[int, str], bool]:
     found: dict[tuple[int, str], bool] = {}
-    for start in range(0, len(user_ids), 5000):
-        chunk = user_ids[start : start + 5000]
+    for test, args in ids_in(user_ids):
         rows = await execute(
             'SELECT "user" AS uid, channel, enabled FROM notify_preference'  # noqa: S608
-            f' WHERE kind = {{}} AND "user" IN ({marks(len(chunk))})',
+            f' WHERE kind = {{}} AND "user" {test}',
             kind,
-            *chunk,
+            *args,
         )
         found.update({(int(r["uid"]), r["channel"]): bool(r["enabled"]) for r in rows})
     return found
@@ -71,9 +71,12 @@ async def notify_address(
     event: str, kind: str, address: str, lang: str, params: Mapping[str, Any], link: str
 ) -> int:
     """E-mail someone known only by address (no account, so no inbox and no
-    preferences; the e-mail's unsubscribe link still applies to the address)."""
+    preferences): nothing when the address unsubscribed from `kind` (a mandatory kind
+    cannot be unsubscribed from)."""
     if kind not in KINDS:
         raise KeyError(kind)
+    if not KINDS[kind].mandatory and await suppressed(address, kind):
+        return 0
     message = Outgoing(
         key=message_key(event, address.lower(), "email"),
         channel="email",

@@ -79,3 +79,13 @@ class ProjectUpdatePhoto(Table, tablename="notify_project_update_photo"):
     size = Integer()
     sha256 = Varchar(length=64)
     content = Bytea()
+
+
+class Suppression(Table, tablename="notify_suppression"):
+    """An address that unsubscribed from one kind of e-mail (someone known only by
+    address: a guest donor); `notify_address` writes them nothing of that kind.
+    Unique on (address, kind); `address` is lower-cased."""
+
+    address = Varchar(length=254)
+    kind = Varchar(length=60)
+    created_at = Timestamptz()

@@ -38,6 +38,7 @@ class Mailbox:
 
     def __init__(self) -> None:
         self.messages: list[EmailMessage] = []
+        self.raw: list[bytes] = []  # each message as it came over the wire
         self.envelopes: list[tuple[str, list[str]]] = []
         self._lock = threading.Lock()
 
@@ -45,6 +46,7 @@ class Mailbox:
         message = email.message_from_bytes(envelope.content, policy=email.policy.default)
         with self._lock:
             self.messages.append(message)  # type: ignore[arg-type]
+            self.raw.append(bytes(envelope.content))
             self.envelopes.append((envelope.mail_from, list(envelope.rcpt_tos)))
         return "250 OK"
 
@@ -54,21 +56,27 @@ class Mailbox:
 
 
 class SmtpServer:
-    def __init__(self, port: int | None = None) -> None:
+    """`mailbox` may be a Mailbox subclass that answers differently (e.g. refuses a
+    recipient in `handle_RCPT`); a stopped server can be started again."""
+
+    def __init__(self, port: int | None = None, mailbox: Mailbox | None = None) -> None:
         self.port = port or free_port()
-        self.mailbox = Mailbox()
-        self._controller = Controller(self.mailbox, hostname="127.0.0.1", port=self.port)
+        self.mailbox = mailbox or Mailbox()
+        self._controller: Controller | None = None
 
     @property
     def url(self) -> str:
         return f"smtp+insecure://127.0.0.1:{self.port}"
 
     def start(self) -> SmtpServer:
+        self._controller = Controller(self.mailbox, hostname="127.0.0.1", port=self.port)
         self._controller.start()
         return self
 
     def stop(self) -> None:
-        self._controller.stop()
+        if self._controller is not None:
+            self._controller.stop()
+            self._controller = None
 
 
 @pytest.fixture

@@ -1,4 +1,5 @@
-"""Health, readiness, the jobs' latest runs (operators) and the language switch.
+"""Health, readiness, the jobs' latest runs and the e-mail queue (operators), and the
+language switch.
 
 `/healthz` is liveness (the process answers, no database touched); `/readyz` asks the
 database and answers 503 with `Retry-After` while it cannot be reached.
@@ -15,6 +16,7 @@ from litestar.response import Redirect
 from market import jobs
 from market.db import engine
 from market.jobs.runner import status
+from market.outbox.status import queue_status
 from market.web import formdata, i18n
 from market.web.auth import public, requires_operator
 from market.web.errors import RETRY_AFTER_SECONDS
@@ -44,6 +46,11 @@ class SystemController(Controller):
     async def job_runs(self) -> list[dict[str, object]]:
         """Every registered job: interval, next due time and latest run (`market worker`)."""
         return await status(jobs.registered())
+
+    @get("/api/v1/system/outbox", guards=[requires_operator])
+    async def outbox(self) -> dict[str, object]:
+        """The e-mail queue: waiting, retrying and dead-lettered messages (latest 50)."""
+        return await queue_status()
 
     @post("/lang", guards=[public])
     async def switch_language(self, request: Request[Any, Any, Any]) -> Redirect:

@@ -37,9 +37,11 @@ def security_headers(*, hsts: bool) -> Callable[[Message, Scope], Awaitable[None
         if message["type"] != "http.response.start":
             return
         headers = MutableScopeHeaders.from_message(message)
-        headers["Content-Security-Policy"] = CSP
+        # A response may set a narrower policy of its own (the dev mail page's HTML part).
+        if "content-security-policy" not in headers:
+            headers["Content-Security-Policy"] = CSP
+            headers["X-Frame-Options"] = "DENY"
         headers["X-Content-Type-Options"] = "nosniff"
-        headers["X-Frame-Options"] = "DENY"
         headers["Referrer-Policy"] = "same-origin"
         headers["Permissions-Policy"] = "camera=(), microphone=(), geolocation=()"
         headers["Cross-Origin-Opener-Policy"] = "same-origin"

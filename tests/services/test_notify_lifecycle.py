@@ -182,4 +182,4 @@ async def test_a_tenders_whole_life_reaches_everyone_once_in_their_language(
         english = to in ("watcher@example.org", "ann@example.org", "guest@example.org")
         assert bool(CJK.search(subject)) is not english, (to, subject)
     bo_deadline = [m for m in mailbox.to("bo@example.org") if "24" in str(m["Subject"])]
-    assert len(bo_deadline) == 1 and "重新确认" in bo_deadline[0].get_content()
+    assert len(bo_deadline) == 1 and "重新确认" in bo_deadline[0].get_body(("plain",)).get_content()  # type: ignore[union-attr]

@@ -141,7 +141,7 @@ async def test_the_guest_donor_receives_the_update_by_mail_in_their_language(
     guest = mailbox.to(GUEST)
     assert len(guest) == 1
     assert guest[0]["Subject"] == "[en] Month one: 32 homes visited"
-    assert "Volunteers visit twice a week." in guest[0].get_content()
+    assert "Volunteers visit twice a week." in guest[0].get_body(("plain",)).get_content()  # type: ignore[union-attr]
 
 
 @pytest.mark.parametrize("who", ["outsider", "department", "sponsor", "donor"])
