@@ -30,7 +30,8 @@ def rendered(params: Mapping[str, Any], lang: str) -> outbox.Rendered:
 
 
 @pytest.fixture(autouse=True)
-def renderers(monkeypatch: pytest.MonkeyPatch) -> None:
+def renderers(app: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Test wording, set after the app's wiring registered the real renderers."""
     for kind in ("project.update", "question.answered", "organization.verification"):
         monkeypatch.setitem(outbox._RENDERERS, kind, rendered)
 
