@@ -1,23 +1,46 @@
-"""`market serve`: uvicorn with the app factory."""
+"""`market serve`: granian (HTTP in Rust, the ASGI app on uvloop) running the app
+factory in `--workers` processes.
+
+Chosen by measurement (`python -m benchmarks.server_stack`): a bare Litestar hello on
+granian with uvloop outran uvicorn with httptools and uvloop, and uvicorn with its
+pure-Python h11 parser (what `market serve` ran before) by far; the benchmark fails if
+the stack named by `STACK` stops being the fastest.
+
+Every worker process builds its own app (`create_app`, so its own database pool and,
+with MARKET_WORKER_INLINE=1, its own job loop: the jobs' claims, `market.jobs.claims`,
+let one process at a time run a job, on one machine or many). SIGTERM or SIGINT stops
+it gracefully: the socket closes, each worker finishes the requests it has and runs the
+app's shutdown (a running job finishes, the pool closes); a worker still busy after
+`KILL_TIMEOUT` seconds is killed. A worker that dies is started again.
+"""
 
 from __future__ import annotations
 
 import argparse
 
-import uvicorn
+STACK = "granian"  # the candidate of benchmarks/server_stack.py that this module runs
+TARGET = "composition.app:create_app"
+KILL_TIMEOUT = 30  # seconds; the inline worker gives a running job 5 (stop_inline)
 
 
 def command(args: argparse.Namespace) -> int:
-    uvicorn.run(
-        "composition.app:create_app",
+    from granian import Granian
+    from granian.constants import Interfaces, Loops
+
+    server = Granian(
+        TARGET,
         factory=True,
-        host=args.host,
+        address=args.host,
         port=args.port,
-        workers=args.workers if not args.reload else 1,
+        interface=Interfaces.ASGI,
+        loop=Loops.uvloop,
+        workers=1 if args.reload else args.workers,
         reload=args.reload,
+        respawn_failed_workers=not args.reload,
+        workers_kill_timeout=KILL_TIMEOUT,
         # The peer stays the real one; X-Forwarded-For counts only from the proxies in
-        # MARKET_TRUSTED_PROXIES (market.web.proxies).
-        proxy_headers=False,
-        log_level="info",
+        # MARKET_TRUSTED_PROXIES (market.web.proxies). Granian adds no proxy handling.
+        log_access=False,
     )
+    server.serve()
     return 0
