@@ -30,6 +30,7 @@ BENCHMARKS: dict[str, tuple[bool, str]] = {
     "ledger_pgbench": (True, "ledger transfers/s against pgbench"),
     "donations": (True, "donations confirmed/s against pgbench"),
     "money_invariants": (True, "ledger check with the money invariants, 100,000 donations"),
+    "server_stack": (True, "hello on each server stack; public page, 2 workers >= 1.7 x 1"),
 }
 
 
