@@ -1,6 +1,6 @@
 """Which server stack `market serve` runs, and how its public pages scale with workers.
 
-    .venv/bin/python -m benchmarks.server_stack [--seconds 10] [--rounds 3] [--nice 0]
+    .venv/bin/python -m benchmarks.server_stack [--seconds 8] [--rounds 5] [--nice 0]
         [--only hello|pages] [--engine sqlite|postgres|both] [--path /tenders] [--port 8630]
 
 1. hello: the bare Litestar hello (benchmarks/hello.py) on each candidate stack —
@@ -208,8 +208,8 @@ def page_server(env: dict[str, str], workers: int, port: int, path: str) -> Serv
     return Server(argv, port=port, env=env, path=path, backends=backends(application))
 
 
-def measure_pages(engine: str, args: argparse.Namespace) -> float:
-    """Two workers' best rate over one worker's on `args.path`, with the table."""
+def measure_pages(engine: str, args: argparse.Namespace) -> tuple[float, float]:
+    """(two workers' best rate over one worker's, one worker's) on `args.path`."""
     env = demo_database(engine)
     port = args.port + 6 + (2 if engine == "postgres" else 0)
     servers = {
@@ -229,14 +229,13 @@ def measure_pages(engine: str, args: argparse.Namespace) -> float:
         f"2 workers / 1 worker: {ratio:.2f} (best rounds), {medians:.2f} (medians);"
         f" goal >= {SCALING_GOAL}: {verdict}"
     )
-    args.page_rates[engine] = best(one)
-    return ratio
+    return ratio, best(one)
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--seconds", type=float, default=10)
-    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--seconds", type=float, default=8)
+    parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--connections", type=int, default=32)
     parser.add_argument("--only", choices=("hello", "pages"))
     parser.add_argument("--engine", choices=("sqlite", "postgres", "both"), default="both")
@@ -254,7 +253,6 @@ def main() -> int:
         os.setpriority(os.PRIO_PROCESS, 0, args.nice)  # every process started inherits it
     except PermissionError:
         parser.error(f"--nice {args.nice} needs root")
-    args.page_rates = {}
     require_wrk()
     print(
         f"wrk, 1 thread, {args.connections} connections, {args.seconds:g} s per run,"
@@ -265,10 +263,11 @@ def main() -> int:
         fastest, hello = measure_hello(args)
         failed += [] if fastest else ["stack"]
     engines = ("sqlite", "postgres") if args.engine == "both" else (args.engine,)
-    for engine in engines if args.only != "hello" else ():
-        if measure_pages(engine, args) < SCALING_GOAL:
-            failed.append(f"scaling on {engine}")
-    for engine, rate in args.page_rates.items() if hello else ():
+    pages = {engine: measure_pages(engine, args) for engine in engines if args.only != "hello"}
+    failed += [
+        f"scaling on {engine}" for engine, (ratio, _) in pages.items() if ratio < SCALING_GOAL
+    ]
+    for engine, (_, rate) in pages.items() if hello else ():
         print(f"{args.path} on {engine}, 1 worker: {rate / hello:.3f} × hello on the same stack")
     print(f"\nserver_stack: {'FAILED: ' + ', '.join(failed) if failed else 'ok'}")
     return 1 if failed else 0
