@@ -29,7 +29,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-import brotli
+import brotli  # type: ignore[import-untyped]
 from litestar import Response
 from litestar.exceptions import NotFoundException
 from litestar.response import Redirect

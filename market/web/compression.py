@@ -15,7 +15,7 @@ from typing import Any
 from litestar.config.compression import CompressionConfig
 from litestar.datastructures import Headers
 from litestar.middleware.compression import CompressionMiddleware
-from litestar.types import Message, Receive, Scope, Send
+from litestar.types import HTTPResponseStartEvent, Message, Receive, Scope, Send
 
 MINIMUM_SIZE = 1024  # bytes: below this, headers and the compressor cost more than they save
 BROTLI_QUALITY = 5  # per response, on the request's path: fast, and ~15% smaller than gzip
@@ -71,9 +71,9 @@ def negotiate(accept_encoding: str, offered: tuple[str, ...] = OFFERED) -> str:
     return coding if weight > 0 else ""
 
 
-def _worth_compressing(message: Message) -> bool:
-    status = int(message.get("status", 200))
-    headers = {k.lower(): v for k, v in message.get("headers", [])}
+def _worth_compressing(start: HTTPResponseStartEvent) -> bool:
+    status = start["status"]
+    headers = {k.lower(): v for k, v in start["headers"]}
     return (
         status >= 200
         and status not in (204, 206, 304)
