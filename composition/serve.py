@@ -28,6 +28,9 @@ from typing import Any
 STACK = "granian"  # the candidate of benchmarks/server_stack.py that this module runs
 TARGET = "composition.serve:worker_app"
 KILL_TIMEOUT = 30  # seconds; the inline worker gives a running job 5 (stop_inline)
+# A client that has not sent a whole request head within this many milliseconds is cut
+# off: a trickling client holds no worker, and a stopping worker waits no longer for it.
+HEADER_READ_TIMEOUT_MS = 10_000
 PR_SET_PDEATHSIG = 1  # linux/prctl.h
 ROOT = Path(__file__).resolve().parent.parent
 # --reload watches the code only: var/ (the database, sessions, mail) changes all the
@@ -60,6 +63,7 @@ def worker_app() -> Any:
 def command(args: argparse.Namespace) -> int:
     from granian import Granian
     from granian.constants import Interfaces, Loops
+    from granian.http import HTTP1Settings
 
     server = Granian(
         TARGET,
@@ -73,6 +77,7 @@ def command(args: argparse.Namespace) -> int:
         reload_paths=[ROOT / name for name in CODE],
         respawn_failed_workers=not args.reload,
         workers_kill_timeout=KILL_TIMEOUT,
+        http1_settings=HTTP1Settings(header_read_timeout=HEADER_READ_TIMEOUT_MS),
         # The peer stays the real one; X-Forwarded-For counts only from the proxies in
         # MARKET_TRUSTED_PROXIES (market.web.proxies). Granian adds no proxy handling.
         log_access=False,
