@@ -8,7 +8,7 @@ PORT ?= 8000
 export PICCOLO_CONF := piccolo_conf
 export UV_PROJECT_ENVIRONMENT := $(VENV)
 
-.PHONY: messages run serve test test-sqlite test-postgres test-e2e lint format setup migrate demo bench clean browser fonts
+.PHONY: messages run serve test test-sqlite test-postgres test-e2e lint format setup migrate demo bench clean browser fonts loadgen
 
 $(UV):
 	$(PY) -m venv $(VENV)
@@ -41,6 +41,14 @@ browser:
 	  echo "installing Debian chromium for the browser tests"; \
 	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null) \
 	    || echo "chromium could not be installed: browser tests will be skipped"; \
+	fi
+
+# wrk, the HTTP load generator of benchmarks/server_stack.py, from Debian.
+loadgen:
+	@if ! command -v wrk >/dev/null; then \
+	  echo "installing wrk for the HTTP benchmarks"; \
+	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >/dev/null) \
+	    || echo "wrk could not be installed: the server stack benchmark will stop"; \
 	fi
 
 # A Chinese font for PDF receipts from Debian (the HTML receipt needs none).
@@ -94,7 +102,7 @@ test: setup browser fonts
 # Every benchmark in turn with a summary (benchmarks/run_all.py); `make bench
 # BENCH=receipt_signup` runs only the named ones. PostgreSQL ones are skipped, saying
 # so, when it does not answer; the OCDS one reads the demo database.
-bench: demo fonts
+bench: demo fonts loadgen
 	$(VENV)/bin/python -m benchmarks.run_all $(BENCH)
 
 clean:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 from litestar import Litestar, Router
@@ -12,29 +11,28 @@ from litestar.exceptions import HTTPException
 from litestar.middleware import DefineMiddleware
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.plugins import JsonRenderPlugin, YamlRenderPlugin
-from litestar.static_files import create_static_files_router
 
 from composition.wiring import wire
 from market.db import close_pool, start_pool
 from market.errors import DomainError
 from market.jobs.worker import start_inline, stop_inline
 from market.settings import Settings, get_settings
+from market.web import assets
 from market.web.auth import PrincipalMiddleware, public
+from market.web.compression import compression_config
 from market.web.errors import domain_error, http_error, server_error
 from market.web.form_errors import Redisplayed, redisplayed
 from market.web.params import request_boundary
 from market.web.public_url import BaseURLMiddleware
 from market.web.ratelimit import LoginLimiter
 from market.web.security import (
+    cache_control,
     csrf_cookie_rotation,
     htmx_redirects,
-    private_no_store,
     security_headers,
 )
 from market.web.sessions import SessionMiddleware
 from market.web.stores import make_store
-
-STATIC = Path(__file__).resolve().parent.parent / "static"
 
 
 def route_handlers() -> list[Any]:
@@ -83,15 +81,8 @@ def create_app(settings: Settings | None = None) -> Litestar:
         # any cookie (RFC 8058; its signed token is the proof, notify.unsubscribe).
         exclude=[r"^/webhooks/stripe$", r"^/unsubscribe/[^/]+$"],
     )
-    static = create_static_files_router(
-        path="/static",
-        directories=[STATIC],
-        guards=[public],
-        include_in_schema=False,
-        cache_control=None,
-    )
     return Litestar(
-        route_handlers=[*route_handlers(), static],
+        route_handlers=route_handlers(),
         middleware=[
             DefineMiddleware(
                 SessionMiddleware, store=make_store(settings, "sessions"), settings=settings
@@ -102,11 +93,12 @@ def create_app(settings: Settings | None = None) -> Litestar:
         before_request=request_boundary,
         before_send=[
             security_headers(hsts=settings.env == "prod"),
-            private_no_store(),
+            cache_control(),
             csrf_cookie_rotation(),
             htmx_redirects(),
         ],
         csrf_config=csrf,
+        compression_config=compression_config(),
         exception_handlers={
             Redisplayed: redisplayed,
             DomainError: domain_error,
@@ -116,7 +108,11 @@ def create_app(settings: Settings | None = None) -> Litestar:
         on_startup=[
             start_pool,
             *([start_inline] if settings.worker_inline else []),
-            *([receipts.warm_up_in_background] if settings.env != "test" else []),
+            *(
+                [receipts.warm_up_in_background, assets.warm_up_in_background]
+                if settings.env != "test"
+                else []
+            ),
         ],
         on_shutdown=[*([stop_inline] if settings.worker_inline else []), close_pool],
         openapi_config=openapi_config(),

@@ -25,11 +25,23 @@ def _no_args(parser: argparse.ArgumentParser) -> None:
     return None
 
 
+def _at_least_one(raw: str) -> int:
+    try:
+        value = int(raw)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a whole number: {raw!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
+    return value
+
+
 def _serve_args(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=int(os.environ.get("PORT", "8000")))
-    parser.add_argument("--workers", type=int, default=1)
-    parser.add_argument("--reload", action="store_true")
+    parser.add_argument(
+        "--workers", type=_at_least_one, default=1, help="server processes (one per core)"
+    )
+    parser.add_argument("--reload", action="store_true", help="restart on code changes (dev)")
 
 
 def _demo_args(parser: argparse.ArgumentParser) -> None:

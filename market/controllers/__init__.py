@@ -3,6 +3,7 @@
 from typing import Any
 
 from market.controllers.accounts import AccountController
+from market.controllers.assets import AssetController
 from market.controllers.operator import OperatorController
 from market.controllers.organizations import OrganizationController
 from market.controllers.system import SystemController
@@ -12,6 +13,7 @@ from market.controllers.tenders_api import TenderApiController
 
 MARKET_CONTROLLERS: list[Any] = [
     SystemController,
+    AssetController,
     AccountController,
     OrganizationController,
     OperatorController,

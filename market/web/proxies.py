@@ -4,7 +4,8 @@ The peer's address, unless the peer is a proxy named in `MARKET_TRUSTED_PROXIES`
 (addresses or networks; none by default). Only then does `X-Forwarded-For` count, and
 only its right-most entries: walking from the right, the first address that is not a
 trusted proxy is the client (everything left of it was written by the client itself and
-proves nothing). uvicorn runs without `proxy_headers`, so the peer is the real one.
+proves nothing). `market serve` (granian) rewrites no address from proxy headers, so the
+peer is the real one.
 """
 
 from __future__ import annotations

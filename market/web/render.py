@@ -28,7 +28,7 @@ from markupsafe import Markup
 
 from market import clock, labels
 from market.settings import get_settings
-from market.web import i18n
+from market.web import assets, i18n
 
 TEMPLATES = Path(__file__).resolve().parent.parent.parent / "templates"
 HTMX_FILE = "htmx-2.0.11.min.js"
@@ -73,6 +73,7 @@ def environment() -> Environment:
         )
         env.globals.update(
             htmx_file=HTMX_FILE,
+            static_url=assets.static_url,
             languages=i18n.LANGUAGE_NAMES,
             querystring=querystring,
             label=labels.label,

@@ -1,5 +1,6 @@
-"""Security headers on every response (a strict Content-Security-Policy; no-store on
-private responses) and the CSRF token bound to the session."""
+"""Security headers on every response (a strict Content-Security-Policy), the
+Cache-Control of every response (no-store on private ones) and the CSRF token bound to
+the session."""
 
 from __future__ import annotations
 
@@ -79,13 +80,20 @@ def htmx_redirects() -> Callable[[Message, Scope], Awaitable[None]]:
 # Pages that are private even without a session: a donation's page, receipt and PDF are
 # reached by a reference only the donor holds.
 PRIVATE_PREFIXES = ("/donations/",)
+PRIVATE = "private, no-store"
+# Every page carries the visitor's own CSRF token (forms, hx-headers), so no shared cache
+# may keep one; the browser may, but asks again each time (a change shows at once).
+PAGE = "private, no-cache"
+OTHER = "no-cache"  # open data (JSON, CSV, OCDS) to anonymous visitors: revalidated
 
 
-def private_no_store() -> Callable[[Message, Scope], Awaitable[None]]:
-    """A `before_send` hook: `Cache-Control: no-store` on every private response — any
-    answer to a signed-in person (pages, fragments, files, errors), donation pages and
-    receipts, and anything that sets the session cookie — so no shared or browser cache keeps it.
-    Static files stay cacheable."""
+def cache_control() -> Callable[[Message, Scope], Awaitable[None]]:
+    """A `before_send` hook: the `Cache-Control` of every response but /static/ files
+    (market.web.assets sets theirs). `private, no-store` on every private response — any
+    answer to a signed-in person or to a request with a session (pages, fragments, files,
+    errors), donation pages and receipts, and anything that sets the session cookie — so
+    no shared or browser cache keeps it. Other pages: `private, no-cache`; other
+    responses: their handler's own value, else `no-cache`."""
 
     async def before_send(message: Message, scope: Scope) -> None:
         if message["type"] != "http.response.start":
@@ -99,9 +107,12 @@ def private_no_store() -> Callable[[Message, Scope], Awaitable[None]]:
             k.lower() == b"set-cookie" and v.startswith(b"pgm_session=")
             for k, v in message["headers"]
         )
-        private = signed_in or sets_session or path.startswith(PRIVATE_PREFIXES)
-        if private:
-            headers["Cache-Control"] = "private, no-store"
+        if signed_in or scope.get("session") or sets_session or path.startswith(PRIVATE_PREFIXES):
+            headers["Cache-Control"] = PRIVATE
+        elif (headers.get("content-type") or "").startswith("text/html"):
+            headers["Cache-Control"] = PAGE
+        elif headers.get("cache-control") is None:
+            headers["Cache-Control"] = OTHER
 
     return before_send
 

@@ -40,7 +40,7 @@ def _free_port() -> int:
 
 @pytest.fixture
 def server(fresh_db: None) -> Iterator[str]:
-    """The app served by uvicorn in its own process, on the test database."""
+    """The app served by `market serve` in its own process, on the test database."""
     port = _free_port()
     env = {**os.environ, "PICCOLO_CONF": "piccolo_conf"}
     process = subprocess.Popen(  # noqa: S603 - our own module, fixed arguments
@@ -63,7 +63,7 @@ def server(fresh_db: None) -> Iterator[str]:
         raise RuntimeError("server did not start: " + process.stderr.read().decode()[-2000:])
     yield url
     process.terminate()
-    process.wait(timeout=10)
+    process.wait(timeout=30)  # a graceful stop; slower on a loaded machine
 
 
 @pytest.fixture

@@ -74,7 +74,7 @@ class StripeStack:
 
 @pytest.fixture(scope="session")
 def stripe_app(localstripe: str) -> Iterator[str]:
-    """The app served by uvicorn (once per session) with Stripe pointed at localstripe
+    """The app served by `market serve` (once per session) with Stripe pointed at localstripe
     and its webhook registered there."""
     port = free_port()
     env = {

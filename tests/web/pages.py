@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from html.parser import HTMLParser
 from urllib.parse import urljoin, urlsplit
@@ -118,3 +119,8 @@ def form(html: str, form_id: str) -> Form:
     forms = read(html).forms
     assert form_id in forms, f"no form #{form_id} on the page (forms: {sorted(forms)})"
     return forms[form_id]
+
+
+def varies_on(headers: Mapping[str, str]) -> set[str]:
+    """The request headers a response says it varies on (`Vary`), as a set."""
+    return {value.strip() for value in headers.get("vary", "").split(",") if value.strip()}

@@ -21,7 +21,7 @@ import pytest
 from composition.demo import load_demo
 from tests.e2e.conftest import server
 
-__all__ = ["server"]  # the served app (uvicorn in its own process, on the test database)
+__all__ = ["server"]  # the served app (`market serve` in its own process, on the test database)
 
 SCHEMATHESIS = Path(sys.executable).with_name("schemathesis")
 
