@@ -11,9 +11,12 @@ export UV_PROJECT_ENVIRONMENT := $(VENV)
 # 2 + 2 on a 2-core machine: a pass alone leaves a core idle while it waits on the
 # database, a server or the browser). Every worker has its own temp dir and SQLite file
 # or its own PostgreSQL database, <MARKET_TEST_PG_DB>_gw0, _gw1, … (tests/dbsetup.py).
-# TEST_WORKERS=0 runs each pass in one process.
+# TEST_WORKERS=0 runs each pass in one process. --dist loadfile keeps a file's tests on
+# one worker, so that those sharing a costly session fixture share it: the crash tests'
+# throw-away cluster and 1,540-donation template, the Stripe tests' localstripe and app
+# server (xdist_group marks cannot do it: pytest 9 ignores the node ids xdist rewrites).
 TEST_WORKERS ?= 2
-XDIST := $(if $(filter 0,$(TEST_WORKERS)),,-n $(TEST_WORKERS) --dist loadgroup)
+XDIST := $(if $(filter 0,$(TEST_WORKERS)),,-n $(TEST_WORKERS) --dist loadfile)
 
 .PHONY: messages run serve test test-sqlite test-postgres test-e2e lint format setup migrate demo bench clean browser fonts
 
@@ -85,7 +88,7 @@ test-postgres: setup
 #     tests/crash (a throw-away cluster of its own).
 # Costly set-up is shared within a worker: the demo district is built once and copied
 # into each test that needs it (tests/demo_snapshot.py); the browser tests share one
-# Chromium and one app server; the crash and Stripe tests stay on one worker each.
+# Chromium and one app server.
 test: setup browser fonts
 	@$(VENV)/bin/ruff format --check . && $(VENV)/bin/ruff check . && $(VENV)/bin/mypy
 	@mkdir -p var; engines="sqlite"; pg_pid=""; \

@@ -34,12 +34,6 @@ def pytest_report_header(config: pytest.Config) -> str:
     return f"market test engine: {ENGINE} ({os.environ['DATABASE_URL']})"
 
 
-# Tests that share a costly session fixture run on one pytest-xdist worker (make test
-# passes --dist loadgroup): the crash tests' throw-away cluster and its 1,540-donation
-# template, the Stripe tests' localstripe and app server.
-XDIST_GROUPS = {"tests/crash/": "crash", "tests/stripe/": "stripe"}
-
-
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     skip_pg = pytest.mark.skip(reason="needs PostgreSQL: runs in the postgres pass of make test")
     # Browser tests check pages in a real browser, not the database engine (every page's
@@ -56,9 +50,6 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
             item.add_marker(skip_pg)
         if not e2e_here and ("e2e" in item.keywords or "/tests/e2e/" in path):
             item.add_marker(skip_e2e)
-        for folder, group in XDIST_GROUPS.items():
-            if f"/{folder}" in path:
-                item.add_marker(pytest.mark.xdist_group(group))
 
 
 # tests/unit holds the pure rules and the architecture ratchets: no database, so nothing
