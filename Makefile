@@ -7,6 +7,16 @@ UV_VERSION := 0.13.8
 PORT ?= 8000
 export PICCOLO_CONF := piccolo_conf
 export UV_PROJECT_ENVIRONMENT := $(VENV)
+# pytest-xdist processes per engine pass (make test runs the two passes side by side, so
+# 2 + 2 on a 2-core machine: a pass alone leaves a core idle while it waits on the
+# database, a server or the browser). Every worker has its own temp dir and SQLite file
+# or its own PostgreSQL database, <MARKET_TEST_PG_DB>_gw0, _gw1, … (tests/dbsetup.py).
+# TEST_WORKERS=0 runs each pass in one process. --dist loadfile keeps a file's tests on
+# one worker, so that those sharing a costly session fixture share it: the crash tests'
+# throw-away cluster and 1,540-donation template, the Stripe tests' localstripe and app
+# server (xdist_group marks cannot do it: pytest 9 ignores the node ids xdist rewrites).
+TEST_WORKERS ?= 2
+XDIST := $(if $(filter 0,$(TEST_WORKERS)),,-n $(TEST_WORKERS) --dist loadfile)
 
 .PHONY: messages run serve test test-sqlite test-postgres test-e2e lint format setup migrate demo bench clean browser fonts loadgen
 
@@ -70,26 +80,35 @@ format: setup
 	$(VENV)/bin/ruff check --fix .
 
 test-sqlite: setup
-	MARKET_TEST_ENGINE=sqlite $(VENV)/bin/pytest $(PYTEST_ARGS)
+	MARKET_TEST_ENGINE=sqlite $(VENV)/bin/pytest $(XDIST) $(PYTEST_ARGS)
 
 test-postgres: setup
-	MARKET_TEST_ENGINE=postgres $(VENV)/bin/pytest $(PYTEST_ARGS)
+	MARKET_TEST_ENGINE=postgres $(VENV)/bin/pytest $(XDIST) $(PYTEST_ARGS)
 
-# The two engine passes run side by side (each is partly I/O-bound, so together they
-# take ~9 min on 2 cores instead of ~12 one after the other); the PostgreSQL pass
-# writes to var/test-postgres.log, printed when both are done.
+# The two engine passes run side by side, each in $(TEST_WORKERS) xdist workers; the
+# PostgreSQL pass writes to var/test-postgres.log, printed when both are done. What runs
+# where (each skip says why in the summary):
+#   - both engines: tests/services, tests/web and tests/stripe (every query on each);
+#   - SQLite pass only: tests/unit (pure rules and ratchets: no database) and tests/e2e
+#     (the browser; MARKET_TEST_UNIT=1 / MARKET_TEST_E2E=1 run them on PostgreSQL too),
+#     and the CLI tests that make SQLite files of their own;
+#   - PostgreSQL pass only: the `postgres_only` tests (separate connections racing) and
+#     tests/crash (a throw-away cluster of its own).
+# Costly set-up is shared within a worker: the demo district is built once and copied
+# into each test that needs it (tests/demo_snapshot.py); the browser tests share one
+# Chromium and one app server.
 test: setup browser fonts
 	@$(VENV)/bin/ruff format --check . && $(VENV)/bin/ruff check . && $(VENV)/bin/mypy
 	@mkdir -p var; engines="sqlite"; pg_pid=""; \
 	if $(VENV)/bin/python -m tests.dbsetup pg-answers; then \
 	  echo "=== PostgreSQL pass started beside the SQLite pass (output: var/test-postgres.log) ==="; \
-	  MARKET_TEST_ENGINE=postgres $(VENV)/bin/pytest $(PYTEST_ARGS) > var/test-postgres.log 2>&1 & pg_pid=$$!; \
+	  MARKET_TEST_ENGINE=postgres $(VENV)/bin/pytest $(XDIST) $(PYTEST_ARGS) > var/test-postgres.log 2>&1 & pg_pid=$$!; \
 	  engines="$$engines, postgresql"; \
 	else \
 	  echo "PostgreSQL did not answer on 127.0.0.1:5432: SKIPPED the PostgreSQL pass and its concurrency tests"; \
 	fi; \
 	echo "=== test suite on SQLite ==="; \
-	MARKET_TEST_ENGINE=sqlite $(VENV)/bin/pytest $(PYTEST_ARGS); sqlite_rc=$$?; \
+	MARKET_TEST_ENGINE=sqlite $(VENV)/bin/pytest $(XDIST) $(PYTEST_ARGS); sqlite_rc=$$?; \
 	pg_rc=0; \
 	if [ -n "$$pg_pid" ]; then \
 	  wait $$pg_pid; pg_rc=$$?; \

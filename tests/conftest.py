@@ -22,11 +22,15 @@ import pytest  # noqa: E402
 from composition.wiring import wire  # noqa: E402
 from market import clock  # noqa: E402
 from market.db import engine, is_postgres  # noqa: E402
+from market.demo import DemoDistrict  # noqa: E402
+from tests.demo_snapshot import DemoSnapshot  # noqa: E402
 
 # Fixtures defined in their own modules, usable in every test: `mailbox` (tests/smtp.py).
 pytest_plugins = ["tests.smtp"]
 
 wire()  # the same explicit wiring as the web app and the CLI (composition/wiring.py)
+
+pytest_plugins = ["tests.served"]  # `server`: the app in a process of its own
 
 
 def pytest_report_header(config: pytest.Config) -> str:
@@ -44,10 +48,26 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     )
     e2e_here = ENGINE != "postgres" or bool(os.environ.get("MARKET_TEST_E2E"))
     for item in items:
+        path = item.path.as_posix()
         if "postgres_only" in item.keywords and ENGINE != "postgres":
             item.add_marker(skip_pg)
-        if not e2e_here and ("e2e" in item.keywords or "/tests/e2e/" in str(item.path)):
+        if not e2e_here and ("e2e" in item.keywords or "/tests/e2e/" in path):
             item.add_marker(skip_e2e)
+
+
+# tests/unit holds the pure rules and the architecture ratchets: no database, so nothing
+# in them depends on the engine; `make test` runs them once, in the SQLite pass
+# (MARKET_TEST_UNIT=1 runs them on PostgreSQL too). Skipped here rather than marked at
+# collection so that the summary says it in one line, not one per test function.
+UNIT_ELSEWHERE = ENGINE == "postgres" and not os.environ.get("MARKET_TEST_UNIT")
+
+
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    if UNIT_ELSEWHERE and "/tests/unit/" in item.path.as_posix():
+        pytest.skip(
+            "tests/unit is engine-independent (no database): runs in the SQLite pass of"
+            " make test (MARKET_TEST_UNIT=1 runs it on PostgreSQL too)"
+        )
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -74,6 +94,19 @@ async def migrated() -> AsyncIterator[None]:
     await start_pool()
     yield
     await close_pool()
+
+
+@pytest.fixture(scope="session")
+async def demo_snapshot(migrated: None) -> DemoSnapshot:
+    """The demo district, built once per session (per xdist worker): tests/demo_snapshot.py."""
+    return await DemoSnapshot.build()
+
+
+@pytest.fixture
+async def demo_district(demo_snapshot: DemoSnapshot) -> DemoDistrict:
+    """The demo district in this test's database, as `load_demo()` leaves it (a copy of
+    the session's build) and what it returned."""
+    return await demo_snapshot.restore()
 
 
 @pytest.fixture(autouse=True)

@@ -2,7 +2,10 @@
 
 MARKET_TEST_ENGINE=sqlite (default) uses a fresh file under a temp dir;
 MARKET_TEST_ENGINE=postgres creates a fresh database on MARKET_TEST_PG_URL
-(default postgresql://postgres@127.0.0.1:5432/postgres).
+(default postgresql://postgres@127.0.0.1:5432/postgres), named MARKET_TEST_PG_DB
+(default market_test). Under pytest-xdist every worker is a process of its own with
+its own temp dir and its own database: MARKET_TEST_PG_DB with the worker's id after
+it (market_test_gw0, market_test_gw1, …).
 """
 
 from __future__ import annotations
@@ -14,7 +17,11 @@ import tempfile
 from urllib.parse import urlparse, urlunparse
 
 PG_ADMIN_URL = os.environ.get("MARKET_TEST_PG_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
-TEST_DB_NAME = os.environ.get("MARKET_TEST_PG_DB", "market_test")
+# PYTEST_XDIST_WORKER ("gw0", "gw1", …) is set in a worker before conftest imports this.
+_WORKER = os.environ.get("PYTEST_XDIST_WORKER", "")
+TEST_DB_NAME = os.environ.get("MARKET_TEST_PG_DB", "market_test") + (
+    f"_{_WORKER}" if _WORKER else ""
+)
 
 
 def pg_url(dbname: str = TEST_DB_NAME) -> str:

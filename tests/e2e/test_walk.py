@@ -119,10 +119,9 @@ async def walk(browser, server: str, role: str, slug: str | None, language: str,
         await context.close()
 
 
-async def test_every_role_walks_every_reachable_page_in_both_languages(server, browser):
-    from composition.demo import load_demo
-
-    await load_demo()
+async def test_every_role_walks_every_reachable_page_in_both_languages(
+    server, demo_district, browser
+):
     report = Report()
     started = time.monotonic()
     for role, slug in ROLES.items():  # both languages of a role side by side

@@ -51,10 +51,9 @@ async def test_a_form_error_swap_focuses_the_first_invalid_field(server, browser
     assert not errors, errors
 
 
-async def test_the_pager_moves_focus_to_the_new_rows_and_the_live_region_stays(server, browser):
-    from composition.demo import load_demo
-
-    await load_demo()
+async def test_the_pager_moves_focus_to_the_new_rows_and_the_live_region_stays(
+    server, demo_district, browser
+):
     page = await browser.new_page(locale="en-GB")
     errors: list[str] = []
     page.on("pageerror", lambda exc: errors.append(str(exc)))

@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-from composition.demo import load_demo
 from market.audit import verify_chain
 from market.ledger.check import run_checks
 from market.sql import execute
 
 
-async def test_the_demo_carries_tenders_through_the_bids_app() -> None:
-    await load_demo()
+async def test_the_demo_carries_tenders_through_the_bids_app(demo_district: object) -> None:
     rows = await execute(
         "SELECT t.status, t.min_bids, COUNT(b.id) AS bids,"
         " SUM(CASE WHEN b.price IS NULL THEN 1 ELSE 0 END) AS sealed"

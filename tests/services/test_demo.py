@@ -1,4 +1,7 @@
-"""The demo district loads into an empty database, correctly and only once."""
+"""The demo district loads into an empty database, correctly and only once.
+
+`market demo` itself runs here (the command, twice); the tests of what the district
+holds read the session's build of it (the `demo_district` fixture, tests/demo_snapshot.py)."""
 
 from __future__ import annotations
 
@@ -40,8 +43,7 @@ async def test_demo_loads_the_district(capsys):
     assert demo.DEMO_PASSWORD in out and demo.email("operator") in out
 
 
-async def test_demo_organizations_are_realistic():
-    await demo.load_demo()
+async def test_demo_organizations_are_realistic(demo_district: demo.DemoDistrict):
     orgs = await Organization.select()
     assert all(uscc.is_valid(org["uscc"]) for org in orgs)  # GB 32100 and GB 11714 checks
     assert all(uscc.organization_check_char(o["uscc"][8:16]) == o["uscc"][16] for o in orgs)
@@ -55,13 +57,12 @@ async def test_demo_organizations_are_realistic():
     assert any(o["name_zh"].endswith("街道办事处") for o in orgs if o["kind"] == "department")
 
 
-async def test_each_role_can_log_in_with_the_demo_password():
-    district = await demo.load_demo()
+async def test_each_role_can_log_in_with_the_demo_password(demo_district: demo.DemoDistrict):
     for slug in demo.USERS:
         user_id = await accounts.authenticate(demo.email(slug), demo.DEMO_PASSWORD)
-        assert user_id == district.users[slug]
+        assert user_id == demo_district.users[slug]
     roles = {
-        slug: (await accounts.load_principal(district.users[slug])).roles
+        slug: (await accounts.load_principal(demo_district.users[slug])).roles
         for slug in ("operator", "auditor", "civil_affairs", "org", "sponsor", "foundation")
     }
     assert "operator" in roles["operator"]
@@ -71,17 +72,18 @@ async def test_each_role_can_log_in_with_the_demo_password():
     assert "sponsor" in roles["sponsor"] and "sponsor" in roles["foundation"]
 
 
-async def test_pending_registrations_wait_in_the_operator_queue_one_overdue():
+async def test_pending_registrations_wait_in_the_operator_queue_one_overdue(
+    demo_district: demo.DemoDistrict,
+):
     from market import organizations
 
-    district = await demo.load_demo()
     queue = await organizations.operator_queue()
     assert [row["id"] for row in queue["pending"]] == [
-        district.pending["rehab"],
-        district.pending["green_home"],
+        demo_district.pending["rehab"],
+        demo_district.pending["green_home"],
     ]
     assert queue["overdue_count"] == 1
-    assert await Membership.count().where(Membership.user == district.users["applicant"]) == 2
+    assert await Membership.count().where(Membership.user == demo_district.users["applicant"]) == 2
 
 
 async def test_demo_is_idempotent(capsys):

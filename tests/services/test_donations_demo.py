@@ -3,13 +3,13 @@ refunded) and sponsorships."""
 
 from __future__ import annotations
 
-from composition import demo
 from market.ledger.check import run_checks
 from market.sql import execute
 
 
-async def test_demo_spreads_pledges_donations_and_sponsorships_over_open_tenders() -> None:
-    await demo.load_demo()
+async def test_demo_spreads_pledges_donations_and_sponsorships_over_open_tenders(
+    demo_district: object,
+) -> None:
     pledges = await execute("SELECT status FROM donors_pledge")
     assert sorted(p["status"] for p in pledges) == ["active", "active", "expired"]
     paid = await execute(

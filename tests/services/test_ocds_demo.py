@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 from collections import Counter
 
-from composition.demo import load_demo
 from market.sql import execute
 from market.timestamps import timestamp
 from opendata import cli, giving
@@ -19,8 +18,7 @@ from tests.services.test_ocds_funding import (
 )
 
 
-async def test_the_demo_publishes_valid_ocds_and_360giving(tmp_path):
-    await load_demo()
+async def test_the_demo_publishes_valid_ocds_and_360giving(demo_district, tmp_path):
     rows = await execute("SELECT tag, tender_id, body FROM ocds_release ORDER BY id")
     tags = Counter(str(r["tag"]) for r in rows)
     assert tags["tender"] >= 3 and tags["award"] >= 1 and tags["implementation"] >= 1

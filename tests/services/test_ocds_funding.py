@@ -222,13 +222,12 @@ async def test_every_release_of_a_real_process_shows_what_its_tag_says(frozen_cl
         assert_source_parties_have_the_role(release)
 
 
-async def test_after_the_job_every_demo_process_shows_the_ledgers_budget():
+async def test_after_the_job_every_demo_process_shows_the_ledgers_budget(demo_district):
     import json
 
-    from composition.demo import load_demo
     from market.sql import execute
 
-    await load_demo()  # its history ran the job too: at most a minute's changes are left
+    # the demo's history ran the job too: at most a minute's changes are left
     await funding.publish_dirty(clock.now() + funding.MIN_GAP)  # the worker's next run
     tender_ids = [
         int(r["tender_id"]) for r in await execute("SELECT DISTINCT tender_id FROM ocds_release")

@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-from composition.demo import load_demo
 from market.audit import verify_chain
 from market.ledger.check import run_checks
 from market.tables import Tender, TenderQuestion
 from market.tenders import demo_data, queries, rules
 
 
-async def test_the_demo_has_tenders_in_every_status() -> None:
-    await load_demo()
+async def test_the_demo_has_tenders_in_every_status(demo_district: object) -> None:
     rows = await Tender.select(Tender.status)
     statuses = {row["status"] for row in rows}
     assert len(rows) == len(demo_data.TENDERS)

@@ -2,11 +2,8 @@
 
 from __future__ import annotations
 
-from composition.demo import load_demo
 
-
-async def test_home_lists_the_demo_organizations_in_both_languages(client):
-    await load_demo()
+async def test_home_lists_the_demo_organizations_in_both_languages(demo_district, client):
     zh = await client.get("/", headers={"Accept-Language": "zh-CN,zh;q=0.9"})
     assert zh.status_code == 200
     assert "民政局" in zh.text
@@ -23,13 +20,12 @@ async def test_home_without_organizations_shows_the_empty_state(client):
 
 
 async def test_home_shows_projects_seeking_funds_with_progress_by_source_from_the_ledger(
-    client,
+    demo_district, client
 ):
     from market.ledger.readmodels import tender_funding
     from market.sql import execute
     from tests.web import pages
 
-    await load_demo()
     response = await client.get("/", headers={"Accept-Language": "en"})
     assert response.status_code == 200
     html = response.text
@@ -67,13 +63,12 @@ async def test_home_shows_projects_seeking_funds_with_progress_by_source_from_th
         assert f"/tenders/{row['id']}/donate" not in links
 
 
-async def test_home_year_totals_equal_the_ledger(client):
+async def test_home_year_totals_equal_the_ledger(demo_district, client):
     from market import clock
     from market.ledger.rules import SOURCES
     from opendata.statistics import rules as stats_rules
     from opendata.statistics.queries import funds_by_year_scan
 
-    await load_demo()
     year = stats_rules.local_year(clock.now())
     scan = {y.year: y for y in await funds_by_year_scan("CNY")}[year]
     raised = sum(scan.received[s] for s in SOURCES)
@@ -85,10 +80,9 @@ async def test_home_year_totals_equal_the_ledger(client):
     assert f'data-amount="{released}"' in section
 
 
-async def test_home_lists_latest_awards_and_completed_milestones(client):
+async def test_home_lists_latest_awards_and_completed_milestones(demo_district, client):
     from market.sql import execute
 
-    await load_demo()
     html = (await client.get("/", headers={"Accept-Language": "en"})).text
     awards = await execute("SELECT tender FROM bids_award WHERE status = 'active'")
     approved = await execute("SELECT COUNT(*) AS n FROM bids_milestone WHERE status = 'approved'")

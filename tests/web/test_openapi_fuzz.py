@@ -16,22 +16,12 @@ import subprocess
 import sys
 from pathlib import Path
 
-import pytest
-
-from composition.demo import load_demo
-from tests.e2e.conftest import server
-
-__all__ = ["server"]  # the served app (`market serve` in its own process, on the test database)
-
 SCHEMATHESIS = Path(sys.executable).with_name("schemathesis")
 
 
-@pytest.fixture
-async def demo(fresh_db: None) -> None:
-    await load_demo()
-
-
-def test_schemathesis_finds_no_failure_in_the_openapi_document(demo: None, server: str) -> None:
+def test_schemathesis_finds_no_failure_in_the_openapi_document(
+    server: str, demo_district: object
+) -> None:
     assert SCHEMATHESIS.exists(), "schemathesis is a dev dependency: run make setup"
     examples = os.environ.get("MARKET_FUZZ_EXAMPLES", "25")
     seed = os.environ.get("MARKET_FUZZ_SEED", "20261129")

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 import httpx
 import pytest
 
-from composition.demo import DEMO_PASSWORD, email, load_demo
+from composition.demo import DEMO_PASSWORD, email
 from tests.web import pages
 from tests.web.forms import log_in
 
@@ -138,8 +138,7 @@ async def crawl(
 
 
 @pytest.fixture
-async def reached(app) -> dict[str, dict[str, str]]:  # type: ignore[no-untyped-def]
-    await load_demo()
+async def reached(demo_district, app) -> dict[str, dict[str, str]]:  # type: ignore[no-untyped-def]
     patterns = {t: pattern(t) for t in page_routes(app)}
     result: dict[str, dict[str, str]] = {}
     for role in ROLES:

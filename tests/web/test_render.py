@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-from composition.demo import load_demo
 from tests.web.pages import varies_on
 
 
-async def test_same_url_serves_full_page_and_fragment(client):
-    await load_demo()
+async def test_same_url_serves_full_page_and_fragment(demo_district, client):
     full = await client.get("/organizations")
     fragment = await client.get("/organizations", headers={"HX-Request": "true"})
     assert full.status_code == fragment.status_code == 200
