@@ -25,12 +25,11 @@ from market.db import engine, is_postgres  # noqa: E402
 from market.demo import DemoDistrict  # noqa: E402
 from tests.demo_snapshot import DemoSnapshot  # noqa: E402
 
-# Fixtures defined in their own modules, usable in every test: `mailbox` (tests/smtp.py).
-pytest_plugins = ["tests.smtp"]
+# Fixtures defined in their own modules, usable in every test: `mailbox` (tests/smtp.py,
+# a real SMTP server) and `server` (tests/served.py, the app in a process of its own).
+pytest_plugins = ["tests.smtp", "tests.served"]
 
 wire()  # the same explicit wiring as the web app and the CLI (composition/wiring.py)
-
-pytest_plugins = ["tests.served"]  # `server`: the app in a process of its own
 
 
 def pytest_report_header(config: pytest.Config) -> str:

@@ -35,7 +35,9 @@ SKIP_PREFIXES = (
     "/updates/photos/",
     "/feeds/",
 )
-SKIP_SUFFIXES = (".json", ".csv", ".pdf", ".xml", ".svg", ".txt", ".zip", ".atom")
+# "/html": the dev mail page's view of an e-mail's own HTML document, shown as it was
+# sent (in its recipient's language, whatever the walker's).
+SKIP_SUFFIXES = (".json", ".csv", ".pdf", ".xml", ".svg", ".txt", ".zip", ".atom", "/html")
 # A reference to a domain object shown as a code, e.g. "milestone:2" or "donation:17".
 EMAIL_OR_URL = re.compile(r"\S+@\S+|https?://\S+")
 REFERENCE = re.compile(r"\b[a-z_]+:\d+\b")

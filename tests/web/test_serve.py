@@ -20,7 +20,7 @@ import httpx
 from market.jobs import registered
 from market.sql import execute
 from market.timestamps import timestamp
-from tests.e2e.conftest import ROOT
+from tests.served import ROOT
 
 START_WITHIN = 90.0  # seconds: a loaded 2-core machine starts two workers slowly
 
