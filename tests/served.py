@@ -8,7 +8,6 @@ every test of a session (of an xdist worker) that asks for `server`.
 from __future__ import annotations
 
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -18,13 +17,9 @@ from pathlib import Path
 import httpx
 import pytest
 
+from tests.net import free_port
+
 ROOT = Path(__file__).resolve().parents[1]
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 @pytest.fixture(scope="session")
@@ -34,7 +29,7 @@ def served_app() -> Iterator[str]:
     keeps nothing of a test's that the next one could see but what a test leaves in the
     session's var dir (sessions, login throttling), which a server started afresh for
     each test would read as well."""
-    port = _free_port()
+    port = free_port()
     env = {**os.environ, "PICCOLO_CONF": "piccolo_conf"}
     # Its log goes to a file: a pipe nobody reads would fill up over a session and
     # stall the server.

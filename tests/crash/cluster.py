@@ -21,6 +21,8 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from tests.net import free_port
+
 
 class ClusterUnavailable(Exception):
     """Why no throw-away cluster can be made here (the tests skip with this reason)."""
@@ -47,12 +49,6 @@ def _owner() -> str | None:
     if not shutil.which("runuser"):
         raise ClusterUnavailable("running as root and `runuser` is not available")
     return "postgres"
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 @dataclass

@@ -10,7 +10,6 @@ import asyncio
 import itertools
 import os
 import signal
-import socket
 import sys
 import time
 from datetime import datetime
@@ -20,15 +19,10 @@ import httpx
 from market.jobs import registered
 from market.sql import execute
 from market.timestamps import timestamp
+from tests.net import free_port
 from tests.served import ROOT
 
 START_WITHIN = 90.0  # seconds: a loaded 2-core machine starts two workers slowly
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 async def until_every_job_ran(process: asyncio.subprocess.Process, url: str) -> None:
