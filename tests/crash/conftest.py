@@ -25,7 +25,8 @@ import asyncpg
 import httpx
 import pytest
 
-from tests.crash.cluster import Cluster, ClusterUnavailable, free_port, make_cluster
+from tests.crash.cluster import Cluster, ClusterUnavailable, make_cluster
+from tests.net import free_port
 from tests.stripe.conftest import API_KEY, ROOT, WEBHOOK_SECRET, localstripe
 
 __all__ = ["localstripe"]
