@@ -26,7 +26,7 @@ from typing import Any
 
 from market import accounts, clock, uscc
 from market import organization_rules as rules
-from market.audit import sequence_queued
+from market.audit import actor_of, sequence_queued
 from market.db import atomic
 from market.demo_data import (
     COMPANIES,
@@ -36,11 +36,14 @@ from market.demo_data import (
     DOMAIN,
     FOUNDATIONS,
     PENDING,
+    PLACES,
     SOCIAL_ORGS,
     STREETS,
     USERS,
 )
 from market.organizations import services
+from market.places import rules as place_rules
+from market.places.services import add_place
 from market.tables import User
 
 __all__ = [
@@ -89,6 +92,7 @@ class DemoDistrict:
     companies: dict[str, int] = field(default_factory=dict)
     foundations: dict[str, int] = field(default_factory=dict)
     pending: dict[str, int] = field(default_factory=dict)
+    places: dict[str, int] = field(default_factory=dict)  # slug → market_place id
     founded: datetime = BEFORE_ANYTHING  # when the cultivation centre opened
     codes: _Codes = field(default_factory=_Codes, repr=False)
 
@@ -223,6 +227,22 @@ async def found_centre(demo: DemoDistrict) -> int:
     )
 
 
+async def map_places(demo: DemoDistrict) -> None:
+    """The district, its streets and communities, entered by the cultivation centre's
+    admin when the platform opens (parents before children: PLACES is in code order)."""
+    by_code: dict[str, int] = {}
+    for slug, (code, name_zh, name_en) in sorted(PLACES.items(), key=lambda item: item[1][0]):
+        parent = place_rules.parent_prefix(code)
+        place = await add_place(
+            code=code,
+            name_zh=name_zh,
+            name_en=name_en,
+            parent_id=by_code[parent] if parent else None,
+            actor=actor_of(demo.users["operator"]),
+        )
+        by_code[code] = demo.places[slug] = place.id
+
+
 async def register_pending(demo: DemoDistrict, slug: str) -> int:
     """A registration still waiting in the operator's queue, submitted now by Wu Jing
     (the history runs it `PENDING[slug]`'s days before the present)."""
@@ -260,6 +280,7 @@ async def load_demo(
         with _at(demo.founded):
             demo.users = await create_users()
             demo.operator_org = await found_centre(demo)
+            await map_places(demo)
         for section in sections:
             await section(demo)
         await sequence_queued()  # the history arrives chained, as a worker would leave it

@@ -25,6 +25,28 @@ USERS: dict[str, tuple[str, str, str, str]] = {
 
 STREETS = ("湖滨街道", "北山街道", "新桥街道")
 
+# The district's places (market/places/rules.py: 12-digit division codes): the
+# district, its three streets (the names in STREETS) and four communities in each.
+# slug → (code, name_zh, name_en); a place's parent follows from its code.
+PLACES: dict[str, tuple[str, str, str]] = {
+    "minghu": ("330109000000", "明湖区", "Minghu District"),
+    "hubin": ("330109001000", "湖滨街道", "Hubin Subdistrict"),
+    "hubin_lakeside": ("330109001001", "湖畔社区", "Lakeside Community"),
+    "hubin_willow": ("330109001002", "柳岸社区", "Willow Bank Community"),
+    "hubin_lotus": ("330109001003", "荷花社区", "Lotus Community"),
+    "hubin_harbour": ("330109001004", "渔港社区", "Fishing Harbour Community"),
+    "beishan": ("330109002000", "北山街道", "Beishan Subdistrict"),
+    "beishan_pine": ("330109002001", "松林社区", "Pine Grove Community"),
+    "beishan_tea": ("330109002002", "茶园社区", "Tea Garden Community"),
+    "beishan_spring": ("330109002003", "清泉社区", "Clear Spring Community"),
+    "beishan_terrace": ("330109002004", "梯田社区", "Terrace Community"),
+    "xinqiao": ("330109003000", "新桥街道", "Xinqiao Subdistrict"),
+    "xinqiao_bridge": ("330109003001", "新桥社区", "New Bridge Community"),
+    "xinqiao_garden": ("330109003002", "花园社区", "Garden Community"),
+    "xinqiao_station": ("330109003003", "车站社区", "Station Community"),
+    "xinqiao_market": ("330109003004", "集市社区", "Market Street Community"),
+}
+
 # slug → (name_zh, name_en, description_zh, description_en, area, admin slug)
 DEPARTMENTS: dict[str, tuple[str, str, str, str, str, str | None]] = {
     "civil_affairs": (

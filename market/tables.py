@@ -44,6 +44,17 @@ class User(Table, tablename="market_user"):
     session_epoch = Integer(default=0)
 
 
+class Place(Table, tablename="market_place"):
+    """District → street → community (market/places/rules.py: codes and tiers)."""
+
+    code = Varchar(length=12, unique=True)
+    tier = Varchar(length=10)  # district | street | community
+    parent = ForeignKey("self", on_delete=OnDelete.restrict, null=True, default=None)
+    name_zh = Varchar(length=100)
+    name_en = Varchar(length=100)
+    created_at = Timestamptz()
+
+
 class Organization(Table, tablename="market_organization"):
     # department | social_org | company | foundation | operator
     kind = Varchar(length=20, index=True)
@@ -54,6 +65,7 @@ class Organization(Table, tablename="market_organization"):
     rating = Varchar(length=2, default="")  # "" or 1A..5A
     status = Varchar(length=20, default="pending", index=True)
     area = Varchar(length=100, default="")  # street office the org is based in
+    place = ForeignKey(Place, on_delete=OnDelete.restrict, null=True, default=None)
     description_zh = Text(default="")
     description_en = Text(default="")
     contact_email = Varchar(length=254, default="")
@@ -137,6 +149,10 @@ class Tender(Table, tablename="market_tender"):
     category = Varchar(length=40)
     area_level = Varchar(length=12)  # district | street | community
     area = Varchar(length=100)
+    place = ForeignKey(Place, on_delete=OnDelete.restrict, null=True, default=None)
+    # The budget line the government budget is held against (market/budget/); None for
+    # a tender from before budget lines, whose budget is the department's account.
+    budget_line = ForeignKey("BudgetLine", on_delete=OnDelete.restrict, null=True, default=None)
     currency = Varchar(length=3, default="CNY")
     budget = BigInt()  # government budget, held from department:{id}:budget at publication
     goal_corporate = BigInt(default=0)
@@ -164,6 +180,33 @@ class Tender(Table, tablename="market_tender"):
     version = BigInt(default=1)
     created_at = Timestamptz()
     updated_at = Timestamptz()
+
+
+class Appropriation(Table, tablename="market_budget_appropriation"):
+    """A year's community-building appropriation for a district, as the budget law
+    voted it: `budget:{year}:p{place}:appropriation` (market.ledger.codes) holds what is
+    not yet allocated to a line."""
+
+    year = Integer()
+    place = ForeignKey(Place, on_delete=OnDelete.restrict)  # the district
+    currency = Varchar(length=3, default="CNY")
+    amount = BigInt()
+    reference = Varchar(length=200, default="")  # the budget document, e.g. 明财预〔2026〕1号
+    recorded_at = Timestamptz()
+    recorded_by = ForeignKey(User, on_delete=OnDelete.restrict)
+
+
+class BudgetLine(Table, tablename="market_budget_line"):
+    """One line of a year's appropriation: a place (street or community, or the
+    district itself) and a priority category; its money is the ledger account
+    `budget:line:{id}`, so a line can never be overdrawn."""
+
+    appropriation = ForeignKey(Appropriation, on_delete=OnDelete.restrict, index=True)
+    year = Integer()
+    place = ForeignKey(Place, on_delete=OnDelete.restrict, index=True)
+    category = Varchar(length=40)
+    created_at = Timestamptz()
+    created_by = ForeignKey(User, on_delete=OnDelete.restrict)
 
 
 class TenderDocument(Table, tablename="market_tender_document"):

@@ -37,3 +37,22 @@ def payer_refund_code(payment_id: int) -> str:
     """Where money going back to whoever made one payment waits for its payout (a
     sponsorship, own income or pledge prepayment that arrived too late)."""
     return f"payer:p{payment_id}:refund"
+
+
+def appropriation_code(year: int, district_id: int) -> str:
+    """What a district's appropriation for `year` still holds unallocated (funded from
+    `TREASURY` when the appropriation is recorded; lines are allocated from it, and
+    what lines do not spend returns to it at year end)."""
+    return f"budget:{year}:p{district_id}:appropriation"
+
+
+def budget_line_code(line_id: int) -> str:
+    """One budget line (market_budget_line): allocated from its appropriation, holds a
+    tender's government budget at publication, never overdrawn."""
+    return f"budget:line:{line_id}"
+
+
+def community_fund_code(place_id: int) -> str:
+    """A community's own fund (社区基金): donations, sponsorships and consented money of
+    failed projects in; small grants out through escrow."""
+    return f"community:{place_id}:fund"

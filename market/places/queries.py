@@ -1,0 +1,83 @@
+# ruff: noqa: S608 - SQL text is built from constants and `{}` marks; values are bound parameters
+"""Reads of the district's places, offered to pages and to other apps."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from market.errors import NotFound
+from market.places.rules import Tier
+from market.sql import Row, execute
+
+_COLUMNS = "id, code, tier, parent, name_zh, name_en"
+
+
+@dataclass(frozen=True, slots=True)
+class Place:
+    id: int
+    code: str
+    tier: Tier
+    parent: int | None
+    name_zh: str
+    name_en: str
+
+    def name(self, lang: str) -> str:
+        return self.name_zh if lang.startswith("zh") else self.name_en
+
+
+def _place(row: Row) -> Place:
+    parent = row["parent"]
+    return Place(
+        id=int(row["id"]),
+        code=str(row["code"]),
+        tier=row["tier"],
+        parent=int(parent) if parent is not None else None,
+        name_zh=str(row["name_zh"]),
+        name_en=str(row["name_en"]),
+    )
+
+
+async def all_places() -> list[Place]:
+    """Every place, in code order (a district, then each street followed by its
+    communities)."""
+    rows = await execute(f"SELECT {_COLUMNS} FROM market_place ORDER BY code")
+    return [_place(row) for row in rows]
+
+
+async def get_place(place_id: int) -> Place:
+    rows = await execute(f"SELECT {_COLUMNS} FROM market_place WHERE id = {{}}", place_id)
+    if not rows:
+        raise NotFound("No such place.")
+    return _place(rows[0])
+
+
+async def place_by_code(code: str) -> Place:
+    rows = await execute(f"SELECT {_COLUMNS} FROM market_place WHERE code = {{}}", code)
+    if not rows:
+        raise NotFound("No such place.")
+    return _place(rows[0])
+
+
+async def children(place_id: int) -> list[Place]:
+    rows = await execute(
+        f"SELECT {_COLUMNS} FROM market_place WHERE parent = {{}} ORDER BY code", place_id
+    )
+    return [_place(row) for row in rows]
+
+
+async def places_of_tier(tier: Tier) -> list[Place]:
+    rows = await execute(
+        f"SELECT {_COLUMNS} FROM market_place WHERE tier = {{}} ORDER BY code", tier
+    )
+    return [_place(row) for row in rows]
+
+
+async def lineage(place_id: int) -> list[Place]:
+    """The place and the places it lies in, district first (at most three)."""
+    out: list[Place] = []
+    current: int | None = place_id
+    while current is not None:
+        place = await get_place(current)
+        out.append(place)
+        current = place.parent
+    return list(reversed(out))
