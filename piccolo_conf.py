@@ -1,4 +1,4 @@
-"""Piccolo configuration: one engine from DATABASE_URL, the five apps."""
+"""Piccolo configuration: one engine from DATABASE_URL, the six apps."""
 
 from piccolo.conf.apps import AppRegistry
 
@@ -14,5 +14,6 @@ APP_REGISTRY = AppRegistry(
         "donors.piccolo_app",
         "opendata.piccolo_app",
         "notify.piccolo_app",
+        "funds.piccolo_app",
     ]
 )

@@ -59,7 +59,10 @@ async def check_bidder(user_id: int, organization_id: int) -> None:
 
 
 async def check_department(user_id: int, tender: dict[str, Any]) -> None:
-    if not await is_member(user_id, int(tender["department"]), "department"):
+    """Members of the department that owns the tender — or, for a community fund's call
+    for proposals, of the fund (its committee: the funds app seats it on the panel)."""
+    kind = "community_fund" if tender.get("community_fund") else "department"
+    if not await is_member(user_id, int(tender["department"]), kind):
         raise PermissionDenied("Only members of the department that owns this tender may do this.")
 
 

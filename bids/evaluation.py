@@ -326,6 +326,8 @@ async def award_tender(*, user_id: int, tender_id: int) -> int:
         await check_opened(tender_id, user_id=user_id, what="award")
         if tender["status"] != "evaluation":
             raise DomainError("Only a tender in evaluation can be awarded.")
+        if tender.get("community_fund"):  # several grants, by votes: the funds app decides
+            raise DomainError("A call for proposals is decided by its committee's votes.")
         results = await ranking(tender)
         winner = results[0]
         now = clock.now()

@@ -3,7 +3,8 @@
 What the kernel calls back, and who provides it:
 
 - payment kinds (`donors.payments.register_kind`): what a confirmed or failed payment
-  does to the ledger, per kind (sponsorship, own income, donation, pledge);
+  does to the ledger, per kind (sponsorship, own income, donation, pledge; and the
+  funds app's `fund_gift`: a donation or sponsorship into a community's fund);
 - tender hooks (`market.tenders.hooks`): the bids app marks bids for re-confirmation
   when a tender is amended, and counts live bids at the deadline; the donors app
   settles a terminated tender's escrow in the termination's transaction;
@@ -13,7 +14,9 @@ What the kernel calls back, and who provides it:
   the kernel's own `audit.sequence` job chains the appended rows;
 - ledger checks (`market.ledger.check.register_check`): the donors app's money
   invariants (payments, refunds, pledges, donations, payment windows, settled
-  tenders), run by `market ledger check` after the kernel's own;
+  tenders) and the funds app's (community funds: never overdrawn, balance = income −
+  grants + returns, holds only for their own calls, grants = what calls took), run by
+  `market ledger check` after the kernel's own;
 - notifications (`notify`): who is told what, as an audit hook inside the event's
   transaction (`notify.events`), and how each kind reads in each language
   (`market.outbox.register_renderer`, `notify.render`);
@@ -32,6 +35,8 @@ from datetime import timedelta
 from bids import hooks as bid_hooks
 from composition import jobs
 from donors import contributions, donations, invariants, payments, pledges, settlement
+from funds import gifts
+from funds import invariants as fund_invariants
 from market import audit, outbox
 from market.jobs import register_job
 from market.ledger.check import register_check
@@ -53,6 +58,7 @@ def wire_payment_kinds() -> None:
     )
     payments.register_kind("donation", on_paid=donations.on_paid, on_failed=donations.on_failed)
     payments.register_kind("pledge", on_paid=pledges.on_paid, on_failed=pledges.on_failed)
+    payments.register_kind(gifts.KIND, on_paid=gifts.on_paid, on_failed=gifts.on_failed)
 
 
 def wire_tender_hooks() -> None:
@@ -70,7 +76,7 @@ def wire_audit_hooks() -> None:
 
 
 def wire_ledger_checks() -> None:
-    for name, check in invariants.CHECKS.items():
+    for name, check in {**invariants.CHECKS, **fund_invariants.CHECKS}.items():
         register_check(name, check)
 
 

@@ -7,7 +7,8 @@ applies `on_late` instead of the kind's normal effect. Every case has one outcom
 
 - a donation whose tender is settled (`donors_settlement`) or no longer open:
   `external → donor:d{id}:refund` and a refund queued (reason `late_arrival`), or
-  `external → community_fund` where the donor chose it; a match still reserved is
+  into the community fund where the donor chose it (the project's community's fund
+  when its place is a community: `consented_fund_of`); a match still reserved is
   voided and its pledge gets the room back (never posted);
 - a donation whose payment failed (expired, declined) while its tender is still open:
   accepted unmatched — the normal effect, which posts a match only from a reservation
@@ -30,6 +31,7 @@ from typing import Any
 
 from donors import refunds
 from donors import rules as donation_rules
+from donors.settlement_rules import consented_fund
 from market import clock
 from market.errors import NotFound
 from market.ledger.accounts import ensure_accounts
@@ -37,6 +39,7 @@ from market.ledger.codes import COMMUNITY_FUND, payer_refund_code, refund_code
 from market.ledger.readmodels import pending_is_open
 from market.ledger.rules import Transfer, TransferRequest
 from market.ledger.services import create_transfers
+from market.places.queries import get_place
 from market.sql import Row, execute, for_update
 from market.tenders.readmodels import lock_tender_funding
 from market.timestamps import timestamp
@@ -88,11 +91,14 @@ async def _lock_row(table: str, row_id: int) -> Row:
     return rows[0]
 
 
-async def on_late(payment: Row, reason: str) -> tuple[list[Transfer], dict[str, Any]]:
+async def on_late(
+    payment: Row, reason: str, tender: Row | None = None
+) -> tuple[list[Transfer], dict[str, Any]]:
     """The late arrival's effect, inside the confirming transaction (locks taken in
-    order: the paid-for row → refund row → pledge row → ledger accounts)."""
+    order: the paid-for row → refund row → pledge row → ledger accounts). `tender`: the
+    paid-for project's facts, read under its funding gate."""
     if payment["kind"] == "donation":
-        return await _late_donation(payment)
+        return await _late_donation(payment, tender)
     table = "donors_pledge" if payment["kind"] == "pledge" else "donors_contribution"
     row = await _lock_row(table, int(payment["object_id"]))
     refund = await _queue(payment, payer_refund_code(int(payment["id"])))
@@ -109,11 +115,12 @@ async def on_late(payment: Row, reason: str) -> tuple[list[Transfer], dict[str, 
     return transfers, {"late": reason, "refund": refund, "destination": "refund"}
 
 
-async def _late_donation(payment: Row) -> tuple[list[Transfer], dict[str, Any]]:
+async def _late_donation(payment: Row, tender: Row | None) -> tuple[list[Transfer], dict[str, Any]]:
     donation = await _lock_row("donors_donation", int(payment["object_id"]))
     donation_id = int(donation["id"])
     to_fund = donation["on_failure"] == "community_fund"
-    hold = COMMUNITY_FUND if to_fund else refund_code(donation_id)
+    fund = await consented_fund_of(tender) if to_fund else COMMUNITY_FUND
+    hold = fund if to_fund else refund_code(donation_id)
     refund = None if to_fund else await _queue(payment, hold)
     voids = await release_match(donation)
     transfers = await _arrive(payment, hold, voids)
@@ -132,6 +139,13 @@ async def _late_donation(payment: Row) -> tuple[list[Transfer], dict[str, Any]]:
         "destination": "community_fund" if to_fund else "refund",
         "released_match": int(donation["match_amount"]) if voids is not None else 0,
     }
+
+
+async def consented_fund_of(tender: Row | None) -> str:
+    """The project's community fund (the district-wide one without a community place)."""
+    place = tender["place"] if tender is not None else None
+    tier = (await get_place(int(place))).tier if place is not None else None
+    return consented_fund(place, tier)
 
 
 async def _queue(payment: Row, hold: str) -> int:

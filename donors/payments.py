@@ -207,7 +207,7 @@ async def confirm_payment(
             raise PaymentMismatch("The payment reference does not match.")
         reason = await late.late_reason(payment, tender)
         if reason:
-            transfers, summary = await late.on_late(payment, reason)
+            transfers, summary = await late.on_late(payment, reason, tender)
         else:
             transfers, summary = await _effect(_ON_PAID, payment["kind"])(payment)
         await execute(

@@ -27,7 +27,7 @@ from __future__ import annotations
 
 import logging
 
-from donors import refunds, settlement_rows
+from donors import late, refunds, settlement_rows
 from donors import rules as donation_rules
 from donors.pledges import sponsor_account
 from donors.settlement_rows import TenderMoney
@@ -45,11 +45,12 @@ from market.db import atomic
 from market.errors import Conflict, DomainError
 from market.ledger import escrow
 from market.ledger.accounts import ensure_accounts, lock_accounts
-from market.ledger.codes import budget_code, pledge_code
+from market.ledger.codes import pledge_code
 from market.ledger.inflows import escrow_inflows
 from market.ledger.rules import SOURCES, escrow_code
 from market.sql import Row, execute, marks
 from market.tenders.acceleration import is_sandbox
+from market.tenders.lifecycle import budget_account
 from market.tenders.readmodels import lock_tender_funding, tenders_in_status
 
 log = logging.getLogger(__name__)
@@ -93,11 +94,12 @@ def _sandbox(tender: Row) -> bool:
 
 
 def _budget(tender: Row) -> str:
-    """Where the government's remainder goes back to (a sandbox tender's sandbox budget)."""
-    return budget_code(int(tender["department"]), sandbox=_sandbox(tender))
+    """Where the government's remainder goes back to (a sandbox tender's sandbox budget,
+    a community fund's call's: the fund)."""
+    return budget_account(dict(tender))
 
 
-def _accounts_to_lock(tender: Row, held: TenderMoney) -> list[str]:
+def _accounts_to_lock(tender: Row, held: TenderMoney, fund: str) -> list[str]:
     """Every account the settlement may touch, known from the locked rows alone."""
     codes = {escrow_code(int(tender["id"]), s) for s in SOURCES}
     codes.add(_budget(tender))
@@ -108,7 +110,7 @@ def _accounts_to_lock(tender: Row, held: TenderMoney) -> list[str]:
         if settlement_rows.pledge_expired(row)
     )
     for donation in held.paid_donations().values():
-        codes.add(donation_destination(donation, sandbox=_sandbox(tender)))
+        codes.add(donation_destination(donation, sandbox=_sandbox(tender), fund=fund))
     codes.update(
         donation_rules.EXTERNAL_ACCOUNT[p["provider"]]
         for p in held.payments.values()
@@ -123,7 +125,8 @@ async def _move_money(
     """Under the tender's and its rows' locks: lock the accounts, read the inflows,
     void the reservations, return every source's remainder."""
     tender_id = int(tender["id"])
-    locked = _accounts_to_lock(tender, held)
+    fund = await late.consented_fund_of(tender)  # the project's community's fund
+    locked = _accounts_to_lock(tender, held, fund)
     await ensure_accounts(locked, tender["currency"])
     await lock_accounts(locked)
     routes = destinations(
@@ -131,6 +134,7 @@ async def _move_money(
         held.paid_donations(),
         budget=_budget(tender),
         sandbox=_sandbox(tender),
+        fund=fund,
     )
     check_covered(routes, locked)
     released = await settlement_rows.void_reservations(held.reserved())

@@ -20,9 +20,12 @@ Per source:
   account it was paid from (back to the sponsor);
 - own → back to the organization's external account, the same way;
 - public → per donation, to `donor:d{id}:refund` (then refunded through its payment:
-  `donors.refunds.queue_refund`) or to `community_fund` when the donor chose so
+  `donors.refunds.queue_refund`) or to the community fund when the donor chose so
   (`on_failure`), at failure and for a surplus alike — never for a sandbox tender,
-  whose simulated money always goes back to the donor's sandbox card.
+  whose simulated money always goes back to the donor's sandbox card. The community
+  fund is the project's own community's (`community:{place}:fund`, the funds app)
+  when the tender's place is a community, else the district-wide `community_fund`
+  (`consented_fund`).
 
 A transfer into the escrow that cannot be attributed (a public one that is no known
 donation's payment, or one from an account the settlement did not lock) refuses the
@@ -36,7 +39,7 @@ from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass
 
 from market.errors import DomainError
-from market.ledger.codes import COMMUNITY_FUND, refund_code
+from market.ledger.codes import COMMUNITY_FUND, community_fund_code, refund_code
 from market.ledger.inflows import Inflow
 
 FAILURE_REASONS = ("cancelled", "unsuccessful", "terminated")
@@ -56,12 +59,22 @@ class PaidDonation:
     on_failure: str  # refund | community_fund
 
 
-def donation_destination(donation: PaidDonation, *, sandbox: bool = False) -> str:
-    """Where a donation's share goes back to. A sandbox (training) tender's money is
-    simulated: it goes back to the donor's sandbox card even when the donor chose the
-    community fund, which holds real money."""
+def consented_fund(place_id: int | None, tier: str | None) -> str:
+    """The community fund a failed project's consented public money goes to: the fund
+    of the project's community when its place is one, else the district-wide one."""
+    if place_id is not None and tier == "community":
+        return community_fund_code(place_id)
+    return COMMUNITY_FUND
+
+
+def donation_destination(
+    donation: PaidDonation, *, sandbox: bool = False, fund: str = COMMUNITY_FUND
+) -> str:
+    """Where a donation's share goes back to (`fund`: `consented_fund` of the project).
+    A sandbox (training) tender's money is simulated: it goes back to the donor's
+    sandbox card even when the donor chose the community fund, which holds real money."""
     if donation.on_failure == "community_fund" and not sandbox:
-        return COMMUNITY_FUND
+        return fund
     return refund_code(donation.donation_id)
 
 
@@ -71,6 +84,7 @@ def destinations(
     *,
     budget: str,
     sandbox: bool = False,
+    fund: str = COMMUNITY_FUND,
 ) -> dict[str, list[tuple[str, int]]]:
     """Source → [(destination code, weight)] for `escrow.return_all`: every inflow's
     amount weighs for where it goes back to. `budget` is the account the government's
@@ -86,7 +100,8 @@ def destinations(
             donation = donations.get(inflow.key)
             if donation is None:
                 raise Unattributed(f"public escrow money {inflow.key!r} is no known donation")
-            weights["public"][donation_destination(donation, sandbox=sandbox)] += inflow.amount
+            destination = donation_destination(donation, sandbox=sandbox, fund=fund)
+            weights["public"][destination] += inflow.amount
         else:
             weights[inflow.source][inflow.debit] += inflow.amount
     return {source: sorted(parts.items()) for source, parts in weights.items() if parts}

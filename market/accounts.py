@@ -108,6 +108,7 @@ class Principal:
             "company": "sponsor",
             "foundation": "sponsor",
             "operator": "operator",
+            "community_fund": "fund_committee",
         }
         found = ["donor"]
         for m in self.memberships:

@@ -121,6 +121,7 @@ LABELS: dict[str, dict[str, str]] = {
         "company": N_("Company"),
         "foundation": N_("Foundation"),
         "operator": N_("Platform operator"),
+        "community_fund": N_("Community fund"),
     },
     "organization": {
         "pending": N_("Pending review"),

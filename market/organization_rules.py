@@ -18,6 +18,13 @@ from market import uscc
 from market.errors import InvalidTransition, ValidationFailed
 
 KINDS = ("department", "social_org", "company", "foundation", "operator")
+# A community's fund (社区基金, the funds app): no legal person, so never registered
+# through the form; the operator sets it up for a community (`set_up_fund_organization`)
+# and its members are the fund's committee. It owns its calls for proposals as a
+# department owns its tenders: both are BUYER_KINDS.
+FUND_KIND = "community_fund"
+BUYER_KINDS = ("department", FUND_KIND)
+FUND_PREFIX = "FUND-"
 # Departments and operators are set up by an operator (`set_up_organization`; the first
 # operator by the system, `found_operator`), never self-registered.
 PUBLIC_KINDS = ("social_org", "company", "foundation")
@@ -247,3 +254,18 @@ def validate_role(role: str) -> str:
     if role not in ROLES:
         raise ValidationFailed.single("role", "Choose administrator or member.")
     return role
+
+
+def fund_identifier(place_code: str) -> str:
+    """A community fund has no Unified Social Credit Code of its own (it is a special
+    fund held by the cultivation centre, not a legal person): its organization row
+    carries `FUND-<the community's 12-digit code>` in the `uscc` column instead —
+    unique, and never mistaken for a USCC (which has no hyphen). Open data names the
+    fund by its own identifier built from the same code (opendata/giving_rules.py)."""
+    if len(place_code) != 12 or not place_code.isascii() or not place_code.isdigit():
+        raise ValueError(f"a community code is 12 digits, got {place_code!r}")
+    return FUND_PREFIX + place_code
+
+
+def is_fund_identifier(code: str) -> bool:
+    return code.startswith(FUND_PREFIX)

@@ -56,7 +56,7 @@ class Place(Table, tablename="market_place"):
 
 
 class Organization(Table, tablename="market_organization"):
-    # department | social_org | company | foundation | operator
+    # department | social_org | company | foundation | operator | community_fund
     kind = Varchar(length=20, index=True)
     name_zh = Varchar(length=200)
     name_en = Varchar(length=200, default="")
@@ -153,6 +153,10 @@ class Tender(Table, tablename="market_tender"):
     # The budget line the government budget is held against (market/budget/); None for
     # a tender from before budget lines, whose budget is the department's account.
     budget_line = ForeignKey("BudgetLine", on_delete=OnDelete.restrict, null=True, default=None)
+    # A community fund's call for proposals (the funds app): its budget is held from
+    # its place's fund, `community:{place}:fund`, and `department` is the fund's own
+    # organization (kind community_fund). Set at creation, never changed.
+    community_fund = Boolean(default=False)
     currency = Varchar(length=3, default="CNY")
     budget = BigInt()  # government budget, held from department:{id}:budget at publication
     goal_corporate = BigInt(default=0)

@@ -16,7 +16,7 @@ from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-APPS = ("composition", "market", "bids", "donors", "opendata", "notify")
+APPS = ("composition", "market", "bids", "donors", "opendata", "notify", "funds")
 
 Sources = Mapping[str, str]  # "donors/settlement.py" → source
 

@@ -20,7 +20,7 @@ from market.db import atomic
 from market.errors import ValidationFailed
 from market.ledger import escrow
 from market.ledger.accounts import lock_accounts
-from market.ledger.codes import SANDBOX_TREASURY, TREASURY, budget_code
+from market.ledger.codes import SANDBOX_TREASURY, TREASURY, budget_code, community_fund_code
 from market.ledger.rules import ExceedsCredits, escrow_code
 from market.ledger.services import TransferResult, ensure_accounts, transfer
 from market.money import Money, format_money
@@ -62,7 +62,10 @@ async def appropriate_budget(
 
 def budget_account(row: dict[str, Any]) -> str:
     """Where a tender's government budget comes from and goes back to: the department's
-    budget, or for a sandbox tender the department's sandbox budget."""
+    budget, or for a sandbox tender the department's sandbox budget — and for a
+    community fund's call for proposals (`community_fund`), its community's fund."""
+    if row.get("community_fund"):
+        return community_fund_code(int(row["place"]))
     return budget_code(int(row["department"]), sandbox=is_sandbox(int(row["acceleration"])))
 
 
@@ -97,7 +100,10 @@ async def hold_budget(row: dict[str, Any], *, actor: str) -> str:
         )
     except ExceedsCredits:
         failure = ValidationFailed.single(
-            "budget", "The department's budget account does not have %(amount)s available."
+            "budget",
+            "The community fund does not have %(amount)s available."
+            if row.get("community_fund")
+            else "The department's budget account does not have %(amount)s available.",
         )
         failure.field_params = {"budget": {"amount": format_money(money)}}  # type: ignore[attr-defined]
         raise failure from None

@@ -11,6 +11,7 @@ from typing import Any
 from market import clock
 from market.audit import append_audit, canonical_json
 from market.errors import Conflict, NotFound, PermissionDenied
+from market.organization_rules import BUYER_KINDS
 from market.sql import execute, for_update
 from market.tables import Membership, Tender, TenderRevision
 from market.tenders import rules
@@ -34,11 +35,12 @@ async def load_locked(tender_id: int) -> dict[str, Any]:
 
 
 async def check_member(user_id: int, department_id: int) -> None:
-    """Only members of the owning (verified) department act on its tenders."""
+    """Only members of the owning (verified) department act on its tenders — or, for a
+    community fund's call for proposals, members of the fund (its committee)."""
     if not await Membership.exists().where(
         (Membership.user == user_id)
         & (Membership.organization == department_id)
-        & (Membership.organization.kind == "department")
+        & Membership.organization.kind.is_in(list(BUYER_KINDS))
         & (Membership.organization.status == "verified")
     ):
         raise PermissionDenied("Only members of the department that owns this tender may do this.")

@@ -53,10 +53,15 @@ def _columns(data: inputs.TenderInput) -> dict[str, object]:
     return columns
 
 
-async def create_tender(*, user_id: int, department_id: int, form: dict[str, str]) -> int:
-    """A new draft owned by `department_id`; returns its id."""
+async def create_tender(
+    *, user_id: int, department_id: int, form: dict[str, str], fund_place: int | None = None
+) -> int:
+    """A new draft owned by `department_id`; returns its id. With `fund_place` (the
+    funds app): a community fund's call for proposals, owned by the fund's organization,
+    its budget held from that community's fund (`lifecycle.budget_account`)."""
     now = clock.now()
     data = _validate_draft(form)
+    fund = {"place": fund_place, "community_fund": True} if fund_place is not None else {}
     async with atomic():
         await records.check_member(user_id, department_id)
         rows = await Tender.insert(
@@ -69,6 +74,7 @@ async def create_tender(*, user_id: int, department_id: int, form: dict[str, str
                 created_at=now,
                 updated_at=now,
                 **_columns(data),
+                **fund,
             )
         ).returning(Tender.id)
         tender_id = int(rows[0]["id"])
@@ -80,7 +86,8 @@ async def create_tender(*, user_id: int, department_id: int, form: dict[str, str
             action="create",
             to_status="draft",
             changes={"department": department_id, "ocid": ocid}
-            | ({"acceleration": data.acceleration} if data.acceleration != 1 else {}),
+            | ({"acceleration": data.acceleration} if data.acceleration != 1 else {})
+            | ({"community_fund": fund_place} if fund_place is not None else {}),
             at=now,
         )
     return tender_id

@@ -57,7 +57,10 @@ ALLOWED: dict[str, set[str]] = {
     "donors": {"market", "bids"},  # bids only through bids.queries (checked below)
     "opendata": {"market", "bids", "donors"},
     "notify": {"market", "bids", "donors"},
-    "composition": {"market", "bids", "donors", "opendata", "notify"},
+    # funds reuses the kernel's tenders and ledger, the bids app's proposals (sealed
+    # bids), panels and scoring, and the donors app's payments (ARCHITECTURE.md)
+    "funds": {"market", "bids", "donors"},
+    "composition": {"market", "bids", "donors", "opendata", "notify", "funds"},
 }
 
 # Exceptions to the cross-app SQL rule (file → other apps' tables its SQL names): none
