@@ -103,24 +103,12 @@ async def start_gift(
         raise rules.FundError("Choose a way to pay.", field="provider")
     await fund_place(fund_id)
     async with atomic():
-        rows = await Gift.insert(
-            Gift(
-                fund=fund_id,
-                source=source,
-                donor=donor_id,
-                sponsor=sponsor_id,
-                display_name=display_name,
-                anonymous=anonymous,
-                message=message,
-                email=email.strip()[:254],
-                amount=amount.amount,
-                currency=amount.currency,
-                status="pending",
-                created_at=clock.now(),
-                lang=lang[:8],
-            )
-        ).returning(Gift.id)
-        gift_id = int(rows[0]["id"])
+        gift_id = await _insert_gift(
+            fund_id, source, amount,
+            {"donor": donor_id, "sponsor": sponsor_id, "display_name": display_name,
+             "anonymous": anonymous, "message": message, "email": email.strip()[:254],
+             "lang": lang[:8]},
+        )  # fmt: skip
         payment = await payments.create_payment(
             kind=KIND,
             object_id=gift_id,
@@ -140,6 +128,21 @@ async def start_gift(
     )
     status = (await gift_row(gift_id))["status"]
     return GiftStarted(gift_id, int(payment["id"]), payment["reference_code"], status, started)
+
+
+async def _insert_gift(fund_id: int, source: str, amount: Money, details: dict[str, Any]) -> int:
+    rows = await Gift.insert(
+        Gift(
+            fund=fund_id,
+            source=source,
+            amount=amount.amount,
+            currency=amount.currency,
+            status="pending",
+            created_at=clock.now(),
+            **details,
+        )
+    ).returning(Gift.id)
+    return int(rows[0]["id"])
 
 
 async def gift_row(gift_id: int) -> Row:

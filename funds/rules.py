@@ -242,7 +242,6 @@ class Figures:
         return self.balance - self.held
 
 
-
 def figures(entries: Iterable[Entry]) -> Figures:
     """Place every transfer of one fund's account (see `Entry`); a transfer that is
     neither income, a call's hold nor money back from a call is named in `unplaced`."""

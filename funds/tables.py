@@ -1,7 +1,7 @@
 """Community funds tables: columns only. Foreign keys RESTRICT (money records and
 decisions are public records; nothing here is deleted by a cascade).
 
-A fund's call for proposals is a kernel tender (`market_tender.community_fund`): its
+A fund's call for proposals is a kernel tender (its `community_fund` flag set): its
 proposals are the bids app's sealed bids, its committee the tender's evaluation panel.
 What a tender cannot say lives here: the fund itself, each call's cap and end date,
 the committee's recorded votes, the grants decided (several per call) and their
