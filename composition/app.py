@@ -39,6 +39,7 @@ def route_handlers() -> list[Any]:
     """Every app's controllers: only the composition root imports them all."""
     from bids.controllers import BID_CONTROLLERS
     from donors.controllers import DONOR_CONTROLLERS
+    from funds.controllers import FUND_CONTROLLERS
     from market.controllers import MARKET_CONTROLLERS
     from notify.controllers import NOTIFY_CONTROLLERS
     from opendata.controllers import OPENDATA_CONTROLLERS
@@ -49,6 +50,7 @@ def route_handlers() -> list[Any]:
         *BID_CONTROLLERS,
         *OPENDATA_CONTROLLERS,
         *NOTIFY_CONTROLLERS,
+        *FUND_CONTROLLERS,
     ]
 
 

@@ -187,3 +187,26 @@ async def on_failed(payment: Row) -> tuple[list[Transfer], dict[str, Any]]:
     gift = await _lock_gift(payment)
     await execute("UPDATE funds_gift SET status = 'failed' WHERE id = {}", gift["id"])
     return [], {"fund": int(gift["fund"])}
+
+
+async def gift_view(gift_id: int, place_id: int, reference: str) -> dict[str, Any]:
+    """A gift's public page: amount, status and the name shown; the payment's reference
+    code (what a bank transfer must quote) only to whoever holds it already."""
+    rows = await execute(
+        "SELECT g.*, f.place FROM funds_gift g JOIN funds_fund f ON f.id = g.fund WHERE g.id = {}",
+        gift_id,
+    )
+    if not rows or int(rows[0]["place"]) != place_id:
+        raise NotFound("No such gift.")
+    gift = rows[0]
+    payment = await payments.payment_for(KIND, gift_id)
+    own = payment is not None and reference and reference == payment["reference_code"]
+    return {
+        "id": gift_id,
+        "amount": Money(int(gift["amount"]), gift["currency"]),
+        "status": gift["status"],
+        "source": gift["source"],
+        "name": "" if gift["anonymous"] else gift["display_name"],
+        "provider": payment["provider"] if payment else "",
+        "reference_code": payment["reference_code"] if own and payment else "",
+    }

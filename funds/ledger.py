@@ -10,9 +10,11 @@ from __future__ import annotations
 from funds import rules
 from market.ledger.codes import community_fund_code
 from market.sql import execute
+from market.timestamps import timestamp
 
 _ENTRIES = """
-SELECT t.id, t.key, t.kind, t.reason, t.amount, t.source, t.tender_id,
+SELECT t.id, t.key, t.kind, t.reason, t.amount, t.source, t.tender_id, t.reference,
+       t.created_at,
        CASE WHEN t.debit_account = a.id THEN 1 ELSE 0 END AS is_out,
        r.kind AS resolution, r.amount AS resolved,
        (SELECT c.id FROM funds_call c JOIN funds_fund f ON f.id = c.fund
@@ -42,6 +44,8 @@ async def entries(place_id: int) -> list[rules.Entry]:
             resolved=None
             if r["resolution"] is None
             else (int(r["resolved"]) if r["resolution"] == "post" else 0),
+            reference=str(r["reference"] or ""),
+            at=timestamp(r["created_at"]),
         )
         for r in rows
     ]

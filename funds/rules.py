@@ -22,7 +22,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from typing import Final, Literal
 
 from market.errors import DomainError, ValidationFailed
@@ -218,6 +218,8 @@ class Entry:
     tender_id: int | None = None
     call: bool = False
     resolved: int | None = None
+    reference: str = ""
+    at: datetime | None = None
 
 
 @dataclass
