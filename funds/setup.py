@@ -16,16 +16,20 @@ from market.places.queries import get_place
 from market.tables import User
 
 
-async def open_fund(*, operator_id: int, place_id: int, chair_email: str) -> int:
-    """The fund of community `place_id` with its committee chair; returns the fund id."""
+async def open_fund(*, operator_id: int, place_id: int, chair_email: str = "") -> int:
+    """The fund of community `place_id`, with its committee chair when one is named
+    (a fund takes gifts from the start; it opens calls once its committee of three is
+    complete); returns the fund id."""
     if not await is_operator(operator_id):
         raise PermissionDenied("Only platform operators may open a community fund.")
     place = await get_place(place_id)
     if place.tier != "community":
         raise ValidationFailed.single("place", "Only a community has a community fund.")
-    chair = await User.select(User.id).where(User.email == chair_email.strip().lower()).first()
-    if chair is None:
-        raise ValidationFailed.single("chair", "No account uses this e-mail.")
+    chair = None
+    if chair_email.strip():
+        chair = await User.select(User.id).where(User.email == chair_email.strip().lower()).first()
+        if chair is None:
+            raise ValidationFailed.single("chair", "No account uses this e-mail.")
     async with atomic():
         if await Fund.exists().where(Fund.place == place_id):
             raise Conflict("This community already has its fund.")
@@ -35,7 +39,7 @@ async def open_fund(*, operator_id: int, place_id: int, chair_email: str) -> int
             place_code=place.code,
             name_zh=f"{place.name_zh}社区基金".replace("社区社区", "社区"),
             name_en=f"{place.name_en} Fund",
-            admin_user_id=int(chair["id"]),
+            admin_user_id=int(chair["id"]) if chair else None,
         )
         rows = await Fund.insert(
             Fund(

@@ -21,6 +21,9 @@ USERS: dict[str, tuple[str, str, str, str]] = {
     "sponsor": ("sponsor", "赵伟 Zhao Wei", "", "sponsor — company"),
     "foundation": ("foundation", "孙丽 Sun Li", "", "sponsor — foundation"),
     "donor": ("donor", "张小明 Zhang Xiaoming", "", "donor"),
+    "fund_chair": ("lakeside-fund", "何建国 He Jianguo", "", "community fund committee chair"),
+    "fund_member": ("lakeside-member", "林秀英 Lin Xiuying", "", "community fund committee"),
+    "fund_neighbour": ("lakeside-neighbour", "马冬梅 Ma Dongmei", "", "community fund committee"),
 }
 
 STREETS = ("湖滨街道", "北山街道", "新桥街道")

@@ -1,5 +1,6 @@
 # ruff: noqa: S608 - SQL text is built from constants and `{}` marks; values are bound parameters
-"""The 360Giving package: every sponsorship, matched donation and paid tranche as a grant.
+"""The 360Giving package: every sponsorship, matched donation and paid tranche as a grant
+— and the community funds' grants and sponsorships (opendata/giving_funds.py).
 
 - Sponsorship (`donors_v_contribution`, kind sponsorship, received): funder = the
   sponsor; recipient = the project's escrow fund, as a re-grant (`regrantType`, see
@@ -42,7 +43,7 @@ from market.settings import get_settings
 from market.sql import execute, marks
 from market.timestamps import day, timestamp
 from market.web.public_url import public_base_url
-from opendata import giving_rules
+from opendata import giving_funds, giving_rules
 from opendata.ocds import rules
 from opendata.ocds.build import SOURCE_NAMES
 
@@ -351,6 +352,8 @@ async def grants() -> list[dict[str, Any]]:
         *(await sponsorship_grants(ctx)),
         *(await match_grants(ctx)),
         *(await tranche_grants(ctx)),
+        *(await giving_funds.fund_sponsorship_grants(ctx, organization)),
+        *(await giving_funds.fund_grants(ctx)),
     ]
 
 
@@ -368,7 +371,7 @@ async def grants_package() -> dict[str, Any]:
         "version": VERSION,
         "title": "公益创投市场 360Giving 赠款数据 Public Good Market grants",
         "description": "Sponsorships, matched donations and paid tranches of the district's "
-        "public-interest tenders.",
+        "public-interest tenders, and the grants of its community funds.",
         "identifier": f"360G-{settings.ocds_prefix}",
         "issued": now,
         "modified": now,

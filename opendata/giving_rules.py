@@ -149,3 +149,32 @@ def escrow_recipient(prefix: str, tender_id: int, title: str, url: str) -> dict[
         "addressCountry": "CN",
         "url": url,
     }
+
+
+FUND_TYPE = "社区基金 Community fund"
+
+
+def fund_organisation(
+    prefix: str, code: str, name_zh: str, name_en: str, url: str
+) -> dict[str, Any]:
+    """A community's fund as a funder (or, for a sponsorship into it, a recipient).
+
+    A community fund (社区基金) is a special fund held for its community by the district's
+    social organization cultivation centre, the platform operator — no legal person, so
+    no Unified Social Credit Code of its own. Its org-id is therefore a 360Giving
+    self-assigned one, `360G-<publisher prefix>-fund-<the community's 12-digit division
+    code>`: stable (the code never changes), unique per community, and telling a reader
+    where the fund is; the escrow funds of projects are named the same way."""
+    org: dict[str, Any] = {"id": f"360G-{prefix}-fund-{code}", "name": name_zh}
+    if name_en:
+        org["alternateName"] = name_en
+    org["description"] = (
+        "The community's own fund, held by the platform operator (the district's social "
+        "organization cultivation centre); a committee of three residents decides its "
+        "grants by recorded votes on open calls for proposals."
+    )
+    org["organisationType"] = FUND_TYPE
+    org["addressLocality"] = DISTRICT_NAME
+    org["addressCountry"] = "CN"
+    org["url"] = url
+    return org

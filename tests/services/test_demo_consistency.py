@@ -48,7 +48,16 @@ async def _records(tender_id: int) -> dict[str, Any]:
         tender_id,
     )
     bids = await _rows("SELECT status, price FROM bids_bid WHERE tender = {}", tender_id)
+    calls = await _rows("SELECT id, decided_at FROM funds_call WHERE tender = {}", tender_id)
+    grants = await _rows(
+        "SELECT g.id, g.status, (SELECT COUNT(*) FROM funds_tranche t WHERE t.grant_id = g.id"
+        " AND t.status <> 'approved') AS open_tranches FROM funds_grant g"
+        " JOIN funds_call c ON c.id = g.call WHERE c.tender = {}",
+        tender_id,
+    )
     return {
+        "call": calls[0] if calls else None,
+        "grants": grants,
         "active": [a for a in awards if a["status"] == "active"],
         "contracts": contracts,
         "milestones": milestones,
@@ -63,8 +72,32 @@ def _held(funding: Any) -> int:
     )
 
 
+def _check_call(status: str, r: dict[str, Any]) -> None:
+    """status ⇔ records, for a community fund's call for proposals: decided by votes
+    into grants of its own (several), never a bids award or contract."""
+    assert not r["active"] and not r["contracts"], r
+    decided = r["call"]["decided_at"] is not None
+    assert decided == (status in ("contracted", "completed", "unsuccessful") and bool(r["bids"])), r
+    if status in ("contracted", "completed"):  # decided ⇒ its grants, each with tranches
+        assert r["grants"], r
+    if status == "contracted":
+        assert any(g["status"] == "active" for g in r["grants"]), r
+    if status == "completed":
+        assert all(g["status"] == "completed" and not g["open_tranches"] for g in r["grants"]), r
+        assert _held(r["funding"]) == 0, r
+    if status in ("cancelled", "unsuccessful"):
+        assert not r["grants"] and _held(r["funding"]) == 0, r
+    if status in ("evaluation", "contracted", "completed"):
+        assert r["bids"] and all(b["price"] is not None for b in r["bids"]), r
+    if status in ("draft", "published", "cancelled"):
+        assert not r["bids"] and not r["grants"], r
+
+
 def _check(status: str, r: dict[str, Any]) -> None:
     """status ⇔ records, for one tender."""
+    if r["call"] is not None:
+        _check_call(status, r)
+        return
     signed = [
         c for c in r["contracts"] if c["department_signed_at"] and c["organization_signed_at"]
     ]
@@ -103,6 +136,7 @@ async def _fingerprint() -> dict[str, Any]:
             tender["status"],
             sorted((b["status"], b["price"]) for b in records["bids"]),
             sorted(m["status"] for m in records["milestones"]),
+            sorted(g["status"] for g in records["grants"]),
             {
                 source: (line.received.amount, line.released.amount, line.held.amount)
                 for source, line in funding.sources.items()
@@ -121,6 +155,11 @@ async def _fingerprint() -> dict[str, Any]:
         "donations": sorted(tuple(d.values()) for d in donations),
         "complaints": sorted(r["status"] for r in await _rows("SELECT status FROM bids_complaint")),
         "pledges": sorted(r["status"] for r in await _rows("SELECT status FROM donors_pledge")),
+        "gifts": sorted(
+            (r["source"], int(r["amount"]), r["status"])
+            for r in await _rows("SELECT source, amount, status FROM funds_gift")
+        ),
+        "votes": sorted(r["vote"] for r in await _rows("SELECT vote FROM funds_vote")),
     }
 
 
@@ -171,7 +210,8 @@ async def _audit_in_time_order() -> None:
 
 async def _build_and_check() -> dict[str, Any]:
     await load_demo()
-    assert await _organizations_explained() == {"system": 1, "user": 23}
+    # 23 organizations and the 12 community funds' (set up by the operator)
+    assert await _organizations_explained() == {"system": 1, "user": 35}
     await _audit_in_time_order()
     fingerprint = await _fingerprint()  # checks every process on the way
     report = await run_checks()
@@ -190,7 +230,7 @@ async def test_every_process_matches_its_records_and_the_history_is_deterministi
     except _Undo:
         pass
     second = await _build_and_check()
-    assert len(second["tenders"]) == 40
+    assert len(second["tenders"]) == 42  # 40 tenders and the Lakeside fund's two calls
     assert {s for s, *_ in second["tenders"].values()} >= {
         "published",
         "tendering",

@@ -99,7 +99,8 @@ def test_the_check_runs_the_donors_money_invariants_and_names_the_first_problem(
     check = market(settled_db, "ledger", "check")
     assert check.returncode == 0, check.stdout + check.stderr
     assert check.stdout.strip().endswith(
-        "; app invariants: donations, expiry, payments, pledges, refunds, sandbox, settlements"
+        "; app invariants: donations, expiry, fund_balance, fund_grants, fund_holds,"
+        " fund_not_negative, payments, pledges, refunds, sandbox, settlements"
     )
     with sqlite3.connect(settled_db) as conn:  # settled, yet the escrow still holds the money
         conn.execute(

@@ -44,6 +44,10 @@ async def test_the_clean_ledger_passes_every_invariant(world: MoneyWorld) -> Non
     assert report.app_checks == [
         "donations",
         "expiry",
+        "fund_balance",
+        "fund_grants",
+        "fund_holds",
+        "fund_not_negative",
         "payments",
         "pledges",
         "refunds",

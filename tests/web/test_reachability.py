@@ -56,15 +56,19 @@ ROLES = (
     Role("foundation", "foundation", frozenset({*SIGNED_IN, "requires_member_company_foundation"})),
     Role("operator", "operator", frozenset({*SIGNED_IN, "requires_operator"})),
     Role("auditor", "auditor", frozenset(SIGNED_IN)),
+    # the chair of the Lakeside community fund's committee
+    Role("committee", "fund_chair", frozenset({*SIGNED_IN, "requires_member_community_fund"})),
 )
 # Who must reach a page whose guard lets every signed-in user in but that only some use.
 LOGIN_PAGES_FOR = {
     "/panels": {"donor"},  # the demo's evaluator
     "/panels/{tender_id:int}": {"donor"},
+    "/funds": {"committee"},  # a community fund's committee members
     "/my/donations/{year:int}": {"donor"},  # needs a paid donation
     "/tenders/{tender_id:int}/contribute": {"sponsor", "organization"},
     # an organization's admins (every demo user with an organization is its admin)
     "/organizations/{organization_id:int}/members": {
+        "committee",
         "department",
         "organization",
         "sponsor",
