@@ -11,7 +11,7 @@ from typing import Any
 from litestar import Controller, Request, Response, get, post
 
 from bids.controllers.common import keyed
-from funds import call_pages, calls, decisions, queries, setup
+from funds import call_pages, calls, decisions, ledger, queries, setup
 from funds.controllers.filters import Code
 from market.controllers.organizations import signed_in
 from market.errors import PermissionDenied
@@ -43,6 +43,7 @@ async def _committee_context(
         "members": members,
         "chair": any(m["chair"] and m["id"] == signed_in(request).id for m in members),
         "calls": await queries.calls_of(int(fund["id"])),
+        "figures": await ledger.figures(place.id),
         "values": values,
         "errors": errors,
     }

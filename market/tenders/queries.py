@@ -224,8 +224,10 @@ async def tender_detail(tender_id: int, viewer: Principal | None) -> TenderDetai
     rows = await execute(
         f"SELECT {_COLUMNS}, t.description_zh, t.description_en, t.criteria, t.min_bids,"
         " t.goal_corporate, t.goal_foundation, t.goal_public, t.goal_own, t.cancel_reason,"
-        " t.amended_at, t.amendment_count, t.created_at, t.version"
+        " t.amended_at, t.amendment_count, t.created_at, t.version, t.community_fund,"
+        " p.code AS place_code, p.tier AS place_tier"
         " FROM market_tender t JOIN market_organization o ON o.id = t.department"
+        " LEFT JOIN market_place p ON p.id = t.place"
         " WHERE t.id = {}",
         tender_id,
     )

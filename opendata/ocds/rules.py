@@ -9,6 +9,7 @@ from decimal import Decimal
 from typing import Any
 
 from market import cursor, inputs
+from market.organization_rules import is_fund_identifier
 
 OCDS_VERSION = "1.1"
 CN_USCI = "CN-USCI"
@@ -158,10 +159,14 @@ def rebase(body: str, base_url: str) -> str:
 
 
 def party_id(uscc: str) -> str:
-    return f"{CN_USCI}-{uscc}"
+    """`CN-USCI-<code>`; a community fund, which has no USCC, by its own identifier
+    (`FUND-<community code>`, market.organization_rules.fund_identifier)."""
+    return uscc if is_fund_identifier(uscc) else f"{CN_USCI}-{uscc}"
 
 
 def organization_party(uscc: str, name_zh: str, name_en: str, roles: set[str]) -> dict[str, Any]:
+    if is_fund_identifier(uscc):  # no registered identifier to give
+        return {"id": party_id(uscc), "name": name_zh, "roles": sorted(roles)}
     party: dict[str, Any] = {
         "id": party_id(uscc),
         "name": name_zh,
