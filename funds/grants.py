@@ -80,22 +80,12 @@ async def submit_report(*, user_id: int, tranche_id: int, report: str) -> None:
         _active(grant)
         if await _earlier_open(tranche):
             raise Conflict("Report on the earlier tranche first.")
-        bid_rules.transition("milestone", tranche["status"], "submitted")
-        await Tranche.update(
-            {
-                Tranche.status: "submitted",
-                Tranche.report: report,
-                Tranche.submitted_by: user_id,
-                Tranche.submitted_at: clock.now(),
-            }
-        ).where(Tranche.id == tranche_id)
-        await append_audit(
-            actor_of(user_id),
-            "fund.tranche_report",
-            "fund_grant",
-            grant["id"],
-            {"tranche": tranche_id, "position": tranche["position"]},
-        )
+        await _move(
+            tranche, "submitted", user_id, grant,
+            {Tranche.report: report, Tranche.submitted_by: user_id,
+             Tranche.submitted_at: clock.now()},
+            {"position": tranche["position"]},
+        )  # fmt: skip
 
 
 async def _check_committee(user_id: int, grant: Row) -> None:
@@ -123,21 +113,12 @@ async def approve_tranche(*, user_id: int, tranche_id: int) -> list[Any]:
             actor=actor,
             reference=f"fund_tranche:{tranche_id}",
         )
-        await Tranche.update(
-            {
-                Tranche.status: "approved",
-                Tranche.decided_by: user_id,
-                Tranche.decided_at: clock.now(),
-                Tranche.release_key: key,
-            }
-        ).where(Tranche.id == tranche_id)
-        await append_audit(
-            actor,
-            "fund.tranche_approve",
-            "fund_grant",
-            grant["id"],
-            {"tranche": tranche_id, "amount": tranche["amount"], "release": key},
-        )
+        await _move(
+            tranche, "approved", user_id, grant,
+            {Tranche.decided_by: user_id, Tranche.decided_at: clock.now(),
+             Tranche.release_key: key},
+            {"amount": tranche["amount"], "release": key},
+        )  # fmt: skip
         await _complete_if_done(tender, grant, actor)
     return results
 
@@ -151,22 +132,28 @@ async def reject_tranche(*, user_id: int, tranche_id: int, reason: str) -> None:
         _, grant, tranche = await tranche_locked(tranche_id)
         await _check_committee(user_id, grant)
         _active(grant)
-        bid_rules.transition("milestone", tranche["status"], "rejected")
-        await Tranche.update(
-            {
-                Tranche.status: "rejected",
-                Tranche.reason: reason,
-                Tranche.decided_by: user_id,
-                Tranche.decided_at: clock.now(),
-            }
-        ).where(Tranche.id == tranche_id)
-        await append_audit(
-            actor_of(user_id),
-            "fund.tranche_reject",
-            "fund_grant",
-            grant["id"],
-            {"tranche": tranche_id, "reason": reason},
-        )
+        await _move(
+            tranche, "rejected", user_id, grant,
+            {Tranche.reason: reason, Tranche.decided_by: user_id, Tranche.decided_at: clock.now()},
+            {"reason": reason},
+        )  # fmt: skip
+
+
+ACTIONS = {"submitted": "fund.tranche_report", "approved": "fund.tranche_approve",
+           "rejected": "fund.tranche_reject"}  # fmt: skip
+
+
+async def _move(
+    tranche: Row, target: str, user_id: int, grant: Row, columns: dict[Any, Any],
+    audit: dict[str, Any],
+) -> None:  # fmt: skip
+    """The tranche's move through the milestone machine: its row and its audit event."""
+    bid_rules.transition("milestone", tranche["status"], target)
+    await Tranche.update({Tranche.status: target, **columns}).where(Tranche.id == tranche["id"])
+    await append_audit(
+        actor_of(user_id), ACTIONS[target], "fund_grant", grant["id"],
+        {"tranche": int(tranche["id"]), **audit},
+    )  # fmt: skip
 
 
 async def _complete_if_done(tender: dict[str, Any], grant: Row, actor: str) -> None:

@@ -116,18 +116,22 @@ async def pay_first_tranche(scenario: Scenario, contract_id: int) -> dict[str, A
 
 
 def granted_to(grants: list[dict[str, Any]]) -> dict[str, int]:
-    """Per recipient id, what the 360Giving grants to it add up to (fen)."""
+    """Per recipient id, what the 360Giving grants to it add up to (fen): what each
+    disbursed where it says (a tranche, a community fund's grant paid in tranches),
+    else what it awarded."""
     total: dict[str, int] = {}
     for grant in grants:
         (recipient,) = grant["recipientOrganization"]
-        total[recipient["id"]] = total.get(recipient["id"], 0) + fen(grant["amountAwarded"])
+        reached = fen(grant.get("amountDisbursed", grant["amountAwarded"]))
+        total[recipient["id"]] = total.get(recipient["id"], 0) + reached
     return total
 
 
 async def ledger_gave(prefix: str = "pgm001") -> dict[str, int]:
     """Per recipient id, what the ledger (the real tenders' transfers) says reached it:
     an organization, the tranches released to its payable account; a project's escrow
-    fund, what sponsors and pledges put into its corporate and foundation escrows."""
+    fund, what sponsors and pledges put into its corporate and foundation escrows; a
+    community fund, what companies and foundations gave it."""
     released = await execute(
         "SELECT o.uscc, SUM(t.amount) AS total FROM market_v_ledger_transfer t"
         " JOIN market_v_ledger_account a ON a.id = t.credit_account"
@@ -141,6 +145,15 @@ async def ledger_gave(prefix: str = "pgm001") -> dict[str, int]:
         " AND a.code = 'tender:' || CAST(t.tender_id AS VARCHAR) || ':escrow:' || t.source"
         " GROUP BY t.tender_id"
     )
-    return {f"CN-USCI-{r['uscc']}": int(r["total"]) for r in released} | {
-        f"360G-{prefix}-escrow-{r['tender_id']}": int(r["total"]) for r in given
-    }
+    sponsored = await execute(  # a community fund, what companies and foundations gave it
+        "SELECT p.code, SUM(t.amount) AS total FROM market_v_ledger_transfer t"
+        " JOIN market_v_ledger_account a ON a.id = t.credit_account"
+        " JOIN market_place p ON a.code = 'community:' || CAST(p.id AS VARCHAR) || ':fund'"
+        " WHERE t.reason = 'fund_gift' AND t.source IN ('corporate', 'foundation')"
+        " GROUP BY p.code"
+    )
+    return (
+        {f"CN-USCI-{r['uscc']}": int(r["total"]) for r in released}
+        | {f"360G-{prefix}-escrow-{r['tender_id']}": int(r["total"]) for r in given}
+        | {f"360G-{prefix}-fund-{r['code']}": int(r["total"]) for r in sponsored}
+    )

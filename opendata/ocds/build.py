@@ -241,8 +241,8 @@ def _contracts(
         transactions = []
         for tr in facts.releases:
             reference = str(tr["reference"] or "")
-            if not reference.startswith("milestone:"):
-                continue
+            if reference.split(":", 1)[0] not in ("milestone", "fund_tranche"):
+                continue  # a contract's milestone, or a community fund grant's tranche
             if int(reference.split(":", 1)[1]) not in milestone_ids:
                 continue
             payee = parties.org(c, "supplier", "payee")

@@ -54,6 +54,10 @@ async def process_facts(tender_id: int) -> ProcessFacts | None:
     opened = bool(key) and key[0]["opened_at"] is not None
     bids = await _opened_bids(tender_id) if opened else []
     awards, contracts = await _awards_and_contracts(tender_id)
+    milestones = await _milestones([int(c["id"]) for c in contracts])
+    grants = await _fund_grants(tender_id)  # a community fund's call: its grants instead
+    if grants is not None:
+        awards, contracts, milestones = grants
     funding = await tender_funding(tender_id, str(tender["currency"]))
     return ProcessFacts(
         tender=tender,
@@ -64,7 +68,7 @@ async def process_facts(tender_id: int) -> ProcessFacts | None:
         bids=bids,
         awards=awards,
         contracts=contracts,
-        milestones=await _milestones([int(c["id"]) for c in contracts]),
+        milestones=milestones,
         releases=await _releases(tender_id),
         funding={  # a voided hold and returned money are no longer the project's
             source: line.received.amount - line.refunded.amount + line.pending_in.amount
@@ -104,6 +108,46 @@ async def _awards_and_contracts(
         tender_id,
     )
     return awards, contracts
+
+
+DELIVERABLES = {"start": "启动报告 Start report", "final": "结项报告 Final report"}
+
+
+async def _fund_grants(
+    tender_id: int,
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]], list[dict[str, Any]]] | None:
+    """A community fund's call (funds app views): each grant its committee decided is an
+    award and a contract of the process (several per call), its tranches the contract's
+    milestones, released as `fund_tranche:<id>`. None for any other tender."""
+    if not await execute("SELECT id FROM funds_v_call WHERE tender = {}", tender_id):
+        return None
+    grants = await _rows(
+        "SELECT g.id, g.amount AS price, g.amount, g.currency, g.decided_at AS awarded_at,"
+        " g.decided_at AS activated_at, g.ended_at, g.status AS grant_status,"
+        f" {ORG_COLUMNS} FROM funds_v_grant g"
+        " JOIN market_v_organization o ON o.id = g.organization"
+        " WHERE g.tender = {} ORDER BY g.id",
+        tender_id,
+    )
+    awards = [{**g, "status": "active"} for g in grants]
+    contracts = [
+        {
+            **g,
+            "award": g["id"],
+            "starts": timestamp(g["awarded_at"]),
+            "status": {"ended": "terminated"}.get(g["grant_status"], g["grant_status"]),
+        }
+        for g in grants
+    ]
+    tranches = await _rows(
+        "SELECT t.id, t.grant_id AS contract, t.position, t.deliverable, t.due, t.amount,"
+        " t.status, t.decided_at FROM funds_v_tranche t JOIN funds_v_grant g ON g.id = t.grant_id"
+        " WHERE g.tender = {} ORDER BY t.grant_id, t.position",
+        tender_id,
+    )
+    for t in tranches:
+        t["deliverable"] = DELIVERABLES.get(str(t["deliverable"]), str(t["deliverable"]))
+    return awards, contracts, tranches
 
 
 async def _milestones(contract_ids: list[int]) -> list[dict[str, Any]]:

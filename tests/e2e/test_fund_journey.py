@@ -42,7 +42,7 @@ async def _resident_gives(browser, server: str, code: str) -> None:  # type: ign
     await page.click("nav a[href='/communities']")
     await page.click(f"a[href='/communities/{code}']")
     await _no_sideways_scroll(page)
-    await page.click("a:has-text(\"Give to this community's fund\")")
+    await page.click('a:has-text("Give to this community\'s fund")')
     await page.check("input[name=preset][value='500']")
     await page.fill("input[name=display_name]", "Wang Ayi")
     await page.click("#give-form button[type=submit]")
@@ -95,7 +95,9 @@ async def _the_deadline_passes(tender: int) -> None:
     assert [r.tender_id for r in await open_due()] == [tender]
 
 
-async def _member_declares_and_scores(browser, server: str, email: str, tender: int, *, conflict: bool) -> None:  # type: ignore[no-untyped-def]
+async def _member_declares_and_scores(
+    browser, server: str, email: str, tender: int, *, conflict: bool
+) -> None:  # type: ignore[no-untyped-def]
     page = await sign_in(browser, server, email)
     await page.click(f"#attention a[href='/panels/{tender}']")
     if conflict:
@@ -167,7 +169,9 @@ async def test_a_community_fund_round_in_the_browser(server, browser):
 
     public = await browser.new_page(locale="en-GB")
     await public.goto(f"{server}/communities/{code}")
-    released = public.locator(f"tr[data-grant='{grant_url.rsplit('/', 1)[1]}'] [data-field=released]")
+    released = public.locator(
+        f"tr[data-grant='{grant_url.rsplit('/', 1)[1]}'] [data-field=released]"
+    )
     assert await released.get_attribute("data-amount") == "12500"  # half of ¥250
     balance = await public.locator("tr[data-field=balance] td").get_attribute("data-amount")
     assert balance == str(500_00 - 400_00)  # ¥500 in, ¥400 taken for the two grants

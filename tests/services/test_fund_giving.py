@@ -72,3 +72,29 @@ async def test_a_funds_grant_and_sponsorship_are_valid_360giving_grants(frozen_c
     assert fen(sponsorship["amountAwarded"]) == 20_000_00
     # a resident's gift is no organization's grant
     assert not [g for g in package["grants"] if "王阿姨" in str(g)]
+
+
+async def test_a_calls_grants_are_its_awards_and_contracts_in_ocds(frozen_clock):
+    from opendata.ocds import packages
+    from tests.opendata_schemas import ocds_errors
+    from tests.services.test_ocds_funding import tag_shows_its_content
+
+    world = await make_fund()
+    await give(world, 30_000_00)
+    await open_call(frozen_clock, world, pot="20000.00", cap="12000.00")
+    await propose(world, "9000.00", "8000.00")
+    await open_proposals(frozen_clock, world)
+    await declare_and_score(world, world.members)
+    ballots = {m: ["yes", "yes"] for m in world.members}
+    await vote_all(world, ballots)
+    await decisions.decide(user_id=world.chair, tender_id=world.tender_id)
+    record = await packages.record_package(f"ocds-pgm001-{world.tender_id}")
+    assert record is not None and ocds_errors(record, "record") == []
+    releases = record["records"][0]["releases"]
+    assert all(tag_shows_its_content(r) for r in releases)
+    compiled = record["records"][0]["compiledRelease"]
+    suppliers = {s["id"] for a in compiled["awards"] for s in a["suppliers"]}
+    assert suppliers == {f"CN-USCI-{await uscc_of(b.org_id)}" for b in world.bidders}
+    assert len(compiled["contracts"]) == 2
+    [buyer] = [p for p in compiled["parties"] if "buyer" in p["roles"]]
+    assert buyer["id"].startswith("FUND-") and "identifier" not in buyer
