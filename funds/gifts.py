@@ -35,6 +35,9 @@ from market.tables import Membership
 
 KIND = "fund_gift"  # the donors payment kind (composition/wiring.py)
 SPONSOR_PROVIDERS = ("bank_transfer", "sandbox")
+# A resident gives by card (the sandbox's, or Stripe's): a bank transfer waits for the
+# operator, and the public route takes no pending money it cannot confirm at once.
+RESIDENT_PROVIDERS = ("sandbox", "stripe")
 
 
 @dataclass(frozen=True, slots=True)
@@ -98,7 +101,7 @@ async def start_gift(
         display_name=display_name,
         message=message,
     )
-    allowed = SPONSOR_PROVIDERS if source != "public" else donation_rules.PROVIDERS
+    allowed = SPONSOR_PROVIDERS if source != "public" else RESIDENT_PROVIDERS
     if provider not in allowed:
         raise rules.FundError("Choose a way to pay.", field="provider")
     await fund_place(fund_id)

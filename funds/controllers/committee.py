@@ -14,7 +14,7 @@ from bids.controllers.common import keyed
 from funds import call_pages, calls, decisions, ledger, queries, setup
 from funds.controllers.filters import Code
 from market.controllers.organizations import signed_in
-from market.errors import PermissionDenied
+from market.errors import NotFound, PermissionDenied
 from market.inputs import InputInvalid, parse_id
 from market.places.queries import places_of_tier
 from market.web import formdata, i18n
@@ -99,8 +99,10 @@ class CommitteeController(Controller):
 
     @get("/communities/{code:str}/calls/{tender_id:int}", guards=[public])
     async def call_page(self, request: Req, code: Code, tender_id: PathId) -> Response[str]:
-        await queries.community(code)
-        return render(request, "funds/call.html", await _call_context(request, tender_id, {}))
+        context = await _call_context(request, tender_id, {})
+        if context["place"].code != code:  # another community's call: not here
+            raise NotFound("No such call for proposals.")
+        return render(request, "funds/call.html", context)
 
     @post("/communities/{code:str}/calls/{tender_id:int}/votes", guards=[requires_committee])
     async def vote(self, request: Req, code: Code, tender_id: PathId) -> Any:

@@ -44,7 +44,7 @@ async def _give_context(
         "values": values,
         "errors": errors,
         "presets": PRESETS,
-        "providers": available_providers(),
+        "providers": [p for p in available_providers() if p in gifts.RESIDENT_PROVIDERS],
         "publishable_key": get_settings().stripe_publishable_key,
     }
 
