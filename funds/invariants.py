@@ -119,12 +119,12 @@ FROM funds_tranche t ORDER BY t.id
 
 async def check_grants() -> list[str]:
     problems = [
-        f"call {r['tender']} took {r['taken']} from its fund for grants of {r['granted']}"
+        f"call {r['tender']} took {int(r['taken'])} from its fund for grants of {int(r['granted'])}"
         for r in await execute(_CALL_GRANTS)
         if int(r["taken"]) != int(r["granted"])
     ]
     problems += [
-        f"grant {r['id']} of {r['amount']} has tranches adding up to {r['planned']}"
+        f"grant {r['id']} of {r['amount']} has tranches adding up to {int(r['planned'])}"
         for r in await execute(_TRANCHES)
         if int(r["planned"]) != int(r["amount"])
     ]
@@ -132,7 +132,8 @@ async def check_grants() -> list[str]:
         expected = int(r["amount"]) if r["status"] == "approved" else 0
         if int(r["released"]) != expected:
             problems.append(
-                f"tranche {r['id']} ({r['status']}, {r['amount']}) was released {r['released']}"
+                f"tranche {r['id']} ({r['status']}, {r['amount']})"
+                f" was released {int(r['released'])}"
             )
     return problems
 

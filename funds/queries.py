@@ -120,7 +120,9 @@ WHERE {where} ORDER BY g.id DESC
 
 async def grants_where(where: str, *args: Any) -> list[dict[str, Any]]:
     rows = await execute(_GRANTS.format(where=where), *args)
-    return [{**r, "decided_at": timestamp(r["decided_at"])} for r in rows]
+    # SUM over BIGINT is NUMERIC on PostgreSQL: back to integer fen
+    return [{**r, "decided_at": timestamp(r["decided_at"]), "released": int(r["released"])}
+            for r in rows]  # fmt: skip
 
 
 async def gifts_of(fund_id: int, limit: int = 20) -> list[dict[str, Any]]:
