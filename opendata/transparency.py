@@ -186,13 +186,16 @@ async def _tender(tender_id: int, viewer: Principal | None) -> dict[str, Any]:
     rows = await execute(
         "SELECT t.id, t.ocid, t.title_zh, t.title_en, t.status, t.currency, t.budget,"
         " t.enquiry_end, t.bid_deadline, t.department, o.name_zh AS department_zh,"
-        " o.name_en AS department_en FROM market_v_tender t"
+        " o.name_en AS department_en, o.kind AS department_kind FROM market_v_tender t"
         " JOIN market_v_organization o ON o.id = t.department WHERE t.id = {}",
         tender_id,
     )
     if not rows:
         raise NotFound("No such project.")
     tender = dict(rows[0])
+    # a community fund's call: its "government" escrow holds the fund's money
+    fund = str(tender.pop("department_kind")) == "community_fund"
+    tender["fund_code"] = await _fund_code(int(tender["department"])) if fund else None
     if tender["status"] == "draft" and not is_insider(viewer, tender["department"]):
         raise NotFound("No such project.")
     from market import clock
@@ -265,6 +268,12 @@ async def _contracts(tender_id: int, currency: str) -> list[ContractView]:
             )
         )
     return contracts
+
+
+async def _fund_code(organization_id: int) -> str:
+    """The community code of a fund's organization (its identifier is FUND-<code>)."""
+    rows = await execute("SELECT uscc FROM market_v_organization WHERE id = {}", organization_id)
+    return str(rows[0]["uscc"]).removeprefix("FUND-")
 
 
 async def tranches(tender_id: int) -> dict[str, Tranche]:

@@ -113,6 +113,7 @@ _PATTERNS: tuple[tuple[re.Pattern[str], str], ...] = (
     (re.compile(r"^department:(\d+):budget$"), "department_budget"),
     (re.compile(r"^pledge:(\d+)$"), "pledge"),
     (re.compile(r"^donor:d(\d+):refund$"), "donor_refund"),
+    (re.compile(r"^community:(\d+):fund$"), "community_fund"),  # a community's own fund
 )
 
 
