@@ -137,7 +137,7 @@ async def test_votes_decision_and_a_released_tranche_through_the_pages(client, f
     assert 'data-field="released" data-amount="450000"' in community.text
     project = await client.get(f"/projects/{tender}")  # the call's follow-the-money page
     assert "Held from the community fund" in project.text
-    assert f"community:{world.place_id}:fund" not in project.text  # named, not a code
+    assert f">community:{world.place_id}:fund<" not in project.text  # named, not a code
 
 
 async def test_the_community_pages_read_in_chinese(client, frozen_clock):
