@@ -166,3 +166,31 @@ async def test_a_release_for_a_tranche_not_approved_is_caught(frozen_clock):
     )  # fmt: skip
     [problem] = await invariants.check_grants()
     assert f"tranche {tranche['id']} (scheduled" in problem
+
+
+async def test_sandbox_money_in_a_communitys_fund_is_caught(frozen_clock):
+    from donors.sandbox_check import check_sandbox
+
+    world = await make_fund()
+    await give(world, 500_00)
+    tender = await make_tender()
+    await execute("UPDATE market_tender SET acceleration = 100 WHERE id = {}", tender)
+    await ensure_accounts([escrow_code(tender, "public")], "CNY")
+    await create_transfers(
+        [
+            TransferRequest(
+                key="seeded:sandbox-from-fund",
+                kind="single",
+                amount=1_00,
+                debit=community_fund_code(world.place_id),
+                credit=escrow_code(tender, "public"),
+                currency="CNY",
+                reason="funding",
+                tender_id=tender,
+                source="public",
+            )
+        ],
+        actor="test",
+    )
+    [problem] = await check_sandbox()
+    assert "seeded:sandbox-from-fund" in problem and f"community:{world.place_id}:fund" in problem

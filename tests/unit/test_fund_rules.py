@@ -132,3 +132,16 @@ def test_a_transfer_out_of_a_fund_that_is_no_call_hold_is_unplaced():
     stray = rules.Entry("x", "single", "release", 100, out=True)
     foreign = rules.Entry("y", "pending", rules.HOLD_REASON, 100, out=True, call=False)
     assert rules.figures([stray, foreign]).unplaced == ["x", "y"]
+
+
+def test_consented_money_goes_to_the_projects_communitys_fund_else_the_district_one():
+    from donors.settlement_rules import PaidDonation, consented_fund, donation_destination
+    from market.ledger.codes import COMMUNITY_FUND
+
+    assert consented_fund(7, "community") == "community:7:fund"
+    assert consented_fund(3, "street") == consented_fund(None, None) == COMMUNITY_FUND
+    chose = PaidDonation(donation_id=5, on_failure="community_fund")
+    assert donation_destination(chose, fund="community:7:fund") == "community:7:fund"
+    assert donation_destination(chose, sandbox=True, fund="community:7:fund") == (
+        "donor:d5:refund"  # simulated money never reaches a real fund
+    )
