@@ -42,6 +42,11 @@ async def _seats(tender_id: int) -> dict[int, str]:
     return {int(r["uid"]): str(r["status"]) for r in rows}
 
 
+async def seat_of(tender_id: int, user_id: int | None) -> str:
+    """The user's seat on the call's panel: appointed, declared, recused, voided or ""."""
+    return (await _seats(tender_id)).get(user_id or 0, "")
+
+
 async def _votes(call_id: int) -> dict[tuple[int, int], dict[str, Any]]:
     rows = await execute(
         "SELECT bid, member, vote, remark, voted_at FROM funds_vote WHERE call = {}", call_id

@@ -132,14 +132,16 @@ async def decide(*, user_id: int, tender_id: int) -> list[int]:
         if call["decided_at"] is not None or tender["status"] != "evaluation":
             raise Conflict("This call is not waiting for a decision.")
         await check_opened(tender_id, user_id=user_id, what="committee decision")
-        try:
-            await evaluation.ranking(tender)  # every member free of conflict has scored
-        except evaluation.RankingNotReadyError as not_ready:
-            raise rules.DecisionNotReady(not_ready.message) from None
+        qualified = await proposals(tender)
+        if qualified:  # none left (all disqualified): nothing to score, nothing granted
+            try:
+                await evaluation.ranking(tender)  # every member free of conflict has scored
+            except evaluation.RankingNotReadyError as not_ready:
+                raise rules.DecisionNotReady(not_ready.message) from None
         outcomes = rules.decide(
             [
                 rules.Proposal(int(b["id"]), int(b["organization"]), int(b["price"]))
-                for b in await proposals(tender)
+                for b in qualified
             ],
             await voters(tender_id),
             await _ballots(int(call["id"])),

@@ -88,9 +88,20 @@ async def submit_report(*, user_id: int, tranche_id: int, report: str) -> None:
         )  # fmt: skip
 
 
-async def _check_committee(user_id: int, grant: Row) -> None:
+async def _check_committee(user_id: int, tender_id: int, grant: Row) -> None:
+    """A member of the fund's committee, free of conflict on the call (a declared seat
+    on its panel: not recused, not voided), who did not record the decision."""
     if not await is_member(user_id, int(grant["fund_organization"]), "community_fund"):
         raise PermissionDenied("Only the fund's committee decides on a grant's tranches.")
+    seat = await execute(
+        'SELECT status FROM bids_v_evaluator WHERE tender = {} AND "user" = {}',
+        tender_id,
+        user_id,
+    )
+    if not seat or seat[0]["status"] != "declared":
+        raise PermissionDenied(
+            "A member with a conflict of interest on this call does not decide its tranches."
+        )
     rules.check_approver(user_id, int(grant["decided_by"]))
 
 
@@ -98,7 +109,7 @@ async def approve_tranche(*, user_id: int, tranche_id: int) -> list[Any]:
     """Approve the report and release the tranche to the grantee."""
     async with atomic():
         tender, grant, tranche = await tranche_locked(tranche_id)
-        await _check_committee(user_id, grant)
+        await _check_committee(user_id, int(tender["id"]), grant)
         _active(grant)
         if tranche["status"] == "approved":
             raise Conflict("This tranche is already approved.")
@@ -129,8 +140,8 @@ async def reject_tranche(*, user_id: int, tranche_id: int, reason: str) -> None:
     if not reason or len(reason) > REASON_MAX:
         raise ValidationFailed.single("reason", "Give a reason (2,000 characters at most).")
     async with atomic():
-        _, grant, tranche = await tranche_locked(tranche_id)
-        await _check_committee(user_id, grant)
+        tender, grant, tranche = await tranche_locked(tranche_id)
+        await _check_committee(user_id, int(tender["id"]), grant)
         _active(grant)
         await _move(
             tranche, "rejected", user_id, grant,

@@ -25,10 +25,13 @@ async def _context(request: Req, grant_id: int, errors: dict[str, str]) -> dict[
     context = await call_pages.grant_page(grant_id)
     principal = principal_of(request)
     viewer = principal.id if principal else None
+    on_committee = any(m["id"] == viewer for m in context["members"])
+    seat = await call_pages.seat_of(int(context["grant"]["tender"]), viewer) if on_committee else ""
     context.update(
         errors=errors,
         grantee=bool(principal and principal.member_of(int(context["grant"]["org_id"]))),
-        on_committee=any(m["id"] == viewer for m in context["members"]),
+        on_committee=on_committee,
+        free_of_conflict=seat == "declared",
         viewer=viewer,
     )
     return context

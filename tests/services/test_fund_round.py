@@ -71,6 +71,8 @@ async def test_a_round_from_gifts_to_a_released_tranche(frozen_clock):
     await grants.submit_report(user_id=grantee.user_id, tranche_id=first["id"], report="已启动")
     with pytest.raises(DomainError):  # four eyes: not whoever recorded the decision
         await grants.approve_tranche(user_id=chair, tranche_id=first["id"])
+    with pytest.raises(PermissionDenied):  # nor the member who declared a conflict
+        await grants.approve_tranche(user_id=neighbour, tranche_id=first["id"])
     await grants.approve_tranche(user_id=member, tranche_id=first["id"])
     assert await balance(payable_code(grantee.org_id)) == (4_500_00, 0)
 
