@@ -13,9 +13,11 @@ from litestar.openapi import OpenAPIConfig
 from litestar.openapi.plugins import JsonRenderPlugin, YamlRenderPlugin
 
 from composition.wiring import wire
+from market import draining
 from market.db import close_pool, start_pool
 from market.errors import DomainError
 from market.jobs.worker import start_inline, stop_inline
+from market.replicas import start_replicas, stop_replicas
 from market.settings import Settings, get_settings
 from market.web import assets
 from market.web.auth import PrincipalMiddleware, public
@@ -25,6 +27,8 @@ from market.web.form_errors import Redisplayed, redisplayed
 from market.web.params import request_boundary
 from market.web.public_url import BaseURLMiddleware
 from market.web.ratelimit import LoginLimiter
+from market.web.reads import ReadRouting
+from market.web.request_context import RequestContext
 from market.web.security import (
     cache_control,
     csrf_cookie_rotation,
@@ -81,13 +85,14 @@ def create_app(settings: Settings | None = None) -> Litestar:
         # any cookie (RFC 8058; its signed token is the proof, notify.unsubscribe).
         exclude=[r"^/webhooks/stripe$", r"^/unsubscribe/[^/]+$"],
     )
-    return Litestar(
+    app = Litestar(
         route_handlers=route_handlers(),
         middleware=[
             DefineMiddleware(
                 SessionMiddleware, store=make_store(settings, "sessions"), settings=settings
             ),
             PrincipalMiddleware,
+            ReadRouting,
             BaseURLMiddleware,
         ],
         before_request=request_boundary,
@@ -107,15 +112,26 @@ def create_app(settings: Settings | None = None) -> Litestar:
         },
         on_startup=[
             start_pool,
+            start_replicas,
             *([start_inline] if settings.worker_inline else []),
+            draining.start_watching,
             *(
                 [receipts.warm_up_in_background, assets.warm_up_in_background]
                 if settings.env != "test"
                 else []
             ),
         ],
-        on_shutdown=[*([stop_inline] if settings.worker_inline else []), close_pool],
+        on_shutdown=[
+            draining.stop_watching,
+            *([stop_inline] if settings.worker_inline else []),
+            stop_replicas,
+            close_pool,
+        ],
         openapi_config=openapi_config(),
         state=State({"settings": settings, "login_limiter": LoginLimiter(settings)}),
         debug=False,
     )
+    # Outside Litestar's routing, so that every response has its request id and metrics,
+    # a path no route serves included.
+    app.asgi_handler = RequestContext(app.asgi_handler)
+    return app

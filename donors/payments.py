@@ -30,7 +30,7 @@ from typing import Any
 from donors import late, notices, refunds, rules
 from donors.config import payment_window
 from donors.providers import PaymentRequest, Started, provider
-from market import clock
+from market import clock, metrics
 from market.audit import actor_of, append_audit
 from market.db import atomic
 from market.errors import Conflict, DomainError, NotFound
@@ -234,6 +234,8 @@ async def confirm_payment(
                 **summary,
             },
         )
+        if payment["kind"] == "donation":
+            metrics.count_donation("late" if reason else "paid")
     if reason and summary.get("refund"):
         await refunds.pay_out_now(int(summary["refund"]))
     return "late_arrival" if reason else "paid"
@@ -276,6 +278,8 @@ async def _fail_locked(payment: Row, reason: str, actor: str) -> None:
             **summary,
         },
     )
+    if payment["kind"] == "donation":
+        metrics.count_donation("failed")
 
 
 # --- confirmation windows ------------------------------------------------------------
