@@ -54,6 +54,11 @@ class PrincipalMiddleware:
         await self.app(scope, receive, send)
 
 
+def activate_reader_language(scope: Scope) -> None:
+    """The language of a request no route took (its 404 page): cookie, else browser."""
+    i18n.activate(_language(scope, None))
+
+
 def _language(scope: Scope, principal: Principal | None) -> str:
     headers = dict((k.decode("latin-1"), v.decode("latin-1")) for k, v in scope["headers"])
     cookie_header = headers.get("cookie", "")

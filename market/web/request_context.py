@@ -9,7 +9,7 @@ its id, its access log line and its metrics.
 - **Access log.** One `market.access` line per request: method, path, route template,
   status, duration in milliseconds (5xx at error level, else info).
 - **Metrics.** The latency histogram and response counter by route *template*
-  (`/tenders/{tender_id:int}`, never the raw path: bounded labels), and the database
+  (`/tenders/{tender_id}`, never the raw path: bounded labels), and the database
   pools' use in this process.
 """
 
@@ -26,6 +26,7 @@ from litestar.types import ASGIApp, Message, Receive, Scope, Send
 
 from market import logs, metrics
 from market.db import pools
+from market.web.auth import activate_reader_language
 
 HEADER = "x-request-id"
 _SANE = re.compile(r"[A-Za-z0-9._-]{1,64}")
@@ -69,6 +70,7 @@ class RequestContext:
             await self.app(scope, receive, send)
             return
         started = time.perf_counter()
+        activate_reader_language(scope)  # a path no route takes is answered in it too
         rid = incoming_id(scope)
         scope.setdefault("state", {})["request_id"] = rid
         id_token = logs.request_id.set(rid)
@@ -104,6 +106,7 @@ class RequestContext:
             scope.get("path", ""),
             status,
             extra={
+                "request_id": request_id_of(scope),
                 "route": route,
                 "status": status,
                 "duration_ms": round(seconds * 1000, 2),
