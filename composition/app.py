@@ -130,6 +130,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
         openapi_config=openapi_config(),
         state=State({"settings": settings, "login_limiter": LoginLimiter(settings)}),
         debug=False,
+        logging_config=None,  # the process configures its logs (market.logs: JSON lines)
     )
     # Outside Litestar's routing, so that every response has its request id and metrics,
     # a path no route serves included.

@@ -74,9 +74,11 @@ async def test_a_request_lands_in_its_route_templates_histogram(client: httpx.As
     count = "market_http_request_duration_seconds_count"
     assert value(after, count, **route) - value(before, count, **route) == 3
     responses = "market_http_responses_total"
-    assert value(after, responses, **route, status="404") - value(
-        before, responses, **route, status="404"
-    ) == 3
+    assert (
+        value(after, responses, **route, status="404")
+        - value(before, responses, **route, status="404")
+        == 3
+    )
     assert not any("/tenders/1" in dict(labels).get("route", "") for _, labels in after)
     unmatched = {"method": "GET", "route": "(unmatched)"}
     await client.get("/no/such/page")

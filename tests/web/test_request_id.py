@@ -38,9 +38,7 @@ async def test_a_sane_incoming_id_is_kept(client, given: str) -> None:
     "given", ["", "A" * 65, "has space", "semi;colon", "<script>", "naïve", "a\tb"]
 )
 async def test_anything_else_is_replaced(client, given: str) -> None:
-    response = await client.get(
-        "/healthz", headers=[("X-Request-ID", given.encode("utf-8"))]
-    )
+    response = await client.get("/healthz", headers=[("X-Request-ID", given.encode("utf-8"))])
     assert response.status_code == 200
     assert GENERATED.fullmatch(response.headers["x-request-id"])
 
