@@ -69,9 +69,33 @@ def openapi_config() -> OpenAPIConfig:
     )
 
 
-def create_app(settings: Settings | None = None) -> Litestar:
+def on_startup(settings: Settings) -> list[Any]:
+    """The pools (primary, replicas), the inline job worker, the drain watch; warm-ups."""
     from donors import receipts  # the PDF receipt font is parsed at start-up (not in tests)
 
+    return [
+        start_pool,
+        start_replicas,
+        *([start_inline] if settings.worker_inline else []),
+        draining.start_watching,  # after the inline worker: draining stops it
+        *(
+            [receipts.warm_up_in_background, assets.warm_up_in_background]
+            if settings.env != "test"
+            else []
+        ),
+    ]
+
+
+def on_shutdown(settings: Settings) -> list[Any]:
+    return [
+        draining.stop_watching,
+        *([stop_inline] if settings.worker_inline else []),
+        stop_replicas,
+        close_pool,
+    ]
+
+
+def create_app(settings: Settings | None = None) -> Litestar:
     wire()
     settings = settings or get_settings()
     csrf = CSRFConfig(
@@ -110,23 +134,8 @@ def create_app(settings: Settings | None = None) -> Litestar:
             HTTPException: http_error,
             Exception: server_error,
         },
-        on_startup=[
-            start_pool,
-            start_replicas,
-            *([start_inline] if settings.worker_inline else []),
-            draining.start_watching,
-            *(
-                [receipts.warm_up_in_background, assets.warm_up_in_background]
-                if settings.env != "test"
-                else []
-            ),
-        ],
-        on_shutdown=[
-            draining.stop_watching,
-            *([stop_inline] if settings.worker_inline else []),
-            stop_replicas,
-            close_pool,
-        ],
+        on_startup=on_startup(settings),
+        on_shutdown=on_shutdown(settings),
         openapi_config=openapi_config(),
         state=State({"settings": settings, "login_limiter": LoginLimiter(settings)}),
         debug=False,

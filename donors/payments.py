@@ -206,10 +206,7 @@ async def confirm_payment(
         if provider_ref and payment["provider_ref"] and payment["provider_ref"] != provider_ref:
             raise PaymentMismatch("The payment reference does not match.")
         reason = await late.late_reason(payment, tender)
-        if reason:
-            transfers, summary = await late.on_late(payment, reason)
-        else:
-            transfers, summary = await _effect(_ON_PAID, payment["kind"])(payment)
+        transfers, summary = await _apply_paid(payment, reason)
         await execute(
             "UPDATE donors_payment SET status = 'succeeded', settled_at = {},"
             " bank_reference = {}, recorded_by = {} WHERE id = {}",
@@ -234,11 +231,20 @@ async def confirm_payment(
                 **summary,
             },
         )
-        if payment["kind"] == "donation":
-            metrics.count_donation("late" if reason else "paid")
     if reason and summary.get("refund"):
         await refunds.pay_out_now(int(summary["refund"]))
     return "late_arrival" if reason else "paid"
+
+
+async def _apply_paid(
+    payment: Row, late_reason: str | None
+) -> tuple[list[Transfer], dict[str, Any]]:
+    """The kind's ledger effect of a payment that arrived, or the late-arrival outcome;
+    counted (metrics) once the transaction commits."""
+    metrics.count_donation("late" if late_reason else "paid", kind=payment["kind"])
+    if late_reason:
+        return await late.on_late(payment, late_reason)
+    return await _effect(_ON_PAID, payment["kind"])(payment)
 
 
 async def fail_payment(
@@ -278,8 +284,7 @@ async def _fail_locked(payment: Row, reason: str, actor: str) -> None:
             **summary,
         },
     )
-    if payment["kind"] == "donation":
-        metrics.count_donation("failed")
+    metrics.count_donation("failed", kind=payment["kind"])
 
 
 # --- confirmation windows ------------------------------------------------------------

@@ -95,9 +95,11 @@ def count_transfers(kinds: Iterable[str]) -> None:
     on_commit(count)
 
 
-def count_donation(event: str) -> None:
-    """A donation started or its payment settled, counted when the transaction commits."""
-    on_commit(lambda: DONATIONS.labels(event=event).inc())
+def count_donation(event: str, *, kind: str = "donation") -> None:
+    """A donation started or its payment settled (a payment of another `kind` is not
+    counted), counted when the transaction commits."""
+    if kind == "donation":
+        on_commit(lambda: DONATIONS.labels(event=event).inc())
 
 
 def multiprocess_dir() -> str | None:

@@ -140,6 +140,23 @@ def _metrics_token(env: dict[str, str]) -> str:
     return token
 
 
+def _refuse_unsafe_prod(env: dict[str, str], secret: str, bid_key: str) -> None:
+    """In prod: the secrets and the database set, no sandbox."""
+    missing = [n for n, v in (("SECRET_KEY", secret), ("MARKET_BID_KEY", bid_key)) if not v]
+    if missing:
+        raise ConfigurationError(
+            "Refusing to start in prod without " + ", ".join(missing) + " set in the environment"
+        )
+    if len(secret) < 32:
+        raise ConfigurationError("SECRET_KEY must be at least 32 characters in prod")
+    if not env.get("DATABASE_URL"):
+        raise ConfigurationError("Refusing to start in prod without DATABASE_URL")
+    if env.get("MARKET_SANDBOX") == "1":
+        raise ConfigurationError(
+            "MARKET_SANDBOX=1 is refused in prod: sandbox tenders run on a test instance"
+        )
+
+
 def load_settings(environ: dict[str, str] | None = None) -> Settings:
     """Build settings from the environment; in prod a missing secret is a start-up error."""
     env = dict(os.environ if environ is None else environ)
@@ -150,21 +167,7 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
     secret = env.get("SECRET_KEY", "")
     bid_key = env.get("MARKET_BID_KEY", "")
     if mode == "prod":
-        missing = [n for n, v in (("SECRET_KEY", secret), ("MARKET_BID_KEY", bid_key)) if not v]
-        if missing:
-            raise ConfigurationError(
-                "Refusing to start in prod without "
-                + ", ".join(missing)
-                + " set in the environment"
-            )
-        if len(secret) < 32:
-            raise ConfigurationError("SECRET_KEY must be at least 32 characters in prod")
-        if not env.get("DATABASE_URL"):
-            raise ConfigurationError("Refusing to start in prod without DATABASE_URL")
-        if env.get("MARKET_SANDBOX") == "1":
-            raise ConfigurationError(
-                "MARKET_SANDBOX=1 is refused in prod: sandbox tenders run on a test instance"
-            )
+        _refuse_unsafe_prod(env, secret, bid_key)
     secret = secret or DEV_SECRET
     # Outside prod a stable key derived from the secret, so demo bids survive restarts.
     bid_key = bid_key or hashlib.sha256(b"bid-key:" + secret.encode()).hexdigest()
