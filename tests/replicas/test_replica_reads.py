@@ -126,3 +126,20 @@ async def test_public_reads_from_the_replica_are_bounded_and_donors_read_their_w
             f" replay paused: seen after {paused_wait * 1000:.0f} ms (from the primary);"
             f" reads by node: {await routed(url)}"
         )
+
+
+async def test_a_replica_that_dies_costs_no_request(
+    pair: Pair, tender: int, replica_server: AppServer
+) -> None:
+    url = replica_server.url
+    async with httpx.AsyncClient(base_url=url, timeout=30) as stranger:
+        assert (await stranger.get(f"/api/v1/projects/{tender}")).status_code == 200
+        await asyncio.to_thread(pair.standby.kill)  # every connection to it breaks now
+        statuses = [
+            (await stranger.get(path)).status_code
+            for _ in range(10)
+            for path in (f"/api/v1/projects/{tender}", f"/projects/{tender}", "/tenders")
+        ]
+        ready = await stranger.get("/readyz")
+    assert set(statuses) == {200}, statuses  # the primary answered instead
+    assert ready.status_code == 200
