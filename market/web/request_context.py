@@ -42,7 +42,7 @@ def incoming_id(scope: Scope) -> str:
             if _SANE.fullmatch(text):
                 return text
             break
-    return secrets.token_hex(16)
+    return secrets.token_hex(8)  # 16 hex digits: unique enough to find, short to quote
 
 
 def request_id_of(scope: Any) -> str | None:

@@ -19,7 +19,7 @@ from market.db import engine
 
 EN = {"Accept-Language": "en"}
 ZH = {"Accept-Language": "zh-CN"}
-GENERATED = re.compile(r"[0-9a-f]{32}")
+GENERATED = re.compile(r"[0-9a-f]{16}")
 
 
 async def test_a_response_gets_a_fresh_id_and_two_requests_get_two(client) -> None:
