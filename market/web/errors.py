@@ -28,6 +28,7 @@ from market import labels
 from market.db import unavailable
 from market.errors import DomainError
 from market.web import i18n
+from market.web.auth import activate_reader_language
 from market.web.render import is_fragment_request, render
 from market.web.request_context import request_id_of
 
@@ -99,6 +100,8 @@ def _respond(
     field: str | None = None,
 ) -> Response[Any]:
     request_id = request_id_of(request.scope)
+    if "principal" not in request.scope.get("state", {}):  # no route took it: reader's language
+        activate_reader_language(request.scope)
     if _is_api(request):
         body: dict[str, Any] = {"error": message, "status": status, "request_id": request_id}
         if field:

@@ -26,7 +26,6 @@ from litestar.types import ASGIApp, Message, Receive, Scope, Send
 
 from market import logs, metrics
 from market.db import pools
-from market.web.auth import activate_reader_language
 
 HEADER = "x-request-id"
 _SANE = re.compile(r"[A-Za-z0-9._-]{1,64}")
@@ -59,6 +58,22 @@ def record_pools() -> None:
         metrics.POOL_CONNECTIONS.labels(node=node, state="max").set(pool.get_max_size())
 
 
+_SERIES: dict[tuple[str, str, int], tuple[Any, Any]] = {}
+
+
+def _series(method: str, route: str, status: int) -> tuple[Any, Any]:
+    """The latency and response series of a (method, route, status): looked up once."""
+    key = (method, route, status)
+    found = _SERIES.get(key)
+    if found is None:
+        found = (
+            metrics.REQUEST_SECONDS.labels(method=method, route=route),
+            metrics.RESPONSES.labels(method=method, route=route, status=str(status)),
+        )
+        _SERIES[key] = found
+    return found
+
+
 class RequestContext:
     """The outermost ASGI layer of the app (`create_app` wraps Litestar's handler)."""
 
@@ -70,7 +85,6 @@ class RequestContext:
             await self.app(scope, receive, send)
             return
         started = time.perf_counter()
-        activate_reader_language(scope)  # a path no route takes is answered in it too
         rid = incoming_id(scope)
         scope.setdefault("state", {})["request_id"] = rid
         id_token = logs.request_id.set(rid)
@@ -95,8 +109,9 @@ class RequestContext:
     def _finish(self, scope: Scope, status: int, seconds: float) -> None:
         route = str(scope.get("path_template") or UNMATCHED)  # set by Litestar's router
         method = str(scope.get("method", ""))
-        metrics.REQUEST_SECONDS.labels(method=method, route=route).observe(seconds)
-        metrics.RESPONSES.labels(method=method, route=route, status=str(status)).inc()
+        latency, responses = _series(method, route, status)
+        latency.observe(seconds)
+        responses.inc()
         record_pools()
         level = logging.ERROR if status >= 500 else logging.INFO
         access.log(
