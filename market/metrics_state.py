@@ -16,14 +16,13 @@ shares, so any worker may answer it (the per-process counters are in `market.met
 from __future__ import annotations
 
 import logging
-import math
 from collections.abc import Iterator
 from datetime import datetime
 
 from prometheus_client.core import GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
 
-from market import clock, jobs, metrics, replicas
+from market import clock, jobs, replicas
 from market.audit.chain import queued_count
 from market.jobs.runs import history
 from market.jobs.schedule import next_due
@@ -104,9 +103,6 @@ def _replicas() -> list[Metric]:
     )
     for name, seconds in known.items():
         family.add_metric([name], seconds)
-        metrics.REPLICA_STALENESS.labels(replica=name).set(
-            seconds if math.isfinite(seconds) else 1e9
-        )
     return [family]
 
 

@@ -26,12 +26,14 @@ import asyncio
 import contextlib
 import itertools
 import logging
+import math
 import re
 import time
 from collections import deque
 from dataclasses import dataclass
 from typing import Any
 
+from market import metrics
 from market.db import engine
 
 log = logging.getLogger("market.replicas")
@@ -40,6 +42,7 @@ WROTE_COOKIE = "pgm_wrote"
 WROTE_MAX_AGE = 300  # seconds: longer than any staleness we accept
 _LSN = re.compile(r"[0-9]{1,20}")
 NEVER = 2**64  # past any WAL position
+UNKNOWN_STALENESS = 1e9  # seconds, in the gauge: a replica never (or no longer) dated
 SAMPLES_KEPT = 120.0  # seconds of primary positions kept to date a replica's position
 PRIMARY_LSN = "SELECT (pg_current_wal_lsn() - '0/0'::pg_lsn)::bigint AS lsn"
 REPLICA_LSN = (
@@ -118,11 +121,21 @@ class Router:
                 await self.probe()
             except Exception as exc:  # the primary is away: no replica gets fresher
                 log.warning("replica monitor: primary did not answer: %s", type(exc).__name__)
+            self.publish()
             await asyncio.sleep(self.probe_every)
 
-    async def start(self) -> None:
+    def publish(self) -> None:
+        """Each replica's staleness bound, into this process's gauge."""
+        now = time.monotonic()
         for replica in self.replicas:
-            await replica.node.start_connection_pool(min_size=1, max_size=10)
+            seconds = replica.staleness(now)
+            metrics.REPLICA_STALENESS.labels(replica=replica.name).set(
+                seconds if math.isfinite(seconds) else UNKNOWN_STALENESS
+            )
+
+    async def start(self) -> None:
+        for replica in self.replicas:  # no connection yet: a replica that is down
+            await replica.node.start_connection_pool(min_size=0, max_size=10)  # stops nothing
         with contextlib.suppress(Exception):
             await self.probe()
         self._task = asyncio.get_running_loop().create_task(self._monitor())

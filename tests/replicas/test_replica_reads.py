@@ -66,15 +66,20 @@ async def seen_after(stranger: httpx.AsyncClient, tender: int, total: int, since
     raise AssertionError(f"a stranger never saw {total} within 10 s")
 
 
-async def routed(url: str) -> dict[str, float]:
+async def scrape(url: str, name: str, label: str) -> dict[str, float]:
+    """One family's samples from /metrics, by the value of `label`."""
     async with httpx.AsyncClient(base_url=url) as scraper:
         text = (await scraper.get("/metrics")).text
     return {
-        sample.labels["node"]: sample.value
+        sample.labels[label]: sample.value
         for family in text_string_to_metric_families(text)
         for sample in family.samples
-        if sample.name == "market_db_routed_requests_total"
+        if sample.name == name
     }
+
+
+async def routed(url: str) -> dict[str, float]:
+    return await scrape(url, "market_db_routed_requests_total", "node")
 
 
 async def test_public_reads_from_the_replica_are_bounded_and_donors_read_their_writes(
@@ -99,6 +104,8 @@ async def test_public_reads_from_the_replica_are_bounded_and_donors_read_their_w
         assert max(waits) <= BOUND + SLACK, waits
         nodes = await routed(url)
         assert nodes.get("replica0", 0) > 0, nodes  # strangers did read from the replica
+        lag = await scrape(url, "market_db_replica_staleness_seconds", "replica")
+        assert 0 <= lag["replica0"] < BOUND, lag  # the replica's lag, as Prometheus sees it
 
         # The standby stops replaying: its reads fall back once it is past the bound.
         standby = pair.standby.url(DATABASE)
@@ -117,6 +124,9 @@ async def test_public_reads_from_the_replica_are_bounded_and_donors_read_their_w
             [on_primary] = await sql(pair.primary.url(DATABASE), count)
             assert on_standby["n"] < on_primary["n"]  # the stranger saw it on the primary
             assert (await routed(url)).get("primary", 0) > before  # the fallback happened
+            await asyncio.sleep(0.5)  # a probe or two later
+            lag = await scrape(url, "market_db_replica_staleness_seconds", "replica")
+            assert lag["replica0"] > BOUND, lag  # metrics show the replica falling behind
         finally:
             await sql(standby, "SELECT pg_wal_replay_resume()")
     with capsys.disabled():
