@@ -63,12 +63,14 @@ async def prepare() -> int:
     import secrets
     from datetime import timedelta
 
+    from composition.wiring import wire
     from donors import pledges
     from market import accounts, clock
     from market.db import close_pool, start_pool
     from market.migrate import migrate
     from market.tables import Membership, Organization, Tender
 
+    wire()  # funding the pledge pays through its payment kind's effect
     await migrate()
     await start_pool()
     now = clock.now()

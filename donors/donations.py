@@ -22,7 +22,7 @@ from donors.late import release_match
 from donors.pledges import lock_eligible_pledges
 from donors.providers import Started, available_providers
 from donors.tender_facts import TenderInfo, tender_info
-from market import clock
+from market import clock, metrics
 from market.accounts import EMAIL_RE
 from market.db import atomic, is_postgres
 from market.errors import DomainError, NotFound, ValidationFailed
@@ -94,6 +94,7 @@ async def start_donation(
             amount=amount.amount,
             currency=amount.currency,
         )
+        metrics.count_donation("started")
     started = await payments.start_payment(
         payment, payment_method=payment_method, sandbox_outcome=sandbox_outcome
     )

@@ -15,9 +15,11 @@ broke is closed and its slot returned, and the next `acquire` connects afresh.
 
 from __future__ import annotations
 
+import logging
 import sqlite3
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
+from contextvars import ContextVar
 from typing import Any
 from urllib.parse import unquote, urlparse
 
@@ -27,15 +29,60 @@ from piccolo.engine.base import Engine
 from piccolo.engine.postgres import PostgresEngine
 from piccolo.engine.sqlite import SQLiteEngine, TransactionType
 
+log = logging.getLogger("market.db")
 
-def make_engine(url: str) -> Engine[Any]:
-    """`sqlite:///path` or `postgresql://user@host:port/db` → a Piccolo engine."""
+
+# The replica the current request may read from (`market.replicas` sets it for the
+# anonymous reads of public pages); None: the primary.
+read_node: ContextVar[PostgresEngine | None] = ContextVar("read_node", default=None)
+
+
+def _is_read(query: str) -> bool:
+    return query.lstrip()[:6].upper() == "SELECT"
+
+
+def _replica_refused(exc: BaseException) -> bool:
+    """The replica cannot answer this query, the primary can: it is down or restarting,
+    read-only (a write went its way), or cancelled the query for replaying the WAL."""
+    return unavailable(exc) or isinstance(
+        exc, pg_errors.ReadOnlySQLTransactionError | pg_errors.SerializationError
+    )
+
+
+class RoutedPostgresEngine(PostgresEngine):
+    """The primary's engine, whose pooled statements outside a transaction go to the
+    request's replica (`read_node`) when they only read (a SELECT): a query the replica
+    refuses runs on the primary, and so does the rest of the request. Transactions
+    always run on the primary. The replicas are also Piccolo `extra_nodes`
+    (`replica0`, `replica1`, …), for a query that names its node."""
+
+    async def _run_in_pool(self, query: str, args: Any = None) -> Any:
+        replica = read_node.get()
+        if replica is not None and replica.pool is not None and _is_read(query):
+            try:
+                return await replica._run_in_pool(query, args)
+            except Exception as exc:
+                if not _replica_refused(exc):
+                    raise
+                log.warning("replica refused a read (%s): on the primary", type(exc).__name__)
+                read_node.set(None)
+        return await super()._run_in_pool(query, args)
+
+
+def _dsn(url: str) -> dict[str, str]:
+    return {"dsn": url.replace("postgres://", "postgresql://", 1)}
+
+
+def make_engine(url: str, replicas: tuple[str, ...] = ()) -> Engine[Any]:
+    """`sqlite:///path` or `postgresql://user@host:port/db` → a Piccolo engine; read
+    replicas (PostgreSQL only) become its `extra_nodes`."""
     if url.startswith("sqlite:///"):
         path = unquote(url[len("sqlite:///") :])
         return SQLiteEngine(path=path, timeout=30)
     parsed = urlparse(url)
     if parsed.scheme in ("postgres", "postgresql"):
-        return PostgresEngine(config={"dsn": url.replace("postgres://", "postgresql://", 1)})
+        nodes = {f"replica{i}": PostgresEngine(config=_dsn(u)) for i, u in enumerate(replicas)}
+        return RoutedPostgresEngine(config=_dsn(url), extra_nodes=nodes)
     raise ValueError(f"Unsupported DATABASE_URL scheme: {parsed.scheme!r}")
 
 
@@ -57,49 +104,104 @@ def is_postgres() -> bool:
     return isinstance(engine(), PostgresEngine)
 
 
+# What to do once the transaction `atomic()` opened commits (metrics, mostly): a list
+# per open transaction or savepoint; a savepoint's joins its parent's when released and
+# is dropped when rolled back.
+_after_commit: ContextVar[list[Callable[[], None]] | None] = ContextVar(
+    "after_commit", default=None
+)
+
+
+def on_commit(action: Callable[[], None]) -> None:
+    """Run `action` when the current `atomic()` transaction commits (never if it rolls
+    back); at once outside one (or inside a transaction `atomic()` did not open)."""
+    pending = _after_commit.get()
+    if pending is None:
+        action()
+    else:
+        pending.append(action)
+
+
+def _run_after_commit(actions: list[Callable[[], None]]) -> None:
+    for action in actions:
+        try:
+            action()
+        except Exception:  # a metric must never turn a commit into an error
+            log.exception("after-commit action failed")
+
+
 @asynccontextmanager
 async def atomic() -> AsyncIterator[Any]:
     """All-or-nothing: a new transaction, or a savepoint inside an open one."""
     db = engine()
     current = db.current_transaction.get()
+    outer = _after_commit.get()
+    mine: list[Callable[[], None]] = []
+    token = _after_commit.set(mine)
     if current is not None:
         savepoint = await current.savepoint()
         try:
             yield current
         except BaseException:
+            _after_commit.reset(token)
             await savepoint.rollback_to()
             raise
+        _after_commit.reset(token)
+        await savepoint.release()
+        if outer is None:  # a transaction atomic() did not open (tests): as if committed
+            _run_after_commit(mine)
         else:
-            await savepoint.release()
+            outer.extend(mine)
         return
     if isinstance(db, SQLiteEngine):
         transaction = db.transaction(transaction_type=TransactionType.immediate)
     else:
         transaction = db.transaction()
+    committed = False
     try:
         async with transaction as tx:
             yield tx
+        committed = True
     finally:
+        _after_commit.reset(token)
         # Piccolo leaves its transaction current when the rollback itself fails (the
         # connection died); this task must not keep running queries on it.
         if db.current_transaction.get() is not None:
             db.current_transaction.set(None)
+    if committed:
+        _run_after_commit(mine)
 
 
 def in_transaction() -> bool:
     return engine().current_transaction.get() is not None
 
 
+POOL_SIZE = 20  # connections per process to the primary (and to each replica)
+
+
 async def start_pool() -> None:
     db = engine()
     if isinstance(db, PostgresEngine):
-        await db.start_connection_pool(min_size=1, max_size=20)
+        await db.start_connection_pool(min_size=1, max_size=POOL_SIZE)
 
 
 async def close_pool() -> None:
     db = engine()
     if isinstance(db, PostgresEngine):
         await db.close_connection_pool()
+        for node in db.extra_nodes.values():
+            if node.pool is not None:
+                await node.close_connection_pool()
+
+
+def pools() -> dict[str, Any]:
+    """Each open asyncpg pool by node name (`primary`, `replica0`, …), for metrics."""
+    db = engine()
+    if not isinstance(db, PostgresEngine):
+        return {}
+    found = {"primary": db.pool} if db.pool is not None else {}
+    found.update({name: n.pool for name, n in db.extra_nodes.items() if n.pool is not None})
+    return found
 
 
 # Connection-level failures: the server is down, restarting, refusing or out of

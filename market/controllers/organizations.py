@@ -15,6 +15,7 @@ from market.web import formdata, i18n
 from market.web.auth import principal_of, public, requires_login
 from market.web.form_errors import Redisplay, shows_form_errors
 from market.web.params import PathId
+from market.web.reads import REPLICA_READS
 from market.web.render import flash, render, see_other
 
 REGISTRATION_FIELDS = (
@@ -44,6 +45,7 @@ def _page_number(raw: str | None) -> int:
 
 
 class OrganizationController(Controller):
+    opt = REPLICA_READS  # anonymous reads may come from a replica (market.web.reads)
     include_in_schema = False
 
     @get("/organizations", guards=[public])

@@ -20,6 +20,7 @@ from market.web import formdata, i18n
 from market.web.auth import principal_of, public, requires_social_org
 from market.web.form_errors import FORM_REFUSALS, shows_form_errors
 from market.web.params import PathId
+from market.web.reads import REPLICA_READS
 from market.web.render import flash, is_fragment_request, render, see_other, template_filter
 
 
@@ -61,6 +62,7 @@ async def _questions_form(
 
 
 class TenderController(Controller):
+    opt = REPLICA_READS  # anonymous reads may come from a replica (market.web.reads)
     include_in_schema = False
 
     @get("/tenders", guards=[public])

@@ -6,6 +6,8 @@ pages anyone may see — and a test enumerates the routes to hold that line.
 
 from __future__ import annotations
 
+import hmac
+import ipaddress
 from collections.abc import Callable
 from typing import Any
 
@@ -16,6 +18,7 @@ from litestar.types import ASGIApp, Receive, Scope, Send
 
 from market import outbox
 from market.accounts import Principal, load_principal
+from market.settings import get_settings
 from market.web import i18n
 
 Guard = Callable[[ASGIConnection[Any, Any, Any, Any], BaseRouteHandler], None]
@@ -49,6 +52,11 @@ class PrincipalMiddleware:
             i18n.activate(_language(scope, principal))
             state["unread"] = await outbox.unread_count(principal.id)
         await self.app(scope, receive, send)
+
+
+def activate_reader_language(scope: Scope) -> None:
+    """The language of a request no route took (its 404 page): cookie, else browser."""
+    i18n.activate(_language(scope, None))
 
 
 def _language(scope: Scope, principal: Principal | None) -> str:
@@ -85,6 +93,28 @@ def requires_login(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteH
 def requires_operator(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
     if not _require(connection).is_operator:
         raise PermissionDeniedException("Only platform operators may do this.")
+
+
+_FORWARDED = ("x-forwarded-for", "forwarded", "x-real-ip")
+
+
+def requires_metrics_reader(
+    connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler
+) -> None:
+    """`/metrics`: a scraper on this machine (a loopback peer, and no proxy header: a
+    proxy on this machine forwards strangers from loopback too), or anyone sending
+    `Authorization: Bearer <MARKET_METRICS_TOKEN>`."""
+    token = get_settings().metrics_token
+    given = connection.headers.get("authorization", "")
+    if token and hmac.compare_digest(given.encode(), f"Bearer {token}".encode()):
+        return
+    peer = connection.client.host if connection.client else ""
+    try:
+        loopback = ipaddress.ip_address(peer).is_loopback
+    except ValueError:
+        loopback = False
+    if not loopback or any(name in connection.headers for name in _FORWARDED):
+        raise PermissionDeniedException("Metrics are served to this machine or with a token.")
 
 
 def requires_member(*kinds: str) -> Guard:

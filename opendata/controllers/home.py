@@ -8,11 +8,13 @@ from litestar import Controller, Request, Response, get
 
 from market import directory
 from market.web.auth import principal_of, public, requires_login
+from market.web.reads import REPLICA_READS
 from market.web.render import render
 from opendata import attention, home
 
 
 class HomeController(Controller):
+    opt = REPLICA_READS  # anonymous reads may come from a replica (market.web.reads)
     include_in_schema = False
 
     @get("/", guards=[public])

@@ -22,6 +22,7 @@ from market.money import Money
 from market.web import i18n
 from market.web.auth import principal_of, public
 from market.web.params import PathId
+from market.web.reads import REPLICA_READS
 from market.web.render import is_fragment_request, render
 from opendata import transparency
 from opendata.project_updates import updates_page
@@ -120,6 +121,7 @@ def _page_context(
 
 
 class ProjectController(Controller):
+    opt = REPLICA_READS  # anonymous reads may come from a replica (market.web.reads)
     include_in_schema = False
 
     @get("/projects/{tender_id:int}", guards=[public])

@@ -20,6 +20,7 @@ from market.money import Money
 from market.web.auth import public
 from market.web.errors import error_responses
 from market.web.params import PathId, cursor_parameter, limit_parameter
+from market.web.reads import REPLICA_READS
 from market.web.render import render
 from opendata.statistics import rules, views
 from opendata.statistics.queries import DistrictStatistics, district_statistics
@@ -34,6 +35,7 @@ CONTRACTS_PAGE = 20
 
 
 class StatisticsPages(Controller):
+    opt = REPLICA_READS  # anonymous reads may come from a replica (market.web.reads)
     include_in_schema = False
 
     @get("/statistics", guards=[public])
@@ -283,6 +285,7 @@ def record_out(record: TrackRecord, contracts: Any, limit: int) -> TrackRecordOu
 
 
 class StatisticsApi(Controller):
+    opt = REPLICA_READS  # anonymous reads may come from a replica (market.web.reads)
     path = "/api/v1"
     tags = ["open data"]  # noqa: RUF012 - Litestar reads a class attribute
 

@@ -113,15 +113,19 @@ class Cluster:
         shutil.rmtree(self.root, ignore_errors=True)
 
 
+def _root(prefix: str, owner: str | None) -> Path:
+    root = Path(tempfile.mkdtemp(prefix=prefix))
+    if owner:
+        entry = pwd.getpwnam(owner)
+        os.chown(root, entry.pw_uid, entry.pw_gid)
+    return root
+
+
 def make_cluster() -> Cluster:
     """A started cluster on a free port (raises ClusterUnavailable when it cannot be)."""
     binaries = _binaries()
     owner = _owner()
-    root = Path(tempfile.mkdtemp(prefix="market-crash-pg-"))
-    if owner:
-        entry = pwd.getpwnam(owner)
-        os.chown(root, entry.pw_uid, entry.pw_gid)
-    cluster = Cluster(binaries, root, free_port(), owner)
+    cluster = Cluster(binaries, _root("market-crash-pg-", owner), free_port(), owner)
     try:
         cluster.init()
         cluster.start()
@@ -129,6 +133,25 @@ def make_cluster() -> Cluster:
         cluster.remove()
         raise
     return cluster
+
+
+def make_standby(primary: Cluster) -> Cluster:
+    """A started hot standby of `primary` on a free port: `pg_basebackup -R` (streaming
+    replication from the primary's WAL, `standby.signal` and `primary_conninfo` written
+    for it). initdb's trust rules already let loopback replication connections in."""
+    if not (primary.bin / "pg_basebackup").exists():
+        raise ClusterUnavailable("pg_basebackup not found beside initdb")
+    standby = Cluster(primary.bin, _root("market-replica-pg-", primary.owner), free_port(),
+                      primary.owner)  # fmt: skip
+    try:
+        standby._run("pg_basebackup", "-h", "127.0.0.1", "-p", str(primary.port), "-U",
+                     "postgres", "-D", str(standby.data), "-R", "-X", "stream",
+                     "--checkpoint=fast", "--no-sync")  # fmt: skip
+        standby.start()
+    except BaseException:
+        standby.remove()
+        raise
+    return standby
 
 
 def wait_for_port(port: int, within: float = 30) -> None:
