@@ -60,6 +60,9 @@ class Settings:
     # Accelerated sandbox tenders (market/tenders/acceleration.py): MARKET_SANDBOX=1/0;
     # on by default in dev and test, never in prod (setting it there is a start-up error).
     sandbox: bool = False
+    # The cache of rendered public pages for anonymous visitors (market.web.page_cache):
+    # MARKET_PAGE_CACHE_MB per process, 0 turns it off.
+    page_cache_mb: int = 64
 
     @property
     def dev(self) -> bool:
@@ -164,6 +167,7 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
         payment_window_card_minutes=_positive(env, "MARKET_PAYMENT_WINDOW_CARD_MINUTES", 30),
         payment_window_bank_days=_positive(env, "MARKET_PAYMENT_WINDOW_BANK_DAYS", 7),
         public_unpaid_limit=_positive(env, "MARKET_PUBLIC_UNPAID_LIMIT", 3),
+        page_cache_mb=_int(env, "MARKET_PAGE_CACHE_MB", 64),
     )
 
 

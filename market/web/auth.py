@@ -63,6 +63,11 @@ def _language(scope: Scope, principal: Principal | None) -> str:
     return i18n.from_accept_language(headers.get("accept-language")) or i18n.DEFAULT
 
 
+def anonymous_language(scope: Scope) -> str:
+    """The language a page is rendered in for a visitor who is not signed in."""
+    return _language(scope, None)
+
+
 def principal_of(connection: ASGIConnection[Any, Any, Any, Any]) -> Principal | None:
     return connection.scope.get("state", {}).get("principal")  # type: ignore[no-any-return]
 

@@ -7,6 +7,7 @@ boosted. Responses carry `Vary: HX-Request` so caches keep the two apart.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -135,13 +136,18 @@ def format_duration(value: timedelta) -> str:
     return format_list(parts, style="unit", locale=locale)
 
 
-def is_fragment_request(request: Request[Any, Any, Any]) -> bool:
-    """htmx wants only a fragment: not boosted, and not restoring history (full page then)."""
+def wants_fragment(headers: Mapping[str, str]) -> bool:
+    """htmx wants only a fragment: not boosted, and not restoring history (full page
+    then). `headers` by lower-case name."""
     return (
-        request.headers.get("hx-request") == "true"
-        and request.headers.get("hx-boosted") != "true"
-        and request.headers.get("hx-history-restore-request") != "true"
+        headers.get("hx-request") == "true"
+        and headers.get("hx-boosted") != "true"
+        and headers.get("hx-history-restore-request") != "true"
     )
+
+
+def is_fragment_request(request: Request[Any, Any, Any]) -> bool:
+    return wants_fragment(request.headers)
 
 
 def base_context(request: Request[Any, Any, Any]) -> dict[str, Any]:

@@ -10,6 +10,7 @@ from hmac import compare_digest
 from typing import Any
 
 from litestar import Request
+from litestar.config.csrf import CSRFConfig
 from litestar.datastructures import Cookie, MutableScopeHeaders
 from litestar.exceptions import PermissionDeniedException
 from litestar.middleware.csrf import generate_csrf_token
@@ -163,16 +164,21 @@ def csrf_cookie_rotation() -> Callable[[Message, Scope], Awaitable[None]]:
         token = scope.get(_NEW_COOKIE)  # type: ignore[misc]
         if message["type"] != "http.response.start" or not token:
             return
-        config = scope["litestar_app"].csrf_config
-        cookie = Cookie(
-            key=config.cookie_name,
-            value=token,
-            path=config.cookie_path,
-            secure=config.cookie_secure,
-            httponly=config.cookie_httponly,
-            samesite=config.cookie_samesite,
-            domain=config.cookie_domain,
-        )
-        MutableScopeHeaders.from_message(message).add("set-cookie", cookie.to_header(header=""))
+        cookie = csrf_cookie(scope["litestar_app"].csrf_config, token)
+        MutableScopeHeaders.from_message(message).add("set-cookie", cookie)
 
     return before_send
+
+
+def csrf_cookie(config: CSRFConfig, token: str) -> str:
+    """The Set-Cookie value of a CSRF token, with Litestar's own CSRF cookie's attributes."""
+    cookie = Cookie(
+        key=config.cookie_name,
+        value=token,
+        path=config.cookie_path,
+        secure=config.cookie_secure,
+        httponly=config.cookie_httponly,
+        samesite=config.cookie_samesite,
+        domain=config.cookie_domain,
+    )
+    return cookie.to_header(header="")

@@ -8,6 +8,7 @@ from litestar import Controller, Request, Response, get
 
 from market import directory
 from market.web.auth import principal_of, public, requires_login
+from market.web.page_cache import CACHED
 from market.web.render import render
 from opendata import attention, home
 
@@ -15,7 +16,7 @@ from opendata import attention, home
 class HomeController(Controller):
     include_in_schema = False
 
-    @get("/", guards=[public])
+    @get("/", guards=[public], opt=CACHED)
     async def home(self, request: Request[Any, Any, Any]) -> Response[str]:
         page = await home.home_page()
         context = {f: getattr(page, f) for f in page.__dataclass_fields__}

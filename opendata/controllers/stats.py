@@ -19,6 +19,7 @@ from market.ledger.rules import SOURCES
 from market.money import Money
 from market.web.auth import public
 from market.web.errors import error_responses
+from market.web.page_cache import CACHED
 from market.web.params import PathId, cursor_parameter, limit_parameter
 from market.web.render import render
 from opendata.statistics import rules, views
@@ -36,7 +37,7 @@ CONTRACTS_PAGE = 20
 class StatisticsPages(Controller):
     include_in_schema = False
 
-    @get("/statistics", guards=[public])
+    @get("/statistics", guards=[public], opt=CACHED)
     async def statistics(self, request: Request[Any, Any, Any]) -> Response[str]:
         stats = await district_statistics()
         context = {
