@@ -96,4 +96,9 @@ def pgettext(context: str, message: str) -> str:
 
 
 def babel_locale() -> Locale:
-    return Locale.parse("zh_Hans_CN" if current() == "zh_Hans" else "en")
+    return locale_of(current())
+
+
+@cache
+def locale_of(language: str) -> Locale:
+    return Locale.parse("zh_Hans_CN" if language == "zh_Hans" else "en")
