@@ -66,7 +66,7 @@ from market import audit, clock
 from market.audit import AuditRecord
 from market.settings import Settings
 from market.web import page_store
-from market.web.auth import anonymous_language
+from market.web.auth import language_of
 from market.web.i18n import COOKIE as LANG_COOKIE_NAME
 from market.web.page_store import (
     PLACEHOLDER,
@@ -87,7 +87,10 @@ CACHED: dict[str, Any] = {OPT: True}  # a route handler's `opt`: its page may be
 CHECK_EVERY = 0.25  # seconds between reads of the data version, per process
 MAX_QUERY = 1024  # bytes: a longer query string is not cached
 _TOKEN = re.compile(r"[0-9a-f]{128}")
+KNOWN_TOKENS = 10_000  # valid CSRF tokens remembered per process (~2 MB)
 LANG_COOKIE = LANG_COOKIE_NAME.encode()
+CSRF = CSRF_COOKIE.encode()
+SESSION = SESSION_COOKIE.encode()
 
 
 async def data_changed(record: AuditRecord) -> None:
@@ -126,8 +129,36 @@ class Visitor:
     accept: str  # their Accept-Encoding
 
 
-def _header(scope: HTTPScope, name: bytes) -> bytes:
-    return next((value for key, value in scope["headers"] if key == name), b"")
+@dataclass(frozen=True, slots=True)
+class Asked:
+    """What of a request a cached page may depend on, read in one pass over its headers."""
+
+    cookie: bytes  # every Cookie header, joined
+    accept_encoding: str
+    accept_language: str | None
+    htmx: dict[str, str]  # the hx-* headers
+
+    @classmethod
+    def of(cls, scope: HTTPScope) -> Asked:
+        cookies: list[bytes] = []
+        encoding, language, htmx = b"", None, {}
+        for name, value in scope["headers"]:
+            if name == b"cookie":
+                cookies.append(value)
+            elif name == b"accept-encoding":
+                encoding = value
+            elif name == b"accept-language":
+                language = value.decode("latin-1")
+            elif name.startswith(b"hx-"):
+                htmx[name.decode("latin-1")] = value.decode("latin-1")
+        return cls(b"; ".join(cookies), encoding.decode("latin-1"), language, htmx)
+
+    def key(self, scope: HTTPScope) -> Key | None:
+        query = bytes(scope.get("query_string", b""))
+        if len(query) > MAX_QUERY:
+            return None
+        language = language_of(self.cookie.decode("latin-1"), self.accept_language, None)
+        return (scope["path"], stable_query(query), language, wants_fragment(self.htmx))
 
 
 def _cookie(header: bytes, name: bytes) -> bytes | None:
@@ -136,14 +167,6 @@ def _cookie(header: bytes, name: bytes) -> bytes | None:
         if key == name:
             return value
     return None
-
-
-def _key(scope: HTTPScope) -> Key | None:
-    query = bytes(scope.get("query_string", b""))
-    if len(query) > MAX_QUERY:
-        return None
-    headers = {k.decode("latin-1"): v.decode("latin-1") for k, v in scope["headers"]}
-    return (scope["path"], stable_query(query), anonymous_language(scope), wants_fragment(headers))
 
 
 def cacheable(sent: Sent, scope: HTTPScope) -> bool:
@@ -166,23 +189,28 @@ class PageCacheMiddleware:
         self.version = DataVersion()
         self.secret = settings.secret_key
         self._filling: dict[Key, asyncio.Future[Page | None]] = {}
+        self._known: dict[bytes, None] = {}  # tokens whose signature was checked here
 
-    def _applies(self, scope: HTTPScope) -> bool:
-        handler = scope.get("route_handler")
-        return (
-            self.store.max_bytes > 0
-            and scope["method"] == "GET"
-            and handler is not None
-            and bool(handler.opt.get(OPT))
-            and SESSION_COOKIE.encode() not in _header(scope, b"cookie")
-        )
+    def _remember(self, token: bytes) -> None:
+        """A checked token, kept so its signature is not computed on every page."""
+        if len(self._known) >= KNOWN_TOKENS:
+            self._known.pop(next(iter(self._known)))
+        self._known[token] = None
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != ScopeType.HTTP or not self._applies(scope):
+        handler = scope.get("route_handler")
+        if (
+            scope["type"] != ScopeType.HTTP
+            or scope["method"] != "GET"
+            or handler is None
+            or not handler.opt.get(OPT)
+            or not self.store.max_bytes
+        ):
             await self.app(scope, receive, send)
             return
-        key = _key(scope)
-        if key is None:
+        asked = Asked.of(scope)
+        key = asked.key(scope)
+        if key is None or SESSION in asked.cookie:
             await self.app(scope, receive, send)
             return
         page = self.store.get(key)
@@ -193,13 +221,13 @@ class PageCacheMiddleware:
                 await self.app(scope, receive, send)
                 return
             if page is None or not page.current(version):
-                visitor = self._visitor(scope)  # before the request is rewritten
+                visitor = self._visitor(scope, asked)
                 page = await self._fill(key, version, visitor, scope, receive, send)
                 if page is None:
                     return
                 await self._send(page, visitor, send)
                 return
-        await self._send(page, self._visitor(scope), send)
+        await self._send(page, self._visitor(scope, asked), send)
 
     async def _fill(
         self, key: Key, version: Hashable, visitor: Visitor, scope: HTTPScope, receive: Receive,
@@ -233,7 +261,7 @@ class PageCacheMiddleware:
     async def _render(self, language: str, scope: HTTPScope, receive: Receive) -> Sent | None:
         """The app's answer, rendered as for a visitor with nothing but the placeholder
         token and the key's language: nothing else of this request can be in it."""
-        own = b"%s=%s; %s=%s" % (CSRF_COOKIE.encode(), PLACEHOLDER, LANG_COOKIE, language.encode())
+        own = b"%s=%s; %s=%s" % (CSRF, PLACEHOLDER, LANG_COOKIE, language.encode())
         scope["headers"] = [
             (name, value)
             for name, value in scope["headers"]
@@ -261,15 +289,18 @@ class PageCacheMiddleware:
         cookies = tuple(v for k, v in sent.headers if k == b"set-cookie")
         return replace(visitor, cookies=cookies + visitor.cookies)
 
-    def _visitor(self, scope: HTTPScope) -> Visitor:
+    def _visitor(self, scope: HTTPScope, asked: Asked) -> Visitor:
         """The visitor's CSRF token (with its Set-Cookie header when it is new) and
         the content codings they accept."""
-        accept = _header(scope, b"accept-encoding").decode("latin-1")
-        sent = _cookie(_header(scope, b"cookie"), CSRF_COOKIE.encode())
+        accept = asked.accept_encoding
+        sent = _cookie(asked.cookie, CSRF)
+        if sent is not None and sent in self._known:
+            return Visitor(sent, (), accept)
         if sent is not None and _TOKEN.fullmatch(sent.decode("latin-1")):
             text = sent.decode("ascii")
             signed = generate_csrf_hash(token=text[:64], secret=self.secret)
             if hmac.compare_digest(signed, text[64:]):
+                self._remember(sent)
                 return Visitor(sent, (), accept)
         token = generate_csrf_token(secret=self.secret)
         config = scope["litestar_app"].csrf_config
