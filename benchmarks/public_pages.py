@@ -30,12 +30,13 @@ import json
 import os
 import statistics
 import sys
+import time
 import urllib.request
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
 
 from benchmarks.ledger_pgbench import db_url
-from benchmarks.loadgen import Run, Server, check_port, drive, require_wrk
+from benchmarks.loadgen import Run, Server, check_port, drive, require_wrk, tree_cpu
 from benchmarks.server_stack import PREFIX, candidates, demo_database, page_server
 
 GOAL = 0.30
@@ -69,8 +70,6 @@ CROSS JOIN (SELECT department, created_by, criteria FROM market_tender
 
 async def load_tenders(name: str, count: int) -> float:
     """`count` more published tenders in the scratch database `name`; seconds taken."""
-    import time
-
     import asyncpg
 
     connection = await asyncpg.connect(db_url(name))
@@ -152,6 +151,7 @@ def measure(data: str, args: argparse.Namespace) -> dict[str, list[Run]]:
                 targets[f"{label} (no cache)"] = (found["no cache"], path, headers)
         for server, path, sent in targets.values():  # warm up: caches, pools, code paths
             drive(server, seconds=1, connections=args.connections, path=path, headers=sent)
+            settle(server)
         runs: dict[str, list[Run]] = {label: [] for label in targets}
         for _ in range(args.rounds):
             for label, (server, path, sent) in targets.items():
@@ -163,7 +163,21 @@ def measure(data: str, args: argparse.Namespace) -> dict[str, list[Run]]:
                     raise SystemExit(f"{data} {label}: {run.failures} failed requests:\n"
                                      f"{server.log_tail()}")  # fmt: skip
                 runs[label].append(run)
+                settle(server)
     return runs
+
+
+def settle(server: Server, most: float = 30.0) -> None:
+    """Wait until the server has answered what wrk left in flight (a slow page's queue
+    would otherwise run into the next page's measurement)."""
+    deadline = time.monotonic() + most
+    before = tree_cpu(server.pid)
+    while time.monotonic() < deadline:
+        time.sleep(0.2)
+        now = tree_cpu(server.pid)
+        if now - before < 0.02:
+            return
+        before = now
 
 
 def report(data: str, runs: dict[str, list[Run]]) -> list[str]:
