@@ -32,6 +32,7 @@ BENCHMARKS: dict[str, tuple[bool, str]] = {
     "money_invariants": (True, "ledger check with the money invariants, 100,000 donations"),
     "notifications": (True, "10,000 notifications enqueued in one transaction < 2 s; mails/s"),
     "server_stack": (True, "hello on each server stack; public page, 2 workers >= 1.7 x 1"),
+    "public_pages": (True, "each public page >= 0.30 x hello on the same stack, 3 data sets"),
 }
 
 

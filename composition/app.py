@@ -24,6 +24,7 @@ from market.web.auth import PrincipalMiddleware, public
 from market.web.compression import compression_config
 from market.web.errors import domain_error, http_error, server_error
 from market.web.form_errors import Redisplayed, redisplayed
+from market.web.page_cache import PageCacheMiddleware
 from market.web.params import request_boundary
 from market.web.public_url import BaseURLMiddleware
 from market.web.ratelimit import LoginLimiter
@@ -112,6 +113,8 @@ def create_app(settings: Settings | None = None) -> Litestar:
     app = Litestar(
         route_handlers=route_handlers(),
         middleware=[
+            # First: a cached public page is served before anything else runs.
+            DefineMiddleware(PageCacheMiddleware, settings=settings),
             DefineMiddleware(
                 SessionMiddleware, store=make_store(settings, "sessions"), settings=settings
             ),

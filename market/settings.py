@@ -72,6 +72,9 @@ class Settings:
     # this many seconds while it still serves, so a load balancer stops sending before
     # the socket closes (MARKET_DRAIN_SECONDS; 5 in prod, 0 elsewhere).
     drain_seconds: int = 0
+    # The cache of rendered public pages for anonymous visitors (market.web.page_cache):
+    # MARKET_PAGE_CACHE_MB per process, 0 turns it off.
+    page_cache_mb: int = 64
 
     @property
     def dev(self) -> bool:
@@ -209,6 +212,7 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
         replica_max_lag_ms=_positive(env, "MARKET_REPLICA_MAX_LAG_MS", 1000),
         metrics_token=_metrics_token(env),
         drain_seconds=drain,
+        page_cache_mb=_int(env, "MARKET_PAGE_CACHE_MB", 64),
     )
 
 

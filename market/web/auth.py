@@ -61,14 +61,21 @@ def activate_reader_language(scope: Scope) -> None:
 
 def _language(scope: Scope, principal: Principal | None) -> str:
     headers = dict((k.decode("latin-1"), v.decode("latin-1")) for k, v in scope["headers"])
-    cookie_header = headers.get("cookie", "")
+    return language_of(headers.get("cookie", ""), headers.get("accept-language"), principal)
+
+
+def language_of(
+    cookie_header: str, accept_language: str | None, principal: Principal | None
+) -> str:
+    """The `pgm_lang` cookie's language, else the signed-in person's, else the browser's
+    (Accept-Language), else the default."""
     for part in cookie_header.split(";"):
         name, _, value = part.strip().partition("=")
         if name == i18n.COOKIE and (chosen := i18n.normalise(value)):
             return chosen
     if principal and (preferred := i18n.normalise(principal.locale)):
         return preferred
-    return i18n.from_accept_language(headers.get("accept-language")) or i18n.DEFAULT
+    return i18n.from_accept_language(accept_language) or i18n.DEFAULT
 
 
 def principal_of(connection: ASGIConnection[Any, Any, Any, Any]) -> Principal | None:

@@ -21,6 +21,7 @@ from market.ledger.rules import SOURCES
 from market.money import Money
 from market.web import i18n
 from market.web.auth import principal_of, public
+from market.web.page_cache import CACHED
 from market.web.params import PathId
 from market.web.reads import REPLICA_READS
 from market.web.render import is_fragment_request, render
@@ -124,7 +125,7 @@ class ProjectController(Controller):
     opt = REPLICA_READS  # anonymous reads may come from a replica (market.web.reads)
     include_in_schema = False
 
-    @get("/projects/{tender_id:int}", guards=[public])
+    @get("/projects/{tender_id:int}", guards=[public], opt=CACHED)
     async def project_page(
         self, request: Request[Any, Any, Any], tender_id: PathId
     ) -> Response[str]:

@@ -19,6 +19,7 @@ from market.ledger.rules import SOURCES
 from market.money import Money
 from market.web.auth import public
 from market.web.errors import error_responses
+from market.web.page_cache import CACHED
 from market.web.params import PathId, cursor_parameter, limit_parameter
 from market.web.reads import REPLICA_READS
 from market.web.render import render
@@ -38,7 +39,7 @@ class StatisticsPages(Controller):
     opt = REPLICA_READS  # anonymous reads may come from a replica (market.web.reads)
     include_in_schema = False
 
-    @get("/statistics", guards=[public])
+    @get("/statistics", guards=[public], opt=CACHED)
     async def statistics(self, request: Request[Any, Any, Any]) -> Response[str]:
         stats = await district_statistics()
         context = {
