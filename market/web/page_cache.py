@@ -262,6 +262,10 @@ class PageCacheMiddleware:
         """The app's answer, rendered as for a visitor with nothing but the placeholder
         token and the key's language: nothing else of this request can be in it."""
         own = b"%s=%s; %s=%s" % (CSRF, PLACEHOLDER, LANG_COOKIE, language.encode())
+        # A page kept for the data version just read from the primary must not be read
+        # from a replica that may be behind that version (market.web.reads): else it
+        # could miss a change yet count as current until the next one.
+        scope.setdefault("state", {})[page_store.FILLING] = True
         scope["headers"] = [
             (name, value)
             for name, value in scope["headers"]

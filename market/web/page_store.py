@@ -16,6 +16,10 @@ from market import clock
 from market.web import gzip_splice
 from market.web.compression import BROTLI_QUALITY, GZIP_LEVEL, MINIMUM_SIZE, negotiate
 
+# Scope state set while a request renders a page for the cache: its reads go to the
+# primary (market.web.reads), so the page is current for the version the cache read there.
+FILLING = "page_cache_filling"
+
 FRESH = 0.5  # seconds (real time) a page is served without asking the data version
 MAX_AGE = timedelta(seconds=10)  # on the app's clock
 PLACEHOLDER = secrets.token_hex(64).encode()  # as long as a CSRF token; never sent

@@ -21,6 +21,7 @@ from litestar.types import ASGIApp, Message, Receive, Scope, Send
 from market import logs, metrics, replicas
 from market.db import read_node
 from market.settings import get_settings
+from market.web import page_store
 
 REPLICA_READS = {"reads": "replica"}  # `opt=` of a route whose reads may go to a replica
 SAFE = frozenset({"GET", "HEAD"})
@@ -48,8 +49,17 @@ def _wrote_cookie(position: int) -> bytes:
 def wants_replica(scope: Scope) -> bool:
     handler: Any = scope.get("route_handler")
     opt = getattr(handler, "opt", None) or {}
-    signed_in = (scope.get("state") or {}).get("principal") is not None
-    return opt.get("reads") == "replica" and scope.get("method") in SAFE and not signed_in
+    state = scope.get("state") or {}
+    signed_in = state.get("principal") is not None
+    # A page the cache keeps is read from the primary: it is current for the version the
+    # cache read there (market.web.page_cache), and only a handful are rendered a second.
+    filling = bool(state.get(page_store.FILLING))
+    return (
+        opt.get("reads") == "replica"
+        and scope.get("method") in SAFE
+        and not signed_in
+        and not filling
+    )
 
 
 class ReadRouting:
