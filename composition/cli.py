@@ -110,6 +110,12 @@ COMMANDS: list[tuple[str, str, str, Adder]] = [
         _no_args,
     ),
     (
+        "bids rekey",
+        "wrap every tender key under a new MARKET_BID_KEY (the old one in MARKET_BID_KEY_OLD)",
+        "bids.rekey:command",
+        _no_args,
+    ),
+    (
         "ocds export",
         "write OCDS release/record packages and the 360Giving package",
         "opendata.cli:export_command",
