@@ -18,7 +18,7 @@ export UV_PROJECT_ENVIRONMENT := $(VENV)
 TEST_WORKERS ?= 2
 XDIST := $(if $(filter 0,$(TEST_WORKERS)),,-n $(TEST_WORKERS) --dist loadfile)
 
-.PHONY: messages run serve test test-sqlite test-postgres test-e2e lint format setup migrate demo bench clean browser fonts loadgen cluster cluster-stop cluster-status cluster-test cluster-packages
+.PHONY: messages run serve test test-sqlite test-postgres test-e2e lint format setup migrate demo bench clean browser fonts loadgen cluster cluster-stop cluster-status cluster-test cluster-restore cluster-packages
 
 $(UV):
 	$(PY) -m venv $(VENV)
@@ -84,6 +84,11 @@ cluster-stop: setup
 
 cluster-status: setup
 	$(VENV)/bin/python -m deploy.cluster status
+
+# The whole cluster restored from its pgBackRest repository (deploy/RUNBOOK.md's
+# procedure): RESTORE_ARGS="--target '2026-11-30 10:00:00+00'" for a point in time.
+cluster-restore: setup
+	$(VENV)/bin/python -m deploy.restore $(RESTORE_ARGS)
 
 # SIGKILL of the primary's PostgreSQL under a donation load over HTTP against two app
 # processes, then: nothing acknowledged lost or doubled, ledger check, audit verify and
