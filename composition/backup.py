@@ -179,6 +179,7 @@ def restore(args: argparse.Namespace, label: str) -> Scratch:
         args,
         "restore",
         f"--set={label}",
+        "--reset-pg1-host",  # on a repository host: restore here, not on the database's
         f"--pg1-path={scratch.data}",
         "--type=immediate",
         "--target-action=promote",
