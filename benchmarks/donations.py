@@ -33,8 +33,10 @@ DB = "donations_bench"
 SECRET = "whsec_bench"  # noqa: S105 - a benchmark-only signing secret
 
 
-def _setup_env() -> None:
-    os.environ["DATABASE_URL"] = db_url(DB)
+def setup_env(url: str = "") -> None:
+    """The app's environment for these processes: `url` (default the scratch database on
+    the shared PostgreSQL), a stub Stripe key and the benchmark's webhook secret."""
+    os.environ["DATABASE_URL"] = url or db_url(DB)
     os.environ.setdefault("PICCOLO_CONF", "piccolo_conf")
     os.environ["MARKET_ENV"] = "test"
     os.environ["STRIPE_SECRET_KEY"] = "sk_test_bench"  # noqa: S105 - stub, never sent
@@ -59,20 +61,29 @@ class _StubStripeApi:
 
 async def prepare() -> int:
     await recreate(DB)
-    _setup_env()
+    setup_env()
+    from market.db import close_pool, start_pool
+    from market.migrate import migrate
+
+    await migrate()
+    await start_pool()
+    tender_id = await seed_tender()
+    await close_pool()
+    return tender_id
+
+
+async def seed_tender() -> int:
+    """In a migrated database (pool started): a verified department's tender open for
+    donations and a verified company's 1:1 match pledge, funded; the tender's id."""
     import secrets
     from datetime import timedelta
 
     from composition.wiring import wire
     from donors import pledges
     from market import accounts, clock
-    from market.db import close_pool, start_pool
-    from market.migrate import migrate
     from market.tables import Membership, Organization, Tender
 
     wire()  # funding the pledge pays through its payment kind's effect
-    await migrate()
-    await start_pool()
     now = clock.now()
     user = await accounts.sign_up(
         email="bench@example.org",
@@ -126,30 +137,18 @@ async def prepare() -> int:
         valid_from=now - timedelta(days=1), valid_until=now + timedelta(days=365),
         provider="sandbox",
     )  # fmt: skip
-    await close_pool()
     return tender_id
 
 
-async def _client_run(
-    worker: int, clients: int, duration: float, stock: int, tender_id: int, mode: str
-) -> tuple[int, float]:
-    _setup_env()
-    import logging
-
-    import httpx
-
-    logging.getLogger("httpx").setLevel(logging.WARNING)
-
-    from composition.app import create_app
-    from donors import donations, providers, signatures, stripe_events
-    from market.db import engine
+async def stock_events(tender_id: int, count: int, prefix: str) -> list[bytes]:
+    """`count` card donations of 100 yuan started (match reserved, PaymentIntent id
+    recorded by the stub Stripe API): their `payment_intent.succeeded` event bodies."""
+    from donors import donations, providers
     from market.money import Money
 
     providers._PROVIDERS["stripe"] = _StubStripeApi()  # type: ignore[assignment]
-    await engine().start_connection_pool(min_size=clients, max_size=clients + 2)
-    # Untimed: this worker's stock of pending card donations, match reserved.
-    events: list[list[bytes]] = [[] for _ in range(clients)]
-    for i in range(stock * clients):
+    events: list[bytes] = []
+    for i in range(count):
         started = await donations.start_donation(
             tender_id=tender_id, amount=Money(100_00, "CNY"), provider="stripe"
         )
@@ -157,9 +156,30 @@ async def _client_run(
             "id": started.started.provider_ref, "object": "payment_intent", "amount": 100_00,
             "currency": "cny", "metadata": {"payment_id": str(started.payment_id)},
         }  # fmt: skip
-        body = {"id": f"evt_{mode}_{worker}_{i}", "type": "payment_intent.succeeded",
+        body = {"id": f"evt_{prefix}_{i}", "type": "payment_intent.succeeded",
                 "data": {"object": intent}}  # fmt: skip
-        events[i % clients].append(json.dumps(body).encode())
+        events.append(json.dumps(body).encode())
+    return events
+
+
+async def _client_run(
+    worker: int, clients: int, duration: float, stock: int, tender_id: int, mode: str
+) -> tuple[int, float]:
+    setup_env()
+    import logging
+
+    import httpx
+
+    logging.getLogger("httpx").setLevel(logging.WARNING)
+
+    from composition.app import create_app
+    from donors import signatures, stripe_events
+    from market.db import engine
+
+    await engine().start_connection_pool(min_size=clients, max_size=clients + 2)
+    # Untimed: this worker's stock of pending card donations, match reserved.
+    stock_list = await stock_events(tender_id, stock * clients, f"{mode}_{worker}")
+    events: list[list[bytes]] = [stock_list[c::clients] for c in range(clients)]
     app = create_app()
     done = 0
     started_at = time.perf_counter()
@@ -210,7 +230,7 @@ def run_donations(
 
 
 async def verify(tender_id: int) -> str:
-    _setup_env()
+    setup_env()
     from market.audit import verify_chain
     from market.db import close_pool, start_pool
     from market.ledger.check import run_checks

@@ -64,6 +64,18 @@ def _worker_args(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--job", metavar="NAME", help="run this job now, due or not, and exit")
 
 
+def _backup_take_args(parser: argparse.ArgumentParser) -> None:
+    from composition.backup import take_arguments
+
+    take_arguments(parser)
+
+
+def _backup_verify_args(parser: argparse.ArgumentParser) -> None:
+    from composition.backup import verify_arguments
+
+    verify_arguments(parser)
+
+
 COMMANDS: list[tuple[str, str, str, Adder]] = [
     ("migrate", "apply database migrations", "market.migrate:command", _no_args),
     ("serve", "serve the web app", "composition.serve:command", _serve_args),
@@ -98,6 +110,12 @@ COMMANDS: list[tuple[str, str, str, Adder]] = [
         _no_args,
     ),
     (
+        "bids rekey",
+        "wrap every tender key under a new MARKET_BID_KEY (the old one in MARKET_BID_KEY_OLD)",
+        "bids.rekey:command",
+        _no_args,
+    ),
+    (
         "ocds export",
         "write OCDS release/record packages and the 360Giving package",
         "opendata.cli:export_command",
@@ -108,6 +126,18 @@ COMMANDS: list[tuple[str, str, str, Adder]] = [
         "fold settled ledger transfers into the statistics rollup",
         "opendata.statistics.rollup:command",
         _stats_fold_args,
+    ),
+    (
+        "backup take",
+        "pgBackRest backup annotated with the audit head published at that time",
+        "composition.backup:take",
+        _backup_take_args,
+    ),
+    (
+        "backup verify",
+        "restore the latest backup into a scratch server and check ledger and audit chain",
+        "composition.backup:verify",
+        _backup_verify_args,
     ),
 ]
 

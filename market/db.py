@@ -6,11 +6,15 @@ transaction (Piccolo's own nested `transaction()` reuses the outer one without a
 savepoint). On SQLite the transaction is IMMEDIATE: writers serialize up front
 instead of failing on lock upgrade.
 
-`unavailable(exc)` tells a database that cannot be reached (down, restarting, the
-connection lost mid-request, out of connections, SQLite locked past its timeout) from
-a bug: the web layer answers the first with 503 and `Retry-After`
-(`market.web.errors`). The asyncpg pool needs no help to recover: a connection that
-broke is closed and its slot returned, and the next `acquire` connects afresh.
+`unavailable(exc)` tells a database that cannot be reached (down, restarting, failing
+over, the connection lost mid-request, out of connections, SQLite locked past its
+timeout) from a bug: the web layer answers the first with 503 and `Retry-After`
+(`market.web.errors`). The asyncpg pool recovers by itself: a connection that broke is
+closed and its slot returned, and the next `acquire` connects afresh (through HAProxy,
+to whichever node is primary now). One case needs help: when BEGIN, COMMIT or ROLLBACK
+itself fails, Piccolo neither returns the connection to the pool nor forgets the
+transaction; `atomic()` then aborts the connection (the server rolls back what was
+open, and asyncpg returns the slot) and forgets the transaction.
 """
 
 from __future__ import annotations
@@ -24,6 +28,7 @@ from typing import Any
 from urllib.parse import unquote, urlparse
 
 from asyncpg import exceptions as pg_errors
+from asyncpg.pool import PoolConnectionProxy
 from piccolo.engine import engine_finder
 from piccolo.engine.base import Engine
 from piccolo.engine.postgres import PostgresEngine
@@ -164,12 +169,29 @@ async def atomic() -> AsyncIterator[Any]:
         committed = True
     finally:
         _after_commit.reset(token)
-        # Piccolo leaves its transaction current when the rollback itself fails (the
-        # connection died); this task must not keep running queries on it.
+        # When BEGIN, COMMIT or ROLLBACK itself failed (the connection died, or its
+        # protocol broke under a dying server), Piccolo keeps the connection out of the
+        # pool and its transaction current: abort the one, forget the other.
+        if isinstance(db, PostgresEngine):
+            abandon(getattr(transaction, "connection", None))
         if db.current_transaction.get() is not None:
             db.current_transaction.set(None)
     if committed:
         _run_after_commit(mine)
+
+
+def abandon(connection: Any) -> None:
+    """Abort `connection` unless it is closed or back in the pool already: the server
+    rolls back whatever it had open, and asyncpg gives its pool slot back (a pooled
+    connection that closes releases itself)."""
+    if connection is None:
+        return
+    if isinstance(connection, PoolConnectionProxy):
+        if connection._con is None:  # released (or closed, which released it)
+            return
+    elif connection.is_closed():
+        return
+    connection.terminate()
 
 
 def in_transaction() -> bool:
@@ -214,12 +236,19 @@ _UNREACHABLE: tuple[type[BaseException], ...] = (
     pg_errors.CrashShutdownError,  # 57P02
     pg_errors.CannotConnectNowError,  # 57P03: starting up, in recovery
     pg_errors.TooManyConnectionsError,  # 53300
+    # 25006: the address led to a standby — a failover or switchover is under way (the
+    # proxy cuts such sessions; a fresh connection finds the new primary).
+    pg_errors.ReadOnlySQLTransactionError,
 )
 _INTERFACE_CLOSED = (
     "connection is closed",
     "connection was closed",
     "connection has been released",
 )
+# asyncpg's protocol state broken by a server that died mid-exchange ("cannot switch to
+# state …; another operation is in progress" / "… in the failed state"): raised before
+# the command is sent, so nothing was committed; `atomic()` aborts the connection.
+_PROTOCOL_BROKEN = "cannot switch to state"
 _SQLITE_BUSY = ("database is locked", "unable to open database file", "disk i/o error")
 
 
@@ -230,6 +259,8 @@ def _unreachable(exc: BaseException) -> bool:
         return True
     if isinstance(exc, pg_errors.InterfaceError):
         return any(text in str(exc) for text in _INTERFACE_CLOSED)
+    if isinstance(exc, pg_errors.InternalClientError):
+        return str(exc).startswith(_PROTOCOL_BROKEN)
     if isinstance(exc, sqlite3.OperationalError):
         return any(text in str(exc).lower() for text in _SQLITE_BUSY)
     return False
