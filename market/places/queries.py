@@ -81,3 +81,25 @@ async def lineage(place_id: int) -> list[Place]:
         out.append(place)
         current = place.parent
     return list(reversed(out))
+
+
+@dataclass(frozen=True, slots=True)
+class PlaceGroup:
+    """The places of one street (the street first, then its communities), or the
+    district alone (`street` None): the form's optgroups."""
+
+    street: Place | None
+    places: list[Place]
+
+
+def group_places(places: list[Place]) -> list[PlaceGroup]:
+    """Places in code order → the district(s) on their own, then one group per street."""
+    groups: list[PlaceGroup] = []
+    for place in places:
+        if place.tier == "district":
+            groups.append(PlaceGroup(None, [place]))
+        elif place.tier == "street" or not groups or groups[-1].street is None:
+            groups.append(PlaceGroup(place if place.tier == "street" else None, [place]))
+        else:
+            groups[-1].places.append(place)
+    return groups

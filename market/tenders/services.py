@@ -8,6 +8,7 @@ raised before anything is written (ValidationFailed names the fields).
 
 from __future__ import annotations
 
+import dataclasses
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -19,7 +20,16 @@ from market.db import atomic
 from market.errors import NotFound, ValidationFailed
 from market.settings import get_settings
 from market.tables import Tender, TenderDocument
-from market.tenders import acceleration, documents, hooks, inputs, lifecycle, records, rules
+from market.tenders import (
+    acceleration,
+    documents,
+    hooks,
+    inputs,
+    lifecycle,
+    place_and_line,
+    records,
+    rules,
+)
 
 __all__ = [
     "AmendmentResult",
@@ -59,6 +69,7 @@ async def create_tender(*, user_id: int, department_id: int, form: dict[str, str
     data = _validate_draft(form)
     async with atomic():
         await records.check_member(user_id, department_id)
+        data = await place_and_line.with_place(data, required=True)
         rows = await Tender.insert(
             Tender(
                 department=department_id,
@@ -92,6 +103,7 @@ async def update_draft(*, user_id: int, tender_id: int, form: dict[str, str]) ->
         row = await records.load_locked(tender_id)
         await records.check_member(user_id, row["department"])
         rules.check_can_edit(row["status"])
+        data = await place_and_line.with_place(data, required=True)
         await Tender.update(
             {**_columns(data), "updated_at": clock.now(), "version": row["version"] + 1}
         ).where(Tender.id == tender_id)
@@ -99,7 +111,8 @@ async def update_draft(*, user_id: int, tender_id: int, form: dict[str, str]) ->
 
 
 async def publish_tender(*, user_id: int, tender_id: int) -> None:
-    """draft → published: dates still ahead, budget held from the department's account."""
+    """draft → published: dates still ahead, budget held from its budget line (or, for a
+    tender from before budget lines, the department's account)."""
     async with atomic():
         row = await records.load_locked(tender_id)
         await records.check_member(user_id, row["department"])
@@ -149,6 +162,11 @@ async def amend_tender(
         await records.check_member(user_id, row["department"])
         now = clock.now()
         rules.check_can_amend(row["status"], row["enquiry_end"], row["bid_deadline"], now)
+        # The place and the budget line are fixed at publication (the hold is the line's).
+        data = await place_and_line.with_place(
+            dataclasses.replace(data, place=row["place"], budget_line=row["budget_line"]),
+            required=False,
+        )
         await lifecycle.catch_up(row)
         current = {**row, "criteria": row["criteria"]}
         plan = rules.plan_amendment(
@@ -185,7 +203,7 @@ async def _apply_amendment(
     row.update(columns)
     if "budget" in plan.changes:  # re-hold the new amount
         await lifecycle.void_budget(row, actor=actor)
-        await lifecycle.hold_budget(row, actor=actor)
+        await lifecycle.hold_budget(row, actor=actor, amended=True)
     revision_id = await records.record(
         tender_id,
         actor=actor,

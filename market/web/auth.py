@@ -87,6 +87,12 @@ def requires_operator(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRou
         raise PermissionDeniedException("Only platform operators may do this.")
 
 
+def requires_finance(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
+    """A member of a district's finance bureau (a verified department flagged as it)."""
+    if not _require(connection).finance_districts:
+        raise PermissionDeniedException("Only the district's finance bureau may do this.")
+
+
 def requires_member(*kinds: str) -> Guard:
     """A verified member of an organization of one of these kinds."""
 
