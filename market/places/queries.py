@@ -103,3 +103,17 @@ def group_places(places: list[Place]) -> list[PlaceGroup]:
         else:
             groups[-1].places.append(place)
     return groups
+
+
+AREA_JOIN = "·"
+
+
+def area_name(places: list[Place]) -> str:
+    """The old free-text `area` of the last place of a lineage (district first): a
+    district's or a street's name, or "street·community" for a community (湖滨街道·柳岸社区),
+    as tenders and organizations have always written it (filters, feeds, OCDS,
+    360Giving locations read it)."""
+    place = places[-1]
+    if place.tier == "community" and len(places) > 1:
+        return f"{places[-2].name_zh}{AREA_JOIN}{place.name_zh}"
+    return place.name_zh

@@ -22,21 +22,10 @@ from market import clock
 from market.budget import queries as budget
 from market.budget.rules import budget_year, line_fits
 from market.errors import NotFound, ValidationFailed
-from market.places.queries import Place, all_places, group_places, lineage
+from market.places.queries import Place, all_places, area_name, group_places, lineage
 from market.sql import execute
 from market.tenders import acceleration
 from market.tenders.inputs import TenderInput
-
-AREA_JOIN = "·"
-
-
-def area_of(places: list[Place]) -> tuple[str, str]:
-    """(area, area_level) of the last place of a lineage (district first)."""
-    place = places[-1]
-    if place.tier == "community" and len(places) > 1:
-        return f"{places[-2].name_zh}{AREA_JOIN}{place.name_zh}", place.tier
-    return place.name_zh, place.tier
-
 
 async def _lineage(place_id: int) -> list[Place]:
     try:
@@ -62,10 +51,9 @@ async def with_place(data: TenderInput, *, required: bool) -> TenderInput:
             )
         return data
     places = await _lineage(data.place)
-    area, level = area_of(places)
     if data.budget_line is not None:
         await _check_fit(data.budget_line, places[-1].code, data.category)
-    return dataclasses.replace(data, area=area, area_level=level)
+    return dataclasses.replace(data, area=area_name(places), area_level=places[-1].tier)
 
 
 async def _line(line_id: int) -> budget.Line:
