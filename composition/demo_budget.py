@@ -130,7 +130,7 @@ async def budget_year_story(cast: Cast, year: int, start: datetime) -> Story:
     if ends <= cast.now:  # the year-end job returns what the lines have left
         cast.timeline.due(ends + timedelta(minutes=10))
     moved = _reallocation(cast, year, need)
-    moment = max(opened, datetime(year, 1, 1, tzinfo=LOCAL_ZONE)) + 150 * DAY
+    moment = max(opened, datetime(year, 1, 1, 10, tzinfo=LOCAL_ZONE)) + 150 * DAY
     if moved is None or moment >= min(ends, cast.now):
         return
     yield moment
@@ -147,4 +147,3 @@ async def budget_year_story(cast: Cast, year: int, start: datetime) -> Story:
 def budget_years(start: datetime, now: datetime) -> list[int]:
     """The budget years the history lives through."""
     return list(range(budget_year(start), budget_year(now) + 1))
-

@@ -48,6 +48,7 @@ PLACES: dict[str, tuple[str, str, str]] = {
     "xinqiao_market": ("330109003004", "集市社区", "Market Street Community"),
 }
 
+
 # The place an organization's `area` names (market_place slug in PLACES; "" = the district).
 def place_slug(area: str) -> str:
     """The PLACES slug of an area as the demo writes it: "", a district, a street, or

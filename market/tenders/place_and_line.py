@@ -27,6 +27,7 @@ from market.sql import execute
 from market.tenders import acceleration
 from market.tenders.inputs import TenderInput
 
+
 async def _lineage(place_id: int) -> list[Place]:
     try:
         return await lineage(place_id)
