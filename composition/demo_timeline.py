@@ -9,8 +9,9 @@ completion to settle — it runs the platform's time-driven jobs, as `market wor
 would have: the chronograph (`tenders.tick`), the opening of bids, pledge expiry, the
 settlement of failed and completed tenders (with their refunds), the OCDS budget
 releases of processes whose funding changed (so the demo ends with its open data up
-to date) and the year end of closed budget years. So deadlines, openings and settlements happen in the demo exactly as in
-production, and nothing writes a status or a balance itself. (Running the jobs only
+to date) and the year end of closed budget years. So deadlines, openings and
+settlements happen in the demo exactly as in production, and nothing writes a status
+or a balance itself. (Running the jobs only
 when something can be due, not at every step, is what keeps the demo fast.)
 """
 
