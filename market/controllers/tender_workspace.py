@@ -38,6 +38,7 @@ async def _own_detail(principal: Principal, tender_id: int) -> queries.TenderDet
     detail = await queries.tender_detail(tender_id, principal)
     if detail.tender["department"] not in principal.org_ids("department"):
         raise PermissionDenied("Only members of the department that owns this tender may do this.")
+    detail.extra["budget_line"] = await place_and_line.line_of(tender_id)
     return detail
 
 

@@ -16,6 +16,8 @@ trains with simulated money and never names a line (market/tenders/inputs.py).
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from typing import Any
 
 from market import clock
@@ -37,6 +39,31 @@ async def _lineage(place_id: int) -> list[Place]:
 
 async def places_exist() -> bool:
     return bool(await execute("SELECT id FROM market_place LIMIT 1"))
+
+
+def fixed(row: dict[str, Any]) -> dict[str, str]:
+    """A published tender's place and line, as its amendment form would send them."""
+    return {
+        "place": str(row.get("place") or ""),
+        "budget_line": str(row.get("budget_line") or ""),
+    }
+
+
+@asynccontextmanager
+async def place_refusals(form: dict[str, str]) -> AsyncIterator[None]:
+    """Validation errors of a form sent without a place, where the platform has places
+    (so the form offered a place, no area to type): the place is what is missing, not
+    the area."""
+    try:
+        yield
+    except ValidationFailed as failure:
+        if not str(form.get("place") or "").strip() and await places_exist():
+            errors = {k: v for k, v in failure.errors.items() if k not in ("area", "area_level")}
+            errors["place"] = "Choose the place the service covers."
+            refused = ValidationFailed(errors)
+            refused.field_params = failure.field_params
+            raise refused from None
+        raise
 
 
 async def with_place(data: TenderInput, *, required: bool) -> TenderInput:
@@ -72,6 +99,15 @@ async def _check_fit(line_id: int, place_code: str, category: str) -> budget.Lin
             "This budget line is not for the tender's category and place (or a place it lies in).",
         )
     return line
+
+
+async def line_of(tender_id: int) -> budget.Line | None:
+    """The budget line a tender names (None: none)."""
+    rows = await execute("SELECT budget_line FROM market_tender WHERE id = {}", tender_id)
+    if not rows or rows[0]["budget_line"] is None:
+        return None
+    found = await budget.lines(line_ids=[int(rows[0]["budget_line"])])
+    return found[0] if found else None
 
 
 async def line_to_hold(row: dict[str, Any], *, this_year: bool = True) -> int | None:
