@@ -59,6 +59,10 @@ def _stats_fold_args(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--batch", type=int, default=50_000, help="rows per fold transaction")
 
 
+def _year_end_args(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--year", type=int, help="only this (closed) budget year")
+
+
 def _worker_args(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--once", action="store_true", help="run every due job once and exit")
     parser.add_argument("--job", metavar="NAME", help="run this job now, due or not, and exit")
@@ -87,6 +91,12 @@ COMMANDS: list[tuple[str, str, str, Adder]] = [
     ),
     ("demo", "load the demo district", "composition.demo:command", _demo_args),
     ("ledger check", "verify the ledger invariants", "market.ledger.check:command", _no_args),
+    (
+        "budget year-end",
+        "return closed budget years' free line balances to their appropriations",
+        "market.budget.year_end:command",
+        _year_end_args,
+    ),
     ("audit verify", "recompute the audit hash chain", "market.audit:command", _no_args),
     ("pledges expire", "return expired pledges' balances", "donors.pledges:command", _no_args),
     (

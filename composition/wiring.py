@@ -95,6 +95,7 @@ def wire_jobs() -> None:
     register_job("outbox.deliver", jobs.outbox_deliver, every=timedelta(seconds=10))
     register_job("ocds.funding", jobs.ocds_funding, every=timedelta(minutes=1))
     register_job("notify.reminders", jobs.notify_reminders, every=timedelta(minutes=5))
+    register_job("budget.year_end", jobs.budget_year_end, every=timedelta(hours=1))
 
 
 def wire_notify_events() -> None:

@@ -45,11 +45,12 @@ from market.db import atomic
 from market.errors import Conflict, DomainError
 from market.ledger import escrow
 from market.ledger.accounts import ensure_accounts, lock_accounts
-from market.ledger.codes import budget_code, pledge_code
+from market.ledger.codes import pledge_code
 from market.ledger.inflows import escrow_inflows
 from market.ledger.rules import SOURCES, escrow_code
 from market.sql import Row, execute, marks
 from market.tenders.acceleration import is_sandbox
+from market.tenders.lifecycle import budget_account
 from market.tenders.readmodels import lock_tender_funding, tenders_in_status
 
 log = logging.getLogger(__name__)
@@ -93,8 +94,10 @@ def _sandbox(tender: Row) -> bool:
 
 
 def _budget(tender: Row) -> str:
-    """Where the government's remainder goes back to (a sandbox tender's sandbox budget)."""
-    return budget_code(int(tender["department"]), sandbox=_sandbox(tender))
+    """Where the government's remainder goes back to: the tender's budget line (a
+    tender from before budget lines: its department's budget; a sandbox tender: the
+    sandbox budget) — the kernel's `budget_account`, the one answer for every return."""
+    return budget_account(tender)
 
 
 def _accounts_to_lock(tender: Row, held: TenderMoney) -> list[str]:

@@ -124,6 +124,12 @@ def requires_metrics_reader(
         raise PermissionDeniedException("Metrics are served to this machine or with a token.")
 
 
+def requires_finance(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
+    """A member of a district's finance bureau (a verified department flagged as it)."""
+    if not _require(connection).finance_districts:
+        raise PermissionDeniedException("Only the district's finance bureau may do this.")
+
+
 def requires_member(*kinds: str) -> Guard:
     """A verified member of an organization of one of these kinds."""
 

@@ -52,6 +52,7 @@ def party_label(party: Party) -> str:
         "card_stripe": _("Card payments"),
         "bank": _("Bank transfers"),
         "treasury": _("District treasury"),
+        "budget_line": _("District budget line"),
     }
     return labels.get(party.kind, party.code)
 

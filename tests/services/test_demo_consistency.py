@@ -171,7 +171,7 @@ async def _audit_in_time_order() -> None:
 
 async def _build_and_check() -> dict[str, Any]:
     await load_demo()
-    assert await _organizations_explained() == {"system": 1, "user": 23}
+    assert await _organizations_explained() == {"system": 1, "user": 24}
     await _audit_in_time_order()
     fingerprint = await _fingerprint()  # checks every process on the way
     report = await run_checks()

@@ -56,6 +56,8 @@ ROLES = (
     Role("foundation", "foundation", frozenset({*SIGNED_IN, "requires_member_company_foundation"})),
     Role("operator", "operator", frozenset({*SIGNED_IN, "requires_operator"})),
     Role("auditor", "auditor", frozenset(SIGNED_IN)),
+    # the finance bureau is a department too, but keeps the budget, not tenders
+    Role("finance", "finance", frozenset({*SIGNED_IN, "requires_finance"})),
 )
 # Who must reach a page whose guard lets every signed-in user in but that only some use.
 LOGIN_PAGES_FOR = {
