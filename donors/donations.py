@@ -29,7 +29,7 @@ from market.errors import DomainError, NotFound, ValidationFailed
 from market.ledger.accounts import ensure_accounts
 from market.ledger.codes import pledge_code
 from market.ledger.rules import Transfer, TransferRequest, escrow_code
-from market.ledger.services import create_transfers
+from market.ledger.services import create_transfers, create_transfers_at_commit
 from market.money import Money
 from market.sql import Row, execute, for_update
 from market.tenders.readmodels import lock_tender_funding
@@ -272,7 +272,9 @@ async def on_paid(payment: Row) -> tuple[list[Transfer], dict[str, Any]]:
             )
         )
     await ensure_accounts([money_in.debit, money_in.credit], payment["currency"])
-    results = await create_transfers(requests, actor="system", audit=False)
+    # The provider's account, the escrow and the pledge are every donation's rows: they
+    # are written last, right before the commit (the payment's audit event lists them).
+    transfers = await create_transfers_at_commit(requests)
     now = clock.now()
     await execute(
         "UPDATE donors_donation SET status = 'paid', paid_at = {}, receipt_no = {},"
@@ -282,7 +284,7 @@ async def on_paid(payment: Row) -> tuple[list[Transfer], dict[str, Any]]:
         "posted" if matched else donation["match_status"],
         donation_id,
     )
-    return [r.transfer for r in results], {
+    return transfers, {
         "tender_id": tender_id,
         "match": int(donation["match_amount"]) if matched else 0,
     }

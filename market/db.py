@@ -16,8 +16,9 @@ broke is closed and its slot returned, and the next `acquire` connects afresh.
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
+from contextvars import ContextVar
 from typing import Any
 from urllib.parse import unquote, urlparse
 
@@ -57,33 +58,65 @@ def is_postgres() -> bool:
     return isinstance(engine(), PostgresEngine)
 
 
+# What the open transaction runs last, just before its COMMIT (see `before_commit`).
+_AT_COMMIT: ContextVar[list[Callable[[], Awaitable[None]]] | None] = ContextVar(
+    "at_commit", default=None
+)
+
+
+async def before_commit(write: Callable[[], Awaitable[None]]) -> None:
+    """Run `write` at the end of the innermost open `atomic()` block, after everything
+    else in it (writes registered so run in the order they were registered) — for the
+    outermost block, right before its COMMIT; with no `atomic()` block open, now.
+
+    For the writes to rows every writer wants — a campaign's escrow account, a hot
+    pledge, a process's funding mark: a row lock taken there is held only for those last
+    statements and the commit, not for the rest of the transaction. The block's caller
+    sees them done when the block ends; a write that raises rolls the block back."""
+    pending = _AT_COMMIT.get()
+    if pending is None:
+        await write()
+    else:
+        pending.append(write)
+
+
 @asynccontextmanager
 async def atomic() -> AsyncIterator[Any]:
-    """All-or-nothing: a new transaction, or a savepoint inside an open one."""
+    """All-or-nothing: a new transaction, or a savepoint inside an open one. The block
+    ends with the writes `before_commit` registered in it."""
     db = engine()
     current = db.current_transaction.get()
-    if current is not None:
-        savepoint = await current.savepoint()
-        try:
-            yield current
-        except BaseException:
-            await savepoint.rollback_to()
-            raise
-        else:
-            await savepoint.release()
-        return
-    if isinstance(db, SQLiteEngine):
-        transaction = db.transaction(transaction_type=TransactionType.immediate)
-    else:
-        transaction = db.transaction()
+    token = _AT_COMMIT.set([])
     try:
+        if current is not None:
+            savepoint = await current.savepoint()
+            try:
+                yield current
+                await _run_at_commit()
+            except BaseException:
+                await savepoint.rollback_to()
+                raise
+            await savepoint.release()
+            return
+        if isinstance(db, SQLiteEngine):
+            transaction = db.transaction(transaction_type=TransactionType.immediate)
+        else:
+            transaction = db.transaction()
         async with transaction as tx:
             yield tx
+            await _run_at_commit()
     finally:
+        _AT_COMMIT.reset(token)
         # Piccolo leaves its transaction current when the rollback itself fails (the
         # connection died); this task must not keep running queries on it.
-        if db.current_transaction.get() is not None:
+        if current is None and db.current_transaction.get() is not None:
             db.current_transaction.set(None)
+
+
+async def _run_at_commit() -> None:
+    pending = _AT_COMMIT.get() or []
+    while pending:
+        await pending.pop(0)()
 
 
 def in_transaction() -> bool:

@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from market.audit import append_audit
-from market.db import atomic, in_transaction, is_postgres
+from market.db import atomic, before_commit, in_transaction, is_postgres
 from market.errors import Conflict
 from market.ledger import rules
 from market.ledger.accounts import (
@@ -147,12 +147,7 @@ async def create_transfers(
     action: str = "ledger.transfer",
 ) -> list[TransferResult]:
     """Create transfers atomically (all or none), in order. See the module docstring."""
-    if not requests:
-        raise InvalidTransfer("no transfers given")
-    for req in requests:
-        rules.validate_request(req)
-    if len({req.key for req in requests}) != len(requests):
-        raise InvalidTransfer("the same transfer id appears twice in one request")
+    _checked(requests)
     # On PostgreSQL, single/pending batches first try the optimistic path: no look-up
     # of used or failed ids; the write itself refuses a used id (ON CONFLICT DO NOTHING)
     # or a failed one (NOT EXISTS) and any refusal falls back to the full path, so
@@ -236,6 +231,61 @@ def _applied(
     return transfer
 
 
+def _checked(requests: Sequence[TransferRequest]) -> None:
+    if not requests:
+        raise InvalidTransfer("no transfers given")
+    for req in requests:
+        rules.validate_request(req)
+    if len({req.key for req in requests}) != len(requests):
+        raise InvalidTransfer("the same transfer id appears twice in one request")
+
+
+async def create_transfers_at_commit(requests: Sequence[TransferRequest]) -> list[Transfer]:
+    """`create_transfers` (without an audit row: the caller's event lists them), written
+    as the last thing before the open transaction commits (`market.db.before_commit`),
+    so the account rows — a campaign's escrow, a hot pledge — stay locked only for that
+    write and the commit. Returns the transfers as they will be written, resolved now
+    from the pending transfers they name (immutable rows); at commit the full checks run
+    under the locks (a pending resolved meanwhile, a limit, an id used with another
+    body), and a refusal there rolls the whole transaction back. At most one such call
+    per transaction: its accounts are locked in one `lock_accounts` call (lock order).
+    Outside a transaction it is `create_transfers`."""
+    _checked(requests)
+    if not in_transaction():
+        return [r.transfer for r in await create_transfers(requests, audit=False)]
+    pendings = await _load(sorted({r.pending_key for r in requests if r.pending_key}))
+    # Ids used or failed and pendings resolved, looked up now, before the locks: an id or
+    # a resolution that commits meanwhile is refused at the write by its unique index
+    # (Conflict, the transaction rolls back), so the locks cover two statements only.
+    seen = await _seen([r.key for r in requests], [pid for pid, _ in pendings.values()])
+    planned = [
+        rules.resolve(
+            req,
+            PendingState(pendings[req.pending_key][1], seen[2].get(pendings[req.pending_key][0]))
+            if req.pending_key in pendings
+            else None,
+        )
+        for req in requests
+    ]
+
+    async def write() -> None:
+        try:
+            outcome = await _create_locked(
+                requests, actor="system", audit=False, action="", pendings=pendings, seen=seen
+            )
+        except Exception as exc:
+            if is_unique_violation(exc):
+                raise Conflict("a concurrent request used the same transfer id; retry") from exc
+            raise
+        if isinstance(outcome, LedgerError):
+            raise outcome
+        if [r.transfer for r in outcome] != planned:
+            raise InvalidTransfer("the transfers changed between their plan and their commit")
+
+    await before_commit(write)
+    return planned
+
+
 async def _create_locked(
     requests: Sequence[TransferRequest],
     *,
@@ -243,14 +293,18 @@ async def _create_locked(
     audit: bool,
     action: str,
     optimistic: bool = False,
+    pendings: dict[str, tuple[int, Transfer]] | None = None,
+    seen: tuple[dict[str, tuple[int, Transfer]], dict[str, Row], dict[int, str]] | None = None,
 ) -> list[TransferResult] | LedgerError:
-    pending_keys = sorted({r.pending_key for r in requests if r.pending_key})
-    pendings = await _load(pending_keys)
+    if pendings is None:
+        pendings = await _load(sorted({r.pending_key for r in requests if r.pending_key}))
     balances = await _lock_touched(requests, pendings)
     existing: dict[str, tuple[int, Transfer]] = {}
     failed: dict[str, Row] = {}
     resolved: dict[int, str] = {}
-    if not optimistic:
+    if seen is not None:
+        existing, failed, resolved = seen[0], dict(seen[1]), dict(seen[2])
+    elif not optimistic:
         existing, failed, resolved = await _seen(
             [r.key for r in requests], [pid for pid, _ in pendings.values()]
         )
@@ -340,6 +394,7 @@ __all__ = [
     "AccountBalance",
     "TransferResult",
     "create_transfers",
+    "create_transfers_at_commit",
     "ensure_accounts",
     "get_account",
     "get_transfer",
