@@ -117,11 +117,11 @@ async def _rounds(tenders: list[int], rounds: int, connections: int) -> tuple[in
     _setup_env()
     from composition.wiring import wire
     from donors import donations
-    from market.db import engine
+    from market.db import _reset, engine
     from market.money import Money
 
     wire()
-    await engine().start_connection_pool(min_size=connections, max_size=connections)
+    await engine().start_connection_pool(min_size=connections, max_size=connections, reset=_reset)
 
     async def donate(tender_id: int) -> None:
         started = await donations.start_donation(

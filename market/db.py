@@ -16,6 +16,7 @@ broke is closed and its slot returned, and the next `acquire` connects afresh.
 from __future__ import annotations
 
 import sqlite3
+import weakref
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from contextvars import ContextVar
@@ -123,10 +124,32 @@ def in_transaction() -> bool:
     return engine().current_transaction.get() is not None
 
 
+# Pooled connections whose session holds state a later borrower must not inherit (a
+# job's session advisory lock, `market.jobs.claims`): only these get asyncpg's full
+# reset query when released.
+_SESSION_STATE: weakref.WeakSet[Any] = weakref.WeakSet()
+
+
+def holds_session_state(connection: Any) -> None:
+    """Mark a pooled connection (as `pool.acquire()` gave it) for the full reset."""
+    _SESSION_STATE.add(getattr(connection, "_con", connection))
+
+
+async def _reset(connection: Any) -> None:
+    """asyncpg's reset on release, without its reset query (pg_advisory_unlock_all,
+    CLOSE ALL, UNLISTEN *, RESET ALL: one more round trip per transaction) unless the
+    session was marked: asyncpg still rolls back an open transaction first, and the app
+    sets no session variable, opens no cursor outside a transaction and listens to
+    nothing on pooled connections (what does, uses a connection of its own)."""
+    if connection in _SESSION_STATE:
+        _SESSION_STATE.discard(connection)
+        await connection.reset()
+
+
 async def start_pool() -> None:
     db = engine()
     if isinstance(db, PostgresEngine):
-        await db.start_connection_pool(min_size=1, max_size=20)
+        await db.start_connection_pool(min_size=1, max_size=20, reset=_reset)
 
 
 async def close_pool() -> None:

@@ -23,7 +23,7 @@ import os
 from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
-from market.db import engine, is_postgres
+from market.db import engine, holds_session_state, is_postgres
 from market.jobs.schedule import lock_key
 from market.settings import get_settings
 
@@ -46,6 +46,7 @@ async def _advisory_lock(key: int) -> AsyncIterator[bool]:
     db: Any = engine()
     pool = db.pool
     connection = await (pool.acquire() if pool is not None else db.get_new_connection())
+    holds_session_state(connection)  # the pool resets its session when it comes back
     try:
         held = bool(await connection.fetchval("SELECT pg_try_advisory_lock($1)", key))
         try:

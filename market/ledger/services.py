@@ -271,7 +271,7 @@ async def create_transfers_at_commit(requests: Sequence[TransferRequest]) -> lis
     async def write() -> None:
         try:
             outcome = await _create_locked(
-                requests, actor="system", audit=False, action="", pendings=pendings, seen=seen
+                requests, actor="system", audit=False, action="", pendings=pendings, looked_up=seen
             )
         except Exception as exc:
             if is_unique_violation(exc):
@@ -294,7 +294,7 @@ async def _create_locked(
     action: str,
     optimistic: bool = False,
     pendings: dict[str, tuple[int, Transfer]] | None = None,
-    seen: tuple[dict[str, tuple[int, Transfer]], dict[str, Row], dict[int, str]] | None = None,
+    looked_up: tuple[dict[str, tuple[int, Transfer]], dict[str, Row], dict[int, str]] | None = None,
 ) -> list[TransferResult] | LedgerError:
     if pendings is None:
         pendings = await _load(sorted({r.pending_key for r in requests if r.pending_key}))
@@ -302,8 +302,8 @@ async def _create_locked(
     existing: dict[str, tuple[int, Transfer]] = {}
     failed: dict[str, Row] = {}
     resolved: dict[int, str] = {}
-    if seen is not None:
-        existing, failed, resolved = seen[0], dict(seen[1]), dict(seen[2])
+    if looked_up is not None:
+        existing, failed, resolved = looked_up[0], dict(looked_up[1]), dict(looked_up[2])
     elif not optimistic:
         existing, failed, resolved = await _seen(
             [r.key for r in requests], [pid for pid, _ in pendings.values()]
