@@ -28,9 +28,10 @@ from market.audit import append_audit
 from market.db import atomic, before_commit, is_postgres
 from market.errors import DomainError, NotFound, ValidationFailed
 from market.ledger.accounts import ensure_accounts
+from market.ledger.at_commit import create_transfers_at_commit
 from market.ledger.codes import pledge_code
 from market.ledger.rules import STICKY_FAILURES, Transfer, TransferRequest, escrow_code
-from market.ledger.services import create_transfers, create_transfers_at_commit
+from market.ledger.services import create_transfers
 from market.money import Money
 from market.sql import Row, execute, for_update
 from market.tenders.readmodels import lock_tender_funding

@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from market.audit import append_audit
-from market.db import atomic, before_commit, in_transaction, is_postgres
+from market.db import atomic, in_transaction, is_postgres
 from market.errors import Conflict
 from market.ledger import rules
 from market.ledger.accounts import (
@@ -100,9 +100,11 @@ async def _load(keys: Sequence[str]) -> dict[str, tuple[int, Transfer]]:
     return {row["key"]: (int(row["id"]), _transfer(row)) for row in rows}
 
 
-async def _seen(
-    keys: Sequence[str], pending_ids: Sequence[int]
-) -> tuple[dict[str, tuple[int, Transfer]], dict[str, Row], dict[int, str]]:
+# Ids already used, ids that failed, pending transfers already resolved (`_seen`).
+Seen = tuple[dict[str, tuple[int, Transfer]], dict[str, Row], dict[int, str]]
+
+
+async def _seen(keys: Sequence[str], pending_ids: Sequence[int]) -> Seen:
     """Under the locks, in one round trip: ids already used, ids that failed, and
     pending transfers already resolved."""
     m = marks(len(keys))
@@ -240,52 +242,6 @@ def _checked(requests: Sequence[TransferRequest]) -> None:
         raise InvalidTransfer("the same transfer id appears twice in one request")
 
 
-async def create_transfers_at_commit(requests: Sequence[TransferRequest]) -> list[Transfer]:
-    """`create_transfers` (without an audit row: the caller's event lists them), written
-    as the last thing before the open transaction commits (`market.db.before_commit`),
-    so the account rows — a campaign's escrow, a hot pledge — stay locked only for that
-    write and the commit. Returns the transfers as they will be written, resolved now
-    from the pending transfers they name (immutable rows); at commit the full checks run
-    under the locks (a pending resolved meanwhile, a limit, an id used with another
-    body), and a refusal there rolls the whole transaction back. At most one such call
-    per transaction: its accounts are locked in one `lock_accounts` call (lock order).
-    Outside a transaction it is `create_transfers`."""
-    _checked(requests)
-    if not in_transaction():
-        return [r.transfer for r in await create_transfers(requests, audit=False)]
-    pendings = await _load(sorted({r.pending_key for r in requests if r.pending_key}))
-    # Ids used or failed and pendings resolved, looked up now, before the locks: an id or
-    # a resolution that commits meanwhile is refused at the write by its unique index
-    # (Conflict, the transaction rolls back), so the locks cover two statements only.
-    seen = await _seen([r.key for r in requests], [pid for pid, _ in pendings.values()])
-    planned = [
-        rules.resolve(
-            req,
-            PendingState(pendings[req.pending_key][1], seen[2].get(pendings[req.pending_key][0]))
-            if req.pending_key in pendings
-            else None,
-        )
-        for req in requests
-    ]
-
-    async def write() -> None:
-        try:
-            outcome = await _create_locked(
-                requests, actor="system", audit=False, action="", pendings=pendings, looked_up=seen
-            )
-        except Exception as exc:
-            if is_unique_violation(exc):
-                raise Conflict("a concurrent request used the same transfer id; retry") from exc
-            raise
-        if isinstance(outcome, LedgerError):
-            raise outcome
-        if [r.transfer for r in outcome] != planned:
-            raise InvalidTransfer("the transfers changed between their plan and their commit")
-
-    await before_commit(write)
-    return planned
-
-
 async def _create_locked(
     requests: Sequence[TransferRequest],
     *,
@@ -294,20 +250,15 @@ async def _create_locked(
     action: str,
     optimistic: bool = False,
     pendings: dict[str, tuple[int, Transfer]] | None = None,
-    looked_up: tuple[dict[str, tuple[int, Transfer]], dict[str, Row], dict[int, str]] | None = None,
+    looked_up: Seen | None = None,
 ) -> list[TransferResult] | LedgerError:
     if pendings is None:
         pendings = await _load(sorted({r.pending_key for r in requests if r.pending_key}))
     balances = await _lock_touched(requests, pendings)
-    existing: dict[str, tuple[int, Transfer]] = {}
-    failed: dict[str, Row] = {}
-    resolved: dict[int, str] = {}
-    if looked_up is not None:
-        existing, failed, resolved = looked_up[0], dict(looked_up[1]), dict(looked_up[2])
-    elif not optimistic:
-        existing, failed, resolved = await _seen(
-            [r.key for r in requests], [pid for pid, _ in pendings.values()]
-        )
+    if looked_up is None:
+        keys, pending_ids = [r.key for r in requests], [pid for pid, _ in pendings.values()]
+        looked_up = ({}, {}, {}) if optimistic else await _seen(keys, pending_ids)
+    existing, failed, resolved = looked_up[0], dict(looked_up[1]), dict(looked_up[2])
 
     results: list[TransferResult | None] = []
     new: list[Transfer] = []
@@ -394,7 +345,6 @@ __all__ = [
     "AccountBalance",
     "TransferResult",
     "create_transfers",
-    "create_transfers_at_commit",
     "ensure_accounts",
     "get_account",
     "get_transfer",
