@@ -41,6 +41,7 @@ import signal
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from pathlib import Path
 
@@ -285,6 +286,18 @@ def _backends(application: str) -> list[int]:
     return asyncio.run(query())
 
 
+def _await_first_round(worker: subprocess.Popen[str], timeout: float = 120) -> None:
+    """Wait until `market worker` logged its first `ocds.funding` run (its last job to
+    start, in registration order), echoing its log."""
+    assert worker.stderr is not None
+    deadline = time.monotonic() + timeout
+    for line in worker.stderr:
+        print(line.rstrip())
+        if "job ocds.funding" in line or time.monotonic() > deadline:
+            break
+    threading.Thread(target=worker.stderr.read, daemon=True).start()  # keep it drained
+
+
 def run_http(bodies: list[bytes], args: argparse.Namespace) -> tuple[Run, int, int]:
     """`market serve --workers N` + `market worker`, driven by wrk: (the run, webhooks
     answered paid, other answers)."""
@@ -314,14 +327,21 @@ def run_http(bodies: list[bytes], args: argparse.Namespace) -> tuple[Run, int, i
     )
     script = str(Path(__file__).with_name("webhooks.lua"))
     with tempfile.TemporaryDirectory() as folder, server:
-        # production runs the job worker beside the server (audit.sequence chains)
-        worker = subprocess.Popen(
-            [str(BIN / "market"), "worker"],
-            cwd=ROOT,
-            env={**os.environ, **env, "DATABASE_URL": db_url(DB)},
-            stdout=subprocess.DEVNULL,
-            start_new_session=True,
-        )
+        # production runs the job worker beside the server (audit.sequence chains); it
+        # is started and its first round of jobs done before the warm-up, so the run
+        # measures the steady state (`--no-worker`: the server alone, for comparison)
+        worker = None
+        if args.worker:
+            worker = subprocess.Popen(
+                [str(BIN / "market"), "worker"],
+                cwd=ROOT,
+                env={**os.environ, **env, "DATABASE_URL": db_url(DB)},
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.PIPE,
+                text=True,
+                start_new_session=True,
+            )
+            _await_first_round(worker)
         try:
             data = _signed_file(warm, Path(folder), "warm.tsv")
             drive(server, seconds=2, connections=args.connections, script=[script, str(data)])
@@ -335,8 +355,9 @@ def run_http(bodies: list[bytes], args: argparse.Namespace) -> tuple[Run, int, i
                 output=out,
             )
         finally:
-            worker.send_signal(signal.SIGTERM)
-            worker.wait(60)
+            if worker is not None:
+                worker.send_signal(signal.SIGTERM)
+                worker.wait(60)
     counts = [line.split() for line in out[0].splitlines() if line.startswith("webhooks paid")]
     paid, unexpected = int(counts[0][2]), int(counts[0][4])
     if paid + unexpected > len(measured):
@@ -380,6 +401,10 @@ def main() -> int:
     parser.add_argument("--stock", type=int, default=24_000, help="donations prepared")
     parser.add_argument("--warmup", type=int, default=1_500, help="of them, for warm-up")
     parser.add_argument("--target", type=float, default=0.30, help="http ratio goal")
+    parser.add_argument(
+        "--worker", action=argparse.BooleanOptionalAction, default=True,
+        help="run `market worker` beside the server (http mode)",
+    )  # fmt: skip
     parser.add_argument("--port", type=int, default=int(os.environ.get("MARKET_BENCH_PORT", 18230)))
     args = parser.parse_args()
     modes = [m for m in args.modes.split(",") if m]

@@ -138,9 +138,11 @@ def holds_session_state(connection: Any) -> None:
 async def _reset(connection: Any) -> None:
     """asyncpg's reset on release, without its reset query (pg_advisory_unlock_all,
     CLOSE ALL, UNLISTEN *, RESET ALL: one more round trip per transaction) unless the
-    session was marked: asyncpg still rolls back an open transaction first, and the app
-    sets no session variable, opens no cursor outside a transaction and listens to
-    nothing on pooled connections (what does, uses a connection of its own)."""
+    session was marked: asyncpg still rolls back an open transaction first (`_reset`),
+    prepared statements are meant to stay, and the app opens no cursor outside a
+    transaction and listens to nothing on pooled connections. What changes its session
+    marks it: a job's advisory claim, the outbox's `SET synchronous_commit` (tests:
+    tests/services/test_pool_session.py)."""
     if connection in _SESSION_STATE:
         _SESSION_STATE.discard(connection)
         await connection.reset()

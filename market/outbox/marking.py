@@ -21,7 +21,7 @@ from contextlib import asynccontextmanager
 from typing import Any
 
 from market import clock
-from market.db import engine, is_postgres
+from market.db import engine, holds_session_state, is_postgres
 from market.sql import execute, numbered
 
 Mark = Callable[[int], Awaitable[Any]]
@@ -34,6 +34,7 @@ async def _own_connection() -> AsyncIterator[Any]:
     pool = getattr(db, "pool", None)
     if pool is not None:
         async with pool.acquire() as connection:
+            holds_session_state(connection)  # its SET is reset when it goes back
             yield connection
         return
     connection = await db.get_new_connection()  # type: ignore[attr-defined]
