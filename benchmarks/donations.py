@@ -344,7 +344,12 @@ def run_http(bodies: list[bytes], args: argparse.Namespace) -> tuple[Run, int, i
             _await_first_round(worker)
         try:
             data = _signed_file(warm, Path(folder), "warm.tsv")
-            drive(server, seconds=2, connections=args.connections, script=[script, str(data)])
+            drive(
+                server,
+                seconds=args.warm_seconds,
+                connections=args.connections,
+                script=[script, str(data)],
+            )
             data = _signed_file(measured, Path(folder), "measured.tsv")
             out: list[str] = []
             run = drive(
@@ -401,6 +406,10 @@ def main() -> int:
     parser.add_argument("--stock", type=int, default=24_000, help="donations prepared")
     parser.add_argument("--warmup", type=int, default=1_500, help="of them, for warm-up")
     parser.add_argument("--target", type=float, default=0.30, help="http ratio goal")
+    parser.add_argument(
+        "--warm-seconds", type=int, default=5,
+        help="warm-up (every server worker started, its pool connections' types known)",
+    )  # fmt: skip
     parser.add_argument(
         "--worker", action=argparse.BooleanOptionalAction, default=True,
         help="run `market worker` beside the server (http mode)",
