@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import logging
 import sqlite3
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from contextvars import ContextVar
 from typing import Any
@@ -135,49 +135,76 @@ def _run_after_commit(actions: list[Callable[[], None]]) -> None:
             log.exception("after-commit action failed")
 
 
+# What the open transaction runs last, just before its COMMIT (see `before_commit`).
+_AT_COMMIT: ContextVar[list[Callable[[], Awaitable[None]]] | None] = ContextVar(
+    "at_commit", default=None
+)
+
+
+async def before_commit(write: Callable[[], Awaitable[None]]) -> None:
+    """Run `write` at the end of the innermost open `atomic()` block, after everything
+    else in it (writes registered so run in the order they were registered) — for the
+    outermost block, right before its COMMIT; with no `atomic()` block open, now.
+
+    For the writes to rows every writer wants — a campaign's escrow account, a hot
+    pledge, a process's funding mark: a row lock taken there is held only for those last
+    statements and the commit, not for the rest of the transaction. The block's caller
+    sees them done when the block ends; a write that raises rolls the block back."""
+    pending = _AT_COMMIT.get()
+    if pending is None:
+        await write()
+    else:
+        pending.append(write)
+
+
 @asynccontextmanager
 async def atomic() -> AsyncIterator[Any]:
-    """All-or-nothing: a new transaction, or a savepoint inside an open one."""
+    """All-or-nothing: a new transaction, or a savepoint inside an open one. The block
+    ends with the writes `before_commit` registered in it; what `on_commit` registered
+    runs once the outermost transaction has committed."""
     db = engine()
     current = db.current_transaction.get()
     outer = _after_commit.get()
     mine: list[Callable[[], None]] = []
     token = _after_commit.set(mine)
-    if current is not None:
-        savepoint = await current.savepoint()
-        try:
-            yield current
-        except BaseException:
-            _after_commit.reset(token)
-            await savepoint.rollback_to()
-            raise
-        _after_commit.reset(token)
-        await savepoint.release()
-        if outer is None:  # a transaction atomic() did not open (tests): as if committed
-            _run_after_commit(mine)
-        else:
-            outer.extend(mine)
-        return
-    if isinstance(db, SQLiteEngine):
-        transaction = db.transaction(transaction_type=TransactionType.immediate)
-    else:
-        transaction = db.transaction()
+    writes = _AT_COMMIT.set([])
+    transaction: Any = None
     committed = False
     try:
-        async with transaction as tx:
-            yield tx
+        if current is not None:
+            savepoint = await current.savepoint()
+            try:
+                yield current
+                await _run_at_commit()
+            except BaseException:
+                await savepoint.rollback_to()
+                raise
+            await savepoint.release()
+        else:
+            if isinstance(db, SQLiteEngine):
+                transaction = db.transaction(transaction_type=TransactionType.immediate)
+            else:
+                transaction = db.transaction()
+            async with transaction as tx:
+                yield tx
+                await _run_at_commit()
         committed = True
     finally:
+        _AT_COMMIT.reset(writes)
         _after_commit.reset(token)
-        # When BEGIN, COMMIT or ROLLBACK itself failed (the connection died, or its
-        # protocol broke under a dying server), Piccolo keeps the connection out of the
-        # pool and its transaction current: abort the one, forget the other.
-        if isinstance(db, PostgresEngine):
-            abandon(getattr(transaction, "connection", None))
-        if db.current_transaction.get() is not None:
-            db.current_transaction.set(None)
+        if current is None:
+            # When BEGIN, COMMIT or ROLLBACK itself failed (the connection died, or its
+            # protocol broke under a dying server), Piccolo keeps the connection out of
+            # the pool and its transaction current: abort the one, forget the other.
+            if isinstance(db, PostgresEngine) and transaction is not None:
+                abandon(getattr(transaction, "connection", None))
+            if db.current_transaction.get() is not None:
+                db.current_transaction.set(None)
     if committed:
-        _run_after_commit(mine)
+        if current is not None and outer is not None:
+            outer.extend(mine)  # a released savepoint's actions wait for the commit
+        else:  # committed, or a savepoint in a transaction atomic() did not open (tests)
+            _run_after_commit(mine)
 
 
 def abandon(connection: Any) -> None:
@@ -192,6 +219,12 @@ def abandon(connection: Any) -> None:
     elif connection.is_closed():
         return
     connection.terminate()
+
+
+async def _run_at_commit() -> None:
+    pending = _AT_COMMIT.get() or []
+    while pending:
+        await pending.pop(0)()
 
 
 def in_transaction() -> bool:
