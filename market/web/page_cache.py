@@ -100,7 +100,9 @@ async def data_changed(record: AuditRecord) -> None:
 
 class DataVersion:
     """The data version as this process last read it, read again once it is older
-    than `every` seconds or this process has changed something since."""
+    than `every` seconds or this process has changed something since. One read at a
+    time: requests that find it due while it is being read wait for that read (so a
+    burst of requests takes one database connection, not one each)."""
 
     def __init__(
         self,
@@ -111,12 +113,23 @@ class DataVersion:
         self._value: Hashable = None
         self._read_at = float("-inf")
         self._local = -1
+        self._reading: asyncio.Future[Hashable] | None = None
 
     async def current(self) -> Hashable:
         local, started = page_store.changes(), time.monotonic()
         if local == self._local and started - self._read_at < self.every:
             return self._value
-        value = await self._read()
+        if self._reading is not None:
+            return await asyncio.shield(self._reading)
+        reading = self._reading = asyncio.get_running_loop().create_future()
+        try:
+            value = await self._read()
+        except BaseException:
+            reading.set_result(self._value)  # those waiting keep the last one read
+            raise
+        finally:
+            self._reading = None
+        reading.set_result(value)
         if started >= self._read_at:
             self._value, self._read_at, self._local = value, started, local
         return value

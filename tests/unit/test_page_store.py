@@ -3,6 +3,7 @@ string's parameters, the byte-bounded LRU of pages, and when a page is current."
 
 from __future__ import annotations
 
+import asyncio
 import time
 from datetime import UTC, datetime, timedelta
 
@@ -11,6 +12,7 @@ from hypothesis import strategies as st
 
 from market import clock
 from market.web import page_store
+from market.web.page_cache import DataVersion
 from market.web.page_store import MAX_AGE, Page, PageStore, stable_query
 
 
@@ -65,3 +67,21 @@ def test_a_page_is_current_until_its_version_its_age_or_a_change_here_says_other
         assert not made.fresh() and not made.current(("v", 1))
     finally:
         clock.set_clock(None)
+
+
+async def test_the_data_version_is_read_once_per_interval_and_once_at_a_time() -> None:
+    reads = []
+
+    async def read() -> int:
+        reads.append(1)
+        await asyncio.sleep(0.01)
+        return len(reads)
+
+    version = DataVersion(read, every=60)
+    assert await asyncio.gather(*(version.current() for _ in range(20))) == [1] * 20
+    assert await version.current() == 1 and len(reads) == 1  # within the interval
+    page_store.note_change()  # this process changed something: read again at once
+    assert await version.current() == 2
+    version.every = 0.05
+    await asyncio.sleep(0.1)
+    assert await version.current() == 3
