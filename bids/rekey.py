@@ -22,10 +22,13 @@ from dataclasses import dataclass
 from bids import sealing
 from bids.submission import master
 from market.db import atomic
-from market.errors import DomainError
 from market.sql import execute, for_update
 
 _KEYS = "SELECT id, tender, wrapped FROM bids_tender_key ORDER BY id"
+
+
+class SameKey(ValueError):
+    """The old key given is the configured one (an operator's slip, not a web refusal)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -38,7 +41,7 @@ async def rekey(old_hex: str) -> Rekeyed:
     """Wrap every tender key under the configured master key instead of `old_hex`."""
     old, new = sealing.master_key(old_hex), master()
     if old == new:
-        raise DomainError("MARKET_BID_KEY_OLD is the configured MARKET_BID_KEY: nothing to rotate.")
+        raise SameKey("MARKET_BID_KEY_OLD is the configured MARKET_BID_KEY: nothing to rotate")
     rewrapped = already = 0
     async with atomic():
         rows = await execute(_KEYS + for_update())
@@ -66,7 +69,7 @@ async def command(args: object) -> int:
     await start_pool()
     try:
         result = await rekey(old)
-    except (sealing.SealingError, DomainError) as exc:
+    except (sealing.SealingError, SameKey) as exc:
         print(f"nothing changed: {exc}")
         return 1
     finally:

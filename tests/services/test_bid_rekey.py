@@ -12,7 +12,6 @@ import pytest
 
 from bids import rekey, sealing
 from market import clock
-from market.errors import DomainError
 from market.settings import Settings, get_settings, reset_settings
 from market.sql import execute
 from tests.bid_builders import opened, tender_with_bids
@@ -57,5 +56,5 @@ async def test_a_wrong_old_key_changes_nothing(
     with pytest.raises(sealing.SealingError):
         await rekey.rekey(secrets.token_hex(32))
     assert await wrapped_keys() == before
-    with pytest.raises(DomainError):
+    with pytest.raises(rekey.SameKey):
         await rekey.rekey(get_settings().bid_key)  # the same key: nothing to rotate
