@@ -20,7 +20,7 @@ from market.db import atomic
 from market.errors import ValidationFailed
 from market.ledger import escrow
 from market.ledger.accounts import lock_accounts
-from market.ledger.codes import SANDBOX_TREASURY, TREASURY, budget_code
+from market.ledger.codes import SANDBOX_TREASURY, TREASURY, budget_code, budget_line_code
 from market.ledger.rules import ExceedsCredits, escrow_code
 from market.ledger.services import TransferResult, ensure_accounts, transfer
 from market.money import Money, format_money
@@ -61,9 +61,13 @@ async def appropriate_budget(
 
 
 def budget_account(row: dict[str, Any]) -> str:
-    """Where a tender's government budget comes from and goes back to: the department's
-    budget, or for a sandbox tender the department's sandbox budget."""
-    return budget_code(int(row["department"]), sandbox=is_sandbox(int(row["acceleration"])))
+    """Where a tender's government budget comes from and goes back to: its budget line
+    (`budget:line:{id}`) when it has one, else the department's budget; a sandbox
+    tender's is always the department's sandbox budget."""
+    sandbox = is_sandbox(int(row["acceleration"]))
+    if row.get("budget_line") and not sandbox:
+        return budget_line_code(int(row["budget_line"]))
+    return budget_code(int(row["department"]), sandbox=sandbox)
 
 
 async def hold_budget(row: dict[str, Any], *, actor: str) -> str:
