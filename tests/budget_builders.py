@@ -1,3 +1,4 @@
+# ruff: noqa: S608 - SQL text is built from constants and `{}` marks; values are bound parameters
 """A district's budget built through the real services (market/budget/services.py and
 the tender lifecycle), and its figures recomputed straight from the ledger's tables
 to compare the /budget page, its API and its Fiscal Data Package with.

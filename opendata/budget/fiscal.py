@@ -47,20 +47,6 @@ from opendata.budget.rules import PHASES
 RESOURCE = "budget-execution"
 PATH = "budget-execution.csv"
 LEVELS = ("district", "street", "community")
-DESCRIPTION = (
-    "How the district's community-building appropriation is being spent, read from the"
-    " platform's double-entry ledger. One row per budget account: each budget line"
-    " (a place - the district, a street or a community - and a priority category) and"
-    " each appropriation's own account. Amounts are in yuan with two decimals, one"
-    " column per phase: appropriated (the budget law's amount, appropriation rows),"
-    " allocated (allocations and re-allocations into the line), committed (held for"
-    " tenders and not yet released or given back), released (paid to organizations in"
-    " milestone tranches), returned (given back to the appropriation at year end) and"
-    " remaining (free in the line; for an appropriation row, what is still unallocated)."
-    " For every line, allocated = committed + released + returned + remaining; over all"
-    " rows, appropriated = committed + released + remaining. A phase that does not"
-    " apply to a row is empty."
-)
 LICENSE = {
     "name": "ODC-PDDL-1.0",
     "path": "http://opendatacommons.org/licenses/pddl/",
@@ -86,6 +72,24 @@ class FiscalRow:
     category: Named | None
     currency: str
     amounts: dict[str, Decimal]  # phase → yuan; a phase that does not apply is absent
+
+
+def package_description() -> str:
+    """The package's description (English data, not a page text)."""
+    return (
+        "How the district's community-building appropriation is being spent, read from the"
+        " platform's double-entry ledger. One row per budget account: each budget line"
+        " (a place - the district, a street or a community - and a priority category) and"
+        " each appropriation's own account. Amounts are in yuan with two decimals, one"
+        " column per phase: appropriated (the budget law's amount, appropriation rows),"
+        " allocated (allocations and re-allocations into the line), committed (held for"
+        " tenders and not yet released or given back), released (paid to organizations in"
+        " milestone tranches), returned (given back to the appropriation at year end) and"
+        " remaining (free in the line; for an appropriation row, what is still unallocated)."
+        " For every line, allocated = committed + released + returned + remaining; over all"
+        " rows, appropriated = committed + released + remaining. A phase that does not"
+        " apply to a row is empty."
+    )
 
 
 def _field(name: str, kind: str, column_type: str | None, title: str, **extra: Any) -> Any:
@@ -209,7 +213,7 @@ def descriptor(
         "profile": "tabular-data-package",
         "name": "district-budget-execution",
         "title": "District community-building budget: execution by line",
-        "description": DESCRIPTION,
+        "description": package_description(),
         "homepage": homepage,
         "countryCode": country,
         "granularity": "aggregated",

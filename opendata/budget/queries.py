@@ -1,7 +1,8 @@
-"""Reads of the district's budget: its appropriations and lines (the kernel's
-`market_v_budget_*` views), their places (`market.places.queries`) and their money,
-straight from the ledger's open-data views (`market_v_ledger_transfer`, which leaves
-sandbox tenders out, and `market_v_ledger_resolution`).
+"""Reads of the district's budget: its appropriations and lines (the kernel's views
+`market_v_budget_appropriation` and `market_v_budget_line`), their places
+(`market.places.queries`) and their money, straight from the ledger's open-data views
+(`market_v_ledger_transfer`, which leaves sandbox tenders out, and
+`market_v_ledger_resolution`).
 
 One read serves the page, the API and the Fiscal Data Package: a handful of queries
 whatever the number of lines (the lines' and appropriations' accounts by code, their

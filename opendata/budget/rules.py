@@ -40,7 +40,7 @@ PAGE_SIZE = 20
 MAX_YEAR_SPAN = (2000, 2100)
 POSTED = ("single", "post")
 
-BadBudgetQuery = inputs.InputInvalid  # a filter or cursor this page does not offer (400)
+BudgetQueryInvalid = inputs.InputInvalid  # a filter this page does not offer (400)
 
 
 @dataclass(frozen=True, slots=True)
@@ -311,9 +311,15 @@ def _year(text: str, default: int | None) -> int | None:
     return inputs.parse_int(text, field="year", minimum=low, maximum=high)
 
 
-def _choice(text: str, allowed: Sequence[str], name: str) -> str:
-    if text and text not in allowed:
-        raise BadBudgetQuery("Choose a %(name)s from the list.", field=name, name=name)
+def _tier(text: str) -> str:
+    if text and text not in places.TIERS:
+        raise BudgetQueryInvalid("Choose a tier from the list.", field="tier")
+    return text
+
+
+def _category(text: str) -> str:
+    if text and text not in CATEGORIES:
+        raise BudgetQueryInvalid("Choose a category from the list.", field="category")
     return text
 
 
@@ -323,9 +329,9 @@ def _place(text: str, known: Callable[[str], bool]) -> str:
     try:
         places.tier_of(text)
     except places.InvalidPlace:
-        raise BadBudgetQuery("Choose a place from the list.", field="place") from None
+        raise BudgetQueryInvalid("Choose a place from the list.", field="place") from None
     if not known(text):
-        raise BadBudgetQuery("Choose a place from the list.", field="place")
+        raise BudgetQueryInvalid("Choose a place from the list.", field="place")
     return text
 
 
@@ -341,9 +347,9 @@ def parse_filter(
 
     return BudgetFilter(
         year=_year(value("year"), default_year),
-        tier=_choice(value("tier"), places.TIERS, "tier"),
+        tier=_tier(value("tier")),
         place=_place(value("place"), known_place),
-        category=_choice(value("category"), CATEGORIES, "category"),
+        category=_category(value("category")),
         line=inputs.parse_optional_id(value("line") or None, field="line"),
     )
 

@@ -210,7 +210,7 @@ def _chart(rows: list[Row], page: BudgetPage, title: str, uid: str) -> Markup | 
     ]
     label_width = min(260, max(80, 12 + int(max(text_width(r.label) for r in rows))))
     return Markup(  # noqa: S704 - market.charts escapes every text
-        stacked_bars(bars, title=title, uid=uid, width=900, label_width=label_width)
+        stacked_bars(bars, title=title, uid=uid, width=720, label_width=label_width)
     )
 
 

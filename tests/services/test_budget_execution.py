@@ -1,4 +1,3 @@
-# ruff: noqa: S608 - SQL text is built from constants and `{}` marks; values are bound parameters
 """The budget execution read model (opendata/budget): every figure of every line equals
 the sums straight over the ledger, a cancelled tender's hold goes back to its line,
 the line identity holds, the appropriation adds up, and sandbox money never appears."""
