@@ -263,3 +263,25 @@ async def line_facts(line_id: int) -> dict[str, Any] | None:
         "project": project_name(year, district.name_zh, district.name_en),
         "reference": str(row["reference"] or ""),
     }
+
+
+async def line_names(ids: Iterable[int]) -> dict[int, tuple[str, str]]:
+    """Budget lines named as pages name them, in Chinese and English: the place, the
+    category and the year ("湖畔社区 · 社区服务 · 2026")."""
+    rows = await _rows(
+        "SELECT id, year, place, category FROM market_v_budget_line WHERE id IN ({in})",
+        list(ids),
+    )
+    if not rows:
+        return {}
+    places = {p.id: p for p in await all_places()}
+    out = {}
+    for row in rows:
+        place = places[int(row["place"])]
+        zh, en = in_both_languages(LABELS["category"].get(row["category"], row["category"]))
+        year = int(row["year"])
+        out[int(row["id"])] = (
+            f"{place.name_zh} · {zh} · {year}",
+            f"{place.name_en} · {en} · {year}",
+        )
+    return out

@@ -202,3 +202,15 @@ async def test_the_page_is_public_and_chinese_by_default(client, frozen_clock):
     assert response.status_code == 200
     assert "预算执行" in response.text and "湖滨街道" in response.text
     assert "Budget execution" not in response.text
+
+
+async def test_the_project_page_names_the_line_its_budget_came_from(client, frozen_clock):
+    world = await budget_world(frozen_clock)
+    contracted = world.tenders["contracted"]
+    response = await client.get(f"/projects/{contracted}")
+    assert response.status_code == 200
+    assert "预算线：湖畔社区 · 社区服务 · 2026" in response.text
+    assert ">budget:line:" not in response.text  # only in the cell's title (the code)
+    client.cookies.update(EN)
+    english = await client.get(f"/projects/{contracted}")
+    assert "Budget line: Lakeside Community · Community services · 2026" in english.text
