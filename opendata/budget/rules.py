@@ -26,10 +26,12 @@ and the open-data ledger view leaves sandbox tenders' transfers out.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, fields
 
 from market import cursor, inputs
+from market.errors import NotFound
 from market.places import rules as places
 from market.tenders.inputs import CATEGORIES
 
@@ -41,6 +43,7 @@ MAX_YEAR_SPAN = (2000, 2100)
 POSTED = ("single", "post")
 
 BudgetQueryInvalid = inputs.InputInvalid  # a filter this page does not offer (400)
+PLACE_CODE = re.compile(r"[0-9]{12}")
 
 
 @dataclass(frozen=True, slots=True)
@@ -267,10 +270,24 @@ def category_rank(category: str) -> int:
     return CATEGORIES.index(category) if category in CATEGORIES else len(CATEGORIES)
 
 
-def line_order(line: LineInfo) -> tuple[int, str, int, str, int]:
+def line_order(line: LineInfo) -> tuple[int, int, int, int]:
     """Newest year first, then by place code (a district, each street, its
-    communities), then in the categories' own order."""
-    return (-line.year, line.place, category_rank(line.category), line.category, line.id)
+    communities), then in the categories' own order: the lines' keyset."""
+    return (-line.year, int(line.place), category_rank(line.category), line.id)
+
+
+# A page cursor is the last line's key: year.place code.category rank.id
+CURSOR_KEYS = (
+    cursor.Key(*MAX_YEAR_SPAN),
+    cursor.Key(100_000_000_000, 999_999_999_999),
+    cursor.Key(0, 99),
+    cursor.Key(1, 999_999_999),
+)
+CURSOR_PATTERN = r"^(20[0-9]{2}|2100)\.[1-9][0-9]{11}\.[0-9]{1,2}\.[1-9][0-9]{0,8}$"
+
+
+def line_cursor(line: LineInfo) -> str:
+    return cursor.encode(line.year, int(line.place), category_rank(line.category), line.id)
 
 
 @dataclass(frozen=True, slots=True)
@@ -324,14 +341,14 @@ def _category(text: str) -> str:
 
 
 def _place(text: str, known: Callable[[str], bool]) -> str:
+    """A 12-digit code of a place of the district; another well-formed code is no place
+    of ours (404), anything else is not a code (400)."""
     if not text:
         return ""
-    try:
-        places.tier_of(text)
-    except places.InvalidPlace:
-        raise BudgetQueryInvalid("Choose a place from the list.", field="place") from None
-    if not known(text):
+    if not PLACE_CODE.fullmatch(text):
         raise BudgetQueryInvalid("Choose a place from the list.", field="place")
+    if not known(text):
+        raise NotFound("No such place.")
     return text
 
 
@@ -374,22 +391,20 @@ def grouped(
 @dataclass(frozen=True, slots=True)
 class LinePage:
     lines: list[LineInfo]
-    next_after: int | None  # the id to pass as `after` for the next page
+    next_after: str | None  # the cursor to pass as `after` for the next page
 
 
 def page_of(lines: Sequence[LineInfo], after: str | None, limit: int = PAGE_SIZE) -> LinePage:
-    """One page of the (already ordered) lines after the line whose id is `after`; a
-    cursor naming a line that is not in the list is refused (400)."""
-    start = 0
-    last = cursor.decode_id(after, field="after")
-    if last is not None:
-        ids = [line.id for line in lines]
-        if last not in ids:
-            raise cursor.CursorInvalid(cursor.MESSAGE, field="after", cursor=str(last))
-        start = ids.index(last) + 1
-    chunk = list(lines[start : start + limit])
-    more = start + limit < len(lines)
-    return LinePage(chunk, chunk[-1].id if more and chunk else None)
+    """One page of the lines (in `line_order`) that come after the cursor `after` (a
+    keyset: any well-formed cursor is a place in the order, whether or not a line is
+    there now); a malformed one is refused (400)."""
+    key = cursor.decode(after, CURSOR_KEYS, field="after")
+    rest = list(lines)
+    if key is not None:
+        year, place, rank, last = key
+        rest = [ln for ln in lines if line_order(ln) > (-year, place, rank, last)]
+    chunk = rest[:limit]
+    return LinePage(chunk, line_cursor(chunk[-1]) if len(rest) > limit else None)
 
 
 def project_name(year: int, district_zh: str, district_en: str) -> str:

@@ -12,6 +12,7 @@ from litestar.params import Parameter
 
 from market.controllers.tenders_api import MoneyOut
 from market.places.queries import Place
+from market.tenders.inputs import CATEGORIES
 from market.web.auth import public
 from market.web.errors import error_responses
 from market.web.params import cursor_parameter
@@ -110,7 +111,7 @@ class BudgetOut:
     by_category: list[GroupOut]
     lines_matching: int
     lines: list[LineOut]  # one page
-    next_after: int | None
+    next_after: str | None  # the cursor of the next page of lines
     next: str | None
     tenders: list[TenderOut]  # held against `line`, when one is asked for
 
@@ -205,9 +206,9 @@ Year = Annotated[
     str | None,
     Parameter(
         required=False,
-        pattern=r"^([0-9]{4}|all)$",
+        pattern=r"^(20[0-9]{2}|2100|all)$",
         max_length=4,
-        description="a fiscal year, or `all` (the default: every year)",
+        description="a fiscal year (2000 to 2100), or `all` (the default: every year)",
     ),
 ]
 Tier = Annotated[
@@ -220,16 +221,28 @@ PlaceCode = Annotated[
         required=False,
         pattern=r"^[0-9]{12}$",
         max_length=12,
-        description="a place's 12-digit code: the lines at it and inside it",
+        description="a place's 12-digit code: the lines at it and inside it (404 for a"
+        " code that is no place of the district)",
     ),
 ]
 Category = Annotated[
     str | None,
     Parameter(
         required=False,
-        pattern=r"^[a-z_]{1,40}$",
+        pattern="^(" + "|".join(CATEGORIES) + ")$",
         max_length=40,
-        description="a priority category code",
+        description="a priority category: " + " | ".join(CATEGORIES),
+    ),
+]
+
+
+After = Annotated[
+    str | None,
+    Parameter(
+        required=False,
+        pattern=rules.CURSOR_PATTERN,
+        max_length=40,
+        description="next_after of the previous page",
     ),
 ]
 
@@ -242,7 +255,7 @@ class BudgetApiController(Controller):
         "/budget",
         guards=[public],
         summary="Budget execution: appropriated, allocated, committed, released, returned",
-        responses=error_responses(400),
+        responses=error_responses(400, 404),
     )
     async def budget(
         self,
@@ -251,11 +264,12 @@ class BudgetApiController(Controller):
         place: PlaceCode = None,
         category: Category = None,
         line: Annotated[str | None, cursor_parameter("a budget line's id")] = None,
-        after: Annotated[str | None, cursor_parameter("next_after of the previous page")] = None,
+        after: After = None,
     ) -> BudgetOut:
         """The lines matching the filters, added up per tier and per category, and one
         page of them; with `line`, the tenders held against it. A filter value the page
-        does not offer (an unknown place or category) is 400."""
+        does not offer is 400; a well-formed place code that is no place of the
+        district is 404."""
         asked = {"year": year, "tier": tier, "place": place, "category": category, "line": line}
         budget = await read_budget()
         chosen = chosen_filter({k: v or "" for k, v in asked.items()}, budget, page=False)

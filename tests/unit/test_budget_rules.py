@@ -16,7 +16,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from market.errors import NotFound
 from market.inputs import InputInvalid
+from market.tenders.inputs import CATEGORIES
 from opendata.budget import fiscal, rules
 from opendata.budget.rules import BudgetFilter, Figures, LineInfo, Move
 
@@ -197,24 +199,40 @@ def test_filters_parse_and_refuse_what_the_form_does_not_offer() -> None:
         {"year": "99999"},
         {"tier": "province"},
         {"place": "33010900100"},
-        {"place": "330109009000"},
         {"category": "elderly"},
         {"line": "0"},
     ):
         with pytest.raises(InputInvalid):
             rules.parse_filter(bad, default_year=None, known_place=known)
+    with pytest.raises(NotFound):  # well formed, but no place of the district
+        rules.parse_filter({"place": "330109009000"}, default_year=None, known_place=known)
 
 
-def test_lines_are_paged_after_a_line_and_a_stranger_cursor_is_refused() -> None:
-    lines = [LineInfo(i, 1, 2026, "330109000000", "district", "charity") for i in range(1, 46)]
-    first = rules.page_of(lines, None)
-    assert [ln.id for ln in first.lines] == list(range(1, 21)) and first.next_after == 20
-    last = rules.page_of(lines, "40")
-    assert [ln.id for ln in last.lines] == [41, 42, 43, 44, 45] and last.next_after is None
-    with pytest.raises(InputInvalid):
-        rules.page_of(lines, "99")
-    with pytest.raises(InputInvalid):
-        rules.page_of(lines, "abc")
+def test_lines_are_paged_by_a_keyset_cursor() -> None:
+    lines = sorted(
+        (
+            LineInfo(i, 1, 2025 + i % 2, f"33010900{i % 3}000" if i % 3 else "330109000000",
+                     "street" if i % 3 else "district", CATEGORIES[i % 6])
+            for i in range(1, 46)
+        ),
+        key=rules.line_order,
+    )  # fmt: skip
+    seen: list[int] = []
+    after = None
+    while True:
+        page = rules.page_of(lines, after)
+        seen += [ln.id for ln in page.lines]
+        assert len(page.lines) <= rules.PAGE_SIZE
+        if page.next_after is None:
+            break
+        after = page.next_after
+    assert seen == [ln.id for ln in lines]  # every line once, in order
+    # a well-formed cursor of a line that is gone still says where the page starts
+    gone = rules.page_of(lines, "2026.330109001000.3.999")
+    assert all(rules.line_order(ln) > (-2026, 330109001000, 3, 999) for ln in gone.lines)
+    for bad in ("abc", "99", "2026.330109000000.0", "1999.330109000000.0.1", "2026.1.0.1"):
+        with pytest.raises(InputInvalid):
+            rules.page_of(lines, bad)
 
 
 def test_the_csv_has_one_column_per_phase_in_yuan_with_two_decimals() -> None:

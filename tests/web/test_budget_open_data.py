@@ -77,10 +77,12 @@ async def test_the_api_takes_the_pages_filters_and_names_a_lines_tenders(client,
 
 async def test_bad_api_filters_are_400(client):
     await budget_lines()
-    for query in ("year=20x6", "tier=province", "place=110101000000", "category=x", "after=77"):
+    for query in ("year=20x6", "year=1999", "tier=province", "category=x", "after=77"):
         response = await client.get(f"/api/v1/budget?{query}")
         assert response.status_code == 400, query
         assert "error" in response.json()
+    unknown = await client.get("/api/v1/budget?place=110101000000")
+    assert unknown.status_code == 404 and "error" in unknown.json()
 
 
 async def test_the_budget_endpoints_are_in_the_openapi_schema(client):

@@ -186,14 +186,16 @@ async def test_bad_filters_are_refused_with_400(client, frozen_clock):
         "year=1850",
         "tier=province",
         "place=123",
-        "place=110101000000",  # well formed, but not a place of this district
         "category=elderly",
         "line=x",
         "after=99999",
+        "after=2026.330109000000.0",
     ):
         response = await client.get(f"/budget?{query}")
         assert response.status_code == 400, query
         assert "Traceback" not in response.text
+    # a well-formed code of a place the district does not have
+    assert (await client.get("/budget?place=110101000000")).status_code == 404
 
 
 async def test_the_page_is_public_and_chinese_by_default(client, frozen_clock):
