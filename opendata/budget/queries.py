@@ -22,15 +22,8 @@ from market.places.queries import Place, all_places, get_place, lineage
 from market.settings import get_settings
 from market.sql import Row, execute, marks
 from market.web import i18n
-from opendata.budget.rules import (
-    Execution,
-    Figures,
-    LineInfo,
-    Move,
-    execution,
-    line_order,
-    project_name,
-)
+from opendata.budget.lines import LineInfo, line_order
+from opendata.budget.rules import Execution, Figures, Move, execution, project_name
 
 CHUNK = 500  # ids per IN (…) list
 
@@ -56,7 +49,7 @@ class Budget:
     currency: str
     places: dict[int, Place]
     appropriations: list[Appropriation]  # newest year first
-    lines: list[LineInfo]  # rules.line_order
+    lines: list[LineInfo]  # lines.line_order
     execution: Execution
 
     @property

@@ -20,7 +20,8 @@ from market.places import rules as place_rules
 from market.places.queries import Place
 from market.tenders.inputs import CATEGORIES
 from market.web import i18n
-from opendata.budget import fiscal, rules
+from opendata.budget import fiscal, lines, rules
+from opendata.budget.lines import BudgetFilter, LineInfo
 from opendata.budget.queries import (
     Appropriation,
     Budget,
@@ -28,7 +29,7 @@ from opendata.budget.queries import (
     held_tenders,
     in_both_languages,
 )
-from opendata.budget.rules import BudgetFilter, Figures, LineInfo, TenderFigures
+from opendata.budget.rules import Figures, TenderFigures
 from opendata.statistics.views import category_label
 
 _ = i18n.gettext
@@ -40,6 +41,15 @@ def tier_label(tier: str) -> str:
         "district": _("District"),
         "street": _("Streets"),
         "community": _("Communities"),
+    }.get(tier, tier)
+
+
+def tier_name(tier: str) -> str:
+    """One place's tier (tier_label names a group of them)."""
+    return {
+        "district": _("District"),
+        "street": _("Street"),
+        "community": _("Community"),
     }.get(tier, tier)
 
 
@@ -133,14 +143,14 @@ def _appropriations(budget: Budget, chosen: BudgetFilter) -> list[AppropriationR
 
 
 def _rows(
-    lines: list[LineInfo],
+    chosen: list[LineInfo],
     budget: Budget,
     key: Callable[[LineInfo], str],
     order: tuple[str, ...],
     label: Callable[[str], str],
     href: Callable[[str], str],
 ) -> list[Row]:
-    sums = rules.grouped(lines, budget.execution.lines, key)
+    sums = lines.grouped(chosen, budget.execution.lines, key)
     return [Row(k, label(k), sums[k], href(k)) for k in order if k in sums]
 
 
@@ -154,7 +164,7 @@ async def budget_page(budget: Budget, chosen: BudgetFilter, after: str | None) -
     """The figures of the lines the filter chooses, one page of them line by line, and
     the tenders of the line asked for."""
     chosen_lines = [ln for ln in budget.lines if chosen.matches(ln)]
-    page = rules.page_of(chosen_lines, after)
+    page = lines.page_of(chosen_lines, after)
     query = chosen.query(every_year=chosen.year is None)
 
     def link(name: str) -> Callable[[str], str]:
@@ -239,6 +249,7 @@ def page_context(page: BudgetPage) -> dict[str, object]:
         "phases": rules.LINE_PHASES,
         "phase_label": phase_label,
         "tier_label": tier_label,
+        "tier_name": tier_name,
         "tiers": place_rules.TIERS,
         "places": sorted(page.budget.places.values(), key=lambda p: p.code),
         "loop_depth": {"district": 0, "street": 1, "community": 2},

@@ -16,8 +16,8 @@ from market.web.auth import public
 from market.web.public_url import public_base_url
 from market.web.render import render
 from opendata.budget import fiscal, views
+from opendata.budget.lines import BudgetFilter, parse_filter
 from opendata.budget.queries import Budget, read_budget
-from opendata.budget.rules import BudgetFilter, parse_filter
 from opendata.transparency_rules import spreadsheet_cell
 
 

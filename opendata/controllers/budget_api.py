@@ -16,7 +16,7 @@ from market.tenders.inputs import CATEGORIES
 from market.web.auth import public
 from market.web.errors import error_responses
 from market.web.params import cursor_parameter
-from opendata.budget import rules, views
+from opendata.budget import lines, rules, views
 from opendata.budget.queries import read_budget
 from opendata.budget.rules import Figures
 from opendata.budget.views import BudgetPage, LineRow, Row, TenderRow
@@ -240,7 +240,7 @@ After = Annotated[
     str | None,
     Parameter(
         required=False,
-        pattern=rules.CURSOR_PATTERN,
+        pattern=lines.CURSOR_PATTERN,
         max_length=40,
         description="next_after of the previous page",
     ),

@@ -20,7 +20,9 @@ from market.errors import NotFound
 from market.inputs import InputInvalid
 from market.tenders.inputs import CATEGORIES
 from opendata.budget import fiscal, rules
-from opendata.budget.rules import BudgetFilter, Figures, LineInfo, Move
+from opendata.budget import lines as listing
+from opendata.budget.lines import BudgetFilter, LineInfo
+from opendata.budget.rules import Figures, Move
 
 APPROPRIATION = "budget:2026:p1:appropriation"
 TREASURY = "external:treasury"
@@ -187,13 +189,13 @@ def known(code: str) -> bool:
 
 
 def test_filters_parse_and_refuse_what_the_form_does_not_offer() -> None:
-    chosen = rules.parse_filter(
+    chosen = listing.parse_filter(
         {"year": "", "tier": "street", "place": "330109001000", "category": "charity"},
         default_year=2026,
         known_place=known,
     )
     assert chosen == BudgetFilter(2026, "street", "330109001000", "charity", None)
-    assert rules.parse_filter({"year": "all"}, default_year=2026, known_place=known).year is None
+    assert listing.parse_filter({"year": "all"}, default_year=2026, known_place=known).year is None
     for bad in (
         {"year": "２０２６"},
         {"year": "99999"},
@@ -203,36 +205,36 @@ def test_filters_parse_and_refuse_what_the_form_does_not_offer() -> None:
         {"line": "0"},
     ):
         with pytest.raises(InputInvalid):
-            rules.parse_filter(bad, default_year=None, known_place=known)
+            listing.parse_filter(bad, default_year=None, known_place=known)
     with pytest.raises(NotFound):  # well formed, but no place of the district
-        rules.parse_filter({"place": "330109009000"}, default_year=None, known_place=known)
+        listing.parse_filter({"place": "330109009000"}, default_year=None, known_place=known)
 
 
 def test_lines_are_paged_by_a_keyset_cursor() -> None:
-    lines = sorted(
+    ordered = sorted(
         (
             LineInfo(i, 1, 2025 + i % 2, f"33010900{i % 3}000" if i % 3 else "330109000000",
                      "street" if i % 3 else "district", CATEGORIES[i % 6])
             for i in range(1, 46)
         ),
-        key=rules.line_order,
+        key=listing.line_order,
     )  # fmt: skip
     seen: list[int] = []
     after = None
     while True:
-        page = rules.page_of(lines, after)
+        page = listing.page_of(ordered, after)
         seen += [ln.id for ln in page.lines]
-        assert len(page.lines) <= rules.PAGE_SIZE
+        assert len(page.lines) <= listing.PAGE_SIZE
         if page.next_after is None:
             break
         after = page.next_after
-    assert seen == [ln.id for ln in lines]  # every line once, in order
+    assert seen == [ln.id for ln in ordered]  # every line once, in order
     # a well-formed cursor of a line that is gone still says where the page starts
-    gone = rules.page_of(lines, "2026.330109001000.3.999")
-    assert all(rules.line_order(ln) > (-2026, 330109001000, 3, 999) for ln in gone.lines)
+    gone = listing.page_of(ordered, "2026.330109001000.3.999")
+    assert all(listing.line_order(ln) > (-2026, 330109001000, 3, 999) for ln in gone.lines)
     for bad in ("abc", "99", "2026.330109000000.0", "1999.330109000000.0.1", "2026.1.0.1"):
         with pytest.raises(InputInvalid):
-            rules.page_of(lines, bad)
+            listing.page_of(ordered, bad)
 
 
 def test_the_csv_has_one_column_per_phase_in_yuan_with_two_decimals() -> None:

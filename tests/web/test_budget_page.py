@@ -10,7 +10,7 @@ from html.parser import HTMLParser
 
 from market.budget import services as budget_services
 from market.tenders.inputs import CATEGORIES
-from opendata.budget import rules
+from opendata.budget import lines, rules
 from tests.budget_builders import (
     LINES,
     YEAR,
@@ -169,11 +169,11 @@ async def test_a_long_list_of_lines_is_paged(client):
     client.cookies.update(EN)
     first = await client.get("/budget")
     shown = amounts(first.text)["line-table"]
-    assert len(shown) == rules.PAGE_SIZE
+    assert len(shown) == lines.PAGE_SIZE
     nxt = next(u for u in pages.links(first.text) if "after=" in u)
     second = await client.get(nxt)
     rest = amounts(second.text)["line-table"]
-    assert len(rest) == 5 * len(CATEGORIES) - rules.PAGE_SIZE
+    assert len(rest) == 5 * len(CATEGORIES) - lines.PAGE_SIZE
     assert not set(rest) & set(shown)
     assert "More budget lines" not in second.text and "First page" in second.text
 
