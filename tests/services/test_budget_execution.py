@@ -96,3 +96,31 @@ async def test_sandbox_money_never_touches_a_line(frozen_clock):
         budget_line_code(world.lines["willow"]),
     )
     assert int(rows[0]["n"]) == 0
+
+
+async def test_the_read_is_a_fixed_number_of_queries(frozen_clock, monkeypatch):
+    """Seven queries whatever the number of lines, tenders and transfers."""
+    from market.places import queries as place_queries
+    from opendata.budget import queries
+
+    seen: list[str] = []
+    for module in (queries, place_queries):
+        original = module.execute
+
+        async def counted(sql: str, *args: object, _original=original) -> object:
+            seen.append(sql)
+            return await _original(sql, *args)
+
+        monkeypatch.setattr(module, "execute", counted)
+    world = await budget_lines()
+    department = await make_department()
+    await make_tender(department, status="published", budget_line=world.lines["lakeside"])
+    seen.clear()
+    await read_budget()
+    few = len(seen)
+    for name in ("lakeside", "willow", "hubin", "beishan"):
+        await make_tender(department, status="published", budget_line=world.lines[name])
+    seen.clear()
+    budget = await read_budget()
+    assert len(seen) == few == 7
+    assert len(budget.execution.tenders) == 5
