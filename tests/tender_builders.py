@@ -12,6 +12,7 @@ from typing import Any
 
 from market import clock
 from market.money import Money
+from market.sql import execute
 from market.tenders import hooks, inputs, lifecycle, services
 from tests.builders import make_org, make_user
 
@@ -112,11 +113,21 @@ def tender_form(now: datetime | None = None, **overrides: Any) -> dict[str, str]
     return form
 
 
-async def make_tender(department: Department, *, status: str = "draft", **overrides: Any) -> int:
-    """A tender in `status`, reached through the services (the clock is restored)."""
+async def make_tender(
+    department: Department,
+    *,
+    status: str = "draft",
+    budget_line: int | None = None,
+    **overrides: Any,
+) -> int:
+    """A tender in `status`, reached through the services (the clock is restored); with
+    `budget_line`, its government budget is held against that line (and its place is
+    the line's)."""
     tender_id = await services.create_tender(
         user_id=department.user_id, department_id=department.id, form=tender_form(**overrides)
     )
+    if budget_line is not None:
+        await on_budget_line(tender_id, budget_line)
     if status == "draft":
         return tender_id
     await services.publish_tender(user_id=department.user_id, tender_id=tender_id)
@@ -151,3 +162,14 @@ async def make_tender(department: Department, *, status: str = "draft", **overri
         return tender_id
     finally:
         clock.set_clock(real)
+
+
+async def on_budget_line(tender_id: int, line_id: int) -> None:
+    """Put a draft on a budget line (and its place), as the tender form will."""
+    await execute(
+        "UPDATE market_tender SET budget_line = {},"
+        " place = (SELECT place FROM market_budget_line WHERE id = {}) WHERE id = {}",
+        line_id,
+        line_id,
+        tender_id,
+    )

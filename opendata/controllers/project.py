@@ -43,6 +43,8 @@ def party_label(party: Party) -> str:
         return name or _("Organization")
     if party.kind == "department_budget":
         return _("%(department)s budget") % {"department": name or _("Department")}
+    if party.kind == "budget_line":
+        return _("Budget line: %(line)s") % {"line": name or _("the district's budget")}
     if party.kind == "pledge":
         return _("Match pledge of %(sponsor)s") % {"sponsor": name or _("a sponsor")}
     labels = {
