@@ -26,6 +26,7 @@ from market.places.services import add_place
 from market.sql import execute
 from market.tenders import services as tender_services
 from tests.bid_builders import add_approver, contracted, tender_with_bids
+from tests.budget_builders import District, make_finance
 from tests.builders import make_user
 from tests.tender_builders import make_department, make_tender
 
@@ -76,6 +77,9 @@ async def budget_lines(year: int = YEAR) -> BudgetWorld:
             actor=actor,
         )
         world.places[slug], world.codes[slug] = place.id, code
+    # The finance bureau's officer keeps the budget (market.budget.access).
+    bureau = District(world.places["district"], world.codes["district"], [], [], {})
+    world.user = (await make_finance(bureau)).user_id
     world.appropriation = await budget.record_appropriation(
         year=year,
         district_id=world.places["district"],
@@ -155,8 +159,8 @@ async def budget_world(fc: clock.FrozenClock) -> BudgetWorld:
     world.tenders["open"] = await make_tender(
         department, status="published", budget_line=world.lines["hubin"], budget="300000.00"
     )
-    world.tenders["sandbox"] = await make_tender(
-        department, status="published", budget_line=world.lines["willow"], acceleration="1440"
+    world.tenders["sandbox"] = await make_tender(  # a sandbox tender takes no budget line
+        department, status="published", place=str(world.places["willow"]), acceleration="1440"
     )
     world.tenders["contracted"] = await first_tranche(fc, world, "lakeside")
     fc.advance(days=1)

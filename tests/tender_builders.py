@@ -123,11 +123,15 @@ async def make_tender(
     """A tender in `status`, reached through the services (the clock is restored); with
     `budget_line`, its government budget is held against that line (and its place is
     the line's)."""
+    if budget_line is not None:  # chosen in the form, as a department does
+        rows = await execute(
+            "SELECT place, category FROM market_budget_line WHERE id = {}", budget_line
+        )
+        line = {"place": str(rows[0]["place"]), "category": rows[0]["category"]}
+        overrides = line | {"budget_line": str(budget_line)} | overrides
     tender_id = await services.create_tender(
         user_id=department.user_id, department_id=department.id, form=tender_form(**overrides)
     )
-    if budget_line is not None:
-        await on_budget_line(tender_id, budget_line)
     if status == "draft":
         return tender_id
     await services.publish_tender(user_id=department.user_id, tender_id=tender_id)
@@ -162,14 +166,3 @@ async def make_tender(
         return tender_id
     finally:
         clock.set_clock(real)
-
-
-async def on_budget_line(tender_id: int, line_id: int) -> None:
-    """Put a draft on a budget line (and its place), as the tender form will."""
-    await execute(
-        "UPDATE market_tender SET budget_line = {},"
-        " place = (SELECT place FROM market_budget_line WHERE id = {}) WHERE id = {}",
-        line_id,
-        line_id,
-        tender_id,
-    )

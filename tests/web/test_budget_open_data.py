@@ -167,8 +167,10 @@ async def test_the_csv_totals_equal_the_ledger(client, frozen_clock, tmp_path):
 
 
 async def test_ocds_planning_budget_names_the_line_and_its_appropriation(frozen_clock):
-    world = await budget_lines()
     department = await make_department()
+    # A tender from before the district's places and budget lines: the department's budget.
+    other = await make_tender(department, status="published")
+    world = await budget_lines()
     line = world.lines["lakeside"]
     tender = await make_tender(department, status="published", budget_line=line)
     (release,) = await releases_of(tender)
@@ -189,7 +191,6 @@ async def test_ocds_planning_budget_names_the_line_and_its_appropriation(frozen_
         "releases": [release],
     }
     assert ocds_errors(package, "release") == []
-    other = await make_tender(department, status="published")
     (plain,) = await releases_of(other)
     assert plain["planning"]["budget"]["id"] == f"{plain['ocid']}-budget"
     assert "projectID" not in plain["planning"]["budget"]
