@@ -96,7 +96,7 @@ async def start_donation(
         donation_id, match, payment = await _write(
             tender_id, donor_id, amount, info, fields, claim_at_commit=False
         )
-        metrics.count_donation("started")
+    metrics.count_donation("started")
     started = await payments.start_payment(
         payment, payment_method=payment_method, sandbox_outcome=sandbox_outcome
     )

@@ -125,7 +125,7 @@ async def make_tender(
     the line's)."""
     if budget_line is not None:  # chosen in the form, as a department does
         rows = await execute(
-            "SELECT place, category FROM market_budget_line WHERE id = {}", budget_line
+            "SELECT place, category FROM market_budget_line WHERE id = {}", int(budget_line)
         )
         line = {"place": str(rows[0]["place"]), "category": rows[0]["category"]}
         overrides = line | {"budget_line": str(budget_line)} | overrides
