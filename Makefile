@@ -18,7 +18,7 @@ export UV_PROJECT_ENVIRONMENT := $(VENV)
 TEST_WORKERS ?= 2
 XDIST := $(if $(filter 0,$(TEST_WORKERS)),,-n $(TEST_WORKERS) --dist loadfile)
 
-.PHONY: messages run serve test test-sqlite test-postgres test-e2e lint format setup migrate demo bench clean browser fonts loadgen
+.PHONY: messages run serve test test-sqlite test-postgres test-e2e lint format setup migrate demo bench clean browser fonts loadgen cluster cluster-stop cluster-status cluster-test cluster-restore cluster-packages
 
 $(UV):
 	$(PY) -m venv $(VENV)
@@ -60,6 +60,42 @@ loadgen:
 	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >/dev/null) \
 	    || echo "wrk could not be installed: the server stack benchmark will stop"; \
 	fi
+
+# The development PostgreSQL cluster (deploy/cluster.py, deploy/README.md): a 3-member
+# etcd, 3 Patroni nodes of PostgreSQL 15 with a synchronous standby, HAProxy (primary on
+# :18340, replicas on :18341) and a pgBackRest repository, all under var/cluster/ on
+# ports 18300-18399. Neither `make run` nor `make test` needs any of it.
+CLUSTER_PACKAGES := patroni etcd-server etcd-client haproxy pgbackrest
+cluster-packages:
+	@missing=""; for tool in patroni etcd etcdctl haproxy pgbackrest; do \
+	  PATH="$$PATH:/usr/sbin:/sbin" command -v $$tool >/dev/null || missing="$$missing $$tool"; \
+	done; \
+	if [ -n "$$missing" ]; then \
+	  echo "installing $(CLUSTER_PACKAGES) from Debian for the cluster (missing:$$missing)"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(CLUSTER_PACKAGES) >/dev/null \
+	    || { echo "the cluster's packages could not be installed"; exit 1; }; \
+	fi
+
+cluster: setup cluster-packages
+	$(VENV)/bin/python -m deploy.cluster start
+
+cluster-stop: setup
+	$(VENV)/bin/python -m deploy.cluster stop
+
+cluster-status: setup
+	$(VENV)/bin/python -m deploy.cluster status
+
+# The whole cluster restored from its pgBackRest repository (deploy/RUNBOOK.md's
+# procedure): RESTORE_ARGS="--target '2026-11-30 10:00:00+00'" for a point in time.
+cluster-restore: setup
+	$(VENV)/bin/python -m deploy.restore $(RESTORE_ARGS)
+
+# SIGKILL of the primary's PostgreSQL under a donation load over HTTP against two app
+# processes, then: nothing acknowledged lost or doubled, ledger check, audit verify and
+# backup verify (deploy/failover.py). Starts the cluster if it is not running (and stops
+# it again afterwards). Not part of `make test`.
+cluster-test: setup cluster-packages
+	$(VENV)/bin/python -m deploy.failover $(CLUSTER_TEST_ARGS)
 
 # A Chinese font for PDF receipts from Debian (the HTML receipt needs none).
 fonts:

@@ -5,7 +5,7 @@ from piccolo.conf.apps import AppRegistry
 from market.db import make_engine
 from market.settings import get_settings
 
-DB = make_engine(get_settings().database_url)
+DB = make_engine(get_settings().database_url, get_settings().replica_urls)
 
 APP_REGISTRY = AppRegistry(
     apps=[

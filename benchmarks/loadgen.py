@@ -244,30 +244,42 @@ def drive(
     threads: int = 1,
     path: str | None = None,
     headers: Sequence[str] = (),
+    script: Sequence[str] = (),
+    output: list[str] | None = None,
 ) -> Run:
-    """wrk against the server for `seconds` with `connections` keep-alive connections."""
+    """wrk against the server for `seconds` with `connections` keep-alive connections.
+    `script`: a Lua script and its arguments (`wrk -s FILE URL -- ARGS`); wrk's text is
+    appended to `output` when given (what the script printed)."""
     url = f"http://127.0.0.1:{server.port}{path or server.path}"
     argv = [require_wrk(), f"-t{threads}", f"-c{connections}", f"-d{seconds:g}s", "--latency"]
     argv += ["--timeout", f"{TIMEOUT}s"]  # a slow answer on a busy machine is not a failure
     for header in headers:
         argv += ["-H", header]
+    if script:
+        argv += ["-s", script[0]]
     backends = server.backends()
     set_priority(backends, os.getpriority(os.PRIO_PROCESS, 0))
     machine, served, database = _machine_busy(), tree_cpu(server.pid), cpu_of(backends)
+    tail = ["--", *script[1:]] if len(script) > 1 else []
     process = subprocess.Popen(
-        [*argv, url], stdout=subprocess.PIPE, stderr=subprocess.STDOUT, start_new_session=True
+        [*argv, url, *tail],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
     )
     lead_session(process.pid)
     assert process.stdout is not None
-    output = process.stdout.read().decode(errors="replace")
+    text = process.stdout.read().decode(errors="replace")
     _, status, usage = os.wait4(process.pid, 0)
     process.returncode = os.waitstatus_to_exitcode(status)
     served, machine = tree_cpu(server.pid) - served, _machine_busy() - machine
     after = cpu_of(server.backends())
     database_cpu = sum(cpu - database.get(pid, 0.0) for pid, cpu in after.items())
     if process.returncode != 0:
-        raise RuntimeError(f"wrk failed ({process.returncode}):\n{output}")
-    figures = parse_wrk(output)
+        raise RuntimeError(f"wrk failed ({process.returncode}):\n{text}")
+    if output is not None:
+        output.append(text)
+    figures = parse_wrk(text)
     return Run(
         rate=figures["rate"],
         requests=int(figures["requests"]),

@@ -28,10 +28,12 @@ BENCHMARKS: dict[str, tuple[bool, str]] = {
     "project_page": (True, "project page latency, 100 vs 100,000 transfers (ratio <= 2)"),
     "statistics": (True, "district statistics over a large ledger"),
     "ledger_pgbench": (True, "ledger transfers/s against pgbench"),
-    "donations": (True, "donations confirmed/s against pgbench"),
+    "donations": (True, "donations confirmed/s over real HTTP (2 workers) >= 0.30 x pgbench"),
+    "hot_pledge": (True, "200 donations on one pledge >= 0.7 x spread over 200 pledges"),
     "money_invariants": (True, "ledger check with the money invariants, 100,000 donations"),
     "notifications": (True, "10,000 notifications enqueued in one transaction < 2 s; mails/s"),
     "server_stack": (True, "hello on each server stack; public page, 2 workers >= 1.7 x 1"),
+    "public_pages": (True, "each public page >= 0.30 x hello on the same stack, 3 data sets"),
 }
 
 

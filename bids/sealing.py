@@ -97,6 +97,17 @@ def key_for_sealing(master: bytes, tender_id: int, wrapped: bytes) -> bytes:
     return _unwrap(master, tender_id, wrapped)
 
 
+def rewrap_tender_key(old: bytes, new: bytes, tender_id: int, wrapped: bytes) -> bytes | None:
+    """A tender key wrapped under the `old` master key, wrapped again under `new` (the
+    tender key itself, and so every bid sealed with it, stays the same); None when it
+    is already wrapped under `new`. SealingError when it opens under neither."""
+    try:
+        _unwrap(new, tender_id, wrapped)
+    except SealingError:
+        return wrap_tender_key(new, tender_id, _unwrap(old, tender_id, wrapped))
+    return None
+
+
 def _unwrap(master: bytes, tender_id: int, wrapped: bytes) -> bytes:
     envelope = Envelope.from_bytes(wrapped)
     try:

@@ -13,18 +13,23 @@ from litestar.openapi import OpenAPIConfig
 from litestar.openapi.plugins import JsonRenderPlugin, YamlRenderPlugin
 
 from composition.wiring import wire
+from market import draining
 from market.db import close_pool, start_pool
 from market.errors import DomainError
 from market.jobs.worker import start_inline, stop_inline
+from market.replicas import start_replicas, stop_replicas
 from market.settings import Settings, get_settings
 from market.web import assets
 from market.web.auth import PrincipalMiddleware, public
 from market.web.compression import compression_config
 from market.web.errors import domain_error, http_error, server_error
 from market.web.form_errors import Redisplayed, redisplayed
+from market.web.page_cache import PageCacheMiddleware
 from market.web.params import request_boundary
 from market.web.public_url import BaseURLMiddleware
 from market.web.ratelimit import LoginLimiter
+from market.web.reads import ReadRouting
+from market.web.request_context import RequestContext
 from market.web.security import (
     cache_control,
     csrf_cookie_rotation,
@@ -67,9 +72,33 @@ def openapi_config() -> OpenAPIConfig:
     )
 
 
-def create_app(settings: Settings | None = None) -> Litestar:
+def on_startup(settings: Settings) -> list[Any]:
+    """The pools (primary, replicas), the inline job worker, the drain watch; warm-ups."""
     from donors import receipts  # the PDF receipt font is parsed at start-up (not in tests)
 
+    return [
+        start_pool,
+        start_replicas,
+        *([start_inline] if settings.worker_inline else []),
+        draining.start_watching,  # after the inline worker: draining stops it
+        *(
+            [receipts.warm_up_in_background, assets.warm_up_in_background]
+            if settings.env != "test"
+            else []
+        ),
+    ]
+
+
+def on_shutdown(settings: Settings) -> list[Any]:
+    return [
+        draining.stop_watching,
+        *([stop_inline] if settings.worker_inline else []),
+        stop_replicas,
+        close_pool,
+    ]
+
+
+def create_app(settings: Settings | None = None) -> Litestar:
     wire()
     settings = settings or get_settings()
     csrf = CSRFConfig(
@@ -83,13 +112,16 @@ def create_app(settings: Settings | None = None) -> Litestar:
         # any cookie (RFC 8058; its signed token is the proof, notify.unsubscribe).
         exclude=[r"^/webhooks/stripe$", r"^/unsubscribe/[^/]+$"],
     )
-    return Litestar(
+    app = Litestar(
         route_handlers=route_handlers(),
         middleware=[
+            # First: a cached public page is served before anything else runs.
+            DefineMiddleware(PageCacheMiddleware, settings=settings),
             DefineMiddleware(
                 SessionMiddleware, store=make_store(settings, "sessions"), settings=settings
             ),
             PrincipalMiddleware,
+            ReadRouting,
             BaseURLMiddleware,
         ],
         before_request=request_boundary,
@@ -107,17 +139,14 @@ def create_app(settings: Settings | None = None) -> Litestar:
             HTTPException: http_error,
             Exception: server_error,
         },
-        on_startup=[
-            start_pool,
-            *([start_inline] if settings.worker_inline else []),
-            *(
-                [receipts.warm_up_in_background, assets.warm_up_in_background]
-                if settings.env != "test"
-                else []
-            ),
-        ],
-        on_shutdown=[*([stop_inline] if settings.worker_inline else []), close_pool],
+        on_startup=on_startup(settings),
+        on_shutdown=on_shutdown(settings),
         openapi_config=openapi_config(),
         state=State({"settings": settings, "login_limiter": LoginLimiter(settings)}),
         debug=False,
+        logging_config=None,  # the process configures its logs (market.logs: JSON lines)
     )
+    # Outside Litestar's routing, so that every response has its request id and metrics,
+    # a path no route serves included.
+    app.asgi_handler = RequestContext(app.asgi_handler)
+    return app

@@ -59,9 +59,25 @@ def _stats_fold_args(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--batch", type=int, default=50_000, help="rows per fold transaction")
 
 
+def _year_end_args(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--year", type=int, help="only this (closed) budget year")
+
+
 def _worker_args(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--once", action="store_true", help="run every due job once and exit")
     parser.add_argument("--job", metavar="NAME", help="run this job now, due or not, and exit")
+
+
+def _backup_take_args(parser: argparse.ArgumentParser) -> None:
+    from composition.backup import take_arguments
+
+    take_arguments(parser)
+
+
+def _backup_verify_args(parser: argparse.ArgumentParser) -> None:
+    from composition.backup import verify_arguments
+
+    verify_arguments(parser)
 
 
 COMMANDS: list[tuple[str, str, str, Adder]] = [
@@ -75,6 +91,12 @@ COMMANDS: list[tuple[str, str, str, Adder]] = [
     ),
     ("demo", "load the demo district", "composition.demo:command", _demo_args),
     ("ledger check", "verify the ledger invariants", "market.ledger.check:command", _no_args),
+    (
+        "budget year-end",
+        "return closed budget years' free line balances to their appropriations",
+        "market.budget.year_end:command",
+        _year_end_args,
+    ),
     ("audit verify", "recompute the audit hash chain", "market.audit:command", _no_args),
     ("pledges expire", "return expired pledges' balances", "donors.pledges:command", _no_args),
     (
@@ -98,6 +120,12 @@ COMMANDS: list[tuple[str, str, str, Adder]] = [
         _no_args,
     ),
     (
+        "bids rekey",
+        "wrap every tender key under a new MARKET_BID_KEY (the old one in MARKET_BID_KEY_OLD)",
+        "bids.rekey:command",
+        _no_args,
+    ),
+    (
         "ocds export",
         "write OCDS release/record packages and the 360Giving package",
         "opendata.cli:export_command",
@@ -108,6 +136,18 @@ COMMANDS: list[tuple[str, str, str, Adder]] = [
         "fold settled ledger transfers into the statistics rollup",
         "opendata.statistics.rollup:command",
         _stats_fold_args,
+    ),
+    (
+        "backup take",
+        "pgBackRest backup annotated with the audit head published at that time",
+        "composition.backup:take",
+        _backup_take_args,
+    ),
+    (
+        "backup verify",
+        "restore the latest backup into a scratch server and check ledger and audit chain",
+        "composition.backup:verify",
+        _backup_verify_args,
     ),
 ]
 

@@ -1,8 +1,10 @@
 """Who acts in the demo district's history, and the few things set up before it starts.
 
 Wang Qiang (civil affairs) and Li Na (Hubin street office) publish tenders and draw
-up contracts; each also sits in the other's department so that milestones are
-approved by a second person (four eyes). Zhang Xiaoming (the donor) is the citizen
+up contracts, each against a budget line of the district's budget that Qian Fang
+(the district finance bureau) records and allocates every year
+(composition/demo_budget.py); each also sits in the other's department so that
+milestones are approved by a second person (four eyes). Zhang Xiaoming (the donor) is the citizen
 expert on every panel; Liu Fang (elder care) and Huang Lei (mediation) bid; Chen Min
 (the operator) decides complaints and records bank transfers; Zhao Wei and Sun Li
 fund match pledges and sponsorships.
@@ -16,9 +18,7 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
 from market.demo import DemoDistrict, email
-from market.money import Money
 from market.organizations.services import add_member
-from market.tenders import lifecycle
 
 if TYPE_CHECKING:
     from composition.demo_timeline import Timeline
@@ -27,7 +27,6 @@ DAY = timedelta(days=1)
 HOUR = timedelta(hours=1)
 SEED = 2026
 YEARS = 2  # how far back the district's history goes
-APPROPRIATION_YUAN = 30_000_000
 # demo staff slug → (department slug, the colleague who approves its milestones)
 STAFF = {"civil_affairs": ("civil_affairs", "street"), "street": ("hubin", "civil_affairs")}
 BIDDERS = (("org", "elder_care"), ("mediator", "mediation_assoc"))
@@ -45,6 +44,8 @@ class Cast:
     now: datetime  # where the history ends: the present, to the minute
     rng: random.Random = field(default_factory=lambda: random.Random(SEED))  # noqa: S311
     tenders: dict[int, int] = field(default_factory=dict)  # demo row index → tender id
+    # (budget year, place slug, category) → budget line id (composition/demo_budget.py)
+    lines: dict[tuple[int, str, str], int] = field(default_factory=dict)
 
     def user(self, slug: str) -> int:
         return self.demo.users[slug]
@@ -69,16 +70,11 @@ class Cast:
 
 
 async def prologue(cast: Cast) -> None:
-    """Before the first tender: each department's appropriation, and each member of
-    staff added by the other as a colleague (through the organizations service)."""
+    """Before the first tender: each member of staff added by the other as a colleague
+    (through the organizations service). The departments' government money comes from
+    the district's budget lines (composition/demo_budget.py)."""
     for staff, (department, colleague) in STAFF.items():
         department_id = cast.demo.departments[department]
-        await lifecycle.appropriate_budget(
-            department_id,
-            Money(APPROPRIATION_YUAN * 100, "CNY"),
-            key=f"appropriation:{department_id}:demo",
-            actor=f"user:{cast.user(staff)}",
-        )
         await add_member(
             admin_user_id=cast.user(staff),
             organization_id=department_id,

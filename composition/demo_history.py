@@ -2,8 +2,9 @@
 through the real services under the injectable clock (composition/demo_timeline.py)
 and ending at the present. It starts when the cultivation centre opens (market.demo):
 the established organizations join first (set up by the operator, or registered and
-verified), then the appropriations, pledges and tenders follow — and the community
-funds with their gifts, calls, votes and grants (composition/demo_funds.py) — and two
+verified), then each year's appropriation and budget lines (composition/
+demo_budget.py), the pledges and the tenders follow — and the community funds with
+their gifts, calls, votes and grants (composition/demo_funds.py) — and two
 registrations are still pending at the end. Every process is in the state its records say:
 awarded tenders have an award, contracted ones a signed contract, completed ones
 every milestone decided and their escrow settled, cancelled ones nothing held.
@@ -16,7 +17,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from composition import demo_funding, demo_funds
+from composition import demo_budget, demo_funding, demo_funds
 from composition.demo_cast import Cast, history_start, prologue
 from composition.demo_tenders import tender_story
 from composition.demo_timeline import Story, Timeline
@@ -60,6 +61,8 @@ async def live_history(demo: DemoDistrict) -> Cast:
     for joining in kernel_demo.joining_plan(demo.founded):
         await timeline.add(_joins(cast, joining))
     await timeline.add(_opening(cast, start))
+    for year in demo_budget.budget_years(start, now):
+        await timeline.add(demo_budget.budget_year_story(cast, year, start))
     await timeline.add(demo_funding.pledges_story(cast))
     await timeline.add(demo_funds.funds_story(cast))
     await timeline.add(_registrations(cast))

@@ -16,7 +16,9 @@ from bids import evaluation, submission
 from composition import demo_contracts, demo_funding
 from composition.demo_cast import DAY, HOUR, Cast
 from composition.demo_timeline import Story
+from market.budget.rules import budget_year
 from market.demo import email
+from market.demo_data import place_slug
 from market.tenders import demo_data, qa, services
 from market.tenders.demo import minimal_pdf, tender_form
 
@@ -79,6 +81,17 @@ def _bid_count(status: str, nth: int, min_bids: int) -> int:
     return 2
 
 
+def _form(cast: Cast, row: demo_data.Row, plan: Plan) -> dict[str, str]:
+    """The tender form with its place and the budget line of its place and category in
+    the budget year it is published in (composition/demo_budget.py opened it)."""
+    place = place_slug(row[4])
+    form = tender_form(row, plan.enquiry_end, plan.deadline)
+    form["place"] = str(cast.demo.places[place])
+    line = cast.lines.get((budget_year(plan.published), place, row[2]))
+    form["budget_line"] = str(line) if line else ""
+    return form
+
+
 async def tender_story(cast: Cast, index: int, nth: int) -> Story:
     row = demo_data.TENDERS[index]
     staff, status = row[0], row[1]
@@ -86,9 +99,7 @@ async def tender_story(cast: Cast, index: int, nth: int) -> Story:
     yield plan.created
     user_id = cast.user(staff)
     tender_id = await services.create_tender(
-        user_id=user_id,
-        department_id=cast.department(staff),
-        form=tender_form(row, plan.enquiry_end, plan.deadline),
+        user_id=user_id, department_id=cast.department(staff), form=_form(cast, row, plan)
     )
     cast.tenders[index] = tender_id
     if status == "draft":

@@ -7,10 +7,11 @@ resumes the earliest story (ties in the order the stories were added). At the
 moments stories announce with `due()` — a deadline, an expiry, a cancellation or a
 completion to settle — it runs the platform's time-driven jobs, as `market worker`
 would have: the chronograph (`tenders.tick`), the opening of bids, pledge expiry, the
-settlement of failed and completed tenders (with their refunds) and the OCDS budget
+settlement of failed and completed tenders (with their refunds), the OCDS budget
 releases of processes whose funding changed (so the demo ends with its open data up
-to date). So deadlines, openings and settlements happen in the demo exactly as in
-production, and nothing writes a status or a balance itself. (Running the jobs only
+to date) and the year end of closed budget years. So deadlines, openings and
+settlements happen in the demo exactly as in production, and nothing writes a status
+or a balance itself. (Running the jobs only
 when something can be due, not at every step, is what keeps the demo fast.)
 """
 
@@ -40,6 +41,7 @@ async def run_jobs(now: datetime) -> None:
     await jobs.payments_expire(now)
     await jobs.donations_settle(now)
     await jobs.ocds_funding(now)  # the budget releases of processes whose funding changed
+    await jobs.budget_year_end(now)  # closed budget years: the lines' free money back
 
 
 class Timeline:

@@ -11,6 +11,7 @@ from datetime import datetime
 from bids import opening
 from donors import payments, pledges, settlement
 from market import audit, outbox
+from market.budget import year_end
 from market.tenders import tick
 from notify import reminders
 from opendata.ocds import funding
@@ -68,3 +69,9 @@ async def notify_reminders(now: datetime) -> dict[str, int]:
     """Deadlines 24 hours away, milestones due and overdue, standstills ended, pledges
     expiring: the messages written, per kind (notify/reminders.py)."""
     return await reminders.run(now)
+
+
+async def budget_year_end(now: datetime) -> dict[str, int]:
+    """Closed budget years: each line's free balance back to its appropriation
+    (market/budget/year_end.py): appropriations closed, lines that gave back, amount."""
+    return (await year_end.run_year_end(now)).counts()

@@ -42,6 +42,7 @@ from market.jobs import register_job
 from market.ledger.check import register_check
 from market.outbox import register_renderer
 from market.tenders import hooks as tender_hooks
+from market.web import page_cache
 from notify import emails
 from notify import events as notify_events
 from notify import render as notify_render
@@ -73,6 +74,8 @@ def wire_audit_hooks() -> None:
     # already shows the money of every earlier marker (opendata/ocds/funding.py).
     audit.on_appended(funding.mark)
     audit.on_appended(publish.publish_for)
+    # This process's cached public pages are stale from now on (market.web.page_cache).
+    audit.on_appended(page_cache.data_changed)
 
 
 def wire_ledger_checks() -> None:
@@ -98,6 +101,7 @@ def wire_jobs() -> None:
     register_job("outbox.deliver", jobs.outbox_deliver, every=timedelta(seconds=10))
     register_job("ocds.funding", jobs.ocds_funding, every=timedelta(minutes=1))
     register_job("notify.reminders", jobs.notify_reminders, every=timedelta(minutes=5))
+    register_job("budget.year_end", jobs.budget_year_end, every=timedelta(hours=1))
 
 
 def wire_notify_events() -> None:

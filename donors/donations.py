@@ -22,19 +22,27 @@ from donors.late import release_match
 from donors.pledges import lock_eligible_pledges
 from donors.providers import Started, available_providers
 from donors.tender_facts import TenderInfo, tender_info
-from market import clock
+from market import clock, metrics
 from market.accounts import EMAIL_RE
-from market.db import atomic, is_postgres
+from market.audit import append_audit
+from market.db import atomic, before_commit, is_postgres
 from market.errors import DomainError, NotFound, ValidationFailed
 from market.ledger.accounts import ensure_accounts
+from market.ledger.at_commit import create_transfers_at_commit
 from market.ledger.codes import pledge_code
-from market.ledger.rules import Transfer, TransferRequest, escrow_code
+from market.ledger.rules import STICKY_FAILURES, Transfer, TransferRequest, escrow_code
 from market.ledger.services import create_transfers
 from market.money import Money
 from market.sql import Row, execute, for_update
 from market.tenders.readmodels import lock_tender_funding
 
 CLOSED_MESSAGE = "This project does not accept money now."
+
+
+class MatchMoved(Exception):
+    """The pledge chosen for a match has no room for it any more at commit (another
+    donation took it first): the donation is written again, its match taken under the
+    pledge's row lock."""
 
 
 class UnpaidLimitError(DomainError):
@@ -77,23 +85,18 @@ async def start_donation(
     `public_unpaid_limit()` donations awaiting payment."""
     info = await tender_info(tender_id)
     _check(info, amount, provider, on_failure, display_name, message, email, sandbox_outcome)
-    now = clock.now()
-    async with atomic():
-        await _check_client(client_key)
-        await _check_open(tender_id)
-        donation_id = await _insert_donation(
-            tender_id, donor_id, amount, now,
-            {"display_name": display_name, "message": message, "anonymous": anonymous,
-             "email": email, "on_failure": on_failure, "client_key": client_key, "lang": lang},
-        )  # fmt: skip
-        match = await _reserve_match(donation_id, info.facts, amount, now)
-        payment = await payments.create_payment(
-            kind="donation",
-            object_id=donation_id,
-            provider_name=provider,
-            amount=amount.amount,
-            currency=amount.currency,
+    fields = {"display_name": display_name, "message": message, "anonymous": anonymous,
+              "email": email, "on_failure": on_failure, "client_key": client_key,
+              "lang": lang, "provider": provider}  # fmt: skip
+    try:  # the match claimed at commit; taken under the pledge's lock if it moved meanwhile
+        donation_id, match, payment = await _write(
+            tender_id, donor_id, amount, info, fields, claim_at_commit=True
         )
+    except (MatchMoved, *STICKY_FAILURES):
+        donation_id, match, payment = await _write(
+            tender_id, donor_id, amount, info, fields, claim_at_commit=False
+        )
+    metrics.count_donation("started")
     started = await payments.start_payment(
         payment, payment_method=payment_method, sandbox_outcome=sandbox_outcome
     )
@@ -138,6 +141,35 @@ def _check(
         raise ValidationFailed({"email": "Enter a valid e-mail address."})
     if sandbox_outcome not in ("approve", "decline"):
         raise ValidationFailed({"sandbox_outcome": "Choose how the sandbox card answers."})
+
+
+async def _write(
+    tender_id: int,
+    donor_id: int | None,
+    amount: Money,
+    info: TenderInfo,
+    fields: dict[str, Any],
+    *,
+    claim_at_commit: bool,
+) -> tuple[int, Money, Row]:
+    """One transaction: the donation, its payment and its match (see `_reserve_match`)."""
+    now = clock.now()
+    async with atomic():
+        await _check_client(str(fields["client_key"]))
+        await _check_open(tender_id)
+        donation_id = await _insert_donation(tender_id, donor_id, amount, now, fields)
+        payment = await payments.create_payment(
+            kind="donation",
+            object_id=donation_id,
+            provider_name=str(fields["provider"]),
+            amount=amount.amount,
+            currency=amount.currency,
+        )
+        if claim_at_commit:
+            match = await _claim_match_at_commit(donation_id, info.facts, amount, now)
+        else:
+            match = await _reserve_match(donation_id, info.facts, amount, now)
+    return donation_id, match, payment
 
 
 async def _check_client(client_key: str) -> None:
@@ -205,24 +237,76 @@ async def _reserve_match(
     escrow = escrow_code(facts.tender_id, source)
     await ensure_accounts([escrow], amount.currency)
     await create_transfers(
-        [
-            TransferRequest(
-                key=f"donation:{donation_id}:match",
-                kind="pending",
-                amount=match,
-                debit=pledge_code(pledge_id),
-                credit=escrow,
-                currency=amount.currency,
-                reason="match",
-                reference=f"donation:{donation_id}",
-                tender_id=facts.tender_id,
-                source=source,
-            )
-        ],
+        [_match_request(donation_id, pledge_id, match, source, amount.currency, facts.tender_id)],
         actor="system",  # audited: the reservation is promised into escrow, so the
         # project's published budget changes with it (opendata.ocds.funding)
     )
     await execute("UPDATE donors_pledge SET matched = matched + {} WHERE id = {}", match, pledge_id)
+    await _record_match(donation_id, pledge_id, match)
+    return Money(match, amount.currency)
+
+
+async def _claim_match_at_commit(
+    donation_id: int, facts: matching.TenderFacts, amount: Money, now: Any
+) -> Money:
+    """The match chosen from the pledges as they are now (unlocked), claimed last: right
+    before the commit the pledge's row is locked by the UPDATE that takes its room
+    (refused, `MatchMoved`, if the room is gone), then the pending transfer is written
+    (refused by the ledger if the pledge's account cannot hold it). So a hot pledge
+    stays locked for those statements and the commit only (lock order: pledge row →
+    ledger accounts → funding mark). The audit row is the one `create_transfers` writes."""
+    states, sources = await lock_eligible_pledges(facts, amount.currency, lock=False)
+    chosen = matching.choose_match(states, facts, amount.amount, now)
+    if chosen is None:
+        return Money.zero(amount.currency)
+    pledge_id, match = chosen
+    escrow = escrow_code(facts.tender_id, sources[pledge_id])
+    await ensure_accounts([escrow], amount.currency)
+
+    async def claim() -> None:
+        rows = await execute(
+            "UPDATE donors_pledge SET matched = matched + {} WHERE id = {} AND status = 'active'"
+            " AND matched + {} <= total_cap RETURNING id",
+            match,
+            pledge_id,
+            match,
+        )
+        if not rows:
+            raise MatchMoved(f"pledge {pledge_id} has no room for {match} any more")
+
+    await before_commit(claim)  # before the ledger's write: the pledge row first
+    request = _match_request(
+        donation_id, pledge_id, match, sources[pledge_id], amount.currency, facts.tender_id
+    )
+    transfers = await create_transfers_at_commit([request])
+    await append_audit(
+        "system", "ledger.transfer", "transfer", request.key,
+        {"transfers": [t.body() for t in transfers]},
+    )  # fmt: skip
+    await _record_match(donation_id, pledge_id, match)
+    return Money(match, amount.currency)
+
+
+def _match_request(
+    donation_id: int, pledge_id: int, match: int, source: str, currency: str, tender_id: int
+) -> TransferRequest:
+    """The match reserved: a pending transfer from the pledge into the tender's escrow
+    for the pledge's source."""
+    return TransferRequest(
+        key=f"donation:{donation_id}:match",
+        kind="pending",
+        amount=match,
+        debit=pledge_code(pledge_id),
+        credit=escrow_code(tender_id, source),
+        currency=currency,
+        reason="match",
+        reference=f"donation:{donation_id}",
+        tender_id=tender_id,
+        source=source,
+    )
+
+
+async def _record_match(donation_id: int, pledge_id: int, match: int) -> None:
     await execute(
         "UPDATE donors_donation SET match_pledge = {}, match_amount = {},"
         " match_status = 'reserved' WHERE id = {}",
@@ -230,7 +314,6 @@ async def _reserve_match(
         match,
         donation_id,
     )
-    return Money(match, amount.currency)
 
 
 async def get_donation(donation_id: int) -> Row:
@@ -272,7 +355,9 @@ async def on_paid(payment: Row) -> tuple[list[Transfer], dict[str, Any]]:
             )
         )
     await ensure_accounts([money_in.debit, money_in.credit], payment["currency"])
-    results = await create_transfers(requests, actor="system", audit=False)
+    # The provider's account, the escrow and the pledge are every donation's rows: they
+    # are written last, right before the commit (the payment's audit event lists them).
+    transfers = await create_transfers_at_commit(requests)
     now = clock.now()
     await execute(
         "UPDATE donors_donation SET status = 'paid', paid_at = {}, receipt_no = {},"
@@ -282,7 +367,7 @@ async def on_paid(payment: Row) -> tuple[list[Transfer], dict[str, Any]]:
         "posted" if matched else donation["match_status"],
         donation_id,
     )
-    return [r.transfer for r in results], {
+    return transfers, {
         "tender_id": tender_id,
         "match": int(donation["match_amount"]) if matched else 0,
     }

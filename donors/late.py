@@ -53,16 +53,20 @@ async def funding_gate(payment_id: int) -> Row | None:
     """Step 1 of the lock order for a payment tied to a tender: read the payment
     unlocked to learn its tender (never changes), then take the tender's funding gate
     shared. Returns the tender's facts read under the gate (None: not tied to one)."""
-    rows = await execute("SELECT kind, object_id FROM donors_payment WHERE id = {}", payment_id)
+    rows = await execute(
+        "SELECT p.kind, COALESCE(d.tender, c.tender) AS tender FROM donors_payment p"
+        " LEFT JOIN donors_donation d ON p.kind = 'donation' AND d.id = p.object_id"
+        " LEFT JOIN donors_contribution c ON p.kind IN ('sponsorship', 'own_income')"
+        " AND c.id = p.object_id WHERE p.id = {}",
+        payment_id,
+    )
     if not rows:
         raise NotFound("No such payment.")
-    table = TENDER_KINDS.get(rows[0]["kind"])
-    if table is None:
+    if rows[0]["kind"] not in TENDER_KINDS:
         return None
-    found = await execute(f"SELECT tender FROM {table} WHERE id = {{}}", rows[0]["object_id"])
-    if not found:
+    if rows[0]["tender"] is None:
         raise NotFound("No such payment.")
-    return await lock_tender_funding(int(found[0]["tender"]), exclusive=False)
+    return await lock_tender_funding(int(rows[0]["tender"]), exclusive=False)
 
 
 async def late_reason(payment: Row, tender: Row | None) -> str | None:

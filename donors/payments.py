@@ -30,7 +30,7 @@ from typing import Any
 from donors import late, notices, refunds, rules
 from donors.config import payment_window
 from donors.providers import PaymentRequest, Started, provider
-from market import clock
+from market import clock, metrics
 from market.audit import actor_of, append_audit
 from market.db import atomic
 from market.errors import Conflict, DomainError, NotFound
@@ -206,10 +206,7 @@ async def confirm_payment(
         if provider_ref and payment["provider_ref"] and payment["provider_ref"] != provider_ref:
             raise PaymentMismatch("The payment reference does not match.")
         reason = await late.late_reason(payment, tender)
-        if reason:
-            transfers, summary = await late.on_late(payment, reason, tender)
-        else:
-            transfers, summary = await _effect(_ON_PAID, payment["kind"])(payment)
+        transfers, summary = await _apply_paid(payment, reason, tender)
         await execute(
             "UPDATE donors_payment SET status = 'succeeded', settled_at = {},"
             " bank_reference = {}, recorded_by = {} WHERE id = {}",
@@ -237,6 +234,17 @@ async def confirm_payment(
     if reason and summary.get("refund"):
         await refunds.pay_out_now(int(summary["refund"]))
     return "late_arrival" if reason else "paid"
+
+
+async def _apply_paid(
+    payment: Row, late_reason: str | None, tender: Row | None
+) -> tuple[list[Transfer], dict[str, Any]]:
+    """The kind's ledger effect of a payment that arrived, or the late-arrival outcome;
+    counted (metrics) once the transaction commits."""
+    metrics.count_donation("late" if late_reason else "paid", kind=payment["kind"])
+    if late_reason:
+        return await late.on_late(payment, late_reason, tender)
+    return await _effect(_ON_PAID, payment["kind"])(payment)
 
 
 async def fail_payment(
@@ -276,6 +284,7 @@ async def _fail_locked(payment: Row, reason: str, actor: str) -> None:
             **summary,
         },
     )
+    metrics.count_donation("failed", kind=payment["kind"])
 
 
 # --- confirmation windows ------------------------------------------------------------

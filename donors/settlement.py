@@ -94,9 +94,10 @@ def _sandbox(tender: Row) -> bool:
 
 
 def _budget(tender: Row) -> str:
-    """Where the government's remainder goes back to (a sandbox tender's sandbox budget,
-    a community fund's call's: the fund)."""
-    return budget_account(dict(tender))
+    """Where the government's remainder goes back to: the tender's budget line (a
+    tender from before budget lines: its department's budget; a sandbox tender: the
+    sandbox budget) — the kernel's `budget_account`, the one answer for every return."""
+    return budget_account(tender)
 
 
 def _accounts_to_lock(tender: Row, held: TenderMoney, fund: str) -> list[str]:

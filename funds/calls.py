@@ -31,7 +31,6 @@ from market.directory import contacts, members_of
 from market.errors import DomainError, NotFound, PermissionDenied, ValidationFailed
 from market.inputs import InputInvalid, parse_date
 from market.money import MoneyError, parse_money
-from market.places.queries import get_place
 from market.tables import Membership
 from market.tenders.inputs import parse_local_datetime, to_local_input
 from market.tenders.services import create_tender, publish_tender
@@ -82,15 +81,15 @@ def parse_call(form: dict[str, str], currency: str = "CNY") -> CallInput:
     return CallInput(texts, money["pot"], money["cap"], deadline, ends)
 
 
-def tender_form(data: CallInput, community_name: str) -> dict[str, str]:
-    """The kernel tender form the call is: a community service in the community, its
+def tender_form(data: CallInput, place_id: int) -> dict[str, str]:
+    """The kernel tender form the call is: a community service in the fund's community
+    (its place; no budget line: the money is the fund's, not the appropriation's), its
     pot as the budget held, one proposal enough, enquiries until a day before the
     deadline, opened at the deadline."""
     form = {
         **data.texts,
         "category": "community_services",
-        "area_level": "community",
-        "area": community_name,
+        "place": str(place_id),
         "budget": f"{data.pot // 100}.{data.pot % 100:02d}",
         "min_bids": "1",
         "enquiry_end": to_local_input(data.deadline - timedelta(days=1)),
@@ -133,14 +132,13 @@ async def open_call(*, user_id: int, fund_id: int, form: dict[str, str]) -> int:
     members = await committee(organization_id)
     if len(members) != rules.COMMITTEE_SIZE:
         raise DomainError("The committee needs three members before it opens a call.")
-    place = await get_place(place_id)
     emails = await contacts(members)
     async with atomic():
         with _as_call_fields():
             tender_id = await create_tender(
                 user_id=user_id,
                 department_id=organization_id,
-                form=tender_form(data, place.name_zh),
+                form=tender_form(data, place_id),
                 fund_place=place_id,
             )
         for member in members:

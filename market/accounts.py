@@ -61,6 +61,7 @@ class MembershipView:
     role: str
     name_zh: str
     name_en: str
+    finance_of: int | None = None  # the district whose finance bureau this department is
 
 
 @dataclass(frozen=True, slots=True)
@@ -100,6 +101,16 @@ class Principal:
         return bool(self.org_ids(*kinds))
 
     @property
+    def finance_districts(self) -> list[int]:
+        """The districts whose budget this user keeps: a member of a verified department
+        that is a district's finance bureau (market/budget/access.py checks it again)."""
+        return [
+            m.finance_of
+            for m in self.memberships
+            if m.kind == "department" and m.status == "verified" and m.finance_of is not None
+        ]
+
+    @property
     def roles(self) -> list[str]:
         """Platform roles of DESIGN §1 this principal holds, for display and guards."""
         names = {
@@ -114,6 +125,8 @@ class Principal:
         for m in self.memberships:
             if m.status == "verified" and names[m.kind] not in found:
                 found.append(names[m.kind])
+        if self.finance_districts:
+            found.append("finance")
         if self.is_auditor:
             found.append("auditor")
         return found
@@ -227,6 +240,7 @@ async def load_principal(user_id: int) -> Principal | None:
             Membership.organization.status.as_alias("status"),
             Membership.organization.name_zh.as_alias("name_zh"),
             Membership.organization.name_en.as_alias("name_en"),
+            Membership.organization.finance_of.as_alias("finance_of"),
             Membership.role,
         )
         .where(Membership.user == user_id)

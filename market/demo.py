@@ -40,6 +40,7 @@ from market.demo_data import (
     SOCIAL_ORGS,
     STREETS,
     USERS,
+    place_slug,
 )
 from market.organizations import services
 from market.places import rules as place_rules
@@ -175,6 +176,8 @@ def _registration(demo: DemoDistrict, group: str, slug: str) -> tuple[dict[str, 
         name_zh, name_en, year, desc_zh, desc_en, admin = FOUNDATIONS[slug]
         fields = {"kind": "foundation", "uscc": demo.codes.next("5", "3"), "registered_year": year}
     fields |= {"name_zh": name_zh, "name_en": name_en}
+    if group != "foundations":  # where it is based, from the district's places
+        fields["place"] = demo.places[place_slug(str(fields.get("area", "")))]
     return fields | {"description_zh": desc_zh, "description_en": desc_en}, admin
 
 
@@ -257,6 +260,7 @@ async def register_pending(demo: DemoDistrict, slug: str) -> int:
         description_en=desc_en,
         category=category,
         area=area,
+        place=demo.places[place_slug(area)],
         registered_year=year,
     )
     return demo.pending[slug]

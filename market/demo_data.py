@@ -15,6 +15,7 @@ USERS: dict[str, tuple[str, str, str, str]] = {
     "auditor": ("auditor", "周洁 Zhou Jie", "auditor", "auditor — read-only oversight"),
     "civil_affairs": ("civil-affairs", "王强 Wang Qiang", "", "department — district bureau"),
     "street": ("hubin-street", "李娜 Li Na", "", "department — Hubin street office"),
+    "finance": ("finance", "钱芳 Qian Fang", "", "finance — district finance bureau"),
     "org": ("elder-care", "刘芳 Liu Fang", "", "organization — elder care centre (5A)"),
     "mediator": ("mediation", "黄磊 Huang Lei", "", "organization — mediation association"),
     "applicant": ("newcomer", "吴静 Wu Jing", "", "organization — pending registrations"),
@@ -50,6 +51,20 @@ PLACES: dict[str, tuple[str, str, str]] = {
     "xinqiao_market": ("330109003004", "集市社区", "Market Street Community"),
 }
 
+
+# The place an organization's `area` names (market_place slug in PLACES; "" = the district).
+def place_slug(area: str) -> str:
+    """The PLACES slug of an area as the demo writes it: "", a district, a street, or
+    "street·community"."""
+    name = area.rpartition("·")[2] or PLACES["minghu"][1]
+    street = area.partition("·")[0] if "·" in area else None
+    for slug, (_, name_zh, _) in PLACES.items():
+        parent = PLACES[slug.partition("_")[0]][1] if "_" in slug else None
+        if name_zh == name and (street is None or parent == street):
+            return slug
+    raise KeyError(f"no demo place is called {area!r}")
+
+
 # slug → (name_zh, name_en, description_zh, description_en, area, admin slug)
 DEPARTMENTS: dict[str, tuple[str, str, str, str, str, str | None]] = {
     "civil_affairs": (
@@ -76,6 +91,15 @@ DEPARTMENTS: dict[str, tuple[str, str, str, str, str, str | None]] = {
         "Community services and purchase of public services in Beishan.",
         "北山街道",
         None,
+    ),
+    "finance": (
+        "明湖区财政局",
+        "Minghu District Finance Bureau",
+        "编制和执行全区预算，每年安排社区建设专项资金并按街道、社区和重点领域分配。",
+        "Prepares and executes the district budget; each year it sets aside the "
+        "community-building fund and allocates it by street, community and priority area.",
+        "",
+        "finance",
     ),
     "xinqiao": (
         "明湖区新桥街道办事处",

@@ -30,10 +30,15 @@ class ValidationFailed(DomainError):
     def __init__(self, errors: dict[str, str]) -> None:
         super().__init__("; ".join(errors.values()))
         self.errors = errors
+        # field → the values its message's %(name)s placeholders take (after translation)
+        self.field_params: dict[str, dict[str, object]] = {}
 
     @classmethod
-    def single(cls, field: str, message: str) -> ValidationFailed:
-        return cls({field: message})
+    def single(cls, field: str, message: str, **params: object) -> ValidationFailed:
+        failure = cls({field: message})
+        if params:
+            failure.field_params = {field: params}
+        return failure
 
 
 class NotFound(DomainError):

@@ -10,6 +10,9 @@ flags it) rather than vanishing.
 from __future__ import annotations
 
 import re
+from functools import cache
+
+from markupsafe import Markup, escape
 
 from market.web import i18n
 
@@ -138,7 +141,38 @@ LABELS: dict[str, dict[str, str]] = {
         "charity": N_("Charity"),
         "community_services": N_("Community services"),
     },
+    # The same msgids as templates/market/tenders/_labels.html's area_level(), source()
+    # and event().
+    "area_level": {
+        "district": N_("District-wide"),
+        "street": N_("Street"),
+        "community": N_("Community"),
+    },
+    "funding_source": {
+        "government": N_("Government budget"),
+        "corporate": N_("Corporate sponsorship"),
+        "foundation": N_("Foundation grants"),
+        "public": N_("Public donations"),
+        "own": N_("Organization's own income"),
+    },
+    "tender_event": {
+        "publish": N_("Published; enquiries open"),
+        "open_tendering": N_("Enquiries closed; open for bids"),
+        "close_tendering": N_("Bid deadline passed; evaluation"),
+        "award": N_("Awarded"),
+        "reopen": N_("Evaluation reopened"),
+        "contract": N_("Contract signed"),
+        "complete": N_("Completed"),
+        "fail": N_("Unsuccessful"),
+        "cancel": N_("Cancelled"),
+        "amend": N_("Amended"),
+        "enquiry_end": N_("Enquiries close"),
+        "bid_deadline": N_("Bid deadline"),
+        "opening": N_("Bids opened"),
+    },
 }
+# Names shown as they are, beside the translated ones (no msgid: "" is the catalog header).
+AS_IS: dict[str, dict[str, str]] = {"category": {"": "—"}}
 
 # market/tenders/rules.py ACTION_WORDS, as they appear in refusals ("cannot be %(action)s").
 ACTION_WORDS = (
@@ -162,6 +196,58 @@ REFERENCE_PHRASES = {
     "contribution": N_("Contribution no. %(id)s"),
     "tender": N_("Tender no. %(id)s"),
 }
+
+
+class Names(dict[str, Markup]):
+    """Every code of one domain with its display name in one language; a code it does
+    not know is shown as it is (so a new state shows up, as with `label`)."""
+
+    def __missing__(self, code: str) -> str:
+        return code
+
+
+@cache
+def _names(domain: str, language: str) -> Names:
+    translate = i18n.translations(language).gettext
+    # Markup, as Jinja's gettext marks a translation: the catalog is ours, not input.
+    found = Names({code: _trusted(translate(msgid)) for code, msgid in LABELS[domain].items()})
+    found.update({code: _trusted(name) for code, name in AS_IS.get(domain, {}).items()})
+    return found
+
+
+def _trusted(text: str) -> Markup:
+    return Markup(text)  # noqa: S704 - our own catalog's text (see _names)
+
+
+def names(domain: str) -> Names:
+    """The display names of a domain's codes in the request's language, translated once
+    per language: a page looks each one up (`names("tender")[t.status]`) instead of
+    translating every name of the domain again for each row, as a macro holding a dict
+    of `_()` calls does."""
+    return _names(domain, i18n.current())
+
+
+def title_in(lang: str, zh: str, en: str, plain: bool = False) -> Markup:
+    """A title given in Chinese and English, in the reader's language, else the other one
+    marked with lang= (WCAG 3.1.2); `plain` leaves the mark out (for <title>)."""
+    if lang == "en" and en:
+        return escape(en)
+    if zh:
+        return _marked("zh-Hans", zh) if lang == "en" and not plain else escape(zh)
+    return _marked("en", en) if lang != "en" and not plain else escape(en)
+
+
+def name_in(lang: str, zh: str, en: str, plain: bool = False) -> Markup:
+    """A name in Chinese with perhaps an English one (a department, an organization): the
+    English one to English readers when there is one, else the Chinese one (marked with
+    lang= for them unless `plain`)."""
+    if lang == "en" and en:
+        return escape(en)
+    return _marked("zh-Hans", zh) if lang == "en" and not plain else escape(zh)
+
+
+def _marked(lang: str, text: str) -> Markup:
+    return Markup('<span lang="{}">{}</span>').format(lang, text)
 
 
 def label(domain: str, code: str | None) -> str:

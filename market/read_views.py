@@ -44,6 +44,15 @@ decisions or salts).
   ledger check` proves them equal to the transfers);
 - `market_v_ledger_resolution` — id, key, pending, kind (post | void), amount,
   created_at: every post and void.
+- `market_v_budget_appropriation` — id, year, place (the district), currency, amount,
+  reference, recorded_at: a year's appropriation as the budget law voted it (not who
+  recorded it); its unallocated money is the ledger account
+  `market.ledger.codes.appropriation_code(year, place)`. Added by
+  market_2026_11_30t01_20_00_000000.py, as are:
+- `market_v_budget_line` — id, appropriation, year, place, category, created_at: one
+  line of an appropriation, whose money is the account `budget_line_code(id)`;
+- `market_v_tender_budget_line` — id, place, budget_line: the place and the budget line
+  of each real tender (a sandbox tender is not in it; either may be NULL).
 
 Views are named `<app>_v_<name>`; tests/architecture.py checks that a view another app
 reads is listed in `VIEWS` here.
@@ -64,4 +73,7 @@ VIEWS = (
     "market_v_ledger_entry",
     "market_v_ledger_balance",
     "market_v_ledger_resolution",
+    "market_v_budget_appropriation",
+    "market_v_budget_line",
+    "market_v_tender_budget_line",
 )

@@ -60,6 +60,21 @@ class Settings:
     # Accelerated sandbox tenders (market/tenders/acceleration.py): MARKET_SANDBOX=1/0;
     # on by default in dev and test, never in prod (setting it there is a start-up error).
     sandbox: bool = False
+    # Read replicas for public pages and open data (market.replicas): PostgreSQL URLs
+    # (DATABASE_REPLICA_URLS, comma-separated), used only while each is known to be at
+    # most `replica_max_lag_ms` behind the primary (MARKET_REPLICA_MAX_LAG_MS).
+    replica_urls: tuple[str, ...] = ()
+    replica_max_lag_ms: int = 1000
+    # /metrics answers a peer on loopback, or anyone sending this bearer token
+    # (MARKET_METRICS_TOKEN, at least 16 characters; unset: loopback only).
+    metrics_token: str = ""
+    # On SIGTERM `market serve` answers /readyz with 503 (and stops claiming jobs) for
+    # this many seconds while it still serves, so a load balancer stops sending before
+    # the socket closes (MARKET_DRAIN_SECONDS; 5 in prod, 0 elsewhere).
+    drain_seconds: int = 0
+    # The cache of rendered public pages for anonymous visitors (market.web.page_cache):
+    # MARKET_PAGE_CACHE_MB per process, 0 turns it off.
+    page_cache_mb: int = 64
 
     @property
     def dev(self) -> bool:
@@ -106,6 +121,45 @@ def _networks(raw: str) -> tuple[str, ...]:
     return tuple(found)
 
 
+def _replicas(env: dict[str, str], primary: str) -> tuple[str, ...]:
+    """DATABASE_REPLICA_URLS: PostgreSQL URLs, only beside a PostgreSQL primary."""
+    urls = tuple(u.strip() for u in env.get("DATABASE_REPLICA_URLS", "").split(",") if u.strip())
+    for url in urls:
+        if not url.startswith(("postgresql://", "postgres://")):
+            raise ConfigurationError(
+                f"DATABASE_REPLICA_URLS: {url.split('@')[-1]!r} is not a PostgreSQL URL"
+            )
+    if urls and not primary.startswith(("postgresql://", "postgres://")):
+        raise ConfigurationError("DATABASE_REPLICA_URLS needs a PostgreSQL DATABASE_URL")
+    return urls
+
+
+def _metrics_token(env: dict[str, str]) -> str:
+    token = env.get("MARKET_METRICS_TOKEN", "")
+    if token and (len(token) < 16 or not token.isprintable() or " " in token):
+        raise ConfigurationError(
+            "MARKET_METRICS_TOKEN must be at least 16 printable characters without spaces"
+        )
+    return token
+
+
+def _refuse_unsafe_prod(env: dict[str, str], secret: str, bid_key: str) -> None:
+    """In prod: the secrets and the database set, no sandbox."""
+    missing = [n for n, v in (("SECRET_KEY", secret), ("MARKET_BID_KEY", bid_key)) if not v]
+    if missing:
+        raise ConfigurationError(
+            "Refusing to start in prod without " + ", ".join(missing) + " set in the environment"
+        )
+    if len(secret) < 32:
+        raise ConfigurationError("SECRET_KEY must be at least 32 characters in prod")
+    if not env.get("DATABASE_URL"):
+        raise ConfigurationError("Refusing to start in prod without DATABASE_URL")
+    if env.get("MARKET_SANDBOX") == "1":
+        raise ConfigurationError(
+            "MARKET_SANDBOX=1 is refused in prod: sandbox tenders run on a test instance"
+        )
+
+
 def load_settings(environ: dict[str, str] | None = None) -> Settings:
     """Build settings from the environment; in prod a missing secret is a start-up error."""
     env = dict(os.environ if environ is None else environ)
@@ -116,27 +170,17 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
     secret = env.get("SECRET_KEY", "")
     bid_key = env.get("MARKET_BID_KEY", "")
     if mode == "prod":
-        missing = [n for n, v in (("SECRET_KEY", secret), ("MARKET_BID_KEY", bid_key)) if not v]
-        if missing:
-            raise ConfigurationError(
-                "Refusing to start in prod without "
-                + ", ".join(missing)
-                + " set in the environment"
-            )
-        if len(secret) < 32:
-            raise ConfigurationError("SECRET_KEY must be at least 32 characters in prod")
-        if not env.get("DATABASE_URL"):
-            raise ConfigurationError("Refusing to start in prod without DATABASE_URL")
-        if env.get("MARKET_SANDBOX") == "1":
-            raise ConfigurationError(
-                "MARKET_SANDBOX=1 is refused in prod: sandbox tenders run on a test instance"
-            )
+        _refuse_unsafe_prod(env, secret, bid_key)
     secret = secret or DEV_SECRET
     # Outside prod a stable key derived from the secret, so demo bids survive restarts.
     bid_key = bid_key or hashlib.sha256(b"bid-key:" + secret.encode()).hexdigest()
+    database_url = env.get("DATABASE_URL", f"sqlite:///{var_dir / 'market.sqlite3'}")
+    drain = _int(env, "MARKET_DRAIN_SECONDS", 5 if mode == "prod" else 0)
+    if not 0 <= drain <= 120:
+        raise ConfigurationError(f"MARKET_DRAIN_SECONDS must be 0 to 120, got {drain}")
     return Settings(
         env=mode,
-        database_url=env.get("DATABASE_URL", f"sqlite:///{var_dir / 'market.sqlite3'}"),
+        database_url=database_url,
         redis_url=env.get("REDIS_URL", ""),
         secret_key=secret,
         bid_key=bid_key,
@@ -164,6 +208,11 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
         payment_window_card_minutes=_positive(env, "MARKET_PAYMENT_WINDOW_CARD_MINUTES", 30),
         payment_window_bank_days=_positive(env, "MARKET_PAYMENT_WINDOW_BANK_DAYS", 7),
         public_unpaid_limit=_positive(env, "MARKET_PUBLIC_UNPAID_LIMIT", 3),
+        replica_urls=_replicas(env, database_url),
+        replica_max_lag_ms=_positive(env, "MARKET_REPLICA_MAX_LAG_MS", 1000),
+        metrics_token=_metrics_token(env),
+        drain_seconds=drain,
+        page_cache_mb=_int(env, "MARKET_PAGE_CACHE_MB", 64),
     )
 
 

@@ -66,6 +66,9 @@ class Organization(Table, tablename="market_organization"):
     status = Varchar(length=20, default="pending", index=True)
     area = Varchar(length=100, default="")  # street office the org is based in
     place = ForeignKey(Place, on_delete=OnDelete.restrict, null=True, default=None)
+    # A department that is the finance bureau (财政局) of this district: its members
+    # keep the district's budget (market/budget/access.py). None for everyone else.
+    finance_of = ForeignKey(Place, on_delete=OnDelete.restrict, null=True, default=None)
     description_zh = Text(default="")
     description_en = Text(default="")
     contact_email = Varchar(length=254, default="")
@@ -198,6 +201,8 @@ class Appropriation(Table, tablename="market_budget_appropriation"):
     reference = Varchar(length=200, default="")  # the budget document, e.g. 明财预〔2026〕1号
     recorded_at = Timestamptz()
     recorded_by = ForeignKey(User, on_delete=OnDelete.restrict)
+    # When the year-end job returned the closed year's free line balances (None before).
+    year_end_at = Timestamptz(null=True, default=None)
 
 
 class BudgetLine(Table, tablename="market_budget_line"):

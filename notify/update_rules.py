@@ -107,7 +107,7 @@ def check_update(texts: Mapping[str, str], uploads: Sequence[PhotoUpload]) -> Up
             photos.append(checked)
     if errors:
         failure = ValidationFailed(errors)
-        failure.field_params = {  # type: ignore[attr-defined]
+        failure.field_params = {
             name: {"limit": MAX_BYTES // (1024 * 1024)}
             for name, message in errors.items()
             if "%(limit)s" in message

@@ -30,6 +30,7 @@ from market.sql import execute, marks
 from market.tenders import rules as tender_rules
 from market.tenders.queries import is_insider
 from market.timestamps import day, timestamp
+from opendata.budget.queries import line_names
 from opendata.transparency_rules import (
     AccountRef,
     AuditRowView,
@@ -125,6 +126,9 @@ async def describe_transfers(transfers: list[TenderTransfer]) -> list[TransferVi
         if parsed and parsed[0] in ("sponsorship", "own_income"):
             contribution_ids.append(parsed[1])
     contributors = await _contributors(contribution_ids)
+    lines = await line_names(
+        r.ident for r in refs.values() if r.kind == "budget_line" and r.ident is not None
+    )
 
     def party(ref: AccountRef) -> Party:
         names = ("", "")
@@ -132,6 +136,8 @@ async def describe_transfers(transfers: list[TenderTransfer]) -> list[TransferVi
             names = orgs.get(ref.ident, names)
         elif ref.ident is not None and ref.kind == "pledge":
             names = pledges.get(ref.ident, names)
+        elif ref.ident is not None and ref.kind == "budget_line":
+            names = lines.get(ref.ident, names)
         return Party(ref.code, ref.kind, ref.ident, ref.source, *names)
 
     views = []

@@ -91,7 +91,7 @@ def parse_limit(text: str | None, default: int, maximum: int) -> int:
 class AccountRef:
     """What an account code stands for, in terms a page can name.
 
-    kind: escrow | organization | department_budget | pledge | donor_refund |
+    kind: escrow | organization | department_budget | budget_line | pledge | donor_refund |
     community_fund | card_sandbox | card_stripe | bank | treasury | other."""
 
     code: str
@@ -111,6 +111,7 @@ _PATTERNS: tuple[tuple[re.Pattern[str], str], ...] = (
     (re.compile(r"^tender:(\d+):escrow:([a-z]+)$"), "escrow"),
     (re.compile(r"^org:(\d+):payable$"), "organization"),
     (re.compile(r"^department:(\d+):budget$"), "department_budget"),
+    (re.compile(r"^budget:line:(\d+)$"), "budget_line"),
     (re.compile(r"^pledge:(\d+)$"), "pledge"),
     (re.compile(r"^donor:d(\d+):refund$"), "donor_refund"),
     (re.compile(r"^community:(\d+):fund$"), "community_fund"),  # a community's own fund

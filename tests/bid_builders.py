@@ -59,12 +59,15 @@ async def tender_with_bids(
     *,
     min_bids: str = "2",
     acceleration: str = "",
+    department: Department | None = None,
+    **form: str,
 ) -> Scenario:
-    """A published tender (budget 200,000; a sandbox one with an `acceleration`) with
-    one sealed bid per price; the clock is left one second before the deadline."""
-    department = await make_department()
+    """A published tender (budget 200,000; a sandbox one with an `acceleration`; other
+    fields of its form in `form`, e.g. its place and budget line) with one sealed bid
+    per price; the clock is left one second before the deadline."""
+    department = department or await make_department()
     tender_id = await make_tender(
-        department, status="published", min_bids=min_bids, acceleration=acceleration
+        department, status="published", min_bids=min_bids, acceleration=acceleration, **form
     )
     deadline = await deadline_of(tender_id)
     fc.set(max(deadline - 2 * DAY, fc.at))  # bids come in before the deadline

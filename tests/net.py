@@ -1,12 +1,9 @@
 """A free TCP port on loopback, for the servers the tests start (the app, SMTP,
-localstripe, throw-away PostgreSQL clusters)."""
+localstripe, throw-away PostgreSQL clusters): the one `market backup verify` uses for
+its scratch server."""
 
 from __future__ import annotations
 
-import socket
+from composition.pgtools import free_port
 
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
+__all__ = ["free_port"]

@@ -12,6 +12,7 @@ from typing import Any
 
 from market import clock
 from market.money import Money
+from market.sql import execute
 from market.tenders import hooks, inputs, lifecycle, services
 from tests.builders import make_org, make_user
 
@@ -112,8 +113,22 @@ def tender_form(now: datetime | None = None, **overrides: Any) -> dict[str, str]
     return form
 
 
-async def make_tender(department: Department, *, status: str = "draft", **overrides: Any) -> int:
-    """A tender in `status`, reached through the services (the clock is restored)."""
+async def make_tender(
+    department: Department,
+    *,
+    status: str = "draft",
+    budget_line: int | None = None,
+    **overrides: Any,
+) -> int:
+    """A tender in `status`, reached through the services (the clock is restored); with
+    `budget_line`, its government budget is held against that line (and its place is
+    the line's)."""
+    if budget_line is not None:  # chosen in the form, as a department does
+        rows = await execute(
+            "SELECT place, category FROM market_budget_line WHERE id = {}", int(budget_line)
+        )
+        line = {"place": str(rows[0]["place"]), "category": rows[0]["category"]}
+        overrides = line | {"budget_line": str(budget_line)} | overrides
     tender_id = await services.create_tender(
         user_id=department.user_id, department_id=department.id, form=tender_form(**overrides)
     )

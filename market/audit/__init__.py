@@ -51,6 +51,7 @@ from market.audit.chain import (
     actor_of,
     append_audit,
     chain_head,
+    change_mark,
     on_appended,
     queued_count,
 )
@@ -88,6 +89,7 @@ __all__ = [
     "canonical_json",
     "chain_hash",
     "chain_head",
+    "change_mark",
     "command",
     "iso_time",
     "leaf_hash",

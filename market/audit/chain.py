@@ -100,6 +100,23 @@ async def chain_head() -> tuple[int, str]:
     return (int(rows[0]["seq"]), str(rows[0]["hash"])) if rows else (0, GENESIS)
 
 
+async def change_mark() -> tuple[object, ...]:
+    """What changes whenever a public state change commits: the newest row's id and
+    append time, and the sequenced head's length. Every state change appends a row, so
+    a page built from committed data is current while this mark is unchanged (the page
+    cache, market.web.page_cache). The id alone could miss a row committed after one
+    with a larger id (PostgreSQL hands ids out at INSERT); the sequencer chains such a
+    row within a second of its commit and the head's length moves. The time tells a
+    table emptied and filled again (tests) from the rows it had. Two index lookups."""
+    rows = await execute(
+        "SELECT (SELECT id FROM audit_event ORDER BY id DESC LIMIT 1) AS last_id,"
+        " (SELECT at FROM audit_event ORDER BY id DESC LIMIT 1) AS last_at,"
+        " (SELECT seq FROM audit_head WHERE id = 1) AS sealed"
+    )
+    row = rows[0]
+    return (row["last_id"], str(row["last_at"]), row["sealed"])
+
+
 async def queued_count() -> tuple[int, datetime | None]:
     """How many appended rows wait for the sequencer, and the oldest one's time."""
     rows = await execute(

@@ -4,6 +4,7 @@ from typing import Any
 
 from market.controllers.accounts import AccountController
 from market.controllers.assets import AssetController
+from market.controllers.finance import FinanceController
 from market.controllers.operator import OperatorController
 from market.controllers.organizations import OrganizationController
 from market.controllers.system import SystemController
@@ -17,6 +18,7 @@ MARKET_CONTROLLERS: list[Any] = [
     AccountController,
     OrganizationController,
     OperatorController,
+    FinanceController,
     TenderController,
     TenderWorkspaceController,
     TenderApiController,

@@ -114,7 +114,13 @@ class AccountController(Controller):
     @get("/login", guards=[public])
     async def login_page(self, request: Request[Any, Any, Any]) -> Response[str]:
         target = safe_next(request.query_params.get("next"), "/dashboard")
-        return render(request, "market/login.html", {"next": target, "email": "", "error": None})
+        context: dict[str, Any] = {"next": target, "email": "", "error": None}
+        if request.query_params.get("reset") == "done":
+            # After a password reset the session has ended, so the message cannot wait in
+            # it: the redirect names it instead (it says nothing about any account).
+            message = i18n.gettext("Your password is changed. Log in with the new one.")
+            context["flash"] = {"message": message, "kind": "ok"}
+        return render(request, "market/login.html", context)
 
     @post("/login", guards=[public])
     async def login(self, request: Request[Any, Any, Any]) -> Response[Any]:
@@ -236,5 +242,4 @@ class AccountController(Controller):
                 raise DomainError(accounts.RESET_INVALID)
             await accounts.reset_password(token, formdata.text(form, "new"))
         sessions.end(request.scope)
-        flash(request, i18n.gettext("Your password is changed. Log in with the new one."))
-        return see_other("/login")
+        return see_other("/login?reset=done")

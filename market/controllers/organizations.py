@@ -11,10 +11,12 @@ from market import organizations
 from market.accounts import Principal
 from market.errors import ValidationFailed
 from market.inputs import is_ascii_digits
+from market.places.queries import all_places, group_places
 from market.web import formdata, i18n
 from market.web.auth import principal_of, public, requires_login
 from market.web.form_errors import Redisplay, shows_form_errors
 from market.web.params import PathId
+from market.web.reads import REPLICA_READS
 from market.web.render import flash, render, see_other
 
 REGISTRATION_FIELDS = (
@@ -24,6 +26,7 @@ REGISTRATION_FIELDS = (
     "uscc",
     "category",
     "area",
+    "place",
     "registered_year",
     "contact_email",
     "description_zh",
@@ -44,6 +47,7 @@ def _page_number(raw: str | None) -> int:
 
 
 class OrganizationController(Controller):
+    opt = REPLICA_READS  # anonymous reads may come from a replica (market.web.reads)
     include_in_schema = False
 
     @get("/organizations", guards=[public])
@@ -72,7 +76,8 @@ class OrganizationController(Controller):
 
     @get("/organizations/register", guards=[requires_login])
     async def register_page(self, request: Request[Any, Any, Any]) -> Response[str]:
-        return render(request, "market/organizations/register.html", _register_context({}, {}))
+        context = await _register_context({}, {})
+        return render(request, "market/organizations/register.html", context)
 
     @post("/organizations/register", guards=[requires_login])
     async def register(self, request: Request[Any, Any, Any]) -> Response[Any]:
@@ -97,7 +102,7 @@ class OrganizationController(Controller):
         return render(
             request,
             "market/organizations/members.html",
-            {**context, "values": {}, "errors": {}},
+            {**context, **await _place_choices(), "values": {}, "errors": {}},
         )
 
     @post("/organizations/{organization_id:int}/members", guards=[requires_login])
@@ -118,12 +123,28 @@ class OrganizationController(Controller):
         flash(request, i18n.gettext("Member added."))
         return see_other(f"/organizations/{organization_id}/members")
 
+    @post("/organizations/{organization_id:int}/place", guards=[requires_login])
+    async def set_place(
+        self, request: Request[Any, Any, Any], organization_id: PathId
+    ) -> Response[Any]:
+        principal = signed_in(request)
+        values = {"place": formdata.text(await request.form(), "place")}
+        redisplay = _members_redisplay(
+            request, organization_id, principal, values, block="place_form"
+        )
+        async with shows_form_errors(redisplay, field="place", catch=(ValidationFailed,)):
+            await organizations.set_place(
+                admin_user_id=principal.id, organization_id=organization_id, **values
+            )
+        flash(request, i18n.gettext("Place saved."))
+        return see_other(f"/organizations/{organization_id}/members")
+
 
 def _register_redisplay(request: Request[Any, Any, Any], values: dict[str, str]) -> Redisplay:
     """The registration form again with the values sent and their errors."""
 
     async def redisplay(errors: dict[str, str]) -> Response[Any]:
-        context = _register_context(values, errors)
+        context = await _register_context(values, errors)
         template = "market/organizations/register.html"
         return render(request, template, context, block="form", status=422)
 
@@ -135,17 +156,29 @@ def _members_redisplay(
     organization_id: int,
     principal: Principal,
     values: dict[str, str],
+    *,
+    block: str = "member_form",
 ) -> Redisplay:
-    """The members page's add form again with the values sent and their errors."""
+    """One of the members page's forms again with the values sent and their errors."""
 
     async def redisplay(errors: dict[str, str]) -> Response[Any]:
         context = await organizations.organization_members(organization_id, principal)
-        context = {**context, "values": values, "errors": errors}
+        context = {**context, **await _place_choices(), "values": values, "errors": errors}
+        context["failed"] = block
         template = "market/organizations/members.html"
-        return render(request, template, context, block="member_form", status=422)
+        return render(request, template, context, block=block, status=422)
 
     return redisplay
 
 
-def _register_context(values: dict[str, str], errors: dict[str, str]) -> dict[str, Any]:
-    return {"values": values, "errors": errors, "categories": rules.CATEGORIES}
+async def _place_choices() -> dict[str, Any]:
+    return {"place_groups": group_places(await all_places())}
+
+
+async def _register_context(values: dict[str, str], errors: dict[str, str]) -> dict[str, Any]:
+    return {
+        "values": values,
+        "errors": errors,
+        "categories": rules.CATEGORIES,
+        **await _place_choices(),
+    }

@@ -2,7 +2,9 @@
 language switch.
 
 `/healthz` is liveness (the process answers, no database touched); `/readyz` asks the
-database and answers 503 with `Retry-After` while it cannot be reached.
+database and answers 503 with `Retry-After` while it cannot be reached, and while the
+server drains before stopping (market.draining). `/metrics` is Prometheus's, for a
+scraper on this machine or one with the metrics token.
 """
 
 from __future__ import annotations
@@ -13,12 +15,14 @@ from litestar import Controller, Request, Response, get, post
 from litestar.datastructures import Cookie
 from litestar.response import Redirect
 
-from market import jobs
+from market import draining, jobs
 from market.db import engine
 from market.jobs.runner import status
+from market.metrics import CONTENT_TYPE, exposition
+from market.metrics_state import Snapshot, snapshot
 from market.outbox.status import queue_status
 from market.web import formdata, i18n
-from market.web.auth import public, requires_operator
+from market.web.auth import public, requires_metrics_reader, requires_operator
 from market.web.errors import RETRY_AFTER_SECONDS
 from market.web.render import safe_next
 
@@ -32,6 +36,12 @@ class SystemController(Controller):
 
     @get("/readyz", guards=[public])
     async def readyz(self) -> Response[dict[str, str]]:
+        if draining.draining():  # stopping: send new requests elsewhere
+            return Response(
+                {"status": "draining"},
+                status_code=503,
+                headers={"Retry-After": str(RETRY_AFTER_SECONDS)},
+            )
         try:
             await engine().run_ddl("SELECT 1")
         except Exception as exc:  # a down database is the answer, not an error
@@ -41,6 +51,13 @@ class SystemController(Controller):
                 headers={"Retry-After": str(RETRY_AFTER_SECONDS)},
             )
         return Response({"status": "ready", "database": "ok"})
+
+    @get("/metrics", guards=[requires_metrics_reader], media_type=CONTENT_TYPE)
+    async def metrics(self) -> Response[bytes]:
+        """Prometheus text format: every server process's counters and histograms, and
+        what the database says now (market.metrics, market.metrics_state)."""
+        scraped = Snapshot(await snapshot())
+        return Response(exposition(scraped), media_type=CONTENT_TYPE)
 
     @get("/api/v1/system/jobs", guards=[requires_operator])
     async def job_runs(self) -> list[dict[str, object]]:

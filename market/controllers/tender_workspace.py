@@ -17,7 +17,7 @@ from market.controllers.organizations import signed_in
 from market.errors import PermissionDenied, ValidationFailed
 from market.inputs import is_ascii_digits, parse_id
 from market.settings import get_settings
-from market.tenders import inputs, qa, queries, services
+from market.tenders import inputs, place_and_line, qa, queries, services
 from market.tenders.forms import form_values, pick
 from market.web import formdata, i18n
 from market.web.auth import requires_department
@@ -38,13 +38,15 @@ async def _own_detail(principal: Principal, tender_id: int) -> queries.TenderDet
     detail = await queries.tender_detail(tender_id, principal)
     if detail.tender["department"] not in principal.org_ids("department"):
         raise PermissionDenied("Only members of the department that owns this tender may do this.")
+    detail.extra["budget_line"] = await place_and_line.line_of(tender_id)
     return detail
 
 
-def _form_context(
+async def _form_context(
     principal: Principal, mode: str, values: dict[str, str], errors: dict[str, str], **extra: Any
 ) -> dict[str, Any]:
     return {
+        **await place_and_line.form_choices(),
         "mode": mode,
         "values": values,
         "errors": errors,
@@ -73,7 +75,7 @@ async def _redisplay_form(
     extra = {}
     if tender_id is not None:
         extra["t"] = (await _own_detail(principal, tender_id)).tender
-    context = _form_context(principal, mode, values, errors, **extra)
+    context = await _form_context(principal, mode, values, errors, **extra)
     return render(request, FORM, context, block="form", status=422)
 
 
@@ -89,7 +91,7 @@ class TenderWorkspaceController(Controller):
 
     @get("/new", guards=[requires_department])
     async def new(self, request: Req) -> Response[str]:
-        return render(request, FORM, _form_context(signed_in(request), "new", {}, {}))
+        return render(request, FORM, await _form_context(signed_in(request), "new", {}, {}))
 
     @post("/", guards=[requires_department])
     async def create(self, request: Req) -> Response[Any]:
@@ -125,7 +127,7 @@ class TenderWorkspaceController(Controller):
         principal = signed_in(request)
         detail = await _own_detail(principal, tender_id)
         values = form_values(await queries.tender_for_edit(tender_id))
-        context = _form_context(principal, mode, values, {}, t=detail.tender)
+        context = await _form_context(principal, mode, values, {}, t=detail.tender)
         return render(request, FORM, context)
 
     @post("/{tender_id:int}/edit", guards=[requires_department])

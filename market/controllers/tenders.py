@@ -19,7 +19,9 @@ from market.tenders import inputs, qa, queries, rules
 from market.web import formdata, i18n
 from market.web.auth import principal_of, public, requires_social_org
 from market.web.form_errors import FORM_REFUSALS, shows_form_errors
+from market.web.page_cache import CACHED
 from market.web.params import PathId
+from market.web.reads import REPLICA_READS
 from market.web.render import flash, is_fragment_request, render, see_other, template_filter
 
 
@@ -61,9 +63,10 @@ async def _questions_form(
 
 
 class TenderController(Controller):
+    opt = REPLICA_READS  # anonymous reads may come from a replica (market.web.reads)
     include_in_schema = False
 
-    @get("/tenders", guards=[public])
+    @get("/tenders", guards=[public], opt=CACHED)
     async def tender_list(self, request: Request[Any, Any, Any]) -> Response[str]:
         query = request.query_params
         params = {k: str(query.get(k, "")) for k in query}
@@ -74,7 +77,7 @@ class TenderController(Controller):
         context = {**list_context(page, filters), "areas": areas}
         return render(request, "market/tenders/list.html", context, block="results")
 
-    @get("/tenders/{tender_id:int}", guards=[public])
+    @get("/tenders/{tender_id:int}", guards=[public], opt=CACHED)
     async def tender_page(
         self, request: Request[Any, Any, Any], tender_id: PathId
     ) -> Response[str]:

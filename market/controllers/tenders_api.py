@@ -17,6 +17,7 @@ from market.tenders import queries
 from market.web.auth import principal_of, public
 from market.web.errors import error_responses
 from market.web.params import PathId
+from market.web.reads import REPLICA_READS
 
 
 @dataclass
@@ -227,6 +228,7 @@ def _detail_out(tender_id: int, detail: queries.TenderDetail) -> TenderDetailOut
 
 
 class TenderApiController(Controller):
+    opt = REPLICA_READS  # anonymous reads may come from a replica (market.web.reads)
     path = "/api/v1/tenders"
     tags = ["tenders"]  # noqa: RUF012 - Litestar reads a class attribute
 

@@ -23,7 +23,7 @@ import os
 from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
-from market.db import engine, is_postgres
+from market.db import abandon, engine, is_postgres
 from market.jobs.schedule import lock_key
 from market.settings import get_settings
 
@@ -63,9 +63,9 @@ async def _advisory_lock(key: int) -> AsyncIterator[bool]:
 async def _unlock(connection: Any, key: int) -> None:
     try:
         await connection.execute("SELECT pg_advisory_unlock($1)", key)
-    except Exception:  # a broken session: closing it releases the lock
-        log.warning("advisory unlock failed; dropping the connection", exc_info=True)
-        connection.terminate()
+    except Exception as exc:  # a broken session: closing it releases the lock
+        log.warning("advisory unlock failed (%s); dropping the connection", exc)
+        abandon(connection)
 
 
 @contextlib.contextmanager

@@ -17,6 +17,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 from market import clock
+from market.db import unavailable
 from market.jobs import Job
 from market.jobs.claims import claim
 from market.jobs.runs import Run, history, latest_runs, record
@@ -25,6 +26,9 @@ from market.jobs.schedule import is_due, next_due, seconds_until
 log = logging.getLogger("market.jobs")
 LEAST_WAIT = 1.0  # seconds between two looks at one job, at least
 MOST_WAIT = 60.0  # … and at most (other workers may have run it meanwhile)
+# After the database could not be reached (down, failing over), look again this soon: a
+# session job (the audit sequencer) resumes as soon as the new primary answers.
+UNAVAILABLE_WAIT = 2.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -34,6 +38,7 @@ class Outcome:
     counts: dict[str, int] = field(default_factory=dict)
     error: str = ""
     seconds: float = 0.0
+    unavailable: bool = False  # the error was the database being unreachable
 
 
 def worker_id() -> str:
@@ -65,7 +70,7 @@ async def run_job(
             return Outcome(job.name, "not_due")
         began = time.monotonic()
         counts: dict[str, int] = {}
-        error = ""
+        error, down = "", False
         try:
             if repeat is None or stop is None:
                 work = job.fn(started)
@@ -73,11 +78,11 @@ async def run_job(
                 work = _session(job, repeat.total_seconds(), stop)
             counts = _counts(await asyncio.wait_for(work, job.timeout.total_seconds()))
         except Exception as exc:  # recorded and retried after a backoff; the worker goes on
-            log.exception("job %s failed", job.name)
+            down = unavailable(exc)
+            log.error("job %s failed", job.name, exc_info=not down)
             error = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
-        outcome = Outcome(
-            job.name, "error" if error else "ok", counts, error, time.monotonic() - began
-        )
+        status, took = "error" if error else "ok", time.monotonic() - began
+        outcome = Outcome(job.name, status, counts, error, took, unavailable=down)
         await record(Run(job.name, worker, started, clock.now(), outcome.status, counts, error))
     _log(outcome)
     return outcome
@@ -152,9 +157,15 @@ class Worker:
                 wait = await wait_for_next(job)
                 if outcome.status == "busy":  # another worker is running it right now
                     wait = max(wait, min(job.every.total_seconds(), MOST_WAIT))
-            except Exception:  # e.g. the database is away: try again shortly
-                log.exception("job %s: could not run or record", job.name)
-                wait = min(max(job.every.total_seconds(), LEAST_WAIT), MOST_WAIT)
+                elif outcome.unavailable:
+                    wait = min(wait, UNAVAILABLE_WAIT)
+            except Exception as exc:  # e.g. the database is away: try again shortly
+                if unavailable(exc):
+                    log.error("job %s: could not run or record: %r", job.name, exc)
+                    wait = UNAVAILABLE_WAIT
+                else:
+                    log.exception("job %s: could not run or record", job.name)
+                    wait = min(max(job.every.total_seconds(), LEAST_WAIT), MOST_WAIT)
             if await self._sleep(wait):
                 return
 

@@ -17,6 +17,7 @@ import logging
 import signal
 from typing import Any
 
+from market import logs
 from market.db import close_pool, start_pool
 from market.jobs import get_job, registered
 from market.jobs.runner import Outcome, Worker, run_due, run_job, worker_id
@@ -27,8 +28,9 @@ INLINE_DELAY = 2.0  # seconds the inline worker waits for the server to start
 
 
 def _configure_logging() -> None:
+    """JSON lines on stderr (market.logs), unless something configured logging first."""
     if not logging.getLogger().handlers:
-        logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(name)s %(message)s")
+        logs.configure()
     logging.getLogger("market.jobs").setLevel(logging.INFO)
 
 

@@ -64,6 +64,14 @@ async def ensure_accounts(codes: Iterable[str], currency: str) -> None:
         return
     for code in wanted:
         rules.validate_account(code, currency, int(rules.default_flags(code)))
+    # Look first: an INSERT that meets an existing row waits for whoever is changing it
+    # (a busy escrow), though it would insert nothing.
+    found = await execute(
+        f"SELECT code FROM ledger_account WHERE code IN ({marks(len(wanted))})", *wanted
+    )
+    wanted = sorted(set(wanted) - {row["code"] for row in found})
+    if not wanted:
+        return
     now = clock.now()
     values = ", ".join(["({}, {}, {}, 0, 0, 0, 0, {})"] * len(wanted))
     args: list[Any] = []

@@ -15,7 +15,11 @@ invariants (reliability anchors L2, L3, L5, L9, L10, L11):
    payable account, the treasury), and the sandbox accounts (departments' sandbox
    budgets, organizations' sandbox payables, the sandbox treasury) move only for
    sandbox tenders (market/tenders/lifecycle.py `hold_budget` says why);
-8. the apps' own money invariants, registered by the composition root
+8. the district's budget (market/budget/invariants.py): each appropriation funded by
+   exactly its amount, Σ allocations within it, amount = allocated + unallocated; each
+   line's allocated = held + released + returned + free; no line or appropriation
+   account negative; every budget hold of a tender with a line debits that line;
+9. the apps' own money invariants, registered by the composition root
    (`register_check`): what the ledger alone cannot know, such as a payment's refunds
    or a pledge's counters, checked against the transfers.
 
@@ -28,6 +32,7 @@ import re
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 
+from market.budget import invariants as budget_invariants
 from market.ledger.codes import SANDBOX_TREASURY, TREASURY, budget_code, payable_code
 from market.ledger.rules import Flags
 from market.sql import Row, execute
@@ -60,8 +65,8 @@ class CheckReport:
             apps = f"; app invariants: {', '.join(self.app_checks)}" if self.app_checks else ""
             return (
                 f"ledger OK: {self.accounts} accounts, {self.transfers} transfers; zero-sum, "
-                "cache = recomputation, limits, pending resolution, per-tender totals and"
-                " sandbox separation hold" + apps
+                "cache = recomputation, limits, pending resolution, per-tender totals,"
+                " sandbox separation and the budget's lines and appropriations hold" + apps
             )
         return f"ledger check FAILED: {self.problems[0]} ({len(self.problems)} problem(s))"
 
@@ -243,6 +248,7 @@ async def run_checks(*, apps: bool = True) -> CheckReport:
 
     await _check_tenders(escrow, problems)
     problems.extend(_mixed_problem(row) for row in await execute(_SANDBOX_MIXED))
+    problems.extend(f"budget: {problem}" for problem in await budget_invariants.check())
     for name, check in sorted(_APP_CHECKS.items() if apps else ()):
         report.app_checks.append(name)
         problems.extend(f"{name}: {problem}" for problem in await check())

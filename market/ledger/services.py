@@ -100,9 +100,11 @@ async def _load(keys: Sequence[str]) -> dict[str, tuple[int, Transfer]]:
     return {row["key"]: (int(row["id"]), _transfer(row)) for row in rows}
 
 
-async def _seen(
-    keys: Sequence[str], pending_ids: Sequence[int]
-) -> tuple[dict[str, tuple[int, Transfer]], dict[str, Row], dict[int, str]]:
+# Ids already used, ids that failed, pending transfers already resolved (`_seen`).
+Seen = tuple[dict[str, tuple[int, Transfer]], dict[str, Row], dict[int, str]]
+
+
+async def _seen(keys: Sequence[str], pending_ids: Sequence[int]) -> Seen:
     """Under the locks, in one round trip: ids already used, ids that failed, and
     pending transfers already resolved."""
     m = marks(len(keys))
@@ -147,12 +149,7 @@ async def create_transfers(
     action: str = "ledger.transfer",
 ) -> list[TransferResult]:
     """Create transfers atomically (all or none), in order. See the module docstring."""
-    if not requests:
-        raise InvalidTransfer("no transfers given")
-    for req in requests:
-        rules.validate_request(req)
-    if len({req.key for req in requests}) != len(requests):
-        raise InvalidTransfer("the same transfer id appears twice in one request")
+    _checked(requests)
     # On PostgreSQL, single/pending batches first try the optimistic path: no look-up
     # of used or failed ids; the write itself refuses a used id (ON CONFLICT DO NOTHING)
     # or a failed one (NOT EXISTS) and any refusal falls back to the full path, so
@@ -236,6 +233,15 @@ def _applied(
     return transfer
 
 
+def _checked(requests: Sequence[TransferRequest]) -> None:
+    if not requests:
+        raise InvalidTransfer("no transfers given")
+    for req in requests:
+        rules.validate_request(req)
+    if len({req.key for req in requests}) != len(requests):
+        raise InvalidTransfer("the same transfer id appears twice in one request")
+
+
 async def _create_locked(
     requests: Sequence[TransferRequest],
     *,
@@ -243,17 +249,16 @@ async def _create_locked(
     audit: bool,
     action: str,
     optimistic: bool = False,
+    pendings: dict[str, tuple[int, Transfer]] | None = None,
+    looked_up: Seen | None = None,
 ) -> list[TransferResult] | LedgerError:
-    pending_keys = sorted({r.pending_key for r in requests if r.pending_key})
-    pendings = await _load(pending_keys)
+    if pendings is None:
+        pendings = await _load(sorted({r.pending_key for r in requests if r.pending_key}))
     balances = await _lock_touched(requests, pendings)
-    existing: dict[str, tuple[int, Transfer]] = {}
-    failed: dict[str, Row] = {}
-    resolved: dict[int, str] = {}
-    if not optimistic:
-        existing, failed, resolved = await _seen(
-            [r.key for r in requests], [pid for pid, _ in pendings.values()]
-        )
+    if looked_up is None:
+        keys, pending_ids = [r.key for r in requests], [pid for pid, _ in pendings.values()]
+        looked_up = ({}, {}, {}) if optimistic else await _seen(keys, pending_ids)
+    existing, failed, resolved = looked_up[0], dict(looked_up[1]), dict(looked_up[2])
 
     results: list[TransferResult | None] = []
     new: list[Transfer] = []

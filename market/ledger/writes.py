@@ -9,7 +9,7 @@ import dataclasses
 from collections.abc import Sequence
 from typing import Any
 
-from market import clock
+from market import clock, metrics
 from market.audit import canonical_json
 from market.db import is_postgres
 from market.ledger.rules import Balance, LedgerError, Transfer, TransferRequest
@@ -120,4 +120,5 @@ async def write_transfers(
         await execute(update, *update_args)
         rows = await execute(insert, *insert_args)
     by_key = {row["key"]: int(row["id"]) for row in rows}
+    metrics.count_transfers(t.kind for t in new)
     return [by_key[t.key] for t in new]

@@ -27,6 +27,7 @@ from market.organizations.services import (
     found_operator,
     is_operator,
     register_organization,
+    set_place,
     set_up_organization,
 )
 
@@ -47,5 +48,6 @@ __all__ = [
     "organization_profile",
     "public_areas",
     "register_organization",
+    "set_place",
     "set_up_organization",
 ]

@@ -147,6 +147,7 @@ async def organization_profile(organization_id: int, viewer: Principal | None) -
             *_LIST_COLUMNS,
             Organization.description_zh,
             Organization.description_en,
+            Organization.place,
             Organization.uscc,
             Organization.contact_email,
             Organization.submitted_at,

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from dataclasses import replace
 from datetime import datetime
 from typing import Any, Required, TypedDict, Unpack
 
@@ -22,6 +23,7 @@ from market.audit import actor_of, append_audit
 from market.db import atomic
 from market.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
 from market.organizations.queries import NOT_FOUND
+from market.places.queries import area_name, lineage
 from market.sql import is_unique_violation
 from market.tables import Membership, Organization, User
 
@@ -42,6 +44,7 @@ class Fields(TypedDict, total=False):
     description_en: str
     contact_email: str
     registered_year: int | str | None
+    place: int | str | None  # a market_place id (the area then follows from it)
 
 
 # --- writes -----------------------------------------------------------------
@@ -57,7 +60,11 @@ async def register_organization(*, user_id: int, **fields: Unpack[Fields]) -> in
     registration = _validated(fields, by_operator=False)
     async with _unique_code():
         return await _register(
-            registration, actor=actor_of(user_id), admin=user_id, on_behalf=False
+            registration,
+            actor=actor_of(user_id),
+            admin=user_id,
+            on_behalf=False,
+            place=_place_choice(fields),
         )
 
 
@@ -78,6 +85,27 @@ def _validated(fields: Fields, *, by_operator: bool) -> rules.Registration:
     )
 
 
+def _place_choice(fields: Fields) -> int | None:
+    """The place chosen from the form's list (None: none chosen)."""
+    raw = str(fields.get("place") or "").strip()
+    if not raw:
+        return None
+    if not raw.isascii() or not raw.isdigit() or len(raw) > 9:
+        raise ValidationFailed.single("place", "Choose the place from the list.")
+    return int(raw)
+
+
+async def _placed(registration: rules.Registration, place: int | None) -> rules.Registration:
+    """The registration with its area named after its place (when one is chosen)."""
+    if place is None:
+        return registration
+    try:
+        places = await lineage(place)
+    except NotFound:
+        raise ValidationFailed.single("place", "Choose the place from the list.") from None
+    return replace(registration, area=area_name(places))
+
+
 @asynccontextmanager
 async def _unique_code() -> AsyncIterator[None]:
     """A registration that lost a race with the same code is a field error too."""
@@ -90,12 +118,18 @@ async def _unique_code() -> AsyncIterator[None]:
 
 
 async def _register(
-    registration: rules.Registration, *, actor: str, admin: int | None, on_behalf: bool = True
+    registration: rules.Registration,
+    *,
+    actor: str,
+    admin: int | None,
+    on_behalf: bool = True,
+    place: int | None = None,
 ) -> int:
     """The pending organization, its first admin (when there is one) and its
     `organization.register` event, in one transaction; returns its id."""
     now = clock.now()
     async with atomic():
+        registration = await _placed(registration, place)
         if await Organization.exists().where(Organization.uscc == registration.uscc):
             raise ValidationFailed.single("uscc", DUPLICATE_USCC)
         if admin is not None and not await User.exists().where(User.id == admin):
@@ -109,6 +143,7 @@ async def _register(
                 category=registration.category,
                 status="pending",
                 area=registration.area,
+                place=place,
                 description_zh=registration.description_zh,
                 description_en=registration.description_en,
                 contact_email=registration.contact_email,
@@ -130,6 +165,8 @@ async def _register(
         }
         if on_behalf:  # set up for its (future) admin rather than by them
             change["admin"] = admin
+        if place is not None:
+            change["place"] = place
         await append_audit(actor, "organization.register", "organization", organization_id, change)
     return organization_id
 
@@ -151,7 +188,10 @@ async def set_up_organization(
     registration = _validated(fields, by_operator=True)
     async with _unique_code(), atomic():
         organization_id = await _register(
-            registration, actor=actor_of(operator_id), admin=admin_user_id
+            registration,
+            actor=actor_of(operator_id),
+            admin=admin_user_id,
+            place=_place_choice(fields),
         )
         await decide_organization(
             operator_id=operator_id,
@@ -353,3 +393,32 @@ async def add_member(*, admin_user_id: int, organization_id: int, email: str, ro
             {"user_id": user["id"], "role": role},
         )
     return int(rows[0]["id"])
+
+
+async def set_place(*, admin_user_id: int, organization_id: int, place: str) -> None:
+    """An organization's admin says where it is based (a place from the list): its
+    `area` follows (audited `organization.place`)."""
+    place_id = _place_choice({"name_zh": "", "uscc": "", "place": place})
+    if place_id is None:
+        raise ValidationFailed.single("place", "Choose the place from the list.")
+    async with atomic():
+        if not await Membership.exists().where(
+            (Membership.user == admin_user_id)
+            & (Membership.organization == organization_id)
+            & (Membership.role == "admin")
+        ):
+            raise PermissionDenied("Only the organization's administrators can change this.")
+        try:
+            area = area_name(await lineage(place_id))
+        except NotFound:
+            raise ValidationFailed.single("place", "Choose the place from the list.") from None
+        await Organization.update({Organization.place: place_id, Organization.area: area}).where(
+            Organization.id == organization_id
+        )
+        await append_audit(
+            actor_of(admin_user_id),
+            "organization.place",
+            "organization",
+            organization_id,
+            {"place": place_id, "area": area},
+        )

@@ -81,3 +81,39 @@ async def lineage(place_id: int) -> list[Place]:
         out.append(place)
         current = place.parent
     return list(reversed(out))
+
+
+@dataclass(frozen=True, slots=True)
+class PlaceGroup:
+    """The places of one street (the street first, then its communities), or the
+    district alone (`street` None): the form's optgroups."""
+
+    street: Place | None
+    places: list[Place]
+
+
+def group_places(places: list[Place]) -> list[PlaceGroup]:
+    """Places in code order → the district(s) on their own, then one group per street."""
+    groups: list[PlaceGroup] = []
+    for place in places:
+        if place.tier == "district":
+            groups.append(PlaceGroup(None, [place]))
+        elif place.tier == "street" or not groups or groups[-1].street is None:
+            groups.append(PlaceGroup(place if place.tier == "street" else None, [place]))
+        else:
+            groups[-1].places.append(place)
+    return groups
+
+
+AREA_JOIN = "·"
+
+
+def area_name(places: list[Place]) -> str:
+    """The old free-text `area` of the last place of a lineage (district first): a
+    district's or a street's name, or "street·community" for a community (湖滨街道·柳岸社区),
+    as tenders and organizations have always written it (filters, feeds, OCDS,
+    360Giving locations read it)."""
+    place = places[-1]
+    if place.tier == "community" and len(places) > 1:
+        return f"{places[-2].name_zh}{AREA_JOIN}{place.name_zh}"
+    return place.name_zh

@@ -92,7 +92,7 @@ def check_document(filename: str, data: bytes, title: str = "") -> CheckedDocume
         raise ValidationFailed.single("document", "The file is empty.")
     if len(data) > MAX_BYTES:
         failure = ValidationFailed.single("document", "The file is larger than %(limit)s MB.")
-        failure.field_params = {"document": {"limit": MAX_BYTES // (1024 * 1024)}}  # type: ignore[attr-defined]
+        failure.field_params = {"document": {"limit": MAX_BYTES // (1024 * 1024)}}
         raise failure
     kind = detect_kind(data)
     if kind is None:

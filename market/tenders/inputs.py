@@ -74,6 +74,11 @@ class TenderInput:
     bid_deadline: datetime
     opening_at: datetime
     acceleration: int | None = None  # set by the draft form only (None: not on the form)
+    # The place the service covers (market_place id; area and area_level then follow
+    # from it, market/tenders/places.py) and the budget line its government budget is
+    # held against (market/budget/); None when not chosen.
+    place: int | None = None
+    budget_line: int | None = None
 
     def columns(self) -> dict[str, Any]:
         """The stored form (goal_* columns, criteria as a list of dicts)."""
@@ -93,6 +98,8 @@ class TenderInput:
             "enquiry_end": self.enquiry_end,
             "bid_deadline": self.bid_deadline,
             "opening_at": self.opening_at,
+            "place": self.place,
+            "budget_line": self.budget_line,
         } | ({} if self.acceleration is None else {"acceleration": self.acceleration})
 
 
@@ -162,12 +169,17 @@ def _check_texts(values: dict[str, str], errors: dict[str, str]) -> None:
             errors[name] = "Remove the control characters from this text."
 
 
-def _service(form: dict[str, str], area: str, errors: dict[str, str]) -> tuple[str, str]:
-    """The category and area level, each from its list; the area named, not too long."""
+def _service(
+    form: dict[str, str], area: str, place: int | None, errors: dict[str, str]
+) -> tuple[str, str]:
+    """The category from its list; the area level and area named (not too long) unless
+    a place is chosen, whose tier and name they then are (market/tenders/places.py)."""
     category = _text(form, "category")
     if category not in CATEGORIES:
         errors["category"] = "Choose a category from the list."
     area_level = _text(form, "area_level")
+    if place is not None:
+        return category, area_level if area_level in AREA_LEVELS else ""
     if area_level not in AREA_LEVELS:
         errors["area_level"] = "Choose district, street or community."
     if not area:
@@ -175,6 +187,18 @@ def _service(form: dict[str, str], area: str, errors: dict[str, str]) -> tuple[s
     elif len(area) > AREA_MAX:
         errors["area"] = "An area name can be at most 100 characters."
     return category, area_level
+
+
+def _choice(form: dict[str, str], name: str, message: str, errors: dict[str, str]) -> int | None:
+    """An optional id chosen from a select (empty: none chosen)."""
+    raw = _text(form, name)
+    if not raw:
+        return None
+    try:
+        return bounded.parse_int(raw, field=name, minimum=1, maximum=2**31 - 1)
+    except bounded.InputInvalid:
+        errors[name] = message
+        return None
 
 
 def _budget(form: dict[str, str], currency: str, errors: dict[str, str]) -> int:
@@ -243,14 +267,29 @@ def _times(
     return times
 
 
-def _acceleration(form: dict[str, str], allowed: bool | None, errors: dict[str, str]) -> int | None:
+def _place_and_line(form: dict[str, str], errors: dict[str, str]) -> tuple[int | None, int | None]:
+    return (
+        _choice(form, "place", "Choose the place from the list.", errors),
+        _choice(form, "budget_line", "Choose a budget line from the list.", errors),
+    )
+
+
+def _acceleration(
+    form: dict[str, str], allowed: bool | None, errors: dict[str, str], budget_line: int | None
+) -> int | None:
+    """The sandbox factor (the draft form only); a sandbox tender names no budget line."""
     if allowed is None:
         return None
     try:
-        return sandbox.check_factor(_text(form, "acceleration"), allowed=allowed)
+        factor = sandbox.check_factor(_text(form, "acceleration"), allowed=allowed)
     except ValidationFailed as failure:
         errors.update(failure.errors)
         return None
+    if budget_line is not None and sandbox.is_sandbox(factor):
+        errors["budget_line"] = (
+            "A sandbox tender trains with simulated money: leave the budget line empty."
+        )
+    return factor
 
 
 def validate_tender(
@@ -272,7 +311,8 @@ def validate_tender(
         for name in ("title_zh", "title_en", "description_zh", "description_en", "area")
     }
     _check_texts(values, errors)
-    category, area_level = _service(form, values["area"], errors)
+    place, budget_line = _place_and_line(form, errors)
+    category, area_level = _service(form, values["area"], place, errors)
 
     budget = _budget(form, currency, errors)
     goals = _goals(form, currency, errors)
@@ -286,11 +326,11 @@ def validate_tender(
             params["criteria"] = {"total": sum(c.weight for c in criteria)}
 
     times = _times(form, now, errors, params)
-    factor = _acceleration(form, sandbox_allowed, errors)
+    factor = _acceleration(form, sandbox_allowed, errors, budget_line)
 
     if errors:
         failure = ValidationFailed(errors)
-        failure.field_params = params  # type: ignore[attr-defined]
+        failure.field_params = params
         raise failure
     return TenderInput(
         title_zh=values["title_zh"],
@@ -309,4 +349,6 @@ def validate_tender(
         bid_deadline=times["bid_deadline"],
         opening_at=times["opening_at"],
         acceleration=factor,
+        place=place,
+        budget_line=budget_line,
     )

@@ -3,16 +3,19 @@
 The chronograph (`market tick`) and the bids app call these; each is one
 transaction that locks the tender, first applies any time transition that is due
 (so a late scheduler never matters), then the requested one, with a revision and
-an audit event. Money: the budget is held (pending) from `department:{id}:budget`
-(a sandbox tender: `department:{id}:sandbox_budget`, see `hold_budget`) into
-`tender:{id}:escrow:government` at publication, posted at contract signing, voided
-when the tender is cancelled or unsuccessful. A contract that ends early
-(terminated after signing) makes the tender `terminated`; what its escrow still holds
-is returned by the bids app (government) and the donors app (every other source).
+an audit event. Money: the budget is held (pending) from its budget line
+`budget:line:{id}` (market/budget/; a tender from before budget lines: from
+`department:{id}:budget`; a sandbox tender: `department:{id}:sandbox_budget`, see
+`hold_budget`) into `tender:{id}:escrow:government` at publication, posted at contract
+signing, voided when the tender is cancelled or unsuccessful (back to the line). A
+contract that ends early (terminated after signing) makes the tender `terminated`; what
+its escrow still holds is returned by the bids app (government) and the donors app
+(every other source) — each to `budget_account(row)`.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from market import clock
@@ -20,12 +23,18 @@ from market.db import atomic
 from market.errors import ValidationFailed
 from market.ledger import escrow
 from market.ledger.accounts import lock_accounts
-from market.ledger.codes import SANDBOX_TREASURY, TREASURY, budget_code, community_fund_code
+from market.ledger.codes import (
+    SANDBOX_TREASURY,
+    TREASURY,
+    budget_code,
+    budget_line_code,
+    community_fund_code,
+)
 from market.ledger.rules import ExceedsCredits, escrow_code
 from market.ledger.services import TransferResult, ensure_accounts, transfer
 from market.money import Money, format_money
 from market.tables import Tender
-from market.tenders import hooks, records, rules
+from market.tenders import hooks, place_and_line, records, rules
 from market.tenders.acceleration import is_sandbox
 
 __all__ = [
@@ -60,17 +69,27 @@ async def appropriate_budget(
     )
 
 
-def budget_account(row: dict[str, Any]) -> str:
-    """Where a tender's government budget comes from and goes back to: the department's
-    budget, or for a sandbox tender the department's sandbox budget — and for a
-    community fund's call for proposals (`community_fund`), its community's fund."""
+def budget_account(row: Mapping[str, Any]) -> str:
+    """Where a tender's government budget comes from and goes back to — every return
+    (a void, a termination's or a surplus's remainder) names this account: its budget
+    line; a tender from before budget lines, the department's budget; a sandbox tender,
+    the department's sandbox budget; a community fund's call for proposals
+    (`community_fund`), its community's fund."""
     if row.get("community_fund"):
         return community_fund_code(int(row["place"]))
-    return budget_code(int(row["department"]), sandbox=is_sandbox(int(row["acceleration"])))
+    sandbox = is_sandbox(int(row["acceleration"]))
+    if not sandbox and row.get("budget_line") is not None:
+        return budget_line_code(int(row["budget_line"]))
+    return budget_code(int(row["department"]), sandbox=sandbox)
 
 
-async def hold_budget(row: dict[str, Any], *, actor: str) -> str:
+async def hold_budget(row: dict[str, Any], *, actor: str, amended: bool = False) -> str:
     """Reserve the tender's budget (inside the caller's transaction); returns the key.
+
+    A real tender's budget is held against its budget line (market/tenders/
+    place_and_line.py: a line of this budget year at publication; an amendment that
+    changes the budget holds the new amount against the same line, whatever the year
+    now), refused with "the line does not have ¥X free" as the form's error.
 
     A sandbox (training) tender must neither tie up nor move real public money, yet
     should live the same ledger lifecycle as a real one (hold at publication, post at
@@ -83,9 +102,11 @@ async def hold_budget(row: dict[str, Any], *, actor: str) -> str:
     to the sandbox budget (bids, donors). The department's real budget never moves."""
     key = f"tender:{row['id']}:budget:v{row['version']}"
     money = Money(int(row["budget"]), row["currency"])
-    source = budget_account(row)
     if is_sandbox(int(row["acceleration"])):
-        await _sandbox_appropriation(row, source, money, actor=actor)
+        await _sandbox_appropriation(row, budget_account(row), money, actor=actor)
+    elif await place_and_line.line_to_hold(row, this_year=not amended) is not None:
+        await _check_line_free(row, money)
+    source = budget_account(row)
     try:
         await escrow.hold(
             key,
@@ -99,17 +120,31 @@ async def hold_budget(row: dict[str, Any], *, actor: str) -> str:
             source="government",
         )
     except ExceedsCredits:
-        failure = ValidationFailed.single(
+        raise ValidationFailed.single(
             "budget",
             "The community fund does not have %(amount)s available."
             if row.get("community_fund")
             else "The department's budget account does not have %(amount)s available.",
-        )
-        failure.field_params = {"budget": {"amount": format_money(money)}}  # type: ignore[attr-defined]
-        raise failure from None
+            amount=format_money(money),
+        ) from None
     await Tender.update({Tender.budget_hold_key: key}).where(Tender.id == row["id"])
     row["budget_hold_key"] = key
     return key
+
+
+async def _check_line_free(row: dict[str, Any], money: Money) -> None:
+    """The line and the escrow locked together (id order), then "the line does not have
+    ¥X free" as the form's error when it does not."""
+    line, held = budget_account(row), escrow_code(int(row["id"]), "government")
+    await ensure_accounts([line, held], money.currency)
+    free = (await lock_accounts([line, held]))[line].available
+    if free < money.amount:
+        raise ValidationFailed.single(
+            "budget_line",
+            "The budget line does not have %(amount)s free (it has %(free)s).",
+            amount=format_money(money),
+            free=format_money(Money(max(free, 0), money.currency)),
+        )
 
 
 async def _sandbox_appropriation(

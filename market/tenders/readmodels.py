@@ -15,7 +15,7 @@ from market.sql import Row, execute, for_key_share, for_update, marks
 
 _FACTS = (
     "id, title_zh, title_en, category, area, currency, status, department, acceleration,"
-    " place, community_fund"
+    " place, community_fund, budget_line"
 )
 
 
@@ -36,7 +36,8 @@ async def lock_tender_funding(tender_id: int, *, exclusive: bool) -> Row:
     its escrow: waits for every confirmation in flight, and holds off new ones until
     it commits). Step 1 of the lock order (ARCHITECTURE.md). Returns the tender's
     facts, read under the lock (id, titles, category, area, currency, status,
-    department, acceleration, place, community_fund)."""
+    department, acceleration, place, community_fund, budget_line: `lifecycle.budget_account`
+    names where its government money goes back to)."""
     lock = for_update() if exclusive else for_key_share()
     rows = await execute(f"SELECT {_FACTS} FROM market_tender WHERE id = {{}}" + lock, tender_id)
     if not rows:

@@ -181,7 +181,7 @@ def check_publishable(
     if errors:
         failure = ValidationFailed(errors)
         if "bid_deadline" in errors:
-            failure.field_params = {"bid_deadline": {"days": min_window.days}}  # type: ignore[attr-defined]
+            failure.field_params = {"bid_deadline": {"days": min_window.days}}
         raise failure
 
 

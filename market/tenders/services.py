@@ -19,7 +19,16 @@ from market.db import atomic
 from market.errors import NotFound, ValidationFailed
 from market.settings import get_settings
 from market.tables import Tender, TenderDocument
-from market.tenders import acceleration, documents, hooks, inputs, lifecycle, records, rules
+from market.tenders import (
+    acceleration,
+    documents,
+    hooks,
+    inputs,
+    lifecycle,
+    place_and_line,
+    records,
+    rules,
+)
 
 __all__ = [
     "AmendmentResult",
@@ -40,11 +49,17 @@ def min_window(factor: int = acceleration.REAL_TIME) -> timedelta:
     return acceleration.accelerated(timedelta(days=get_settings().tender_min_window_days), factor)
 
 
-def _validate_draft(form: dict[str, str]) -> inputs.TenderInput:
+async def _validate_draft(form: dict[str, str]) -> inputs.TenderInput:
+    """The draft form validated; where the platform has places, a missing place is the
+    error (the form offers no area to type then)."""
     settings = get_settings()
-    return inputs.validate_tender(
-        form, currency=settings.default_currency, now=clock.now(), sandbox_allowed=settings.sandbox
-    )
+    async with place_and_line.place_refusals(form):
+        return inputs.validate_tender(
+            form,
+            currency=settings.default_currency,
+            now=clock.now(),
+            sandbox_allowed=settings.sandbox,
+        )
 
 
 def _columns(data: inputs.TenderInput) -> dict[str, object]:
@@ -62,8 +77,10 @@ async def create_tender(
     now = clock.now()
     data = _validate_draft(form)
     fund = {"place": fund_place, "community_fund": True} if fund_place is not None else {}
+    data = await _validate_draft(form)
     async with atomic():
         await records.check_member(user_id, department_id)
+        data = await place_and_line.with_place(data, required=True)
         rows = await Tender.insert(
             Tender(
                 department=department_id,
@@ -94,11 +111,12 @@ async def create_tender(
 
 
 async def update_draft(*, user_id: int, tender_id: int, form: dict[str, str]) -> None:
-    data = _validate_draft(form)
+    data = await _validate_draft(form)
     async with atomic():
         row = await records.load_locked(tender_id)
         await records.check_member(user_id, row["department"])
         rules.check_can_edit(row["status"])
+        data = await place_and_line.with_place(data, required=True)
         await Tender.update(
             {**_columns(data), "updated_at": clock.now(), "version": row["version"] + 1}
         ).where(Tender.id == tender_id)
@@ -106,7 +124,8 @@ async def update_draft(*, user_id: int, tender_id: int, form: dict[str, str]) ->
 
 
 async def publish_tender(*, user_id: int, tender_id: int) -> None:
-    """draft → published: dates still ahead, budget held from the department's account."""
+    """draft → published: dates still ahead, budget held from its budget line (or, for a
+    tender from before budget lines, the department's account)."""
     async with atomic():
         row = await records.load_locked(tender_id)
         await records.check_member(user_id, row["department"])
@@ -150,12 +169,15 @@ async def amend_tender(
     note = rules.check_reason(note) if note.strip() else ""
     if not note:
         raise ValidationFailed.single("note", "Explain the amendment: it is published.")
-    data = inputs.validate_tender(form, currency=get_settings().default_currency)
     async with atomic():
         row = await records.load_locked(tender_id)
         await records.check_member(user_id, row["department"])
         now = clock.now()
         rules.check_can_amend(row["status"], row["enquiry_end"], row["bid_deadline"], now)
+        # The place and the budget line are fixed at publication (the hold is the line's).
+        fixed = place_and_line.fixed(row)
+        data = inputs.validate_tender({**form, **fixed}, currency=get_settings().default_currency)
+        data = await place_and_line.with_place(data, required=False)
         await lifecycle.catch_up(row)
         current = {**row, "criteria": row["criteria"]}
         plan = rules.plan_amendment(
@@ -192,7 +214,7 @@ async def _apply_amendment(
     row.update(columns)
     if "budget" in plan.changes:  # re-hold the new amount
         await lifecycle.void_budget(row, actor=actor)
-        await lifecycle.hold_budget(row, actor=actor)
+        await lifecycle.hold_budget(row, actor=actor, amended=True)
     revision_id = await records.record(
         tender_id,
         actor=actor,

@@ -6,6 +6,8 @@ pages anyone may see — and a test enumerates the routes to hold that line.
 
 from __future__ import annotations
 
+import hmac
+import ipaddress
 from collections.abc import Callable
 from typing import Any
 
@@ -16,6 +18,7 @@ from litestar.types import ASGIApp, Receive, Scope, Send
 
 from market import outbox
 from market.accounts import Principal, load_principal
+from market.settings import get_settings
 from market.web import i18n
 
 Guard = Callable[[ASGIConnection[Any, Any, Any, Any], BaseRouteHandler], None]
@@ -51,16 +54,28 @@ class PrincipalMiddleware:
         await self.app(scope, receive, send)
 
 
+def activate_reader_language(scope: Scope) -> None:
+    """The language of a request no route took (its 404 page): cookie, else browser."""
+    i18n.activate(_language(scope, None))
+
+
 def _language(scope: Scope, principal: Principal | None) -> str:
     headers = dict((k.decode("latin-1"), v.decode("latin-1")) for k, v in scope["headers"])
-    cookie_header = headers.get("cookie", "")
+    return language_of(headers.get("cookie", ""), headers.get("accept-language"), principal)
+
+
+def language_of(
+    cookie_header: str, accept_language: str | None, principal: Principal | None
+) -> str:
+    """The `pgm_lang` cookie's language, else the signed-in person's, else the browser's
+    (Accept-Language), else the default."""
     for part in cookie_header.split(";"):
         name, _, value = part.strip().partition("=")
         if name == i18n.COOKIE and (chosen := i18n.normalise(value)):
             return chosen
     if principal and (preferred := i18n.normalise(principal.locale)):
         return preferred
-    return i18n.from_accept_language(headers.get("accept-language")) or i18n.DEFAULT
+    return i18n.from_accept_language(accept_language) or i18n.DEFAULT
 
 
 def principal_of(connection: ASGIConnection[Any, Any, Any, Any]) -> Principal | None:
@@ -85,6 +100,34 @@ def requires_login(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteH
 def requires_operator(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
     if not _require(connection).is_operator:
         raise PermissionDeniedException("Only platform operators may do this.")
+
+
+_FORWARDED = ("x-forwarded-for", "forwarded", "x-real-ip")
+
+
+def requires_metrics_reader(
+    connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler
+) -> None:
+    """`/metrics`: a scraper on this machine (a loopback peer, and no proxy header: a
+    proxy on this machine forwards strangers from loopback too), or anyone sending
+    `Authorization: Bearer <MARKET_METRICS_TOKEN>`."""
+    token = get_settings().metrics_token
+    given = connection.headers.get("authorization", "")
+    if token and hmac.compare_digest(given.encode(), f"Bearer {token}".encode()):
+        return
+    peer = connection.client.host if connection.client else ""
+    try:
+        loopback = ipaddress.ip_address(peer).is_loopback
+    except ValueError:
+        loopback = False
+    if not loopback or any(name in connection.headers for name in _FORWARDED):
+        raise PermissionDeniedException("Metrics are served to this machine or with a token.")
+
+
+def requires_finance(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
+    """A member of a district's finance bureau (a verified department flagged as it)."""
+    if not _require(connection).finance_districts:
+        raise PermissionDeniedException("Only the district's finance bureau may do this.")
 
 
 def requires_member(*kinds: str) -> Guard:

@@ -10,6 +10,7 @@ Accept-Encoding by its weights (`br;q=0` refuses brotli).
 
 from __future__ import annotations
 
+from functools import lru_cache
 from typing import Any
 
 from litestar.config.compression import CompressionConfig
@@ -60,6 +61,7 @@ def _weights(header: str) -> dict[str, float]:
     return weights
 
 
+@lru_cache(maxsize=256)  # a few distinct Accept-Encoding headers, asked for each response
 def negotiate(accept_encoding: str, offered: tuple[str, ...] = OFFERED) -> str:
     """The offered coding the client weighs highest ("" for none): `*` stands for any."""
     weights = _weights(accept_encoding)

@@ -2,7 +2,8 @@
 
 API paths get JSON in one shape, `ErrorBody` (documented in the OpenAPI document by
 `error_responses`); htmx requests get the message as a small fragment with the status
-code; plain browsers get an error page (or the log-in page for 401). Headers an
+code; plain browsers get an error page (or the log-in page for 401). Each carries the
+request's id (`market.web.request_context`), for the person to quote. Headers an
 exception carries (`Allow` on 405, `Retry-After` on 429) are kept.
 
 A database that cannot be reached (`market.db.unavailable`: down, restarting, the
@@ -27,7 +28,9 @@ from market import labels
 from market.db import unavailable
 from market.errors import DomainError
 from market.web import i18n
+from market.web.auth import activate_reader_language
 from market.web.render import is_fragment_request, render
+from market.web.request_context import request_id_of
 
 log = logging.getLogger("market.web")
 
@@ -41,6 +44,7 @@ class ErrorBody:
     status: int
     field: str | None = None
     errors: dict[str, str] | None = None
+    request_id: str | None = None  # also the X-Request-ID header: quote it to operators
 
 
 _DESCRIPTIONS = {
@@ -95,12 +99,15 @@ def _respond(
     headers: dict[str, str] | None = None,
     field: str | None = None,
 ) -> Response[Any]:
+    request_id = request_id_of(request.scope)
+    if "principal" not in request.scope.get("state", {}):  # no route took it: reader's language
+        activate_reader_language(request.scope)
     if _is_api(request):
-        body: dict[str, Any] = {"error": message, "status": status}
+        body: dict[str, Any] = {"error": message, "status": status, "request_id": request_id}
         if field:
             body["field"] = field
         return Response(body, status_code=status, headers=headers)
-    context = {"status": status, "message": message}
+    context = {"status": status, "message": message, "request_id": request_id}
     if is_fragment_request(request):
         response = render(request, "error.html", context, block="error", status=status)
     else:
@@ -130,7 +137,11 @@ def _invalid_parameter(
 
 def domain_error(request: Request[Any, Any, Any], exc: DomainError) -> Response[Any]:
     if _is_api(request):
-        body: dict[str, Any] = {"error": translated(exc), "status": exc.status_code}
+        body: dict[str, Any] = {
+            "error": translated(exc),
+            "status": exc.status_code,
+            "request_id": request_id_of(request.scope),
+        }
         if exc.field:
             body["field"] = exc.field
         errors = getattr(exc, "errors", None)

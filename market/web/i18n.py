@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import io
 from contextvars import ContextVar
-from functools import cache
+from functools import cache, lru_cache
 from pathlib import Path
 
 from babel import Locale, negotiate_locale
@@ -56,6 +56,7 @@ def normalise(code: str | None) -> str | None:
     return None
 
 
+@lru_cache(maxsize=1024)  # browsers send a few dozen different headers, again and again
 def from_accept_language(header: str | None) -> str | None:
     if not header:
         return None
@@ -96,4 +97,9 @@ def pgettext(context: str, message: str) -> str:
 
 
 def babel_locale() -> Locale:
-    return Locale.parse("zh_Hans_CN" if current() == "zh_Hans" else "en")
+    return locale_of(current())
+
+
+@cache
+def locale_of(language: str) -> Locale:
+    return Locale.parse("zh_Hans_CN" if language == "zh_Hans" else "en")

@@ -20,6 +20,8 @@ from market.inputs import MAX_ID, InputInvalid, has_nul
 from market.web.security import check_csrf_binding
 
 PathId: TypeAlias = Annotated[int, PathParameter(ge=1, le=MAX_ID)]
+# A budget year in a path (`/finance/{year:int}`): the years the budget takes.
+PathYear: TypeAlias = Annotated[int, PathParameter(ge=2000, le=2100)]
 
 
 async def request_boundary(request: Request[Any, Any, Any]) -> None:

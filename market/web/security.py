@@ -5,11 +5,12 @@ the session."""
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from hmac import compare_digest
 from typing import Any
 
 from litestar import Request
+from litestar.config.csrf import CSRFConfig
 from litestar.datastructures import Cookie, MutableScopeHeaders
 from litestar.exceptions import PermissionDeniedException
 from litestar.middleware.csrf import generate_csrf_token
@@ -31,23 +32,43 @@ CSP = "; ".join(
 )
 
 
+_FRAMING = (
+    (b"content-security-policy", CSP.encode()),
+    (b"x-frame-options", b"DENY"),
+)
+_ALWAYS = (
+    (b"x-content-type-options", b"nosniff"),
+    (b"referrer-policy", b"same-origin"),
+    (b"permissions-policy", b"camera=(), microphone=(), geolocation=()"),
+    (b"cross-origin-opener-policy", b"same-origin"),
+)
+_HSTS = ((b"strict-transport-security", b"max-age=31536000; includeSubDomains"),)
+
+
+def set_headers(message: Message, headers: Sequence[tuple[bytes, bytes]]) -> None:
+    """Set these headers (lower-case names) of a response start message: each replaces
+    any header of its name, and they come last, in this order."""
+    names = {name for name, _ in headers}
+    kept = [(k, v) for k, v in message.get("headers", ()) if k.lower() not in names]
+    message["headers"] = kept + list(headers)
+
+
+def header_of(message: Message, name: bytes) -> bytes | None:
+    """A response start message's header (`name` in lower case), or None."""
+    return next((v for k, v in message.get("headers", ()) if k.lower() == name), None)
+
+
 def security_headers(*, hsts: bool) -> Callable[[Message, Scope], Awaitable[None]]:
-    """A `before_send` hook, so every response gets the headers, error pages included."""
+    """A `before_send` hook, so every response gets the headers, error pages included.
+    (On the raw header list: it runs for every response, cached pages included.)"""
+    tail = _ALWAYS + (_HSTS if hsts else ())
 
     async def before_send(message: Message, scope: Scope) -> None:
         if message["type"] != "http.response.start":
             return
-        headers = MutableScopeHeaders.from_message(message)
         # A response may set a narrower policy of its own (the dev mail page's HTML part).
-        if "content-security-policy" not in headers:
-            headers["Content-Security-Policy"] = CSP
-            headers["X-Frame-Options"] = "DENY"
-        headers["X-Content-Type-Options"] = "nosniff"
-        headers["Referrer-Policy"] = "same-origin"
-        headers["Permissions-Policy"] = "camera=(), microphone=(), geolocation=()"
-        headers["Cross-Origin-Opener-Policy"] = "same-origin"
-        if hsts:
-            headers["Strict-Transport-Security"] = "max-age=31536000; includeSubDomains"
+        own_policy = header_of(message, b"content-security-policy") is not None
+        set_headers(message, tail if own_policy else _FRAMING + tail)
 
     return before_send
 
@@ -101,18 +122,17 @@ def cache_control() -> Callable[[Message, Scope], Awaitable[None]]:
         path = str(scope.get("path", ""))
         if path.startswith("/static/"):
             return
-        headers = MutableScopeHeaders.from_message(message)
         signed_in = (scope.get("state") or {}).get("principal") is not None
         sets_session = any(
             k.lower() == b"set-cookie" and v.startswith(b"pgm_session=")
-            for k, v in message["headers"]
+            for k, v in message.get("headers", ())
         )
         if signed_in or scope.get("session") or sets_session or path.startswith(PRIVATE_PREFIXES):
-            headers["Cache-Control"] = PRIVATE
-        elif (headers.get("content-type") or "").startswith("text/html"):
-            headers["Cache-Control"] = PAGE
-        elif headers.get("cache-control") is None:
-            headers["Cache-Control"] = OTHER
+            set_headers(message, ((b"cache-control", PRIVATE.encode()),))
+        elif (header_of(message, b"content-type") or b"").startswith(b"text/html"):
+            set_headers(message, ((b"cache-control", PAGE.encode()),))
+        elif header_of(message, b"cache-control") is None:
+            set_headers(message, ((b"cache-control", OTHER.encode()),))
 
     return before_send
 
@@ -163,16 +183,21 @@ def csrf_cookie_rotation() -> Callable[[Message, Scope], Awaitable[None]]:
         token = scope.get(_NEW_COOKIE)  # type: ignore[misc]
         if message["type"] != "http.response.start" or not token:
             return
-        config = scope["litestar_app"].csrf_config
-        cookie = Cookie(
-            key=config.cookie_name,
-            value=token,
-            path=config.cookie_path,
-            secure=config.cookie_secure,
-            httponly=config.cookie_httponly,
-            samesite=config.cookie_samesite,
-            domain=config.cookie_domain,
-        )
-        MutableScopeHeaders.from_message(message).add("set-cookie", cookie.to_header(header=""))
+        cookie = csrf_cookie(scope["litestar_app"].csrf_config, token)
+        MutableScopeHeaders.from_message(message).add("set-cookie", cookie)
 
     return before_send
+
+
+def csrf_cookie(config: CSRFConfig, token: str) -> str:
+    """The Set-Cookie value of a CSRF token, with Litestar's own CSRF cookie's attributes."""
+    cookie = Cookie(
+        key=config.cookie_name,
+        value=token,
+        path=config.cookie_path,
+        secure=config.cookie_secure,
+        httponly=config.cookie_httponly,
+        samesite=config.cookie_samesite,
+        domain=config.cookie_domain,
+    )
+    return cookie.to_header(header="")

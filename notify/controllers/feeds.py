@@ -18,6 +18,7 @@ from market.tenders.queries import TenderFilters
 from market.web import i18n
 from market.web.auth import public
 from market.web.params import PathId
+from market.web.reads import REPLICA_READS
 from notify import atom, feeds
 from notify.conditional import etag_of, http_date, not_modified
 
@@ -50,6 +51,7 @@ def atom_response(request: Req, feed: atom.Feed) -> Response[bytes]:
 
 
 class FeedController(Controller):
+    opt = REPLICA_READS  # anonymous reads may come from a replica (market.web.reads)
     include_in_schema = False
 
     @get("/feeds/tenders.atom", guards=[public])

@@ -3,6 +3,8 @@
 from typing import Any
 
 from opendata.controllers.audit import AuditApiController, AuditController
+from opendata.controllers.budget import BudgetDataController, BudgetPages
+from opendata.controllers.budget_api import BudgetApiController
 from opendata.controllers.data import OpenDataController
 from opendata.controllers.home import HomeController
 from opendata.controllers.project import ProjectController
@@ -18,4 +20,7 @@ OPENDATA_CONTROLLERS: list[Any] = [
     AuditApiController,
     StatisticsPages,
     StatisticsApi,
+    BudgetPages,
+    BudgetDataController,
+    BudgetApiController,
 ]

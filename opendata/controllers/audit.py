@@ -15,6 +15,7 @@ from market.errors import NotFound
 from market.web.auth import principal_of, public
 from market.web.errors import error_responses
 from market.web.params import PathId, cursor_parameter, limit_parameter
+from market.web.reads import REPLICA_READS
 from market.web.render import render
 from opendata import transparency
 from opendata.transparency_rules import AuditRowView, parse_cursor
@@ -36,6 +37,7 @@ def canonical(row: AuditRowView) -> str | None:
 
 
 class AuditController(Controller):
+    opt = REPLICA_READS  # anonymous reads may come from a replica (market.web.reads)
     include_in_schema = False
 
     @get("/audit", guards=[public])
@@ -159,6 +161,7 @@ def _sealed_event(event: dict[str, Any], full: bool) -> SealedEventOut:
 
 
 class AuditApiController(Controller):
+    opt = REPLICA_READS  # anonymous reads may come from a replica (market.web.reads)
     path = "/api/v1/audit"
     tags = ["audit"]  # noqa: RUF012 - Litestar reads a class attribute
 

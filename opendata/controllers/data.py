@@ -16,6 +16,7 @@ from market.inputs import NO_NUL_PATTERN
 from market.web.auth import public
 from market.web.errors import error_responses
 from market.web.params import cursor_parameter
+from market.web.reads import REPLICA_READS
 from opendata import giving
 from opendata.ocds import packages, rules
 
@@ -33,6 +34,7 @@ Limit = Annotated[int, Parameter(ge=1, le=packages.MAX_PAGE)]
 
 
 class OpenDataController(Controller):
+    opt = REPLICA_READS  # anonymous reads may come from a replica (market.web.reads)
     tags = ["open data"]  # noqa: RUF012 - Litestar reads a class attribute
 
     @get(

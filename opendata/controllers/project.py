@@ -21,7 +21,9 @@ from market.ledger.rules import SOURCES
 from market.money import Money
 from market.web import i18n
 from market.web.auth import principal_of, public
+from market.web.page_cache import CACHED
 from market.web.params import PathId
+from market.web.reads import REPLICA_READS
 from market.web.render import is_fragment_request, render
 from opendata import transparency
 from opendata.project_updates import updates_page
@@ -41,6 +43,8 @@ def party_label(party: Party) -> str:
         return name or _("Organization")
     if party.kind == "department_budget":
         return _("%(department)s budget") % {"department": name or _("Department")}
+    if party.kind == "budget_line":
+        return _("Budget line: %(line)s") % {"line": name or _("the district's budget")}
     if party.kind == "pledge":
         return _("Match pledge of %(sponsor)s") % {"sponsor": name or _("a sponsor")}
     labels = {
@@ -50,6 +54,7 @@ def party_label(party: Party) -> str:
         "card_stripe": _("Card payments"),
         "bank": _("Bank transfers"),
         "treasury": _("District treasury"),
+        "budget_line": _("District budget line"),
     }
     return labels.get(party.kind, party.code)
 
@@ -120,9 +125,10 @@ def _page_context(
 
 
 class ProjectController(Controller):
+    opt = REPLICA_READS  # anonymous reads may come from a replica (market.web.reads)
     include_in_schema = False
 
-    @get("/projects/{tender_id:int}", guards=[public])
+    @get("/projects/{tender_id:int}", guards=[public], opt=CACHED)
     async def project_page(
         self, request: Request[Any, Any, Any], tender_id: PathId
     ) -> Response[str]:

@@ -16,6 +16,7 @@ from market.ledger.readmodels import TenderFunding
 from market.web.auth import principal_of, public
 from market.web.errors import error_responses
 from market.web.params import PathId, cursor_parameter, limit_parameter
+from market.web.reads import REPLICA_READS
 from opendata import transparency
 from opendata.controllers.project import party_label, payer_label
 from opendata.transparency import ContractView, MilestoneView, Party, Project, TransferView
@@ -243,6 +244,7 @@ def project_out(p: Project, tender_id: int) -> ProjectOut:
 
 
 class ProjectApiController(Controller):
+    opt = REPLICA_READS  # anonymous reads may come from a replica (market.web.reads)
     path = "/api/v1/projects"
     tags = ["projects"]  # noqa: RUF012 - Litestar reads a class attribute
 

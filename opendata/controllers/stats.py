@@ -19,7 +19,9 @@ from market.ledger.rules import SOURCES
 from market.money import Money
 from market.web.auth import public
 from market.web.errors import error_responses
+from market.web.page_cache import CACHED
 from market.web.params import PathId, cursor_parameter, limit_parameter
+from market.web.reads import REPLICA_READS
 from market.web.render import render
 from opendata.statistics import rules, views
 from opendata.statistics.queries import DistrictStatistics, district_statistics
@@ -34,9 +36,10 @@ CONTRACTS_PAGE = 20
 
 
 class StatisticsPages(Controller):
+    opt = REPLICA_READS  # anonymous reads may come from a replica (market.web.reads)
     include_in_schema = False
 
-    @get("/statistics", guards=[public])
+    @get("/statistics", guards=[public], opt=CACHED)
     async def statistics(self, request: Request[Any, Any, Any]) -> Response[str]:
         stats = await district_statistics()
         context = {
@@ -283,6 +286,7 @@ def record_out(record: TrackRecord, contracts: Any, limit: int) -> TrackRecordOu
 
 
 class StatisticsApi(Controller):
+    opt = REPLICA_READS  # anonymous reads may come from a replica (market.web.reads)
     path = "/api/v1"
     tags = ["open data"]  # noqa: RUF012 - Litestar reads a class attribute
 

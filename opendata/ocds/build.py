@@ -39,6 +39,9 @@ class ProcessFacts:
     releases: list[dict[str, Any]]  # ledger transfers with reason "release"
     funding: dict[str, int]  # source → the ledger's: received − returned + pending into escrow
     funders: dict[str, list[dict[str, Any]]] = field(default_factory=dict)  # source → orgs
+    # The budget line its government budget is held against (opendata.budget.queries
+    # line_facts), None for a tender without one.
+    budget_line: dict[str, Any] | None = None
 
 
 @dataclass
@@ -102,7 +105,7 @@ def build_release(
         "initiationType": "tender",
         "language": "zh",
         "buyer": buyer,
-        "planning": {"budget": _budget(facts, parties, ocid, currency)},
+        "planning": {"budget": _budget(facts, parties, ocid, currency, base_url)},
         "tender": _tender(facts, parties, buyer, currency, base_url),
     }
     awards = _awards(facts, parties, currency)
@@ -115,7 +118,24 @@ def build_release(
     return release
 
 
-def _budget(facts: ProcessFacts, parties: Parties, ocid: str, currency: str) -> dict[str, Any]:
+def _budget_line(line: dict[str, Any], base_url: str) -> dict[str, Any]:
+    """planning.budget's names of the budget line and its appropriation: the id is the
+    line's ledger account (the Fiscal Data Package's budget-line-id), the project the
+    year's appropriation (its projectID the appropriation's account)."""
+    year = line["year"]
+    return {
+        "id": line["code"],
+        "description": f"{year}年 {line['place_zh']} {line['category_zh']}"
+        f" · {year} {line['place_en']}: {line['category_en']}",
+        "project": line["project"] + (f" ({line['reference']})" if line["reference"] else ""),
+        "projectID": line["appropriation"],
+        "uri": f"{base_url}/api/v1/budget?line={line['id']}&year={year}",
+    }
+
+
+def _budget(
+    facts: ProcessFacts, parties: Parties, ocid: str, currency: str, base_url: str
+) -> dict[str, Any]:
     breakdown = []
     for source in SOURCES:
         amount = int(facts.funding.get(source, 0))
@@ -129,7 +149,7 @@ def _budget(facts: ProcessFacts, parties: Parties, ocid: str, currency: str) -> 
         # The budget breakdown extension: a sourceParty has the `sourceParty` role.
         line["sourceParty"] = _source_party(facts, parties, source, "funder", "sourceParty")
         breakdown.append(line)
-    return {
+    budget = {
         "id": f"{ocid}-budget",
         "description": "按资金来源计的项目资金（以账本为准）"
         " Project funding per source as the ledger shows it: received less returned,"
@@ -137,6 +157,9 @@ def _budget(facts: ProcessFacts, parties: Parties, ocid: str, currency: str) -> 
         "amount": rules.value(sum(int(v) for v in facts.funding.values()), currency),
         "budgetBreakdown": breakdown,
     }
+    if facts.budget_line:
+        budget.update(_budget_line(facts.budget_line, base_url))
+    return budget
 
 
 def _tender(

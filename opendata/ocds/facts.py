@@ -14,6 +14,7 @@ from typing import Any
 from market.ledger.readmodels import tender_funding
 from market.sql import execute, marks
 from market.timestamps import timestamp
+from opendata.budget import queries as budget_queries
 from opendata.ocds.build import ProcessFacts
 from opendata.ocds.rules import OPENED_BID_STATUSES
 
@@ -75,7 +76,13 @@ async def process_facts(tender_id: int) -> ProcessFacts | None:
             for source, line in funding.sources.items()
         },
         funders=await _funders(tender_id),
+        budget_line=await _budget_line(tender_id),
     )
+
+
+async def _budget_line(tender_id: int) -> dict[str, Any] | None:
+    line = await budget_queries.tender_line(tender_id)
+    return await budget_queries.line_facts(line) if line is not None else None
 
 
 async def _opened_bids(tender_id: int) -> list[dict[str, Any]]:

@@ -33,7 +33,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from market.audit import AuditRecord
-from market.db import atomic
+from market.db import atomic, before_commit
 from market.settings import get_settings
 from market.sql import execute, for_update
 from market.timestamps import timestamp
@@ -46,17 +46,31 @@ MIN_GAP = timedelta(minutes=1)
 
 
 async def mark(record: AuditRecord) -> None:
-    """The audit hook: note the processes whose funding this event changed."""
-    for tender_id in sorted(
+    """The audit hook: note the processes whose funding this event changed. The mark
+    row is every money writer's of that process, so an event that only moves money
+    writes it last, right before its transaction commits (`market.db.before_commit`,
+    after the ledger's own last writes: lock order step 4); an event that also changes
+    the state writes it now, before its own release is built (see above)."""
+    tenders = sorted(
         rules.funded_tenders(record.action, record.object_type, record.object_id, record.change)
-    ):
-        await execute(
-            "INSERT INTO ocds_funding_mark (tender_id, event, published_event, published_at)"
-            " VALUES ({}, {}, 0, NULL) ON CONFLICT (tender_id) DO UPDATE"
-            " SET event = excluded.event",
-            tender_id,
-            record.id,
-        )
+    )
+    if not tenders:
+        return
+
+    async def write() -> None:
+        for tender_id in tenders:
+            await execute(
+                "INSERT INTO ocds_funding_mark (tender_id, event, published_event,"
+                " published_at) VALUES ({}, {}, 0, NULL) ON CONFLICT (tender_id) DO UPDATE"
+                " SET event = excluded.event",
+                tender_id,
+                record.id,
+            )
+
+    if rules.tag_for(record.action) is None:
+        await before_commit(write)
+    else:
+        await write()
 
 
 async def publish_dirty(now: datetime) -> dict[str, int]:

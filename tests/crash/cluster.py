@@ -10,9 +10,6 @@ them and crash recovery replays the WAL as it would after a real postmaster cras
 from __future__ import annotations
 
 import contextlib
-import glob
-import os
-import pwd
 import shutil
 import socket
 import subprocess
@@ -21,34 +18,16 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from tests.net import free_port
+from composition.pgtools import (
+    PgToolsUnavailable,
+    data_owner,
+    free_port,
+    give_to,
+    pg_bin,
+    run,
+)
 
-
-class ClusterUnavailable(Exception):
-    """Why no throw-away cluster can be made here (the tests skip with this reason)."""
-
-
-def _binaries() -> Path:
-    found = shutil.which("initdb")
-    if found and shutil.which("pg_ctl"):
-        return Path(os.path.realpath(found)).parent
-    for candidate in sorted(glob.glob("/usr/lib/postgresql/*/bin"), reverse=True):
-        if Path(candidate, "initdb").exists() and Path(candidate, "pg_ctl").exists():
-            return Path(candidate)
-    raise ClusterUnavailable("initdb/pg_ctl not found (PATH or /usr/lib/postgresql/*/bin)")
-
-
-def _owner() -> str | None:
-    """None: run as ourselves; else the OS user to run the server as (we are root)."""
-    if os.geteuid() != 0:
-        return None
-    try:
-        pwd.getpwnam("postgres")
-    except KeyError:
-        raise ClusterUnavailable("running as root and there is no `postgres` OS user") from None
-    if not shutil.which("runuser"):
-        raise ClusterUnavailable("running as root and `runuser` is not available")
-    return "postgres"
+ClusterUnavailable = PgToolsUnavailable  # why no throw-away cluster can be made here
 
 
 @dataclass
@@ -70,16 +49,11 @@ class Cluster:
         return f"postgresql://postgres@127.0.0.1:{self.port}/{dbname}"
 
     def _run(self, *args: str, timeout: float = 60) -> subprocess.CompletedProcess[str]:
-        command = [str(self.bin / args[0]), *args[1:]]
-        if self.owner:
-            command = ["runuser", "-u", self.owner, "--", *command]
-        done = subprocess.run(  # noqa: S603 - fixed binaries, our own arguments
-            command, capture_output=True, text=True, timeout=timeout, check=False
-        )
-        if done.returncode != 0:
+        try:
+            return run([str(self.bin / args[0]), *args[1:]], self.owner, timeout=timeout)
+        except RuntimeError as exc:
             tail = self.log.read_text()[-2000:] if self.log.exists() else ""
-            raise RuntimeError(f"{' '.join(args)} failed: {done.stdout}{done.stderr}\n{tail}")
-        return done
+            raise RuntimeError(f"{exc}\n{tail}") from None
 
     def init(self) -> None:
         self._run("initdb", "-D", str(self.data), "-U", "postgres", "--auth=trust",
@@ -113,15 +87,17 @@ class Cluster:
         shutil.rmtree(self.root, ignore_errors=True)
 
 
+def _root(prefix: str, owner: str | None) -> Path:
+    root = Path(tempfile.mkdtemp(prefix=prefix))
+    give_to(root, owner)
+    return root
+
+
 def make_cluster() -> Cluster:
     """A started cluster on a free port (raises ClusterUnavailable when it cannot be)."""
-    binaries = _binaries()
-    owner = _owner()
-    root = Path(tempfile.mkdtemp(prefix="market-crash-pg-"))
-    if owner:
-        entry = pwd.getpwnam(owner)
-        os.chown(root, entry.pw_uid, entry.pw_gid)
-    cluster = Cluster(binaries, root, free_port(), owner)
+    binaries = pg_bin()
+    owner = data_owner()
+    cluster = Cluster(binaries, _root("market-crash-pg-", owner), free_port(), owner)
     try:
         cluster.init()
         cluster.start()
@@ -129,6 +105,25 @@ def make_cluster() -> Cluster:
         cluster.remove()
         raise
     return cluster
+
+
+def make_standby(primary: Cluster) -> Cluster:
+    """A started hot standby of `primary` on a free port: `pg_basebackup -R` (streaming
+    replication from the primary's WAL, `standby.signal` and `primary_conninfo` written
+    for it). initdb's trust rules already let loopback replication connections in."""
+    if not (primary.bin / "pg_basebackup").exists():
+        raise ClusterUnavailable("pg_basebackup not found beside initdb")
+    standby = Cluster(primary.bin, _root("market-replica-pg-", primary.owner), free_port(),
+                      primary.owner)  # fmt: skip
+    try:
+        standby._run("pg_basebackup", "-h", "127.0.0.1", "-p", str(primary.port), "-U",
+                     "postgres", "-D", str(standby.data), "-R", "-X", "stream",
+                     "--checkpoint=fast", "--no-sync")  # fmt: skip
+        standby.start()
+    except BaseException:
+        standby.remove()
+        raise
+    return standby
 
 
 def wait_for_port(port: int, within: float = 30) -> None:

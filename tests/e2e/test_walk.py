@@ -52,6 +52,7 @@ ROLES: dict[str, str | None] = {
     "foundation": "foundation",
     "operator": "operator",
     "auditor": "auditor",
+    "finance": "finance",
 }
 LANGUAGES = ("zh_Hans", "en")
 PAGES_PER_WALK = 30  # the social-organization walk reaches 24 today

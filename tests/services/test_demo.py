@@ -32,7 +32,7 @@ async def test_demo_loads_the_district(capsys):
     assert await demo.command(args(if_empty=True)) == 0
     assert await kinds_count() == {
         ("operator", "verified"): 1,
-        ("department", "verified"): 4,
+        ("department", "verified"): 5,
         ("social_org", "verified"): 12,
         ("social_org", "pending"): 2,
         ("company", "verified"): 3,

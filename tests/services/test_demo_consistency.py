@@ -210,8 +210,8 @@ async def _audit_in_time_order() -> None:
 
 async def _build_and_check() -> dict[str, Any]:
     await load_demo()
-    # 23 organizations and the 12 community funds' (set up by the operator)
-    assert await _organizations_explained() == {"system": 1, "user": 35}
+    # 24 organizations and the 12 community funds' (set up by the operator)
+    assert await _organizations_explained() == {"system": 1, "user": 36}
     await _audit_in_time_order()
     fingerprint = await _fingerprint()  # checks every process on the way
     report = await run_checks()

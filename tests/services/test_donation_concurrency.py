@@ -54,3 +54,38 @@ async def test_200_concurrent_donations_match_exactly_the_pledge_cap(fresh_db: N
     out, err = await process.communicate()
     assert process.returncode == 0, out.decode() + err.decode()
     assert "ledger OK" in out.decode()
+
+
+@pytest.mark.postgres_only
+async def test_200_concurrent_donations_claiming_a_hot_pledge_at_commit_never_overdraw_it(
+    fresh_db: None,
+) -> None:
+    """The match is claimed right before the commit (donors.donations): when the room a
+    donation chose is gone by then, it is taken again under the pledge's lock. Room for
+    50 full matches and one of ¥50: exactly that is matched, never more."""
+    tender = await make_tender()
+    pledge = await make_pledge(per_donation_cap=100_00, total_cap=5_050_00)
+    results = await asyncio.gather(
+        *(
+            donations.start_donation(
+                tender_id=tender, amount=Money(100_00, "CNY"), provider="sandbox"
+            )
+            for _ in range(200)
+        )
+    )
+    assert all(r.status == "paid" for r in results)
+    matches = sorted((r.match.amount for r in results if r.match.amount), reverse=True)
+    assert matches == [100_00] * 50 + [50_00]
+    account = await get_account(f"pledge:{pledge}")
+    assert account.debits_posted == 5_050_00 and account.debits_pending == 0
+    assert account.available.amount == 0
+    rows = await execute(
+        "SELECT p.matched, (SELECT SUM(match_amount) FROM donors_donation"
+        " WHERE match_pledge = p.id AND match_status = 'posted') AS posted"
+        " FROM donors_pledge p WHERE p.id = {}",
+        pledge,
+    )
+    assert int(rows[0]["matched"]) == int(rows[0]["posted"]) == 5_050_00
+    corporate = await get_account(f"tender:{tender}:escrow:corporate")
+    assert corporate.posted.amount == 5_050_00
+    assert (await run_checks()).ok

@@ -13,7 +13,7 @@ import pytest
 
 from market import clock, jobs
 from market.errors import ConfigurationError
-from market.jobs import Job
+from market.jobs import Job, runner
 from market.jobs.claims import claim
 from market.jobs.runner import Worker, run_due, run_job, status
 from market.jobs.runs import KEEP, Run, history, record
@@ -157,6 +157,41 @@ async def test_the_worker_loop_runs_every_job_and_stops_promptly(
     await asyncio.wait_for(task, 2)  # sleeping loops wake at once on stop
     assert (len(broken.calls), len(fine.calls)) == (1, 1)  # the frozen clock: not due again
     assert [r["outcome"] for r in await runs_of("test.loop.fine")] == ["ok"]
+
+
+async def test_a_session_job_resumes_at_once_after_the_database_was_unreachable(
+    fresh_db: None, frozen_clock: clock.FrozenClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """After a failover the audit sequencer resumes within seconds, not after its
+    interval; a job that fails on its own (a bug) still waits its backoff."""
+    monkeypatch.setattr(runner, "UNAVAILABLE_WAIT", 0.05)
+    calls = 0
+
+    async def chain(now: datetime) -> dict[str, int]:
+        nonlocal calls
+        calls += 1
+        if calls == 1:
+            raise ConnectionRefusedError(111, "Connect call failed ('127.0.0.1', 18340)")
+        return {"chained": 1}
+
+    every_10ms = timedelta(milliseconds=10)
+    buggy = Counting(fail="a bug")
+    worker = Worker(
+        [Job("test.resume", chain, MINUTE, repeat=every_10ms),
+         Job("test.resume.bug", buggy, MINUTE, repeat=every_10ms)]
+    )  # fmt: skip
+    task = asyncio.create_task(worker.run())
+    for _ in range(250):
+        if calls >= 2:
+            break
+        await asyncio.sleep(0.02)
+    worker.stop()
+    await asyncio.wait_for(task, 5)
+    assert calls >= 2  # resumed well within its one-minute interval
+    assert len(buggy.calls) == 1  # backs off one interval
+    rows = await runs_of("test.resume")
+    assert [r["outcome"] for r in rows] == ["error", "ok"]
+    assert str(rows[0]["error"]).startswith("ConnectionRefusedError")
 
 
 async def test_status_shows_each_job_next_due_time_and_latest_run(

@@ -54,3 +54,46 @@ def test_references_read_as_phrases(chinese: None) -> None:
     assert labels.reference("milestone:2:release") == "第 2 号里程碑的拨款"
     assert labels.reference("something-else") == "something-else"
     assert labels.reference("") == "—"
+
+
+def test_names_are_looked_up_in_the_readers_language(chinese: None) -> None:
+    tender = labels.names("tender")
+    assert tender["tendering"] == labels.label("tender", "tendering") != "tendering"
+    assert tender["no_such_state"] == "no_such_state"  # shown as it is, as label() does
+    assert labels.names("category")[""] == "—"
+    i18n.activate("en")
+    assert labels.names("category")["science_technology"] == "Science & technology"
+    assert str(labels.names("funding_source")["own"]) == "Organization's own income"
+
+
+def test_label_msgids_are_not_format_strings() -> None:
+    """Jinja's gettext formats a translation with `%`; a name looked up is not formatted,
+    so no name may need it."""
+    assert not [m for table in labels.LABELS.values() for m in table.values() if "%" in m]
+
+
+@pytest.mark.parametrize(
+    ("lang", "zh", "en", "plain", "title", "name"),
+    [
+        ("en", "标题", "Title", False, "Title", "Title"),
+        (
+            "en",
+            "标题",
+            "",
+            False,
+            '<span lang="zh-Hans">标题</span>',
+            '<span lang="zh-Hans">标题</span>',
+        ),
+        ("en", "标题", "", True, "标题", "标题"),
+        ("zh_Hans", "标题", "Title", False, "标题", "标题"),
+        ("zh_Hans", "", "Title", False, '<span lang="en">Title</span>', ""),
+        ("zh_Hans", "", "Title", True, "Title", ""),
+        ("en", "", "<b>", False, "&lt;b&gt;", "&lt;b&gt;"),
+        ("zh_Hans", "<i>", "", False, "&lt;i&gt;", "&lt;i&gt;"),
+    ],
+)
+def test_titles_and_names_in_the_readers_language(
+    lang: str, zh: str, en: str, plain: bool, title: str, name: str
+) -> None:
+    assert labels.title_in(lang, zh, en, plain) == title
+    assert labels.name_in(lang, zh, en, plain) == name

@@ -90,3 +90,17 @@ def test_receipt_binds_content_and_time():
 def test_master_key_must_be_32_hex_bytes(bad):
     with pytest.raises(sealing.SealingError):
         sealing.master_key(bad)
+
+
+def test_a_rewrapped_tender_key_opens_under_the_new_master_only():
+    old, new, other = (sealing.new_tender_key() for _ in range(3))
+    tender_key = sealing.new_tender_key()
+    wrapped = sealing.wrap_tender_key(old, 7, tender_key)
+    again = sealing.rewrap_tender_key(old, new, 7, wrapped)
+    assert again is not None
+    assert sealing.key_for_sealing(new, 7, again) == tender_key
+    with pytest.raises(sealing.SealingError):
+        sealing.key_for_sealing(old, 7, again)
+    assert sealing.rewrap_tender_key(old, new, 7, again) is None  # already under `new`
+    with pytest.raises(sealing.SealingError):
+        sealing.rewrap_tender_key(other, new, 7, wrapped)  # opens under neither

@@ -46,6 +46,7 @@ def test_limit_is_bounded():
         ("tender:7:escrow:weird", "other", None, None),
         ("org:12:payable", "organization", 12, None),
         ("department:3:budget", "department_budget", 3, None),
+        ("budget:line:5", "budget_line", 5, None),
         ("pledge:9", "pledge", 9, None),
         ("donor:d44:refund", "donor_refund", 44, None),
         ("community_fund", "community_fund", None, None),

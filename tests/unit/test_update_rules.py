@@ -69,7 +69,7 @@ def test_a_photo_over_the_cap_is_refused_with_the_cap(monkeypatch: pytest.Monkey
     with pytest.raises(ValidationFailed) as refused:
         check_update(TEXTS, [PhotoUpload(1, "big.png", png(), "A big photo")])
     assert refused.value.errors == {"photo-1": "The photo is larger than %(limit)s MB."}
-    assert refused.value.field_params == {"photo-1": {"limit": 5}}  # type: ignore[attr-defined]
+    assert refused.value.field_params == {"photo-1": {"limit": 5}}
 
 
 def test_a_phone_photo_loses_its_gps_camera_and_comment_but_stands_upright() -> None:

@@ -43,6 +43,14 @@ OUTAGES_POSTGRES: list[BaseException] = [
     pg_errors.AdminShutdownError("terminating connection due to administrator command"),
     pg_errors.TooManyConnectionsError("sorry, too many clients already"),
     _closed_mid_request(),
+    # What a Patroni failover behind HAProxy raised (make cluster-test): a connection
+    # cut during the SSL probe, a protocol left mid-exchange by the dying server, and a
+    # session that reached a standby.
+    ConnectionError("unexpected connection_lost() call"),
+    pg_errors.InternalClientError(
+        "cannot switch to state 15; another operation (2) is in progress"
+    ),
+    pg_errors.ReadOnlySQLTransactionError("cannot execute INSERT in a read-only transaction"),
 ]
 OUTAGES_SQLITE: list[BaseException] = [
     sqlite3.OperationalError("database is locked"),
@@ -66,6 +74,7 @@ def test_outages_are_recognised(exc: BaseException) -> None:
         pg_errors.UniqueViolationError("duplicate key value"),
         pg_errors.ProtocolViolationError("unexpected message"),
         pg_errors.InterfaceError("cannot perform operation: another operation is in progress"),
+        pg_errors.InternalClientError("unknown error in protocol implementation"),
         sqlite3.OperationalError("no such table: donors_payment"),
         FileNotFoundError("templates/missing.html"),
     ],

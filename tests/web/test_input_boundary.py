@@ -212,7 +212,8 @@ async def test_405_carries_allow_and_the_error_body(client) -> None:
     response = await client.request("TRACE", "/api/v1/audit")
     assert response.status_code == 405
     assert "GET" in response.headers["allow"]
-    assert set(response.json()) == {"error", "status"}
+    assert set(response.json()) == {"error", "status", "request_id"}
+    assert response.json()["request_id"] == response.headers["x-request-id"]
     page = await client.delete("/tenders")
     assert page.status_code == 405 and "GET" in page.headers["allow"]
 

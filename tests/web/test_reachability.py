@@ -19,13 +19,13 @@ from composition.demo import DEMO_PASSWORD, email
 from tests.web import pages
 from tests.web.forms import log_in
 
-# Not pages: JSON/CSV/PDF/files and health checks, reached by programs or as downloads.
+# Not pages: JSON/CSV/PDF/files, health checks and metrics, reached by programs or as downloads.
 NOT_PAGES = (
     re.compile(r"^/api/"),
     re.compile(r"^/ocds/"),
     re.compile(r"^/360giving/"),
     re.compile(r"^/static/"),
-    re.compile(r"^/(healthz|readyz)$"),
+    re.compile(r"^/(healthz|readyz|metrics)$"),  # probes and the Prometheus scraper
     re.compile(r"\.(pdf|csv|json|atom)$"),  # Atom feeds are for feed readers
     re.compile(r"^/tenders/\{tender_id:int\}/documents/"),  # a tender document (file)
     re.compile(r"^/evidence/"),  # a milestone's evidence file
@@ -58,6 +58,8 @@ ROLES = (
     Role("auditor", "auditor", frozenset(SIGNED_IN)),
     # the chair of the Lakeside community fund's committee
     Role("committee", "fund_chair", frozenset({*SIGNED_IN, "requires_member_community_fund"})),
+    # the finance bureau is a department too, but keeps the budget, not tenders
+    Role("finance", "finance", frozenset({*SIGNED_IN, "requires_finance"})),
 )
 # Who must reach a page whose guard lets every signed-in user in but that only some use.
 LOGIN_PAGES_FOR = {

@@ -113,6 +113,8 @@ def routes(app, world) -> list[str]:  # type: ignore[no-untyped-def]
             continue
         if route.path.startswith(("/static", "/api/schema")):
             continue
+        if route.path == "/metrics":  # request counts per route over every tender (this
+            continue  # sweep's own GETs), served to the operators' scraper only
         expanded = [route.path]
         for name, kind in re.findall(r"\{(\w+):(\w+)\}", route.path):
             fill = values.get(name, ["1"] if kind == "int" else ["x"])

@@ -108,8 +108,11 @@ async def test_a_reset_link_is_mailed_through_the_outbox_and_works_once(
     page = await client.get(path)
     assert page.status_code == 200 and 'name="new"' in page.text
     done = await post_form(client, path, {"new": NEW}, token_from="/login")
-    assert done.status_code == 303 and done.headers["location"] == "/login"
+    assert done.status_code == 303 and done.headers["location"] == "/login?reset=done"
     assert not await signed_in(other)  # every session of the user ends
+    # The person is told, although the session that would have carried the message ended.
+    landed = await client.get(done.headers["location"])
+    assert "密码已修改，请使用新密码登录。" in landed.text  # the visitor's language: zh-Hans
     await log_in(client, EMAIL, NEW)
 
     again = await post_form(client, path, {"new": "yet another passphrase"}, token_from="/login")
