@@ -21,13 +21,12 @@ from bids import evaluation, submission
 from composition.demo_cast import DAY, Cast, history_start
 from composition.demo_timeline import Story
 from donors import payments
-from funds import calls, decisions, gifts, grants, setup
+from funds import calls, decisions, gifts, grants, queries, setup
 from market.demo import email
 from market.demo_data import PLACES
 from market.money import Money
 from market.organizations.services import add_member
 from market.places.rules import tier_of
-from market.sql import execute
 from market.tenders.inputs import to_local_input
 
 LAKESIDE = "hubin_lakeside"
@@ -56,14 +55,10 @@ async def funds_story(cast: Cast) -> Story:
     refs = [await _propose(cast, tender, row) for row in PROPOSALS]
     yield call_at + 11 * DAY
     await _committee_decides(cast, tender, refs)
-    granted = await execute(
-        "SELECT g.id FROM funds_grant g JOIN funds_call c ON c.id = g.call"
-        " WHERE c.tender = {} ORDER BY g.id",
-        tender,
-    )
+    granted = await queries.grant_ids_of_call(tender)
     for offset, grant in enumerate(granted):  # the first completes, the second's final waits
         at = call_at + (15 + offset) * DAY
-        await cast.timeline.add(_tranches(cast, int(grant["id"]), at, completes=offset == 0))
+        await cast.timeline.add(_tranches(cast, grant, at, completes=offset == 0))
     yield cast.now - 5 * DAY
     await _open_call(cast, fund, "湖畔邻里节", "Lakeside neighbours' day", 8_000, 4_000,
                      cast.now + 10 * DAY, cast.now + 70 * DAY)  # fmt: skip
@@ -81,9 +76,7 @@ async def _open_funds(cast: Cast) -> int:
         )
         if slug == LAKESIDE:
             lakeside = fund
-    organization = (await execute("SELECT organization FROM funds_fund WHERE id = {}", lakeside))[
-        0
-    ]["organization"]
+    organization = await queries.fund_organization(lakeside)
     for slug in COMMITTEE[1:]:
         await add_member(
             admin_user_id=cast.user("fund_chair"),
@@ -171,15 +164,10 @@ async def _committee_decides(cast: Cast, tender: int, refs: list[str]) -> None:
 async def _tranches(cast: Cast, grant: int, at: datetime, *, completes: bool) -> Story:
     """The grantee reports, Lin Xiuying approves; unless the grant `completes`, its final
     report still waits for her today."""
-    rows = await execute(
-        "SELECT t.id, t.position, g.organization FROM funds_tranche t"
-        " JOIN funds_grant g ON g.id = t.grant_id WHERE t.grant_id = {} ORDER BY t.position",
-        grant,
-    )
-    organization = int(rows[0]["organization"])
+    organization, tranches = await queries.tranches_of_grant(grant)
     grantee = next(cast.user(u) for u, org, *_ in PROPOSALS
                    if cast.demo.social_orgs[org] == organization)  # fmt: skip
-    start, final = (int(r["id"]) for r in rows)
+    start, final = tranches
     yield at
     await grants.submit_report(
         user_id=grantee, tranche_id=start, report="项目已启动，首次活动已举办。"

@@ -78,6 +78,36 @@ async def fund_row(place_id: int) -> Row | None:
     return rows[0] if rows else None
 
 
+async def fund_organization(fund_id: int) -> int:
+    """The organization a fund acts as (its members: the committee)."""
+    rows = await execute("SELECT organization FROM funds_fund WHERE id = {}", fund_id)
+    if not rows:
+        raise NotFound("No such community fund.")
+    return int(rows[0]["organization"])
+
+
+async def grant_ids_of_call(tender_id: int) -> list[int]:
+    """The grants a call (by its tender) made, in the order they were decided."""
+    rows = await execute(
+        "SELECT g.id FROM funds_grant g JOIN funds_call c ON c.id = g.call"
+        " WHERE c.tender = {} ORDER BY g.id",
+        tender_id,
+    )
+    return [int(r["id"]) for r in rows]
+
+
+async def tranches_of_grant(grant_id: int) -> tuple[int, list[int]]:
+    """A grant's grantee organization and its tranches' ids, first to last."""
+    rows = await execute(
+        "SELECT t.id, g.organization FROM funds_tranche t"
+        " JOIN funds_grant g ON g.id = t.grant_id WHERE t.grant_id = {} ORDER BY t.position",
+        grant_id,
+    )
+    if not rows:
+        raise NotFound("No such grant.")
+    return int(rows[0]["organization"]), [int(r["id"]) for r in rows]
+
+
 async def committee(organization_id: int) -> list[dict[str, Any]]:
     """The committee's members (the chair first), by the names they show."""
     rows = await (

@@ -11,7 +11,8 @@ from market import clock
 from market.audit import actor_of, append_audit
 from market.db import atomic
 from market.errors import Conflict, PermissionDenied, ValidationFailed
-from market.organizations.services import is_operator, set_up_fund_organization
+from market.organizations.fund_organization import set_up_fund_organization
+from market.organizations.services import is_operator
 from market.places.queries import get_place
 from market.tables import User
 

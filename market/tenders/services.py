@@ -75,8 +75,7 @@ async def create_tender(
     funds app): a community fund's call for proposals, owned by the fund's organization,
     its budget held from that community's fund (`lifecycle.budget_account`)."""
     now = clock.now()
-    data = _validate_draft(form)
-    fund = {"place": fund_place, "community_fund": True} if fund_place is not None else {}
+    fund = {"community_fund": True} if fund_place is not None else {}
     data = await _validate_draft(form)
     async with atomic():
         await records.check_member(user_id, department_id)

@@ -112,8 +112,11 @@ async def _member_declares_and_scores(
         for key in ("c1", "c2", "c3"):
             await card.locator(f"input[name=mark_{key}]").fill("80")
             await card.locator(f"textarea[name=comment_{key}]").fill("Well planned")
-        await card.locator("button:has-text('Save scores')").click()
-        await page.wait_for_selector(f"#panel article.card >> nth={n} >> text=Save scores")
+        async with page.expect_response(lambda r: r.url.endswith("/score")) as saved:
+            await card.locator("button:has-text('Save scores')").click()
+        assert (await saved.value).status == 200
+        # htmx swaps the whole panel in: the next card is looked up in the new one
+        await page.wait_for_function("!document.querySelector('.htmx-request, .htmx-settling')")
 
 
 async def _member_votes(browser, server: str, email: str, code: str, tender: int) -> None:  # type: ignore[no-untyped-def]
