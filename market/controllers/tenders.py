@@ -9,11 +9,12 @@ from urllib.parse import quote
 
 from litestar import Controller, Request, Response, get, post
 
+from market import labels
 from market.accounts import Principal
 from market.controllers.organizations import signed_in
 from market.errors import PermissionDenied
 from market.inputs import is_ascii_digits
-from market.money import Money, format_money
+from market.money import Money
 from market.settings import get_settings
 from market.tenders import inputs, qa, queries, rules
 from market.web import formdata, i18n
@@ -28,9 +29,7 @@ from market.web.render import flash, is_fragment_request, render, see_other, tem
 @template_filter("money")
 def money_filter(value: Money | None) -> str:
     """The one money format: ¥200,000.00 (zh) / CN¥200,000.00 (en)."""
-    if value is None:
-        return ""
-    return format_money(value, "zh_Hans_CN" if i18n.current() == "zh_Hans" else "en")
+    return "" if value is None else labels.money(value)
 
 
 @template_filter("filesize")

@@ -122,7 +122,13 @@ async def test_publication_beyond_the_lines_free_money_is_refused_on_the_page(
     manage = await client.get(saved.headers["location"])
     refused = await submit(client, manage, f"{saved.headers['location']}/publish")
     assert refused.status_code == 422
-    assert "The budget line does not have ¥60,000.00 free (it has ¥50,000.00)." in refused.text
+    assert "The budget line does not have CN¥60,000.00 free (it has CN¥50,000.00)." in refused.text
+    client.cookies.set("pgm_lang", "zh_Hans")
+    manage = await client.get(saved.headers["location"])
+    refused = await submit(client, manage, f"{saved.headers['location']}/publish")
+    assert refused.status_code == 422
+    assert "¥60,000.00" in refused.text and "¥50,000.00" in refused.text
+    assert "CN¥" not in refused.text
     assert await free(charity) == 50_000_00
 
 
