@@ -218,6 +218,36 @@ async def tender_line(tender_id: int) -> int | None:
     return int(rows[0]["budget_line"]) if rows and rows[0]["budget_line"] is not None else None
 
 
+@dataclass(frozen=True, slots=True)
+class HeldLine:
+    """The budget line a tender's government money is held against, as pages name
+    it, with the link to its figures on /budget."""
+
+    id: int
+    year: int
+    name_zh: str  # "湖畔社区 · 社区服务 · 2026"
+    name_en: str
+
+    def name(self, lang: str) -> str:
+        return self.name_zh if lang.startswith("zh") else self.name_en
+
+    @property
+    def url(self) -> str:
+        return f"/budget?year={self.year}&line={self.id}"
+
+
+async def held_line(tender_id: int) -> HeldLine | None:
+    """The line of a real tender (None: a sandbox tender, or one from before lines)."""
+    line = await tender_line(tender_id)
+    if line is None:
+        return None
+    rows = await execute("SELECT year FROM market_v_budget_line WHERE id = {}", line)
+    names = await line_names([line])
+    if not rows or line not in names:
+        return None
+    return HeldLine(line, int(rows[0]["year"]), *names[line])
+
+
 def in_both_languages(message: str) -> tuple[str, str]:
     """A msgid in Chinese and in English, whatever the request's language."""
     return (

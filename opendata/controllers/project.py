@@ -26,6 +26,7 @@ from market.web.params import PathId
 from market.web.reads import REPLICA_READS
 from market.web.render import is_fragment_request, render
 from opendata import transparency
+from opendata.budget.queries import held_line
 from opendata.project_updates import updates_page
 from opendata.statistics.views import source_label
 from opendata.transparency import Party, TransferView
@@ -141,6 +142,7 @@ class ProjectController(Controller):
             context.update(
                 p=project,
                 t=project.tender,
+                budget_line=await held_line(tender_id),
                 chart=funding_chart(project.funding),
                 sources=SOURCES,
                 money_of=Money,
