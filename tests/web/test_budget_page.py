@@ -256,3 +256,47 @@ async def test_the_tender_and_project_pages_name_the_line_and_link_to_its_figure
     client.cookies.set("pgm_lang", "zh_Hans")
     chinese = await client.get(f"/tenders/{world.tenders['contracted']}")
     assert "湖畔社区 · 社区服务 · 2026" in chinese.text
+
+
+async def test_a_filtered_view_equals_the_ledger_with_a_cancelled_hold_back_in_its_line(
+    client, frozen_clock
+):
+    world = await budget_world(frozen_clock)
+    client.cookies.update(EN)
+    page = await client.get("/budget")
+    form = pages.form(page.text, "budget-filters")
+    response = await client.get(
+        form.action, params=form.values(tier="community", category="community_services")
+    )
+    assert response.status_code == 200
+    tables = amounts(response.text)
+    lakeside = world.lines["lakeside"]
+    assert set(tables["line-table"]) == {str(lakeside)}
+    in_ledger = await line_in_ledger(lakeside)
+    assert tables["line-table"][str(lakeside)] == in_ledger
+    assert tables["totals"][""] == in_ledger
+    assert (
+        tables["by-tier"]["community"] == in_ledger == tables["by-category"]["community_services"]
+    )
+    # the appropriation is shown whole: all its lines, whatever the filter
+    every = [await line_in_ledger(i) for i in world.lines.values()]
+    (row,) = tables["appropriations"].values()
+    assert row["allocated"] == sum(f["allocated"] for f in every)
+    assert row["returned"] == sum(f["returned"] for f in every) == cny(1_200_000).amount
+    # the line's tenders: the cancelled one's hold is back in the line
+    link = next(u for u in pages.links(response.text) if f"line={lakeside}" in u)
+    tenders = amounts((await client.get(link)).text)["tender-table"]
+    assert tenders[str(world.tenders["cancelled"])]["back_to_line"] == cny(200_000).amount
+    assert tenders[str(world.tenders["cancelled"])]["committed"] == 0
+    api = (
+        await client.get(
+            "/api/v1/budget",
+            params={"year": YEAR, "tier": "community", "category": "community_services"},
+        )
+    ).json()
+    assert [line["id"] for line in api["lines"]] == [lakeside]
+    assert {p: api["lines"][0]["figures"][p]["amount"] for p in rules.LINE_PHASES} == in_ledger
+    (appropriation,) = api["appropriations"]
+    assert {p: appropriation["lines"][p]["amount"] for p in rules.LINE_PHASES} == {
+        p: sum(f[p] for f in every) for p in rules.LINE_PHASES
+    }
