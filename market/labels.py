@@ -14,6 +14,7 @@ from functools import cache
 
 from markupsafe import Markup, escape
 
+from market.money import Money, format_money
 from market.web import i18n
 
 
@@ -268,9 +269,18 @@ def reference(ref: str | None) -> str:
     return i18n.gettext(REFERENCE_PHRASES[match["kind"]]) % {"id": match["id"]}
 
 
+def money(value: Money) -> str:
+    """The one money format, in the page's language: ¥200,000.00 (zh) / CN¥200,000.00
+    (en) — the templates' `money` filter and every refusal that names an amount."""
+    return format_money(value, "zh_Hans_CN" if i18n.current() == "zh_Hans" else "en")
+
+
 def error_param(name: str, value: object) -> object:
-    """A refusal's parameter as the reader should see it: `status` codes through
-    their label (tender or organization), `action` words through the catalog."""
+    """A refusal's parameter as the reader should see it: amounts (Money) in the page's
+    language, `status` codes through their label (tender or organization), `action`
+    words through the catalog."""
+    if isinstance(value, Money):
+        return money(value)
     if not isinstance(value, str):
         return value
     if name == "status":

@@ -30,7 +30,7 @@ from market.sql import execute, marks
 from market.tenders import rules as tender_rules
 from market.tenders.queries import is_insider
 from market.timestamps import day, timestamp
-from opendata.budget.queries import line_names
+from opendata.budget.names import line_names
 from opendata.transparency_rules import (
     AccountRef,
     AuditRowView,

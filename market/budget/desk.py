@@ -11,6 +11,7 @@ from market.budget import access, inputs, queries, services
 from market.budget.rules import is_closed, year_ends_at
 from market.budget.year_end import YearEndResult, run_year_end
 from market.errors import NotFound, ValidationFailed
+from market.inputs import parse_id
 from market.tenders.inputs import CATEGORIES
 
 Form = Mapping[str, str]
@@ -94,3 +95,16 @@ async def year_end(user_id: int, year: int) -> YearEndResult:
         )
     await access.check_finance(user_id, appropriation.district)
     return await run_year_end(now, year=year)
+
+
+async def designate(operator_id: int, form: Form) -> int:
+    """The operator's form "Designate the finance bureau": a district and a department
+    (ids; anything else is 400). Returns the district's id."""
+    district = parse_id(form.get("district", ""), field="district")
+    if not form.get("organization", "").strip():
+        raise ValidationFailed.single("organization", "Choose a department from the list.")
+    organization = parse_id(form.get("organization", ""), field="organization")
+    await access.designate_finance_bureau(
+        operator_id=operator_id, organization_id=organization, district_id=district
+    )
+    return district

@@ -147,3 +147,60 @@ async def year_page(district_id: int, year: int) -> YearPage:
         closes_at=year_ends_at(year),
         closed=is_closed(year, clock.now()),
     )
+
+
+@dataclass(frozen=True, slots=True)
+class Department:
+    """A verified government department, as the operator's bureau form lists it."""
+
+    id: int
+    name_zh: str
+    name_en: str
+    finance_of: int | None
+
+    def name(self, lang: str) -> str:
+        return self.name_zh if lang.startswith("zh") or not self.name_en else self.name_en
+
+
+@dataclass(frozen=True, slots=True)
+class DistrictBureau:
+    district: Place
+    bureau: Department | None  # the finance bureau now, if one is designated
+
+
+@dataclass(frozen=True, slots=True)
+class BureauPage:
+    """The operator's page: each district with its finance bureau now, and the
+    verified departments one may be designated from."""
+
+    districts: list[DistrictBureau]
+    departments: list[Department]
+
+    def options(self, lang: str, blank: str) -> list[tuple[str, str]]:
+        """The form's choices: `blank` first (no department), then each department."""
+        return [("", blank), *((str(o.id), o.name(lang)) for o in self.departments)]
+
+
+async def bureau_page() -> BureauPage:
+    rows = await execute(
+        "SELECT id, name_zh, name_en, finance_of FROM market_organization"
+        " WHERE kind = 'department' AND status = 'verified' ORDER BY name_zh, id"
+    )
+    departments = [
+        Department(
+            int(r["id"]),
+            str(r["name_zh"]),
+            str(r["name_en"] or ""),
+            int(r["finance_of"]) if r["finance_of"] is not None else None,
+        )
+        for r in rows
+    ]
+    # A bureau no longer verified keeps no budget (access.check_finance): shown as none.
+    districts = [p for p in await all_places() if p.tier == "district"]
+    return BureauPage(
+        [
+            DistrictBureau(d, next((o for o in departments if o.finance_of == d.id), None))
+            for d in districts
+        ],
+        departments,
+    )

@@ -20,7 +20,7 @@ from market.errors import NotFound, ValidationFailed
 from market.ledger.accounts import lock_accounts
 from market.ledger.codes import TREASURY, appropriation_code, budget_line_code
 from market.ledger.services import TransferResult, ensure_accounts, transfer
-from market.money import Money, format_money
+from market.money import Money
 from market.places import rules as place_rules
 from market.places.queries import get_place
 from market.sql import execute
@@ -193,7 +193,7 @@ async def allocate(*, line_id: int, amount: Money, key: str, user_id: int) -> Tr
             raise ValidationFailed.single(
                 "amount",
                 "Only %(left)s of the appropriation is unallocated.",
-                left=format_money(unallocated),
+                left=unallocated,
             )
         return await transfer(
             f"budget:allocate:{key}",
@@ -226,9 +226,7 @@ async def reallocate(
         balances = await lock_accounts([source.code, target.code])
         free = Money(balances[source.code].available, amount.currency)
         if amount.amount > free.amount:
-            raise ValidationFailed.single(
-                "amount", "The line has only %(free)s free.", free=format_money(free)
-            )
+            raise ValidationFailed.single("amount", "The line has only %(free)s free.", free=free)
         result = await transfer(
             f"budget:reallocate:{key}",
             debit=source.code,

@@ -8,11 +8,12 @@ from litestar import Controller, Request, Response, get, post
 
 from market import organization_rules as rules
 from market import organizations
+from market.budget import desk, pages
 from market.controllers.organizations import signed_in
 from market.errors import Conflict, InvalidTransition, ValidationFailed
 from market.web import formdata, i18n
 from market.web.auth import requires_operator
-from market.web.form_errors import shows_form_errors
+from market.web.form_errors import FORM_REFUSALS, shows_form_errors
 from market.web.params import PathId
 from market.web.render import flash, render, see_other
 
@@ -59,8 +60,33 @@ class OperatorController(Controller):
         flash(request, i18n.gettext(DONE[values["action"]]))
         return see_other("/operator/organizations")
 
+    @get("/finance-bureau", guards=[requires_operator])
+    async def finance_bureau(self, request: Request[Any, Any, Any]) -> Response[str]:
+        return await _bureau(request, {}, {})
+
+    @post("/finance-bureau", guards=[requires_operator])
+    async def designate(self, request: Request[Any, Any, Any]) -> Response[Any]:
+        values = formdata.texts(await request.form(), ("district", "organization"))
+
+        async def redisplay(errors: dict[str, str]) -> Response[Any]:
+            return await _bureau(request, values, errors)
+
+        async with shows_form_errors(redisplay, field="organization", catch=FORM_REFUSALS):
+            await desk.designate(signed_in(request).id, values)
+        flash(request, i18n.gettext(BUREAU_DONE))
+        return see_other("/operator/finance-bureau")
+
 
 _DECISION_REFUSALS = (ValidationFailed, InvalidTransition, Conflict)
+BUREAU_DONE = "Finance bureau designated: its members now keep the district's budget."
+
+
+async def _bureau(
+    request: Request[Any, Any, Any], values: dict[str, str], errors: dict[str, str]
+) -> Response[Any]:
+    """The districts with their finance bureau now, and the form to designate one."""
+    context = {"b": await pages.bureau_page(), "values": values, "errors": errors}
+    return render(request, "operator/finance_bureau.html", context, status=422 if errors else 200)
 
 
 async def _queue_with_errors(

@@ -93,6 +93,18 @@ class TenderWorkspaceController(Controller):
     async def new(self, request: Req) -> Response[str]:
         return render(request, FORM, await _form_context(signed_in(request), "new", {}, {}))
 
+    @get("/budget-lines", guards=[requires_department])
+    async def budget_lines(self, request: Req) -> Response[str]:
+        """The form's budget-line select for the place and category chosen (htmx asks
+        for it when either changes; the line chosen stays chosen if it still fits)."""
+        query = request.query_params
+        choices = await place_and_line.fitting_choices(
+            str(query.get("place", "")), str(query.get("category", ""))
+        )
+        values = {"budget_line": str(query.get("budget_line", ""))}
+        context = {**choices, "values": values, "errors": {}}
+        return render(request, "market/tenders/_line_select.html", context)
+
     @post("/", guards=[requires_department])
     async def create(self, request: Req) -> Response[Any]:
         principal = signed_in(request)

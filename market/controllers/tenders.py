@@ -9,13 +9,14 @@ from urllib.parse import quote
 
 from litestar import Controller, Request, Response, get, post
 
+from market import labels
 from market.accounts import Principal
 from market.controllers.organizations import signed_in
 from market.errors import PermissionDenied
 from market.inputs import is_ascii_digits
-from market.money import Money, format_money
+from market.money import Money
 from market.settings import get_settings
-from market.tenders import inputs, qa, queries, rules
+from market.tenders import inputs, place_and_line, qa, queries, rules
 from market.web import formdata, i18n
 from market.web.auth import principal_of, public, requires_social_org
 from market.web.form_errors import FORM_REFUSALS, shows_form_errors
@@ -28,9 +29,7 @@ from market.web.render import flash, is_fragment_request, render, see_other, tem
 @template_filter("money")
 def money_filter(value: Money | None) -> str:
     """The one money format: ¥200,000.00 (zh) / CN¥200,000.00 (en)."""
-    if value is None:
-        return ""
-    return format_money(value, "zh_Hans_CN" if i18n.current() == "zh_Hans" else "en")
+    return "" if value is None else labels.money(value)
 
 
 @template_filter("filesize")
@@ -82,6 +81,7 @@ class TenderController(Controller):
         self, request: Request[Any, Any, Any], tender_id: PathId
     ) -> Response[str]:
         detail = await queries.tender_detail(tender_id, principal_of(request))
+        detail.extra["budget_line"] = await place_and_line.line_of(tender_id)
         context = _detail_context(request, detail)
         # The question this browser has just asked, marked as submitted (once).
         asked = request.session.pop("asked", None) if request.scope.get("session") else None

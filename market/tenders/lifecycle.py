@@ -32,7 +32,7 @@ from market.ledger.codes import (
 )
 from market.ledger.rules import ExceedsCredits, escrow_code
 from market.ledger.services import TransferResult, ensure_accounts, transfer
-from market.money import Money, format_money
+from market.money import Money
 from market.tables import Tender
 from market.tenders import hooks, place_and_line, records, rules
 from market.tenders.acceleration import is_sandbox
@@ -125,7 +125,7 @@ async def hold_budget(row: dict[str, Any], *, actor: str, amended: bool = False)
             "The community fund does not have %(amount)s available."
             if row.get("community_fund")
             else "The department's budget account does not have %(amount)s available.",
-            amount=format_money(money),
+            amount=money,
         ) from None
     await Tender.update({Tender.budget_hold_key: key}).where(Tender.id == row["id"])
     row["budget_hold_key"] = key
@@ -142,8 +142,8 @@ async def _check_line_free(row: dict[str, Any], money: Money) -> None:
         raise ValidationFailed.single(
             "budget_line",
             "The budget line does not have %(amount)s free (it has %(free)s).",
-            amount=format_money(money),
-            free=format_money(Money(max(free, 0), money.currency)),
+            amount=money,
+            free=Money(max(free, 0), money.currency),
         )
 
 

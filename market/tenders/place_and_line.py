@@ -24,10 +24,12 @@ from market import clock
 from market.budget import queries as budget
 from market.budget.rules import budget_year, line_fits
 from market.errors import NotFound, ValidationFailed
+from market.inputs import InputInvalid, parse_optional_id
+from market.places import rules as place_rules
 from market.places.queries import Place, all_places, area_name, group_places, lineage
 from market.sql import execute
 from market.tenders import acceleration
-from market.tenders.inputs import TenderInput
+from market.tenders.inputs import CATEGORIES, TenderInput
 
 
 async def _lineage(place_id: int) -> list[Place]:
@@ -146,16 +148,45 @@ async def line_to_hold(row: dict[str, Any], *, this_year: bool = True) -> int | 
     return line.id
 
 
-async def form_choices() -> dict[str, Any]:
-    """What the tender form offers: the places grouped by street, and this budget
-    year's lines (each with its free money) grouped by place."""
-    year = budget_year(clock.now())
-    lines = await budget.line_choices(year)
+def _by_place(lines: list[budget.Line]) -> list[list[budget.Line]]:
     by_place: dict[int, list[budget.Line]] = {}
     for line in lines:
         by_place.setdefault(line.place, []).append(line)
+    return list(by_place.values())
+
+
+async def form_choices() -> dict[str, Any]:
+    """What the tender form offers: the places grouped by street, and this budget
+    year's lines (each with its free money) grouped by place — every line, so that the
+    form works without JavaScript (the server refuses a line that does not fit)."""
+    year = budget_year(clock.now())
     return {
         "place_groups": group_places(await all_places()),
-        "line_groups": list(by_place.values()),
+        "line_groups": _by_place(await budget.line_choices(year)),
         "budget_year": year,
+        "narrowed": False,
+    }
+
+
+async def fitting_choices(place: str, category: str) -> dict[str, Any]:
+    """The form's budget-line select narrowed to the lines a tender of this place and
+    category may be held against (`line_fits`; a blank place or category narrows by
+    nothing): what the form asks for when either changes. A place that is not an id or
+    a category not offered is 400, an unknown place 404."""
+    year = budget_year(clock.now())
+    place_id = parse_optional_id(place, field="place")
+    category = category.strip()
+    if category and category not in CATEGORIES:
+        raise InputInvalid("Choose a category from the list.", field="category")
+    code = (await lineage(place_id))[-1].code if place_id is not None else None
+    lines = [
+        line
+        for line in await budget.line_choices(year)
+        if (not category or line.category == category)
+        and (code is None or place_rules.contains(line.place_code, code))
+    ]
+    return {
+        "line_groups": _by_place(lines),
+        "budget_year": year,
+        "narrowed": bool(category or code),
     }

@@ -26,7 +26,7 @@ from litestar.response import Redirect
 
 from market import labels
 from market.db import unavailable
-from market.errors import DomainError
+from market.errors import DomainError, ValidationFailed
 from market.web import i18n
 from market.web.auth import activate_reader_language
 from market.web.render import is_fragment_request, render
@@ -83,6 +83,20 @@ HTTP_MESSAGES = {
 
 def _is_api(request: Request[Any, Any, Any]) -> bool:
     return request.url.path.startswith(("/api/", "/ocds/", "/360giving/", "/webhooks/"))
+
+
+def field_messages(exc: ValidationFailed) -> dict[str, str]:
+    """Each field's msgid translated, then its parameters filled in as the reader
+    should see them (`labels.error_param`: amounts in the page's language)."""
+    params: dict[str, dict[str, object]] = getattr(exc, "field_params", {})
+    out = {}
+    for name, message in exc.errors.items():
+        text = i18n.gettext(message)
+        given = params.get(name)
+        out[name] = (
+            text % {k: labels.error_param(k, v) for k, v in given.items()} if given else text
+        )
+    return out
 
 
 def translated(error: DomainError) -> str:
@@ -144,9 +158,9 @@ def domain_error(request: Request[Any, Any, Any], exc: DomainError) -> Response[
         }
         if exc.field:
             body["field"] = exc.field
-        errors = getattr(exc, "errors", None)
-        if errors:
-            body["errors"] = {k: i18n.gettext(v) for k, v in errors.items()}
+        if isinstance(exc, ValidationFailed) and exc.errors:
+            body["errors"] = field_messages(exc)
+            body["error"] = "; ".join(body["errors"].values())
         return Response(body, status_code=exc.status_code)
     return _respond(request, exc.status_code, translated(exc))
 

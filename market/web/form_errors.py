@@ -28,8 +28,7 @@ from typing import Any
 from litestar import Request, Response
 
 from market.errors import DomainError, InvalidTransition, ValidationFailed
-from market.web import i18n
-from market.web.errors import translated
+from market.web.errors import field_messages, translated
 
 Redisplay = Callable[[dict[str, str]], Awaitable[Response[Any]]]
 # Refusals shown inside a form; e.g. a missing tender (404) is a page instead.
@@ -38,12 +37,7 @@ FORM_REFUSALS: tuple[type[DomainError], ...] = (ValidationFailed, InvalidTransit
 
 def field_errors(exc: ValidationFailed) -> dict[str, str]:
     """Translate each field's msgid, then fill in its parameters (if any)."""
-    params: dict[str, dict[str, object]] = getattr(exc, "field_params", {})
-    out = {}
-    for name, message in exc.errors.items():
-        text = i18n.gettext(message)
-        out[name] = text % params[name] if params.get(name) else text
-    return out
+    return field_messages(exc)
 
 
 def form_errors(exc: DomainError, default_field: str = "form") -> dict[str, str]:

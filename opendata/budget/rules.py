@@ -236,6 +236,30 @@ def _finish(
     return Execution(figures, out_tenders, appropriated, unallocated)
 
 
+def appropriation_lines(moves: Iterable[Move], code: str, *, free: int, released: int) -> Figures:
+    """All the lines of the appropriation `code` added up, from its own account's
+    transfers and two sums over its lines: allocated = what it allocated (re-allocations
+    move money between its lines and add nothing), returned = what the lines gave back
+    at year end, remaining = their free money (`free`), released = what their tenders
+    paid out (`released`), and committed the rest, since for every line allocated =
+    committed + released + returned + remaining."""
+    allocated = returned = 0
+    for move in moves:
+        if move.kind not in POSTED:
+            continue
+        if move.debit == code and move.reason == "allocation":
+            allocated += move.amount
+        elif move.credit == code and move.reason == "year_end_return":
+            returned += move.amount
+    return Figures(
+        allocated=allocated,
+        committed=allocated - released - returned - free,
+        released=released,
+        returned=returned,
+        remaining=free,
+    )
+
+
 def total(figures: Iterable[Figures]) -> Figures:
     out = Figures()
     for item in figures:

@@ -22,13 +22,8 @@ from market.tenders.inputs import CATEGORIES
 from market.web import i18n
 from opendata.budget import fiscal, lines, rules
 from opendata.budget.lines import BudgetFilter, LineInfo
-from opendata.budget.queries import (
-    Appropriation,
-    Budget,
-    HeldTender,
-    held_tenders,
-    in_both_languages,
-)
+from opendata.budget.names import HeldTender, held_tenders, in_both_languages
+from opendata.budget.queries import Appropriation, Budget
 from opendata.budget.rules import Figures, TenderFigures
 from opendata.statistics.views import category_label
 
@@ -123,23 +118,18 @@ class BudgetPage:
         return Money(int(amount), self.budget.currency)
 
 
-def _appropriations(budget: Budget, chosen: BudgetFilter) -> list[AppropriationRow]:
-    out = []
-    for a in budget.appropriations:
-        if chosen.year is not None and a.year != chosen.year:
-            continue
-        if chosen.place and not place_rules.contains(a.district.code, chosen.place):
-            continue
-        mine = [ln for ln in budget.lines if ln.appropriation == a.id]
-        out.append(
-            AppropriationRow(
-                a,
-                budget.appropriated(a),
-                rules.total(budget.figures(ln) for ln in mine),
-                budget.unallocated(a),
-            )
+def _appropriations(budget: Budget) -> list[AppropriationRow]:
+    """The appropriations the filter chose (of its year, holding its place), each with
+    all its lines added up, whatever the filter chose of them."""
+    return [
+        AppropriationRow(
+            a,
+            budget.appropriated(a),
+            budget.appropriation_lines.get(a.id, Figures()),
+            budget.unallocated(a),
         )
-    return out
+        for a in budget.appropriations
+    ]
 
 
 def _rows(
@@ -161,9 +151,9 @@ def _line_row(budget: Budget, line: LineInfo) -> LineRow:
 
 
 async def budget_page(budget: Budget, chosen: BudgetFilter, after: str | None) -> BudgetPage:
-    """The figures of the lines the filter chooses, one page of them line by line, and
-    the tenders of the line asked for."""
-    chosen_lines = [ln for ln in budget.lines if chosen.matches(ln)]
+    """The figures of the lines the filter chose (`read_budget(chosen)` read only
+    those), one page of them line by line, and the tenders of the line asked for."""
+    chosen_lines = budget.lines
     page = lines.page_of(chosen_lines, after)
     query = chosen.query(every_year=chosen.year is None)
 
@@ -173,7 +163,7 @@ async def budget_page(budget: Budget, chosen: BudgetFilter, after: str | None) -
     result = BudgetPage(
         budget=budget,
         chosen=chosen,
-        appropriations=_appropriations(budget, chosen),
+        appropriations=_appropriations(budget),
         total=rules.total(budget.figures(ln) for ln in chosen_lines),
         by_tier=_rows(
             chosen_lines, budget, lambda ln: ln.tier, place_rules.TIERS, tier_label, link("tier")

@@ -17,18 +17,20 @@ from market.web.public_url import public_base_url
 from market.web.render import render
 from opendata.budget import fiscal, views
 from opendata.budget.lines import BudgetFilter, parse_filter
-from opendata.budget.queries import Budget, read_budget
+from opendata.budget.queries import Budget, budget_frame, read_budget
 from opendata.transparency_rules import spreadsheet_cell
 
 
-def chosen_filter(params: Mapping[str, str], budget: Budget, *, page: bool) -> BudgetFilter:
-    """The filters asked for; a page without a year shows the latest year, the API
-    every year."""
-    return parse_filter(
+async def read_chosen(params: Mapping[str, str], *, page: bool) -> tuple[Budget, BudgetFilter]:
+    """The filters asked for (a page without a year shows the latest year, the API
+    every year), and the budget read for them: only what they choose."""
+    frame = await budget_frame()
+    chosen = parse_filter(
         params,
-        default_year=budget.latest_year if page else None,
-        known_place=lambda code: budget.place_code(code) is not None,
+        default_year=frame.latest_year if page else None,
+        known_place=lambda code: frame.place_code(code) is not None,
     )
+    return await read_budget(chosen, frame), chosen
 
 
 class BudgetPages(Controller):
@@ -36,8 +38,7 @@ class BudgetPages(Controller):
 
     @get("/budget", guards=[public])
     async def budget(self, request: Request[Any, Any, Any]) -> Response[str]:
-        budget = await read_budget()
-        chosen = chosen_filter(request.query_params, budget, page=True)
+        budget, chosen = await read_chosen(request.query_params, page=True)
         page = await views.budget_page(budget, chosen, request.query_params.get("after"))
         return render(request, "opendata/budget.html", views.page_context(page))
 

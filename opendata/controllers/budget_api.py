@@ -17,10 +17,9 @@ from market.web.auth import public
 from market.web.errors import error_responses
 from market.web.params import cursor_parameter
 from opendata.budget import lines, rules, views
-from opendata.budget.queries import read_budget
 from opendata.budget.rules import Figures
 from opendata.budget.views import BudgetPage, LineRow, Row, TenderRow
-from opendata.controllers.budget import chosen_filter
+from opendata.controllers.budget import read_chosen
 
 
 @dataclass
@@ -271,6 +270,5 @@ class BudgetApiController(Controller):
         does not offer is 400; a well-formed place code that is no place of the
         district is 404."""
         asked = {"year": year, "tier": tier, "place": place, "category": category, "line": line}
-        budget = await read_budget()
-        chosen = chosen_filter({k: v or "" for k, v in asked.items()}, budget, page=False)
+        budget, chosen = await read_chosen({k: v or "" for k, v in asked.items()}, page=False)
         return budget_out(await views.budget_page(budget, chosen, after))

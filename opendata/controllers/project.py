@@ -26,6 +26,7 @@ from market.web.params import PathId
 from market.web.reads import REPLICA_READS
 from market.web.render import is_fragment_request, render
 from opendata import transparency
+from opendata.budget.names import held_line
 from opendata.project_updates import updates_page
 from opendata.statistics.views import source_label
 from opendata.transparency import Party, TransferView
@@ -121,6 +122,8 @@ def _page_context(
         "payer_label": payer_label,
         "reason_label": reason_label,
         "source_label": source_label,
+        "sources": SOURCES,
+        "money_of": Money,
     }
 
 
@@ -141,9 +144,8 @@ class ProjectController(Controller):
             context.update(
                 p=project,
                 t=project.tender,
+                budget_line=await held_line(tender_id),
                 chart=funding_chart(project.funding),
-                sources=SOURCES,
-                money_of=Money,
                 updates=await updates_page(tender_id, request.query_params.get("updates_before")),
             )
         return render(request, "opendata/project.html", context, block="transfers")

@@ -14,7 +14,7 @@ from typing import Any
 from market.ledger.readmodels import tender_funding
 from market.sql import execute, marks
 from market.timestamps import timestamp
-from opendata.budget import queries as budget_queries
+from opendata.budget import names as budget_names
 from opendata.ocds.build import ProcessFacts
 from opendata.ocds.rules import OPENED_BID_STATUSES
 
@@ -81,8 +81,8 @@ async def process_facts(tender_id: int) -> ProcessFacts | None:
 
 
 async def _budget_line(tender_id: int) -> dict[str, Any] | None:
-    line = await budget_queries.tender_line(tender_id)
-    return await budget_queries.line_facts(line) if line is not None else None
+    line = await budget_names.tender_line(tender_id)
+    return await budget_names.line_facts(line) if line is not None else None
 
 
 async def _opened_bids(tender_id: int) -> list[dict[str, Any]]:

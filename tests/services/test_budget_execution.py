@@ -99,7 +99,9 @@ async def test_sandbox_money_never_touches_a_line(frozen_clock):
 
 
 async def test_the_read_is_a_fixed_number_of_queries(frozen_clock, monkeypatch):
-    """Seven queries whatever the number of lines, tenders and transfers."""
+    """Ten queries whatever the number of lines, tenders and transfers: the years and
+    the places, the appropriations and lines chosen, their accounts, transfers, the
+    tenders' escrow outflows and resolutions, and the appropriations' two sums."""
     from market.places import queries as place_queries
     from opendata.budget import queries
 
@@ -122,5 +124,72 @@ async def test_the_read_is_a_fixed_number_of_queries(frozen_clock, monkeypatch):
         await make_tender(department, status="published", budget_line=world.lines[name])
     seen.clear()
     budget = await read_budget()
-    assert len(seen) == few == 7
+    assert len(seen) == few == 10
     assert len(budget.execution.tenders) == 5
+
+
+async def test_the_sql_chooses_the_lines_as_the_filter_defines_them(frozen_clock, monkeypatch):
+    """Every filter read (year, tier, place, category, line, together) gives exactly
+    the lines `BudgetFilter.matches` chooses out of the whole budget, with the same
+    figures, and reads the money of those lines and their appropriation only."""
+    import itertools
+
+    from opendata.budget import queries
+    from opendata.budget.lines import BudgetFilter
+
+    world = await budget_world(frozen_clock)
+    whole = await read_budget()
+    asked: list[list[str]] = []
+    original = queries.ledger_moves
+
+    async def recorded(codes):  # type: ignore[no-untyped-def]
+        asked.append(sorted(codes))
+        return await original(codes)
+
+    monkeypatch.setattr(queries, "ledger_moves", recorded)
+    places = ("", world.codes["district"], world.codes["hubin"], world.codes["lakeside"])
+    tiers = ("", "district", "street", "community")
+    categories = ("", "community_services", "charity")
+    for year, tier, place, category in itertools.product(
+        (None, 2026, 2027), tiers, places, categories
+    ):
+        chosen = BudgetFilter(year=year, tier=tier, place=place, category=category)
+        expected = [ln for ln in whole.lines if chosen.matches(ln)]
+        asked.clear()
+        budget = await read_budget(chosen)
+        assert budget.lines == expected, chosen
+        assert {ln.code: budget.figures(ln) for ln in budget.lines} == {
+            ln.code: whole.figures(ln) for ln in expected
+        }, chosen
+        appropriations = [a.code for a in budget.appropriations]
+        assert asked == [sorted(appropriations + [ln.code for ln in expected])], chosen
+    one = await read_budget(BudgetFilter(line=world.lines["willow"]))
+    assert [ln.id for ln in one.lines] == [world.lines["willow"]]
+
+
+async def test_a_filtered_read_keeps_the_appropriation_whole_and_a_cancelled_hold_back_in_its_line(
+    frozen_clock,
+):
+    """Community lines of the community-services category: only Lakeside's; its figures
+    equal the ledger with the cancelled tender's ¥200,000 back in it, and the
+    appropriation's lines added up are still all five lines' sums over the ledger."""
+    from opendata.budget.lines import BudgetFilter
+
+    world = await budget_world(frozen_clock)
+    chosen = BudgetFilter(year=2026, tier="community", category="community_services")
+    budget = await read_budget(chosen)
+    (lakeside,) = budget.lines
+    assert lakeside.id == world.lines["lakeside"]
+    figures = budget.figures(lakeside)
+    assert {p: figures.get(p) for p in rules.LINE_PHASES} == await line_in_ledger(lakeside.id)
+    cancelled = budget.execution.tenders[world.tenders["cancelled"]]
+    assert cancelled.held == cancelled.back_to_line == cny(200_000).amount
+    assert cancelled.committed == 0
+    # ¥1,250,000 allocated; only the contracted tender's ¥150,000 is out of it
+    assert figures.remaining == cny(1_250_000 - 150_000).amount
+    (appropriation,) = budget.appropriations
+    every = [await line_in_ledger(i) for i in world.lines.values()]
+    summed = {p: sum(f[p] for f in every) for p in rules.LINE_PHASES}
+    lines = budget.appropriation_lines[appropriation.id]
+    assert {p: lines.get(p) for p in rules.LINE_PHASES} == summed
+    assert lines == rules.total((await read_budget()).execution.lines.values())

@@ -21,6 +21,7 @@ from market.tenders import lifecycle, services
 from tests.bid_builders import add_approver, contracted, tender_with_bids
 from tests.budget_builders import (
     appropriation,
+    cny,
     department_without_budget,
     funded_line,
     line_tender,
@@ -101,7 +102,7 @@ async def test_a_hold_never_exceeds_what_the_line_has_free(world) -> None:  # ty
         "budget_line": "The budget line does not have %(amount)s free (it has %(free)s)."
     }
     assert refused.value.field_params == {
-        "budget_line": {"amount": "¥100,001.00", "free": "¥100,000.00"}
+        "budget_line": {"amount": cny(100_001), "free": cny(100_000)}
     }
     assert (await tender_row(second))["status"] == "draft"
     assert await free(line) == 100_000

@@ -9,6 +9,7 @@ import xml.etree.ElementTree as ET
 from html.parser import HTMLParser
 
 from market.budget import services as budget_services
+from market.ledger.codes import budget_line_code
 from market.tenders.inputs import CATEGORIES
 from opendata.budget import lines, rules
 from tests.budget_read_builders import (
@@ -20,6 +21,7 @@ from tests.budget_read_builders import (
     cny,
     line_in_ledger,
 )
+from tests.opendata_builders import releases_of
 from tests.web import pages
 
 EN = {"pgm_lang": "en"}
@@ -216,3 +218,85 @@ async def test_the_project_page_names_the_line_its_budget_came_from(client, froz
     client.cookies.update(EN)
     english = await client.get(f"/projects/{contracted}")
     assert "Budget line: Lakeside Community · Community services · 2026" in english.text
+
+
+def _line_link(html: str, base: str) -> str:
+    """The href inside the page's #budget-line element."""
+    start = html.index('id="budget-line"')
+    return next(u for u in pages.links(html[start : html.index("</", start) + 200], base))
+
+
+async def test_the_tender_and_project_pages_name_the_line_and_link_to_its_figures(
+    client, frozen_clock
+):
+    world = await budget_world(frozen_clock)
+    lakeside = world.lines["lakeside"]
+    client.cookies.update(EN)
+    for tender in (world.tenders["contracted"], world.tenders["cancelled"]):
+        for path in (f"/tenders/{tender}", f"/projects/{tender}"):
+            page = await client.get(path)
+            assert page.status_code == 200, path
+            assert f'id="budget-line" data-line="{lakeside}"' in page.text, path
+            assert "Lakeside Community · Community services · 2026" in page.text, path
+            link = _line_link(page.text, path)
+            assert link == f"/budget?year={YEAR}&line={lakeside}", path
+            figures = await client.get(link)
+            shown = amounts(figures.text)
+            assert set(shown["line-table"]) == {str(lakeside)}
+            assert shown["line-table"][str(lakeside)] == await line_in_ledger(lakeside)
+            assert str(tender) in shown["tender-table"]
+        # OCDS planning.budget names the same line and points at the same figures.
+        (*_, release) = await releases_of(tender)
+        budget = release["planning"]["budget"]
+        assert budget["id"] == budget_line_code(lakeside)
+        assert budget["uri"].endswith(f"/api/v1/budget?line={lakeside}&year={YEAR}")
+        assert "Lakeside Community" in budget["description"]
+    sandbox = await client.get(f"/tenders/{world.tenders['sandbox']}")
+    assert 'id="budget-line"' not in sandbox.text
+    client.cookies.set("pgm_lang", "zh_Hans")
+    chinese = await client.get(f"/tenders/{world.tenders['contracted']}")
+    assert "湖畔社区 · 社区服务 · 2026" in chinese.text
+
+
+async def test_a_filtered_view_equals_the_ledger_with_a_cancelled_hold_back_in_its_line(
+    client, frozen_clock
+):
+    world = await budget_world(frozen_clock)
+    client.cookies.update(EN)
+    page = await client.get("/budget")
+    form = pages.form(page.text, "budget-filters")
+    response = await client.get(
+        form.action, params=form.values(tier="community", category="community_services")
+    )
+    assert response.status_code == 200
+    tables = amounts(response.text)
+    lakeside = world.lines["lakeside"]
+    assert set(tables["line-table"]) == {str(lakeside)}
+    in_ledger = await line_in_ledger(lakeside)
+    assert tables["line-table"][str(lakeside)] == in_ledger
+    assert tables["totals"][""] == in_ledger
+    assert (
+        tables["by-tier"]["community"] == in_ledger == tables["by-category"]["community_services"]
+    )
+    # the appropriation is shown whole: all its lines, whatever the filter
+    every = [await line_in_ledger(i) for i in world.lines.values()]
+    (row,) = tables["appropriations"].values()
+    assert row["allocated"] == sum(f["allocated"] for f in every)
+    assert row["returned"] == sum(f["returned"] for f in every) == cny(1_200_000).amount
+    # the line's tenders: the cancelled one's hold is back in the line
+    link = next(u for u in pages.links(response.text) if f"line={lakeside}" in u)
+    tenders = amounts((await client.get(link)).text)["tender-table"]
+    assert tenders[str(world.tenders["cancelled"])]["back_to_line"] == cny(200_000).amount
+    assert tenders[str(world.tenders["cancelled"])]["committed"] == 0
+    api = (
+        await client.get(
+            "/api/v1/budget",
+            params={"year": YEAR, "tier": "community", "category": "community_services"},
+        )
+    ).json()
+    assert [line["id"] for line in api["lines"]] == [lakeside]
+    assert {p: api["lines"][0]["figures"][p]["amount"] for p in rules.LINE_PHASES} == in_ledger
+    (appropriation,) = api["appropriations"]
+    assert {p: appropriation["lines"][p]["amount"] for p in rules.LINE_PHASES} == {
+        p: sum(f[p] for f in every) for p in rules.LINE_PHASES
+    }

@@ -111,7 +111,7 @@ async def test_refusals_are_shown_beside_their_form_and_move_nothing(
         (
             "/finance/2026/allocations",
             {"line": str(other), "amount": "401"},
-            "Only ¥400.00 of the appropriation is unallocated.",
+            "Only CN¥400.00 of the appropriation is unallocated.",
         ),
         ("/finance/2026/allocations", {"line": str(other), "amount": "12abc"}, "e.g. 500000.00"),
         (
@@ -122,7 +122,7 @@ async def test_refusals_are_shown_beside_their_form_and_move_nothing(
         (
             "/finance/2026/reallocations",
             {"from_line": str(line), "to_line": str(other), "amount": "601", "reason": "x"},
-            "The line has only ¥600.00 free.",
+            "The line has only CN¥600.00 free.",
         ),
         (
             "/finance/2026/lines",
@@ -145,6 +145,35 @@ async def test_refusals_are_shown_beside_their_form_and_move_nothing(
         assert refused.status_code == 422 and message in refused.text
     assert await posted(budget_line_code(line)) == 600_00
     assert await posted(budget_line_code(other)) == 0
+
+
+async def test_an_amount_in_a_refusal_is_written_as_the_pages_language_writes_money(
+    client,  # type: ignore[no-untyped-def]
+    officer,
+) -> None:
+    district, finance = officer
+    appropriation_id = await appropriation(finance, district, 1_000)
+    line = await funded_line(finance, appropriation_id, district.streets[0], 600)
+    other = await funded_line(finance, appropriation_id, district.streets[1], 0)
+    for lang, unallocated, free in (
+        ("en", "Only CN¥400.00 of the appropriation is unallocated.", "only CN¥600.00 free"),
+        ("zh_Hans", "该年度拨款只剩 ¥400.00 未分配。", "该预算线只有 ¥600.00 可用。"),
+    ):
+        client.cookies.set("pgm_lang", lang)
+        page = await client.get("/finance/2026")
+        refused = await submit(
+            client, page, "/finance/2026/allocations", {"line": str(other), "amount": "401"}
+        )
+        assert refused.status_code == 422 and unallocated in refused.text, lang
+        assert "CN¥" not in refused.text if lang == "zh_Hans" else True
+        page = await client.get("/finance/2026")
+        refused = await submit(
+            client,
+            page,
+            "/finance/2026/reallocations",
+            {"from_line": str(line), "to_line": str(other), "amount": "601", "reason": "x"},
+        )
+        assert refused.status_code == 422 and free in refused.text, lang
 
 
 async def test_the_year_end_is_shown_and_can_be_run_once_the_year_has_closed(

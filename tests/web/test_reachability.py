@@ -33,6 +33,7 @@ NOT_PAGES = (
     re.compile(r"^/password-reset/\{token"),  # opened from the e-mailed one-time link only
     re.compile(r"^/unsubscribe/\{token"),  # opened from an e-mail's unsubscribe link only
     re.compile(r"^/dev/mail/\{name"),  # one written e-mail: exists once the site sent mail
+    re.compile(r"^/workspace/tenders/budget-lines$"),  # the tender form's line select (htmx)
 )
 PER_ROUTE = 10  # instances of one route pattern the crawl opens (a department with
 # a lived history has many tenders waiting on it: evaluations, drafts, contracts)
