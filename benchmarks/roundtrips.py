@@ -12,8 +12,9 @@ operation (the mean over `--repeat` calls after as many warm-up calls):
   answered (every wait on the database, whatever it was: BEGIN, a statement, a
   statement's preparation, COMMIT, the pool's reset on release, a type introspection);
 - statements: simple queries (`Q`) and extended-protocol executions (`E`);
-- the app's CPU time per call (the client's too for the HTTP one; the proxy runs in
-  a process of its own);
+- the CPU time per call of the app (the client's too for the HTTP one; the proxy runs
+  in a process of its own) and of the database's backends (PostgreSQL on this
+  machine: /proc), both far less sensitive to the machine's load than a rate;
   `--profile` prints each operation's cProfile, by own time (ROUNDTRIPS_SORT=cumulative
   to sort otherwise).
 
@@ -185,6 +186,25 @@ class WireCounter:
 Operation = Callable[[int], Awaitable[object]]
 
 
+async def backends_cpu(since: dict[int, float]) -> dict[int, float]:
+    """CPU-seconds of this database's PostgreSQL backends (a server on this machine:
+    /proc), less what `since` had for each; {} when they cannot be read."""
+    import asyncpg
+
+    from benchmarks.loadgen import cpu_of
+
+    conn = await asyncpg.connect(urlunparse(urlparse(ADMIN_URL)._replace(path="/" + DB)))
+    try:
+        rows = await conn.fetch(
+            "SELECT pid FROM pg_stat_activity WHERE datname = current_database()"
+            " AND pid <> pg_backend_pid()"
+        )
+    finally:
+        await conn.close()
+    now = cpu_of(int(r["pid"]) for r in rows)
+    return {pid: cpu - since.get(pid, 0.0) for pid, cpu in now.items()}
+
+
 async def measure(
     counter: Remote,
     name: str,
@@ -197,6 +217,7 @@ async def measure(
     for i in range(repeat):  # warm-up: statements prepared, types known, pool filled
         await op(base + i)
     await asyncio.sleep(0.05)
+    before = await backends_cpu({})
     counter.reset()
     trips = statements = 0
     last = Tally()
@@ -213,10 +234,11 @@ async def measure(
         last = counter.reset()
         trips += last.round_trips
         statements += last.statements
+    database = sum((await backends_cpu(before)).values()) / repeat
     mean_trips, mean_statements = trips / repeat, statements / repeat
     print(
-        f"{name:<52} {mean_trips:5.1f} round trips {mean_statements:5.1f} statements"
-        f" {cpu / repeat * 1000:5.2f} ms CPU"
+        f"{name:<50} {mean_trips:4.1f} round trips {mean_statements:4.1f} statements"
+        f" CPU {cpu / repeat * 1000:5.2f} ms app, {database * 1000:5.2f} ms database"
     )
     if show:
         for n, line in enumerate(last.trail, 1):
