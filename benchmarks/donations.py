@@ -388,6 +388,7 @@ def run_http(bodies: list[bytes], args: argparse.Namespace) -> tuple[Run, int, i
             if worker is not None:
                 worker.send_signal(signal.SIGTERM)
                 worker.wait(60)
+    print("  wrk: " + "\n  wrk: ".join(out[0].rstrip().splitlines()))
     counts = [line.split() for line in out[0].splitlines() if line.startswith("webhooks paid")]
     paid, unexpected = int(counts[0][2]), int(counts[0][4])
     if paid + unexpected > len(measured):

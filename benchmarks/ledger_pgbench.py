@@ -4,7 +4,7 @@
 
 Goal (issue #17): transfers with their audit row at >= 0.60 x pgbench, every audit row
 chained within a second. The run exits 1 when the with-audit ratio (to the mean of the
-two pgbench runs, pool reset as the app has it unless --pool-reset none) is below
+two pgbench runs, pool reset as the app has it: `market.db.pool_options()`) is below
 --target, or when a row waited longer than --max-lag to be chained.
 
 Creates two scratch databases on the PostgreSQL at MARKET_BENCH_PG_URL (default
@@ -143,12 +143,14 @@ async def _clients(
     worker: int, clients: int, duration: float, audit: bool, reset: str
 ) -> tuple[int, float]:
     _setup_env()
-    from market.db import engine
+    from market.db import engine, pool_options
     from market.ledger.services import transfer
     from market.money import Money
 
-    extra = {"reset": _keep_session} if reset == "none" else {}
-    await engine().start_connection_pool(min_size=clients, max_size=clients, **extra)
+    options = {"reset": _keep_session} if reset == "none" else pool_options()
+    if reset == "asyncpg":
+        options = {}
+    await engine().start_connection_pool(min_size=clients, max_size=clients, **options)
     rng = random.Random(worker)
     done = 0
     started = time.perf_counter()
@@ -262,9 +264,10 @@ def main() -> None:
     parser.add_argument("--scale", type=int, default=0, help="pgbench scale (default: clients)")
     parser.add_argument(
         "--pool-reset",
-        choices=["none", "default", "both"],
+        choices=["none", "default", "asyncpg", "both"],
         default="both",
-        help="asyncpg pool reset query on release: skip it, keep it, or measure both",
+        help="pool reset on release: skip it, the app's (market.db.reset_session),"
+        " asyncpg's reset query on every release, or none and the app's",
     )
     parser.add_argument("--target", type=float, default=0.60, help="with-audit ratio goal")
     parser.add_argument("--max-lag", type=float, default=1.0, help="sealing lag goal (s)")

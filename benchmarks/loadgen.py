@@ -224,7 +224,8 @@ def parse_wrk(output: str) -> dict[str, float]:
         r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", output
     )
     non_2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", output)
-    latency = dict(re.findall(r"^\s+(50|99)%\s+(\S+)$", output, re.MULTILINE))
+    # wrk pads a one-letter unit ("   99%    1.43s ") with a trailing space
+    latency = dict(re.findall(r"^\s+(50|99)%\s+(\S+)\s*$", output, re.MULTILINE))
     return {
         "requests": float(found.group(1)),
         "seconds": _ms(found.group(2) + found.group(3)) / 1000,

@@ -24,7 +24,7 @@ from donors.providers import Started, available_providers
 from donors.tender_facts import TenderInfo, tender_info
 from market import clock, metrics
 from market.accounts import EMAIL_RE
-from market.audit import append_audit
+from market.audit import append_with, new_event
 from market.db import atomic, before_commit, is_postgres
 from market.errors import DomainError, NotFound, ValidationFailed
 from market.ledger.accounts import ensure_accounts
@@ -260,8 +260,6 @@ async def _claim_match_at_commit(
     if chosen is None:
         return Money.zero(amount.currency)
     pledge_id, match = chosen
-    escrow = escrow_code(facts.tender_id, sources[pledge_id])
-    await ensure_accounts([escrow], amount.currency)
 
     async def claim() -> None:
         rows = await execute(
@@ -278,12 +276,16 @@ async def _claim_match_at_commit(
     request = _match_request(
         donation_id, pledge_id, match, sources[pledge_id], amount.currency, facts.tender_id
     )
-    transfers = await create_transfers_at_commit([request])
-    await append_audit(
+    transfers = await create_transfers_at_commit(
+        [request],
+        ensure=[escrow_code(facts.tender_id, sources[pledge_id])],
+        currency=amount.currency,
+    )
+    event = new_event(
         "system", "ledger.transfer", "transfer", request.key,
         {"transfers": [t.body() for t in transfers]},
     )  # fmt: skip
-    await _record_match(donation_id, pledge_id, match)
+    await append_with(_RECORD_MATCH, [pledge_id, match, donation_id], event)
     return Money(match, amount.currency)
 
 
@@ -306,14 +308,14 @@ def _match_request(
     )
 
 
+_RECORD_MATCH = (
+    "UPDATE donors_donation SET match_pledge = {}, match_amount = {},"
+    " match_status = 'reserved' WHERE id = {}"
+)
+
+
 async def _record_match(donation_id: int, pledge_id: int, match: int) -> None:
-    await execute(
-        "UPDATE donors_donation SET match_pledge = {}, match_amount = {},"
-        " match_status = 'reserved' WHERE id = {}",
-        pledge_id,
-        match,
-        donation_id,
-    )
+    await execute(_RECORD_MATCH, pledge_id, match, donation_id)
 
 
 async def get_donation(donation_id: int) -> Row:
@@ -354,10 +356,13 @@ async def on_paid(payment: Row) -> tuple[list[Transfer], dict[str, Any]]:
                 reference=f"donation:{donation_id}",
             )
         )
-    await ensure_accounts([money_in.debit, money_in.credit], payment["currency"])
     # The provider's account, the escrow and the pledge are every donation's rows: they
     # are written last, right before the commit (the payment's audit event lists them).
-    transfers = await create_transfers_at_commit(requests)
+    transfers = await create_transfers_at_commit(
+        requests,
+        ensure=[c for c in (money_in.debit, money_in.credit) if c],
+        currency=payment["currency"],
+    )
     now = clock.now()
     await execute(
         "UPDATE donors_donation SET status = 'paid', paid_at = {}, receipt_no = {},"

@@ -69,15 +69,41 @@ async def funding_gate(payment_id: int) -> Row | None:
     return await lock_tender_funding(int(rows[0]["tender"]), exclusive=False)
 
 
-async def late_reason(payment: Row, tender: Row | None) -> str | None:
+async def lock_payment(payment_id: int, tender: Row | None) -> tuple[Row, bool | None]:
+    """The payment row locked and — in the same round trip, under the tender's funding
+    gate — whether its tender has a settlement row (None: not tied to a tender)."""
+    if tender is None:
+        rows = await execute(
+            "SELECT * FROM donors_payment WHERE id = {}" + for_update(), payment_id
+        )
+        if not rows:
+            raise NotFound("No such payment.")
+        return rows[0], None
+    rows = await execute(
+        "SELECT p.*, EXISTS (SELECT 1 FROM donors_settlement s WHERE s.tender = {})"
+        " AS tender_settled FROM donors_payment p WHERE p.id = {}" + for_update(),
+        int(tender["id"]),
+        payment_id,
+    )
+    if not rows:
+        raise NotFound("No such payment.")
+    payment = {k: v for k, v in dict(rows[0]).items() if k != "tender_settled"}
+    return payment, bool(rows[0]["tender_settled"])
+
+
+async def late_reason(payment: Row, tender: Row | None, settled: bool | None = None) -> str | None:
     """Why this (locked) payment cannot take its normal effect: "settled" (its tender
     is settled or closed to money), "closed" (a pledge that was cancelled or ended),
     or None (the normal effect applies — also to a failed payment whose tender is
-    still open: accepted unmatched)."""
+    still open: accepted unmatched). `settled`: whether the tender has a settlement
+    row, when the caller read it under the gate already (None: read it here)."""
     if tender is not None:
-        settled = await execute(
-            "SELECT id FROM donors_settlement WHERE tender = {}", int(tender["id"])
-        )
+        if settled is None:
+            settled = bool(
+                await execute(
+                    "SELECT id FROM donors_settlement WHERE tender = {}", int(tender["id"])
+                )
+            )
         if settled or tender["status"] not in donation_rules.OPEN_STATUSES:
             return "settled"
         return None

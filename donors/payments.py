@@ -31,7 +31,7 @@ from donors import late, notices, refunds, rules
 from donors.config import payment_window
 from donors.providers import PaymentRequest, Started, provider
 from market import clock, metrics
-from market.audit import actor_of, append_audit
+from market.audit import actor_of, append_audit, append_with, new_event
 from market.db import atomic
 from market.errors import Conflict, DomainError, NotFound
 from market.ledger.rules import Transfer
@@ -196,7 +196,7 @@ async def confirm_payment(
         tender = await late.funding_gate(payment_id)
         if not await _record_event(event, payment_id, "paid"):
             return "duplicate"
-        payment = await _lock(payment_id)
+        payment, settled = await late.lock_payment(payment_id, tender)
         if payment["status"] == "succeeded":
             return "duplicate"
         if int(payment["amount"]) != amount or payment["currency"] != currency.upper():
@@ -205,17 +205,9 @@ async def confirm_payment(
             )
         if provider_ref and payment["provider_ref"] and payment["provider_ref"] != provider_ref:
             raise PaymentMismatch("The payment reference does not match.")
-        reason = await late.late_reason(payment, tender)
+        reason = await late.late_reason(payment, tender, settled)
         transfers, summary = await _apply_paid(payment, reason, tender)
-        await execute(
-            "UPDATE donors_payment SET status = 'succeeded', settled_at = {},"
-            " bank_reference = {}, recorded_by = {} WHERE id = {}",
-            clock.now(),
-            bank_reference,
-            recorded_by,
-            payment_id,
-        )
-        await append_audit(
+        event_row = new_event(
             actor,
             f"{payment['kind']}.{'late_arrival' if reason else 'paid'}",
             payment["kind"],
@@ -230,6 +222,12 @@ async def confirm_payment(
                 "transfers": [t.body() for t in transfers],
                 **summary,
             },
+        )
+        await append_with(
+            "UPDATE donors_payment SET status = 'succeeded', settled_at = {},"
+            " bank_reference = {}, recorded_by = {} WHERE id = {}",
+            [clock.now(), bank_reference, recorded_by, payment_id],
+            event_row,
         )
     if reason and summary.get("refund"):
         await refunds.pay_out_now(int(summary["refund"]))

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import logging
 import sqlite3
+import weakref
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from contextvars import ContextVar
@@ -71,7 +72,11 @@ class RoutedPostgresEngine(PostgresEngine):
                     raise
                 log.warning("replica refused a read (%s): on the primary", type(exc).__name__)
                 read_node.set(None)
-        return await super()._run_in_pool(query, args)
+        if self.pool is None:
+            return await super()._run_in_pool(query, args)
+        async with self.pool.acquire() as connection:
+            _mark_clean(connection)  # one statement: no session state (see reset_session)
+            return await connection.fetch(query, *(args or []))
 
 
 def _dsn(url: str) -> dict[str, str]:
@@ -186,6 +191,8 @@ async def atomic() -> AsyncIterator[Any]:
             else:
                 transaction = db.transaction()
             async with transaction as tx:
+                if isinstance(db, PostgresEngine):
+                    _mark_clean(getattr(tx, "connection", None))
                 yield tx
                 await _run_at_commit()
         committed = True
@@ -233,11 +240,46 @@ def in_transaction() -> bool:
 
 POOL_SIZE = 20  # connections per process to the primary (and to each replica)
 
+# Pooled connections last borrowed by a transaction `atomic()` opened (see `reset_session`).
+_CLEAN: weakref.WeakSet[Any] = weakref.WeakSet()
+
+
+def _mark_clean(connection: Any) -> None:
+    raw = connection._con if isinstance(connection, PoolConnectionProxy) else None
+    if raw is not None:
+        _CLEAN.add(raw)
+
+
+async def reset_session(connection: Any) -> None:
+    """The pool's reset of a connection it takes back. asyncpg's default sends
+    `SELECT pg_advisory_unlock_all(); CLOSE ALL; UNLISTEN *; RESET ALL;` on every
+    release: one more round trip per transaction or pooled statement, and a costly one
+    (RESET ALL walks every setting; benchmarks/ledger_pgbench.py measures both). It is
+    skipped for a connection whose borrower was a transaction `atomic()` opened or one
+    statement run outside a transaction (Piccolo's pooled queries, `market.sql.execute`):
+    neither changes session state — no `SET` without LOCAL, no session advisory lock,
+    no LISTEN, no cursor kept past the commit (`tests/services/test_pool_session.py`
+    scans the code for them) — and a transaction's end undid what it set for itself
+    (asyncpg rolls back one left open before this runs). A connection borrowed any
+    other way — a job's advisory claim, the outbox's `synchronous_commit` session — gets
+    the full reset."""
+    if connection in _CLEAN:
+        _CLEAN.discard(connection)
+        return
+    query = connection.get_reset_query()
+    if query:
+        await connection.execute(query)
+
+
+def pool_options() -> dict[str, Any]:
+    """The asyncpg pool arguments every pool to the primary uses (benchmarks too)."""
+    return {"reset": reset_session}
+
 
 async def start_pool() -> None:
     db = engine()
     if isinstance(db, PostgresEngine):
-        await db.start_connection_pool(min_size=1, max_size=POOL_SIZE)
+        await db.start_connection_pool(min_size=1, max_size=POOL_SIZE, **pool_options())
 
 
 async def close_pool() -> None:

@@ -119,15 +119,16 @@ async def contacts(user_ids: Iterable[int]) -> dict[int, tuple[str, str]]:
 async def members_of(organization_ids: Iterable[int]) -> dict[int, set[int]]:
     """Organization id → the user ids of its members (any role), for those of the
     organizations with a member: whom a notification to an organization reaches."""
-    ids = sorted(set(organization_ids))
-    if not ids:
-        return {}
-    rows = await Membership.select(Membership.user, Membership.organization).where(
-        Membership.organization.is_in(ids)
-    )
     found: dict[int, set[int]] = {}
-    for r in rows:
-        found.setdefault(int(r["organization"]), set()).add(int(r["user"]))
+    # Named SQL, not Piccolo's select: every matched donation asks (its sponsor is told),
+    # and building the ORM query cost more CPU than the statement.
+    for test, args in ids_in(sorted(set(organization_ids))):
+        rows = await execute(
+            f'SELECT "user", organization FROM market_membership WHERE organization {test}',  # noqa: S608
+            *args,
+        )
+        for r in rows:
+            found.setdefault(int(r["organization"]), set()).add(int(r["user"]))
     return found
 
 

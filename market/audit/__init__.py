@@ -45,13 +45,18 @@ Other apps import from `market.audit`; the names below are its public surface.
 from __future__ import annotations
 
 from market.audit.chain import (
+    INSERT_EVENT,
     AppendedHook,
     AuditRecord,
     _appended,  # the hook registry, read by the no-registration-at-import test
     actor_of,
     append_audit,
+    append_event,
+    append_with,
+    appended,
     chain_head,
     change_mark,
+    new_event,
     on_appended,
     queued_count,
 )
@@ -74,6 +79,7 @@ from market.audit.verify import MAX_MERGE_DELAY, ChainStatus, command, verify_ch
 __all__ = [
     "ANCHOR",
     "GENESIS",
+    "INSERT_EVENT",
     "MAX_MERGE_DELAY",
     "MERKLE",
     "AnchoredLog",
@@ -85,7 +91,10 @@ __all__ = [
     "anchor_sealed",
     "anchored_log",
     "append_audit",
+    "append_event",
     "append_sealed",
+    "append_with",
+    "appended",
     "canonical_json",
     "chain_hash",
     "chain_head",
@@ -94,6 +103,7 @@ __all__ = [
     "iso_time",
     "leaf_hash",
     "merkle_root",
+    "new_event",
     "on_appended",
     "payload",
     "queued_count",

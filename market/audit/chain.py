@@ -4,14 +4,14 @@ without any lock another writer waits on, and the hooks that run after every app
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Mapping
-from dataclasses import dataclass
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
 from market import clock
 from market.audit.rules import GENESIS, canonical_json
-from market.db import atomic, in_transaction
+from market.db import atomic, in_transaction, is_postgres
 from market.errors import DomainError
 from market.sql import execute
 from market.timestamps import timestamp
@@ -36,6 +36,12 @@ class AuditRecord:
     object_id: str
     change: str
 
+    def insert_args(self) -> tuple[Any, ...]:
+        """`INSERT_EVENT`'s values: a record made by `new_event` (id 0: not yet written)
+        is inserted alone (`append_event`) or within another statement (the ledger's
+        write: the transfers and their event in one round trip), then `appended`."""
+        return (self.at, self.actor, self.action, self.object_type, self.object_id, self.change)
+
 
 AppendedHook = Callable[[AuditRecord], Awaitable[None]]
 _appended: list[AppendedHook] = []
@@ -57,6 +63,55 @@ async def _appended_event(record: AuditRecord) -> AuditRecord:
     return record
 
 
+INSERT_EVENT = (
+    "INSERT INTO audit_event (at, actor, action, object_type, object_id, change)"
+    " VALUES ({}, {}, {}, {}, {}, {}) RETURNING id"
+)
+
+
+def new_event(
+    actor: str, action: str, object_type: str, object_id: str | int, change: Mapping[str, Any]
+) -> AuditRecord:
+    """The event about to be appended (its id 0 until it is written)."""
+    if not actor or not action or not object_type:
+        raise DomainError("audit events need an actor, an action and an object type")
+    return AuditRecord(
+        0, clock.now(), actor, action, object_type, str(object_id), canonical_json(dict(change))
+    )
+
+
+async def appended(event: AuditRecord, event_id: int) -> AuditRecord:
+    """The event, inserted with `event_id` in the open transaction: the append hooks
+    run (in that transaction) and its record is returned."""
+    return await _appended_event(replace(event, id=event_id))
+
+
+async def append_event(event: AuditRecord) -> AuditRecord:
+    """Insert the event and run the append hooks, inside the caller's transaction (or
+    a new one)."""
+    if not in_transaction():
+        async with atomic():
+            return await append_event(event)
+    rows = await execute(INSERT_EVENT, *event.insert_args())
+    return await appended(event, int(rows[0]["id"]))
+
+
+async def append_with(write: str, args: Sequence[Any], event: AuditRecord) -> AuditRecord:
+    """`write` (an UPDATE, INSERT or DELETE without RETURNING, `{}` marks bound to
+    `args`) and the event that records it, in the open transaction: one statement on
+    PostgreSQL (the write as a data-modifying CTE), two on SQLite."""
+    if not in_transaction():
+        async with atomic():
+            return await append_with(write, args, event)
+    if is_postgres():
+        rows = await execute(
+            f"WITH written AS ({write}) {INSERT_EVENT}", *args, *event.insert_args()
+        )
+        return await appended(event, int(rows[0]["id"]))
+    await execute(write, *args)
+    return await append_event(event)
+
+
 async def append_audit(
     actor: str,
     action: str,
@@ -65,32 +120,7 @@ async def append_audit(
     change: Mapping[str, Any],
 ) -> AuditRecord:
     """Append one event inside the caller's transaction (or a new one)."""
-    if not actor or not action or not object_type:
-        raise DomainError("audit events need an actor, an action and an object type")
-    change_json = canonical_json(dict(change))
-    if not in_transaction():
-        async with atomic():
-            record = await _queue(actor, action, object_type, str(object_id), change_json)
-            return await _appended_event(record)
-    record = await _queue(actor, action, object_type, str(object_id), change_json)
-    return await _appended_event(record)
-
-
-async def _queue(
-    actor: str, action: str, object_type: str, object_id: str, change_json: str
-) -> AuditRecord:
-    at = clock.now()
-    rows = await execute(
-        "INSERT INTO audit_event (at, actor, action, object_type, object_id, change)"
-        " VALUES ({}, {}, {}, {}, {}, {}) RETURNING id",
-        at,
-        actor,
-        action,
-        object_type,
-        object_id,
-        change_json,
-    )
-    return AuditRecord(int(rows[0]["id"]), at, actor, action, object_type, object_id, change_json)
+    return await append_event(new_event(actor, action, object_type, object_id, change))
 
 
 async def chain_head() -> tuple[int, str]:

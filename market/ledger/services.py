@@ -22,7 +22,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from market.audit import append_audit
+from market.audit import new_event
 from market.db import atomic, in_transaction, is_postgres
 from market.errors import Conflict
 from market.ledger import rules
@@ -139,6 +139,52 @@ async def _seen(keys: Sequence[str], pending_ids: Sequence[int]) -> Seen:
         else:
             resolved[int(row["id"])] = row["kind"]
     return existing, failed, resolved
+
+
+async def look_ahead(
+    keys: Sequence[str], pending_keys: Sequence[str], codes: Sequence[str]
+) -> tuple[dict[str, tuple[int, Transfer]], Seen, set[str]]:
+    """In one round trip, before any lock (`market.ledger.at_commit`): the pending
+    transfers named (`_load`), what `_seen` tells of the ids and those pendings, and
+    which of the account codes exist."""
+    m = marks
+    sql = (
+        f"{_TRANSFER_SELECT.replace('SELECT ', 'SELECT NULL AS message, ', 1)}"
+        f" WHERE t.key IN ({m(len(keys) + len(pending_keys))})"
+        " UNION ALL SELECT message, NULL, key, code, NULL, NULL, NULL, NULL, NULL, NULL, NULL,"
+        f" NULL, NULL, NULL FROM ledger_rejection WHERE key IN ({m(len(keys))})"
+    )
+    args: list[Any] = [*keys, *pending_keys, *keys]
+    if pending_keys:
+        sql += (
+            " UNION ALL SELECT NULL, pending, NULL, kind, NULL, NULL, NULL, NULL, NULL, NULL,"
+            " NULL, NULL, NULL, NULL FROM ledger_transfer WHERE pending IN"
+            f" (SELECT id FROM ledger_transfer WHERE key IN ({m(len(pending_keys))}))"
+        )
+        args += pending_keys
+    if codes:
+        sql += (
+            " UNION ALL SELECT NULL, NULL, code, NULL, NULL, NULL, NULL, NULL, NULL, NULL,"
+            f" NULL, NULL, NULL, NULL FROM ledger_account WHERE code IN ({m(len(codes))})"
+        )
+        args += codes
+    found: dict[str, tuple[int, Transfer]] = {}
+    failed: dict[str, Row] = {}
+    resolved: dict[int, str] = {}
+    accounts: set[str] = set()
+    for row in await execute(sql, *args):
+        if row["message"] is not None:  # a rejection (its message is never NULL)
+            failed[row["key"]] = {"code": row["kind"], "message": row["message"]}
+        elif row["amount"] is not None:
+            found[row["key"]] = (int(row["id"]), _transfer(row))
+        elif row["id"] is not None:
+            resolved[int(row["id"])] = row["kind"]
+        else:
+            accounts.add(row["key"])
+    wanted = set(pending_keys)
+    pendings = {k: v for k, v in found.items() if k in wanted}
+    existing = {k: v for k, v in found.items() if k not in wanted}
+    return pendings, (existing, failed, resolved), accounts
 
 
 async def create_transfers(
@@ -286,17 +332,14 @@ async def _create_locked(
         results.append(None)
 
     if new:
-        ids = await write_transfers(new, balances, pendings, optimistic=optimistic)
+        event = (
+            new_event(actor, action, "transfer", new[0].key, {"transfers": [t.body() for t in new]})
+            if audit
+            else None
+        )
+        ids = await write_transfers(new, balances, pendings, optimistic=optimistic, event=event)
         fresh = iter(zip(ids, new, strict=True))
         results = [r or TransferResult(*next(fresh), created=True) for r in results]
-        if audit:
-            await append_audit(
-                actor,
-                action,
-                "transfer",
-                new[0].key,
-                {"transfers": [t.body() for t in new]},
-            )
     return [r for r in results if r is not None]
 
 

@@ -1,7 +1,8 @@
 # ruff: noqa: S608 - SQL text is built from constants and `{}` marks; values are bound parameters
-"""The ledger's write statements, moved out of `services` unchanged: the rejection row,
-the transfer INSERT and the balance UPDATE, written together by `write_transfers` (one
-statement on PostgreSQL, two on SQLite; the optimistic variant of `services`)."""
+"""The ledger's write statements, moved out of `services`: the rejection row, the
+transfer INSERT and the balance UPDATE, written together by `write_transfers` with
+the transfers' audit row (one statement on PostgreSQL, two or three on SQLite; the
+optimistic variant of `services`)."""
 
 from __future__ import annotations
 
@@ -10,7 +11,13 @@ from collections.abc import Sequence
 from typing import Any
 
 from market import clock, metrics
-from market.audit import canonical_json
+from market.audit import (
+    INSERT_EVENT,
+    AuditRecord,
+    append_event,
+    appended,
+    canonical_json,
+)
 from market.db import is_postgres
 from market.ledger.rules import Balance, LedgerError, Transfer, TransferRequest
 from market.sql import execute, marks
@@ -83,6 +90,7 @@ _TYPES = (
     "BIGINT", "VARCHAR", "VARCHAR", "INTEGER", "VARCHAR", "TIMESTAMPTZ",
 )  # fmt: skip
 _ROW = "(" + ", ".join(f"CAST({{}} AS {t})" for t in _TYPES) + ")"
+_EVENT_ID = ", (SELECT id FROM event) AS event_id"
 
 
 async def write_transfers(
@@ -91,22 +99,29 @@ async def write_transfers(
     pendings: dict[str, tuple[int, Transfer]],
     *,
     optimistic: bool = False,
+    event: AuditRecord | None = None,
 ) -> list[int]:
-    """Insert the transfers and write the touched balances: one statement on PostgreSQL
-    (the UPDATE as a data-modifying CTE), two on SQLite. Optimistic writes insert
-    nothing for an id already used or already failed, and then go the full path."""
+    """Insert the transfers and write the touched balances — and append `event`, their
+    audit row, when given: one statement on PostgreSQL (the UPDATE and the event's
+    INSERT as data-modifying CTEs), two or three on SQLite. Optimistic writes insert
+    nothing for an id already used or already failed, and then go the full path (the
+    caller's transaction, event included, rolls back)."""
     insert, insert_args = insert_sql(new, balances, pendings)
     update, update_args = balances_sql([b for b in balances.values() if b.touched])
+    with_event, event_args = (
+        (f", event AS ({INSERT_EVENT})", list(event.insert_args())) if event else ("", [])
+    )
     if optimistic:
         keys = [t.key for t in new]
         rows = await execute(
-            f"WITH balances AS ({update} RETURNING id)"
+            f"WITH balances AS ({update} RETURNING id){with_event}"
             " INSERT INTO ledger_transfer (key, debit_account, credit_account, amount, currency,"
             " kind, pending, reason, reference, tender_id, source, created_at)"
             f" SELECT * FROM (VALUES {', '.join([_ROW] * len(new))}) AS v"
             f" WHERE NOT EXISTS (SELECT 1 FROM ledger_rejection WHERE key IN ({marks(len(keys))}))"
-            " ON CONFLICT (key) DO NOTHING RETURNING id, key",
+            f" ON CONFLICT (key) DO NOTHING RETURNING id, key{_EVENT_ID if event else ''}",
             *update_args,
+            *event_args,
             *insert_args,
             *keys,
         )
@@ -114,11 +129,20 @@ async def write_transfers(
             raise FullPath
     elif is_postgres():
         rows = await execute(
-            f"WITH balances AS ({update} RETURNING id) {insert}", *update_args, *insert_args
+            f"WITH balances AS ({update} RETURNING id){with_event}"
+            f" {insert}{_EVENT_ID if event else ''}",
+            *update_args,
+            *event_args,
+            *insert_args,
         )
     else:
         await execute(update, *update_args)
         rows = await execute(insert, *insert_args)
     by_key = {row["key"]: int(row["id"]) for row in rows}
     metrics.count_transfers(t.kind for t in new)
+    if event is not None:
+        if is_postgres():
+            await appended(event, int(rows[0]["event_id"]))
+        else:
+            await append_event(event)
     return [by_key[t.key] for t in new]
