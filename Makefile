@@ -125,9 +125,11 @@ test-postgres: setup
 # PostgreSQL pass writes to var/test-postgres.log, printed when both are done. What runs
 # where (each skip says why in the summary):
 #   - both engines: tests/services, tests/web and tests/stripe (every query on each);
-#   - SQLite pass only: tests/unit (pure rules and ratchets: no database) and tests/e2e
-#     (the browser; MARKET_TEST_UNIT=1 / MARKET_TEST_E2E=1 run them on PostgreSQL too),
-#     and the CLI tests that make SQLite files of their own;
+#   - SQLite pass only: tests/e2e (the browser; MARKET_TEST_E2E=1 runs them on
+#     PostgreSQL too) and the CLI tests that make SQLite files of their own;
+#   - once, in the PostgreSQL pass when it runs (else in the SQLite pass): tests/unit
+#     (pure rules and ratchets, no database; MARKET_TEST_UNIT_PASS), which evens out the
+#     two passes' times — the SQLite one carries the browser;
 #   - PostgreSQL pass only: the `postgres_only` tests (separate connections racing) and
 #     tests/crash (a throw-away cluster of its own).
 # Costly set-up is shared within a worker: the demo district is built once and copied
@@ -138,6 +140,7 @@ test: setup browser fonts
 	@mkdir -p var; engines="sqlite"; pg_pid=""; \
 	if $(VENV)/bin/python -m tests.dbsetup pg-answers; then \
 	  echo "=== PostgreSQL pass started beside the SQLite pass (output: var/test-postgres.log) ==="; \
+	  export MARKET_TEST_UNIT_PASS=postgres; \
 	  MARKET_TEST_ENGINE=postgres $(VENV)/bin/pytest $(XDIST) $(PYTEST_ARGS) > var/test-postgres.log 2>&1 & pg_pid=$$!; \
 	  engines="$$engines, postgresql"; \
 	else \
