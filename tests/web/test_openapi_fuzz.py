@@ -4,8 +4,9 @@ content types the document declares, schema-valid requests accepted, invalid one
 refused, `Allow` on 405), on a served app with the demo district loaded.
 
 The number of examples per operation is bounded (12) so the run stays near a minute
-under `make test`'s load; `MARKET_FUZZ_EXAMPLES` and `MARKET_FUZZ_SEED` change them (the seed is fixed
-by default so a failure reproduces; the report prints the command to replay it).
+under `make test`'s load; `MARKET_FUZZ_EXAMPLES` and `MARKET_FUZZ_SEED` change them
+(the seed is fixed by default so a failure reproduces; the report prints the command
+to replay it).
 """
 
 from __future__ import annotations
