@@ -208,7 +208,11 @@ def backends(application: str) -> Callable[[], list[int]]:
 
 
 def page_server(env: dict[str, str], workers: int, port: int, path: str) -> Server:
-    """`market serve --workers N`; on PostgreSQL its connections carry its name."""
+    """`market serve --workers N`; on PostgreSQL its connections carry its name. Access
+    lines for errors and slow requests only (MARKET_ACCESS_LOG=errors, as deployed behind
+    HAProxy, which logs every request; set MARKET_ACCESS_LOG=all to measure with a line
+    per request: about 40% fewer cached pages per second)."""
+    env = {"MARKET_ACCESS_LOG": os.environ.get("MARKET_ACCESS_LOG", "errors"), **env}
     argv = [str(BIN / "market"), "serve", "--port", str(port), "--workers", str(workers)]
     if not env["DATABASE_URL"].startswith("postgresql"):
         return Server(argv, port=port, env=env, path=path)

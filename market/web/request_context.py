@@ -7,7 +7,10 @@ its id, its access log line and its metrics.
   is served (`market.logs`), in the `X-Request-ID` response header, and on the error
   pages and JSON errors (`market.web.errors`), so a person can quote it.
 - **Access log.** One `market.access` line per request: method, path, route template,
-  status, duration in milliseconds (5xx at error level, else info).
+  status, duration in milliseconds (5xx at error level, else info). Which requests
+  get one is `MARKET_ACCESS_LOG`: `all` (the default), `errors` (a status of 400 or
+  more, or slower than a second: where a proxy in front already logs every request —
+  a line costs about as much as serving a cached page), or `off`.
 - **Metrics.** The latency histogram and response counter by route *template*
   (`/tenders/{tender_id}`, never the raw path: bounded labels), and the database
   pools' use in this process.
@@ -16,6 +19,7 @@ its id, its access log line and its metrics.
 from __future__ import annotations
 
 import logging
+import os
 import re
 import secrets
 import time
@@ -31,6 +35,23 @@ HEADER = "x-request-id"
 _SANE = re.compile(r"[A-Za-z0-9._-]{1,64}")
 UNMATCHED = "(unmatched)"  # the route label of a path no route serves
 access = logging.getLogger("market.access")
+ACCESS_MODES = ("all", "errors", "off")
+SLOW = 1.0  # seconds: a request this slow is logged under `errors` too
+
+
+def access_mode() -> str:
+    """MARKET_ACCESS_LOG, refused at start when it is none of ACCESS_MODES."""
+    mode = os.environ.get("MARKET_ACCESS_LOG", "all").strip().lower() or "all"
+    if mode not in ACCESS_MODES:
+        raise ValueError(f"MARKET_ACCESS_LOG must be one of {', '.join(ACCESS_MODES)}: {mode!r}")
+    return mode
+
+
+def logs_access(mode: str, status: int, seconds: float) -> bool:
+    """Whether a request answered with `status` after `seconds` gets an access line."""
+    if mode == "all":
+        return True
+    return mode == "errors" and (status >= 400 or seconds >= SLOW)
 
 
 def incoming_id(scope: Scope) -> str:
@@ -79,6 +100,7 @@ class RequestContext:
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
+        self.access = access_mode()
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != ScopeType.HTTP:
@@ -113,6 +135,8 @@ class RequestContext:
         latency.observe(seconds)
         responses.inc()
         record_pools()
+        if not logs_access(self.access, status, seconds):
+            return
         level = logging.ERROR if status >= 500 else logging.INFO
         access.log(
             level,

@@ -120,3 +120,49 @@ def test_text_logs_remain_available(monkeypatch: pytest.MonkeyPatch) -> None:
     assert "()" not in logs.dict_config()["formatters"]["line"]
     monkeypatch.setenv("MARKET_LOG_FORMAT", "json")
     assert logs.dict_config()["formatters"]["line"]["()"] == "market.logs.JsonFormatter"
+
+
+def _answering(status: int):  # type: ignore[no-untyped-def]
+    async def app(scope, receive, send):  # type: ignore[no-untyped-def]
+        await send({"type": "http.response.start", "status": status, "headers": []})
+        await send({"type": "http.response.body", "body": b""})
+
+    return app
+
+
+@pytest.mark.parametrize(
+    ("mode", "logged"), [("all", [200, 404, 500]), ("errors", [404, 500]), ("off", [])]
+)
+async def test_market_access_log_chooses_which_requests_get_a_line(
+    mode: str, logged: list[int], monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    from market.web.request_context import RequestContext
+
+    monkeypatch.setenv("MARKET_ACCESS_LOG", mode)
+    statuses = []
+    with caplog.at_level(logging.INFO, logger="market.access"):
+        for status in (200, 404, 500):
+            layer = RequestContext(_answering(status))
+            scope = {"type": "http", "method": "GET", "path": "/x", "headers": []}
+
+            async def receive():  # type: ignore[no-untyped-def]
+                return {"type": "http.request", "body": b""}
+
+            async def send(message):  # type: ignore[no-untyped-def]
+                return None
+
+            await layer(scope, receive, send)
+    statuses = [r.status for r in caplog.records if r.name == "market.access"]  # type: ignore[attr-defined]
+    assert statuses == logged
+
+
+def test_a_slow_request_is_logged_under_errors_and_a_bad_mode_is_refused(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from market.web.request_context import SLOW, access_mode, logs_access
+
+    assert logs_access("errors", 200, SLOW) and not logs_access("errors", 200, SLOW / 2)
+    assert not logs_access("off", 500, SLOW)
+    monkeypatch.setenv("MARKET_ACCESS_LOG", "verbose")
+    with pytest.raises(ValueError, match="MARKET_ACCESS_LOG must be one of all, errors, off"):
+        access_mode()
