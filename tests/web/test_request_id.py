@@ -139,7 +139,6 @@ async def test_market_access_log_chooses_which_requests_get_a_line(
     from market.web.request_context import RequestContext
 
     monkeypatch.setenv("MARKET_ACCESS_LOG", mode)
-    statuses = []
     with caplog.at_level(logging.INFO, logger="market.access"):
         for status in (200, 404, 500):
             layer = RequestContext(_answering(status))
