@@ -67,6 +67,17 @@ class DonationLimits:
     maximum: int = 100_000_00  # ¥100,000.00 per donation
 
 
+def public_text_errors(display_name: str, message: str) -> dict[str, str]:
+    """The refusals of what a giver shows in public beside their money — the name and
+    the message — for a donation and a gift to a community fund alike."""
+    errors: dict[str, str] = {}
+    if len(display_name) > 100:
+        errors["display_name"] = "The name is too long (100 characters at most)."
+    if len(message) > 500:
+        errors["message"] = "The message is too long (500 characters at most)."
+    return errors
+
+
 def check_donation(
     *,
     amount: int,
@@ -98,10 +109,7 @@ def check_donation(
         errors["provider"] = "Choose a way to pay."
     if on_failure not in ON_FAILURE:
         errors["on_failure"] = "Choose what happens to your money if the project fails."
-    if len(display_name) > 100:
-        errors["display_name"] = "The name is too long (100 characters at most)."
-    if len(message) > 500:
-        errors["message"] = "The message is too long (500 characters at most)."
+    errors.update(public_text_errors(display_name, message))
     if errors:
         raise ValidationFailed(errors)
     if tender_status not in OPEN_STATUSES:

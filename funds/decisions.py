@@ -28,6 +28,7 @@ from bids.conflicts import recheck_conflicts
 from bids.panel_pages import opened_bids
 from funds import rules
 from funds.calls import check_chair
+from funds.queries import fund_organization
 from funds.tables import Call, Grant, Tranche
 from market import clock
 from market.audit import actor_of, append_audit
@@ -49,11 +50,6 @@ async def call_locked(tender_id: int) -> tuple[dict[str, Any], Row]:
     if not rows or not tender.get("community_fund"):
         raise NotFound("No such call for proposals.")
     return tender, rows[0]
-
-
-async def fund_organization(call: Row) -> int:
-    rows = await execute("SELECT organization FROM funds_fund WHERE id = {}", call["fund"])
-    return int(rows[0]["organization"])
 
 
 async def proposals(tender: dict[str, Any]) -> list[dict[str, Any]]:
@@ -128,7 +124,7 @@ async def decide(*, user_id: int, tender_id: int) -> list[int]:
     await recheck_conflicts(tender_id)
     async with atomic():
         tender, call = await call_locked(tender_id)
-        await check_chair(user_id, await fund_organization(call))
+        await check_chair(user_id, await fund_organization(int(call["fund"])))
         if call["decided_at"] is not None or tender["status"] != "evaluation":
             raise Conflict("This call is not waiting for a decision.")
         await check_opened(tender_id, user_id=user_id, what="committee decision")

@@ -79,7 +79,7 @@ async def fund_row(place_id: int) -> Row | None:
 
 
 async def fund_organization(fund_id: int) -> int:
-    """The organization a fund acts as (its members: the committee)."""
+    """The organization a fund acts as (its members: the committee; its admin: the chair)."""
     rows = await execute("SELECT organization FROM funds_fund WHERE id = {}", fund_id)
     if not rows:
         raise NotFound("No such community fund.")

@@ -25,6 +25,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Final, Literal
 
+from donors.rules import public_text_errors
 from market.errors import DomainError, ValidationFailed
 
 COMMITTEE_SIZE: Final = 3
@@ -192,10 +193,7 @@ def check_gift(*, amount: int, currency: str, source: str, display_name: str, me
         errors["amount"] = "The amount is above the maximum for one gift."
     if source not in GIFT_SOURCES:
         errors["source"] = "Choose who is giving."
-    if len(display_name) > 100:
-        errors["display_name"] = "The name is too long (100 characters at most)."
-    if len(message) > 500:
-        errors["message"] = "The message is too long (500 characters at most)."
+    errors.update(public_text_errors(display_name, message))
     if errors:
         raise ValidationFailed(errors)
 

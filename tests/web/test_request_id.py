@@ -138,19 +138,17 @@ async def test_market_access_log_chooses_which_requests_get_a_line(
 ) -> None:
     from market.web.request_context import RequestContext
 
+    async def receive():  # type: ignore[no-untyped-def]
+        return {"type": "http.request", "body": b""}
+
+    async def send(message):  # type: ignore[no-untyped-def]
+        return None
+
     monkeypatch.setenv("MARKET_ACCESS_LOG", mode)
     with caplog.at_level(logging.INFO, logger="market.access"):
         for status in (200, 404, 500):
-            layer = RequestContext(_answering(status))
             scope = {"type": "http", "method": "GET", "path": "/x", "headers": []}
-
-            async def receive():  # type: ignore[no-untyped-def]
-                return {"type": "http.request", "body": b""}
-
-            async def send(message):  # type: ignore[no-untyped-def]
-                return None
-
-            await layer(scope, receive, send)
+            await RequestContext(_answering(status))(scope, receive, send)
     statuses = [r.status for r in caplog.records if r.name == "market.access"]  # type: ignore[attr-defined]
     assert statuses == logged
 
