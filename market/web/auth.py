@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import hmac
 import ipaddress
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from litestar.connection import ASGIConnection
@@ -21,7 +21,8 @@ from market.accounts import Principal, load_principal
 from market.settings import get_settings
 from market.web import i18n
 
-Guard = Callable[[ASGIConnection[Any, Any, Any, Any], BaseRouteHandler], None]
+# Async: Litestar runs a sync guard in a worker thread, on every request.
+Guard = Callable[[ASGIConnection[Any, Any, Any, Any], BaseRouteHandler], Awaitable[None]]
 
 
 class PrincipalMiddleware:
@@ -89,15 +90,19 @@ def _require(connection: ASGIConnection[Any, Any, Any, Any]) -> Principal:
     return principal
 
 
-def public(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
+async def public(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
     """Anyone, signed in or not. Declared explicitly so no route is public by omission."""
 
 
-def requires_login(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
+async def requires_login(
+    connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler
+) -> None:
     _require(connection)
 
 
-def requires_operator(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
+async def requires_operator(
+    connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler
+) -> None:
     if not _require(connection).is_operator:
         raise PermissionDeniedException("Only platform operators may do this.")
 
@@ -105,7 +110,7 @@ def requires_operator(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRou
 _FORWARDED = ("x-forwarded-for", "forwarded", "x-real-ip")
 
 
-def requires_metrics_reader(
+async def requires_metrics_reader(
     connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler
 ) -> None:
     """`/metrics`: a scraper on this machine (a loopback peer, and no proxy header: a
@@ -124,7 +129,9 @@ def requires_metrics_reader(
         raise PermissionDeniedException("Metrics are served to this machine or with a token.")
 
 
-def requires_finance(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
+async def requires_finance(
+    connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler
+) -> None:
     """A member of a district's finance bureau (a verified department flagged as it)."""
     if not _require(connection).finance_districts:
         raise PermissionDeniedException("Only the district's finance bureau may do this.")
@@ -133,7 +140,7 @@ def requires_finance(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRout
 def requires_member(*kinds: str) -> Guard:
     """A verified member of an organization of one of these kinds."""
 
-    def guard(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
+    async def guard(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
         if not _require(connection).has_kind(*kinds):
             raise PermissionDeniedException(
                 "This page is for members of a verified organization of the right kind."

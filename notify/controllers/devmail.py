@@ -24,7 +24,9 @@ HTML_PART_POLICY = (
 )
 
 
-def development_only(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
+async def development_only(
+    connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler
+) -> None:
     if get_settings().env not in ("dev", "test"):
         raise NotFoundException()
 
