@@ -12,16 +12,17 @@ from __future__ import annotations
 
 from typing import Any
 
-from donors.notices import donation_contact
-from market.audit import AuditRecord, iso_time
+from donors.notices import donation_contacts
+from market.audit import AuditRecord, batch_events, iso_time, shared_in_batch
 from market.directory import organization_names
+from market.sql import Row
 from notify import recipients, rules
 from notify.send import notify_address
 from notify.tell import Handler, tell, tender_params
 
 
 async def donation_paid(record: AuditRecord, change: dict[str, Any]) -> None:
-    donation = await donation_contact(int(record.object_id))
+    donation = await _contact(record)
     if donation is None:
         return
     tender = await recipients.tender(int(donation["tender"]))
@@ -46,6 +47,16 @@ async def donation_paid(record: AuditRecord, change: dict[str, Any]) -> None:
         await notify_address(event, "donation.receipt", donation["email"], lang, params, guest_link)
     if params["match"] > 0 and donation["match_pledge"] is not None:
         await _matched(record, int(donation["match_pledge"]), params)
+
+
+async def _contact(record: AuditRecord) -> Row | None:
+    """The donation's contact — read for every donation of a batch of events at once
+    (`market.audit.batch_events`)."""
+    ids = tuple(
+        sorted({int(e.object_id) for e in batch_events() if e.action == record.action})
+    ) or (int(record.object_id),)
+    found = await shared_in_batch(("notify.donations", ids), lambda: donation_contacts(ids))
+    return found.get(int(record.object_id))
 
 
 async def _matched(record: AuditRecord, pledge_id: int, donation: dict[str, Any]) -> None:

@@ -1,7 +1,7 @@
 # ruff: noqa: S608 - SQL text is built from constants and `{}` marks; values are bound parameters
 """Who is part of what, read as a reporting app reads: the kernel's read functions
 (`market.directory`, `market.tenders.readmodels`), the bids and donors apps' views
-(`bids_v_*`, `donors_v_*`) and the donors app's `donation_contact`. Never a table of
+(`bids_v_*`, `donors_v_*`) and the donors app's `donation_contacts`. Never a table of
 another app.
 
 Sealed bids: a tender's bidders are read only to tell each bidder about its own bid;
@@ -13,6 +13,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import datetime
 
+from market.audit import shared_in_batch
 from market.directory import members_of, organization_names
 from market.sql import Row, execute, marks
 from market.tenders.readmodels import tender_notices
@@ -23,13 +24,16 @@ OPENED_BIDS = ("qualified", "disqualified", "awarded", "lost")  # from the openi
 
 
 async def members(organization_ids: Iterable[int]) -> set[int]:
-    """Every member of these organizations."""
-    found = await members_of(organization_ids)
+    """Every member of these organizations (read once per batch of events:
+    `market.audit.shared_in_batch`)."""
+    wanted = tuple(sorted(set(organization_ids)))
+    found = await shared_in_batch(("notify.members", wanted), lambda: members_of(wanted))
     return set().union(*found.values()) if found else set()
 
 
 async def tender(tender_id: int) -> Row | None:
-    return (await tender_notices([tender_id])).get(tender_id)
+    found = await shared_in_batch(("notify.tender", tender_id), lambda: tender_notices([tender_id]))
+    return found.get(tender_id)
 
 
 async def bidders(tender_id: int, statuses: Iterable[str]) -> list[int]:
@@ -114,7 +118,10 @@ _PLEDGE = "id, sponsor, currency, total_cap, matched, valid_until, status"
 
 
 async def pledge(pledge_id: int) -> Row | None:
-    rows = await execute(f"SELECT {_PLEDGE} FROM donors_v_pledge WHERE id = {{}}", pledge_id)
+    rows = await shared_in_batch(
+        ("notify.pledge", pledge_id),
+        lambda: execute(f"SELECT {_PLEDGE} FROM donors_v_pledge WHERE id = {{}}", pledge_id),
+    )
     return rows[0] if rows else None
 
 

@@ -13,6 +13,8 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import Any
 
+from market.audit import batch_memo, shared_in_batch
+from market.db import before_commit
 from market.directory import contacts
 from market.outbox import Outgoing, enqueue, message_key
 from market.sql import execute, ids_in
@@ -43,10 +45,14 @@ async def notify_users(
 ) -> int:
     """Tell users about `event`; returns how many messages were written."""
     spec = KINDS[kind]
-    reach = await contacts(user_ids)
+    wanted = tuple(sorted(set(user_ids)))
+    # A batch of events (`market.audit.shared_in_batch`) reads its recipients once.
+    reach = await shared_in_batch(("notify.contacts", wanted), lambda: contacts(wanted))
     if not reach:
         return 0
-    choices = await _choices(kind, sorted(reach))
+    choices = await shared_in_batch(
+        ("notify.choices", kind, wanted), lambda: _choices(kind, sorted(reach))
+    )
     messages: list[Outgoing] = []
     for uid, (address, locale) in sorted(reach.items()):
         for channel in CHANNELS:
@@ -64,7 +70,7 @@ async def notify_users(
                     link=link,
                 )
             )
-    return await enqueue(messages)
+    return await _enqueue(messages)
 
 
 async def notify_address(
@@ -87,4 +93,24 @@ async def notify_address(
         params=params,
         link=link,
     )
-    return await enqueue([message])
+    return await _enqueue([message])
+
+
+async def _enqueue(messages: list[Outgoing]) -> int:
+    """`enqueue` — or, while the hooks of a batch of events run
+    (`market.audit.append_all_with`), one `enqueue` of the whole batch's messages right
+    before its transaction commits; then the messages queued are counted (a key written
+    before is skipped at the write, as always)."""
+    batch = batch_memo()
+    if batch is None or not messages:
+        return await enqueue(messages)
+    pending = batch.get("notify.outbox")
+    if pending is None:
+        pending = batch["notify.outbox"] = []
+        await before_commit(lambda: _flush(pending))
+    pending.extend(messages)
+    return len(messages)
+
+
+async def _flush(messages: list[Outgoing]) -> None:
+    await enqueue(messages)

@@ -50,15 +50,19 @@ from market.audit.chain import (
     AuditRecord,
     _appended,  # the hook registry, read by the no-registration-at-import test
     actor_of,
+    append_all_with,
     append_audit,
     append_event,
     append_with,
     appended,
+    batch_events,
+    batch_memo,
     chain_head,
     change_mark,
     new_event,
     on_appended,
     queued_count,
+    shared_in_batch,
 )
 from market.audit.rules import GENESIS, canonical_json, chain_hash, iso_time, payload
 from market.audit.sealed import (
@@ -90,11 +94,14 @@ __all__ = [
     "actor_of",
     "anchor_sealed",
     "anchored_log",
+    "append_all_with",
     "append_audit",
     "append_event",
     "append_sealed",
     "append_with",
     "appended",
+    "batch_events",
+    "batch_memo",
     "canonical_json",
     "chain_hash",
     "chain_head",
@@ -110,6 +117,7 @@ __all__ = [
     "sealed_payload",
     "sequence_batch",
     "sequence_queued",
+    "shared_in_batch",
     "verify_chain",
     "verify_sealed_logs",
 ]

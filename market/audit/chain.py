@@ -1,13 +1,15 @@
+# ruff: noqa: S608 - SQL text is built from constants and `{}` marks; values are bound parameters
 """Appending to the public audit chain: a row is queued in the caller's transaction,
 without any lock another writer waits on, and the hooks that run after every append
 (see `market.audit`; the sequencer, `market.audit.sequencer`, chains queued rows)."""
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Hashable, Mapping, Sequence
+from contextvars import ContextVar
 from dataclasses import dataclass, replace
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeVar, cast
 
 from market import clock
 from market.audit.rules import GENESIS, canonical_json
@@ -57,15 +59,47 @@ def on_appended(hook: AppendedHook) -> AppendedHook:
     return hook
 
 
+_BATCH: ContextVar[dict[Hashable, Any] | None] = ContextVar("audit_batch", default=None)
+_EVENTS = ("audit.batch_events",)
+T = TypeVar("T")
+
+
+async def shared_in_batch(key: Hashable, read: Callable[[], Awaitable[T]]) -> T:
+    """`read()` — once per batch while the hooks of a batch of events run
+    (`append_all_with`): the batch's events share what their hooks read under one `key`
+    (the same tender, pledge, members…). Sound because nothing but those hooks runs
+    between them, and hooks do not change what they read. Outside a batch: `read()`."""
+    memo = _BATCH.get()
+    if memo is None:
+        return await read()
+    if key not in memo:
+        memo[key] = await read()
+    return cast("T", memo[key])
+
+
+def batch_events() -> list[AuditRecord]:
+    """The events of the batch whose hooks are running (empty outside a batch): a hook
+    may read for all of them at once what each will need (`shared_in_batch`)."""
+    memo = _BATCH.get()
+    return list(memo[_EVENTS]) if memo is not None else []
+
+
+def batch_memo() -> dict[Hashable, Any] | None:
+    """The running batch's memo (see `shared_in_batch`), None outside a batch: a hook
+    that writes at commit keeps there what one write for the whole batch needs."""
+    return _BATCH.get()
+
+
 async def _appended_event(record: AuditRecord) -> AuditRecord:
     for hook in list(_appended):
         await hook(record)
     return record
 
 
+_EVENT_VALUES = "({}, {}, {}, {}, {}, {})"
 INSERT_EVENT = (
     "INSERT INTO audit_event (at, actor, action, object_type, object_id, change)"
-    " VALUES ({}, {}, {}, {}, {}, {}) RETURNING id"
+    f" VALUES {_EVENT_VALUES} RETURNING id"
 )
 
 
@@ -110,6 +144,41 @@ async def append_with(write: str, args: Sequence[Any], event: AuditRecord) -> Au
         return await appended(event, int(rows[0]["id"]))
     await execute(write, *args)
     return await append_event(event)
+
+
+async def append_all_with(
+    write: str, args: Sequence[Any], events: Sequence[AuditRecord]
+) -> list[AuditRecord]:
+    """`append_with` for several events at once (a batch, `donors.confirm_many`): the
+    write and every event's row in one statement on PostgreSQL, two on SQLite; then the
+    append hooks run for each event, in the order given. No two events may share their
+    action and object (that is how each inserted row is told back to its event)."""
+    if not events:
+        raise DomainError("append_all_with needs at least one event")
+    if not in_transaction():
+        async with atomic():
+            return await append_all_with(write, args, events)
+    keys = [(e.action, e.object_type, e.object_id) for e in events]
+    if len(set(keys)) != len(keys):
+        raise DomainError("two events of one batch share their action and object")
+    values = ", ".join([_EVENT_VALUES] * len(events))
+    insert = (
+        "INSERT INTO audit_event (at, actor, action, object_type, object_id, change)"
+        f" VALUES {values} RETURNING id, action, object_type, object_id"
+    )
+    event_args = [arg for e in events for arg in e.insert_args()]
+    if is_postgres():
+        rows = await execute(f"WITH written AS ({write}) {insert}", *args, *event_args)
+    else:
+        await execute(write, *args)
+        rows = await execute(insert, *event_args)
+    ids = {(r["action"], r["object_type"], r["object_id"]): int(r["id"]) for r in rows}
+    records = [replace(e, id=ids[key]) for e, key in zip(events, keys, strict=True)]
+    token = _BATCH.set({_EVENTS: records})
+    try:
+        return [await _appended_event(record) for record in records]
+    finally:
+        _BATCH.reset(token)
 
 
 async def append_audit(

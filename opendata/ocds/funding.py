@@ -32,7 +32,7 @@ import json
 from datetime import datetime, timedelta
 from typing import Any
 
-from market.audit import AuditRecord
+from market.audit import AuditRecord, batch_memo
 from market.db import atomic, before_commit
 from market.settings import get_settings
 from market.sql import execute, for_update
@@ -56,21 +56,40 @@ async def mark(record: AuditRecord) -> None:
     )
     if not tenders:
         return
+    marked = batch_memo()
+    if marked is not None and rules.tag_for(record.action) is None:
+        # A batch of money events (`market.audit.append_all_with`): one write per process
+        # at commit, naming the batch's last event that moved its money.
+        unmarked = [t for t in tenders if ("ocds.funding", t) not in marked]
+        for tender_id in tenders:
+            marked[("ocds.funding", tender_id)] = record.id
+        if unmarked:
+            await before_commit(lambda: _write_marks(unmarked, marked))
+        return
 
     async def write() -> None:
         for tender_id in tenders:
-            await execute(
-                "INSERT INTO ocds_funding_mark (tender_id, event, published_event,"
-                " published_at) VALUES ({}, {}, 0, NULL) ON CONFLICT (tender_id) DO UPDATE"
-                " SET event = excluded.event",
-                tender_id,
-                record.id,
-            )
+            await _write_mark(tender_id, record.id)
 
     if rules.tag_for(record.action) is None:
         await before_commit(write)
     else:
         await write()
+
+
+async def _write_marks(tenders: list[int], marked: dict[Any, Any]) -> None:
+    for tender_id in tenders:
+        await _write_mark(tender_id, int(marked[("ocds.funding", tender_id)]))
+
+
+async def _write_mark(tender_id: int, event_id: int) -> None:
+    await execute(
+        "INSERT INTO ocds_funding_mark (tender_id, event, published_event,"
+        " published_at) VALUES ({}, {}, 0, NULL) ON CONFLICT (tender_id) DO UPDATE"
+        " SET event = excluded.event",
+        tender_id,
+        event_id,
+    )
 
 
 async def publish_dirty(now: datetime) -> dict[str, int]:
