@@ -336,26 +336,9 @@ async def on_paid(payment: Row) -> tuple[list[Transfer], dict[str, Any]]:
     donation = await _lock_donation(int(payment["object_id"]))
     donation_id = int(donation["id"])
     tender_id = int(donation["tender"])
-    money_in = donation_rules.payment_in(
-        payment,
-        credit=escrow_code(tender_id, "public"),
-        reason="donation",
-        reference=f"donation:{donation_id}",
-        tender_id=tender_id,
-        source="public",
-    )
-    requests = [money_in]
-    matched = donation["match_status"] == "reserved"
-    if matched:
-        requests.append(
-            TransferRequest(
-                key=f"donation:{donation_id}:match:post",
-                kind="post",
-                amount=None,
-                pending_key=f"donation:{donation_id}:match",
-                reference=f"donation:{donation_id}",
-            )
-        )
+    requests = donation_rules.donation_paid_requests(payment, donation)
+    money_in = requests[0]
+    matched = len(requests) > 1
     # The provider's account, the escrow and the pledge are every donation's rows: they
     # are written last, right before the commit (the payment's audit event lists them).
     transfers = await create_transfers_at_commit(

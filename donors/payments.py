@@ -212,16 +212,14 @@ async def confirm_payment(
             f"{payment['kind']}.{'late_arrival' if reason else 'paid'}",
             payment["kind"],
             payment["object_id"],
-            {
-                "payment": payment_id,
-                "provider": payment["provider"],
-                "amount": amount,
-                "currency": currency.upper(),
-                "event": event.id if event else None,
-                "after_failure": payment["status"] == "failed",
-                "transfers": [t.body() for t in transfers],
-                **summary,
-            },
+            rules.paid_change(
+                payment,
+                amount=amount,
+                currency=currency,
+                event_id=event.id if event else None,
+                transfers=[t.body() for t in transfers],
+                summary=summary,
+            ),
         )
         await append_with(
             "UPDATE donors_payment SET status = 'succeeded', settled_at = {},"

@@ -11,7 +11,7 @@ from datetime import datetime
 from typing import Any
 
 from market.errors import DomainError, ValidationFailed
-from market.ledger.rules import TransferRequest
+from market.ledger.rules import TransferRequest, escrow_code
 from market.money import allocate
 
 PROVIDERS = ("sandbox", "bank_transfer", "stripe")
@@ -143,6 +143,61 @@ def reference_code(prefix: str = "PGM") -> str:
     """A bank-transfer reference the payer writes on the transfer: PGM-XXXX-XXXX."""
     chars = "".join(secrets.choice(_REFERENCE_ALPHABET) for _ in range(8))
     return f"{prefix}-{chars[:4]}-{chars[4:]}"
+
+
+def donation_paid_requests(
+    payment: Mapping[str, Any], donation: Mapping[str, Any]
+) -> list[TransferRequest]:
+    """What a donation's payment moves when it arrives: its money into the tender's
+    public escrow (`payment_in`) and, when a match is reserved for it, that pending
+    transfer posted — one request list for `donations.on_paid` and the batch
+    (`donors.confirm_many`)."""
+    donation_id, tender_id = int(donation["id"]), int(donation["tender"])
+    requests = [
+        payment_in(
+            payment,
+            credit=escrow_code(tender_id, "public"),
+            reason="donation",
+            reference=f"donation:{donation_id}",
+            tender_id=tender_id,
+            source="public",
+        )
+    ]
+    if donation["match_status"] == "reserved":
+        requests.append(
+            TransferRequest(
+                key=f"donation:{donation_id}:match:post",
+                kind="post",
+                amount=None,
+                pending_key=f"donation:{donation_id}:match",
+                reference=f"donation:{donation_id}",
+            )
+        )
+    return requests
+
+
+def paid_change(
+    payment: Mapping[str, Any],
+    *,
+    amount: int,
+    currency: str,
+    event_id: str | None,
+    transfers: Sequence[Mapping[str, object]],
+    summary: Mapping[str, Any],
+) -> dict[str, Any]:
+    """The audit change of a confirmed payment (`payments.confirm_payment` and the
+    batch, `donors.confirm_many`): what arrived, from which provider event, and the
+    transfers its effect wrote (their bodies)."""
+    return {
+        "payment": int(payment["id"]),
+        "provider": payment["provider"],
+        "amount": amount,
+        "currency": currency.upper(),
+        "event": event_id,
+        "after_failure": payment["status"] == "failed",
+        "transfers": list(transfers),
+        **summary,
+    }
 
 
 def receipt_number(kind: str, object_id: int, at: datetime) -> str:

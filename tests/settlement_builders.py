@@ -3,12 +3,18 @@ what the ledger says each party put into and got back from a tender's escrow."""
 
 from __future__ import annotations
 
+import asyncio
+import random
+
 from bids import milestones
-from donors import contributions, donations
+from donors import contributions, donations, settlement
+from donors.donations import DonationStarted
 from market import clock
+from market.db import atomic
 from market.ledger.accounts import get_account
 from market.money import Money
 from market.sql import execute
+from market.tenders.readmodels import lock_tender_funding
 from tests.donation_builders import make_sponsor
 from tests.transparency_builders import PDF, funded_project
 
@@ -110,3 +116,71 @@ async def completed_project(fc: clock.FrozenClock) -> int:
     approver = await execute("SELECT decided_by FROM bids_milestone WHERE id = {}", first)
     await milestones.approve_milestone(user_id=int(approver[0]["decided_by"]), milestone_id=second)
     return tender
+
+
+async def close_and_settle(tender: int, reason: str) -> bool:
+    """The kernel closes the project (its status, under the gate), then the job settles."""
+    await asyncio.sleep(random.random() / 200)
+    async with atomic():
+        await lock_tender_funding(tender, exclusive=True)
+        await execute("UPDATE market_tender SET status = {} WHERE id = {}", reason, tender)
+    return await settlement.settle_tender(tender, reason)
+
+
+async def check_round(
+    tender: int,
+    reason: str,
+    included: list[DonationStarted],
+    late: list[DonationStarted],
+    failed: list[DonationStarted],
+    *,
+    late_refund: str = "refund_queued",
+) -> None:
+    """After a settlement raced the confirmations: what was put in before it went back
+    exactly (refund or community fund), late arrivals by themselves, failures got nothing,
+    and the pledges got back exactly the matches posted. `late_refund`: a late arrival's
+    status once its refund is asked for (a card refund is paid out at once: "refunded")."""
+    assert set((await escrow_left(tender)).values()) == {0}
+    fund = await moved(credit="community_fund", reference=f"tender:{tender}:{reason}")
+    expected_fund = 0
+    for started in included:  # put in before the settlement: all of it back, exactly
+        row = (await execute("SELECT * FROM donors_donation WHERE id = {}", started.donation_id))[0]
+        amount = int(row["amount"])
+        if row["on_failure"] == "refund":
+            assert await refunds_of(started.payment_id) == amount
+            assert int(row["refund_amount"]) == amount
+        else:
+            assert await refunds_of(started.payment_id) == 0
+            expected_fund += amount
+        assert (row["status"] == "paid") == (reason == "completed")  # failure closes it
+    assert fund == expected_fund
+    for started in late:  # arrived after the closing: all of it back by itself, unmatched
+        row = (await execute("SELECT * FROM donors_donation WHERE id = {}", started.donation_id))[0]
+        assert row["match_status"] == "released", row
+        if row["on_failure"] == "refund":
+            assert row["status"] == late_refund, row
+            assert await refunds_of(started.payment_id) == int(row["amount"])
+        else:
+            assert row["status"] == "community_fund", row
+            assert await refunds_of(started.payment_id) == 0
+    for started in failed:  # never paid: no share, its reservation released
+        row = (await execute("SELECT * FROM donors_donation WHERE id = {}", started.donation_id))[0]
+        assert row["status"] == "failed" and row["match_status"] == "released", row
+        assert await refunds_of(started.payment_id) == 0
+    posted_here = sum(
+        int(r["match_amount"])
+        for r in await execute(
+            "SELECT match_amount FROM donors_donation WHERE tender = {}"
+            " AND match_status = 'posted'",
+            tender,
+        )
+    )
+    pledges_back = sum(
+        int(r["amount"])
+        for r in await execute(
+            "SELECT t.amount FROM ledger_transfer t JOIN ledger_account c"
+            " ON c.id = t.credit_account WHERE c.code LIKE 'pledge:%' AND t.reference = {}",
+            f"tender:{tender}:{reason}",
+        )
+    )
+    assert pledges_back == posted_here

@@ -45,6 +45,21 @@ async def lock_tender_funding(tender_id: int, *, exclusive: bool) -> Row:
     return rows[0]
 
 
+async def lock_tenders_funding(tender_ids: Iterable[int]) -> dict[int, Row]:
+    """The funding gates of several tenders taken shared, in id order (money arriving
+    for them together: `donors.confirm_many`), with their facts as `lock_tender_funding`
+    reads them; a tender that does not exist is missing from the result."""
+    wanted = sorted(set(tender_ids))
+    if not wanted:
+        return {}
+    rows = await execute(
+        f"SELECT {_FACTS} FROM market_tender WHERE id IN ({marks(len(wanted))}) ORDER BY id"
+        + for_key_share(),
+        *wanted,
+    )
+    return {int(row["id"]): row for row in rows}
+
+
 async def tenders_in_status(
     statuses: Iterable[str], *, deadline_before: datetime | None = None
 ) -> list[tuple[int, str]]:

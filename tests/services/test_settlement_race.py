@@ -24,21 +24,16 @@ from pathlib import Path
 
 import pytest
 
-from donors import payments, settlement
-from donors.donations import DonationStarted
-from market.db import atomic
+from donors import payments
 from market.ledger.check import run_checks
-from market.sql import execute
-from market.tenders.readmodels import lock_tender_funding
 from tests.builders import make_operator
 from tests.donation_builders import make_pledge, make_tender
 from tests.settlement_builders import (
     available,
+    check_round,
+    close_and_settle,
     donate,
-    escrow_left,
-    moved,
     pledge_counters,
-    refunds_of,
 )
 
 pytestmark = pytest.mark.postgres_only
@@ -61,15 +56,6 @@ async def _fail(payment: int) -> str:
     return await payments.fail_payment(payment, reason="expired")
 
 
-async def _close_and_settle(tender: int, reason: str) -> bool:
-    """The kernel closes the project (its status, under the gate), then the job settles."""
-    await asyncio.sleep(random.random() / 200)
-    async with atomic():
-        await lock_tender_funding(tender, exclusive=True)
-        await execute("UPDATE market_tender SET status = {} WHERE id = {}", reason, tender)
-    return await settlement.settle_tender(tender, reason)
-
-
 async def _round(reason: str, pledge: int) -> dict[str, int]:
     tender = await make_tender(status="contracted")
     paid = [
@@ -80,7 +66,7 @@ async def _round(reason: str, pledge: int) -> dict[str, int]:
         for i in range(WAITING)
     ]
     outcomes = await asyncio.gather(
-        _close_and_settle(tender, reason),
+        close_and_settle(tender, reason),
         *(
             _confirm(w.payment_id, 50_01 + i) if i < CONFIRMED else _fail(w.payment_id)
             for i, w in enumerate(waiting)
@@ -91,61 +77,8 @@ async def _round(reason: str, pledge: int) -> dict[str, int]:
     late = [w for w, o in zip(waiting, outcomes[1:], strict=True) if o == "late_arrival"]
     assert len(confirmed) + len(late) == CONFIRMED
     assert outcomes[1 + CONFIRMED :] == ["failed"] * (WAITING - CONFIRMED)
-    await _check_round(tender, reason, [*paid, *confirmed], late, waiting[CONFIRMED:])
+    await check_round(tender, reason, [*paid, *confirmed], late, waiting[CONFIRMED:])
     return {"confirmed_first": len(confirmed), "late": len(late)}
-
-
-async def _check_round(
-    tender: int,
-    reason: str,
-    included: list[DonationStarted],
-    late: list[DonationStarted],
-    failed: list[DonationStarted],
-) -> None:
-    assert set((await escrow_left(tender)).values()) == {0}
-    fund = await moved(credit="community_fund", reference=f"tender:{tender}:{reason}")
-    expected_fund = 0
-    for started in included:  # put in before the settlement: all of it back, exactly
-        row = (await execute("SELECT * FROM donors_donation WHERE id = {}", started.donation_id))[0]
-        amount = int(row["amount"])
-        if row["on_failure"] == "refund":
-            assert await refunds_of(started.payment_id) == amount
-            assert int(row["refund_amount"]) == amount
-        else:
-            assert await refunds_of(started.payment_id) == 0
-            expected_fund += amount
-        assert (row["status"] == "paid") == (reason == "completed")  # failure closes it
-    assert fund == expected_fund
-    for started in late:  # arrived after the closing: all of it back by itself, unmatched
-        row = (await execute("SELECT * FROM donors_donation WHERE id = {}", started.donation_id))[0]
-        assert row["match_status"] == "released", row
-        if row["on_failure"] == "refund":
-            assert row["status"] == "refund_queued", row
-            assert await refunds_of(started.payment_id) == int(row["amount"])
-        else:
-            assert row["status"] == "community_fund", row
-            assert await refunds_of(started.payment_id) == 0
-    for started in failed:  # never paid: no share, its reservation released
-        row = (await execute("SELECT * FROM donors_donation WHERE id = {}", started.donation_id))[0]
-        assert row["status"] == "failed" and row["match_status"] == "released", row
-        assert await refunds_of(started.payment_id) == 0
-    posted_here = sum(
-        int(r["match_amount"])
-        for r in await execute(
-            "SELECT match_amount FROM donors_donation WHERE tender = {}"
-            " AND match_status = 'posted'",
-            tender,
-        )
-    )
-    pledges_back = sum(
-        int(r["amount"])
-        for r in await execute(
-            "SELECT t.amount FROM ledger_transfer t JOIN ledger_account c"
-            " ON c.id = t.credit_account WHERE c.code LIKE 'pledge:%' AND t.reference = {}",
-            f"tender:{tender}:{reason}",
-        )
-    )
-    assert pledges_back == posted_here
 
 
 @pytest.mark.parametrize("reason", ["cancelled", "completed"])

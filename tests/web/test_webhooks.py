@@ -4,66 +4,22 @@ event id, amount and currency checked — and the chaos run of reliability ancho
 from __future__ import annotations
 
 import asyncio
-import dataclasses
-import json
 import random
 import time
-from collections.abc import Iterator
 
 import httpx
 import pytest
 
-from donors import donations, providers, signatures
-from donors.providers import PaymentRequest, Started
+from donors import donations, signatures
+from donors.controllers.webhooks import STRIPE_EVENTS
 from market.db import is_postgres
 from market.ledger.check import run_checks
 from market.money import Money
-from market.settings import get_settings, reset_settings
 from market.sql import execute
 from tests.donation_builders import make_pledge, make_tender
+from tests.stripe_builders import SECRET, event, stripe_configured
 
-SECRET = "whsec_test_secret"
-
-
-class FakeStripeApi:
-    """Stands in for the Stripe API side only: a PaymentIntent id per payment."""
-
-    name = "stripe"
-
-    async def start(self, request: PaymentRequest) -> Started:
-        return Started("awaiting", f"pi_test_{request.payment_id}", "secret")
-
-    async def refund(self, provider_ref: str, amount: int, key: str) -> providers.Refunded:
-        return providers.Refunded("succeeded", "re_test")
-
-
-@pytest.fixture
-def stripe_configured(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    before = get_settings()
-    reset_settings(
-        dataclasses.replace(before, stripe_webhook_secret=SECRET, stripe_secret_key="sk_test_x")
-    )
-    monkeypatch.setitem(providers._PROVIDERS, "stripe", FakeStripeApi())
-    yield
-    reset_settings(before)
-
-
-def event(payment_id: int, amount: int, *, n: int, currency: str = "cny", ok: bool = True) -> bytes:
-    kind = "payment_intent.succeeded" if ok else "payment_intent.payment_failed"
-    body = {
-        "id": f"evt_{n}",
-        "type": kind,
-        "data": {
-            "object": {
-                "id": f"pi_test_{payment_id}",
-                "object": "payment_intent",
-                "amount": amount,
-                "currency": currency,
-                "metadata": {"payment_id": str(payment_id)},
-            }
-        },
-    }
-    return json.dumps(body, indent=2).encode()
+__all__ = ["stripe_configured"]  # a fixture, used by name
 
 
 async def deliver(
@@ -216,4 +172,20 @@ async def test_webhook_chaos_500_events_three_times_shuffled_post_exactly_500(
         " WHERE t.kind = 'post' AND p.reason = 'match'"
     )
     assert sum(int(m["amount"]) for m in matches) == 5_000_00  # the pledge's cap, exactly
+    assert (await run_checks()).ok
+
+
+async def test_webhooks_that_arrive_together_are_confirmed_together(
+    client: httpx.AsyncClient, stripe_configured: None
+) -> None:
+    tender = await make_tender()
+    await make_pledge()
+    started = [await stripe_donation(tender) for _ in range(12)]
+    STRIPE_EVENTS.batches.clear()
+    responses = await asyncio.gather(
+        *(deliver(client, event(s.payment_id, 100_00, n=700 + i)) for i, s in enumerate(started))
+    )
+    assert [r.json() for r in responses] == [{"received": "paid"}] * 12
+    assert sum(STRIPE_EVENTS.batches) == 12 and max(STRIPE_EVENTS.batches) > 1
+    assert await posted_donations(tender) == 12
     assert (await run_checks()).ok
