@@ -9,6 +9,7 @@ outcome (`donors.late`) instead of being refused, so Stripe never redelivers in 
 from __future__ import annotations
 
 import json
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -112,10 +113,15 @@ async def apply_stripe_events(payloads: Sequence[bytes]) -> list[str | BaseExcep
             parsed.append(parse_stripe_event(payload))
         except DomainError as exc:
             parsed.append(exc)
+    # A payment named by two events of the batch (a failure and a success, say) has
+    # them applied alone, in the order they arrived.
+    named = Counter(e.payment_id for e in parsed if isinstance(e, StripeEvent))
     succeeded = [
         (i, e)
         for i, e in enumerate(parsed)
-        if isinstance(e, StripeEvent) and e.kind == "payment_intent.succeeded"
+        if isinstance(e, StripeEvent)
+        and e.kind == "payment_intent.succeeded"
+        and named[e.payment_id] == 1
     ]
     outcomes: list[str | BaseException | None] = [None] * len(payloads)
     if len(succeeded) > 1:

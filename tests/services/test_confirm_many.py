@@ -244,3 +244,19 @@ async def test_the_batch_refuses_what_it_does_not_handle_and_writes_nothing(
     rows = await execute("SELECT COUNT(*) AS n FROM donors_webhook_event")
     assert int(rows[0]["n"]) == 0
     assert await confirm_many.confirm_donations(paid) == ["paid"] * len(paid)
+
+
+async def test_two_events_for_one_payment_are_applied_in_the_order_they_arrived(
+    stripe_configured: None,
+) -> None:
+    _, _, started = await _project()
+    a, b = started[:2]
+    bodies = [
+        event(a.payment_id, AMOUNTS[0], n=51, ok=False),  # the card failed, then
+        event(a.payment_id, AMOUNTS[0], n=52),  # a retry succeeded: paid, unmatched
+        event(b.payment_id, AMOUNTS[1], n=53),
+    ]
+    assert await stripe_events.apply_stripe_events(bodies) == ["failed", "paid", "paid"]
+    row = await donations.get_donation(a.donation_id)
+    assert (row["status"], row["match_status"]) == ("paid", "released")
+    assert (await run_checks()).ok
