@@ -28,7 +28,7 @@ __all__ = ["stripe_configured"]  # a fixture, used by name
 
 pytestmark = pytest.mark.postgres_only
 
-ROUNDS = 12
+ROUNDS = 8
 PER_BATCH = 3
 
 
