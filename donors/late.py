@@ -206,15 +206,7 @@ async def release_match(donation: Row) -> list[TransferRequest] | None:
     )
     if not await pending_is_open(f"donation:{donation_id}:match"):
         return []
-    return [
-        TransferRequest(
-            key=f"donation:{donation_id}:match:void",
-            kind="void",
-            amount=None,
-            pending_key=f"donation:{donation_id}:match",
-            reference=f"donation:{donation_id}",
-        )
-    ]
+    return [donation_rules.match_resolved(donation_id, "void")]
 
 
 async def _arrive(

@@ -8,7 +8,7 @@ import secrets
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, Literal
 
 from market.errors import DomainError, ValidationFailed
 from market.ledger.rules import TransferRequest, escrow_code
@@ -164,16 +164,20 @@ def donation_paid_requests(
         )
     ]
     if donation["match_status"] == "reserved":
-        requests.append(
-            TransferRequest(
-                key=f"donation:{donation_id}:match:post",
-                kind="post",
-                amount=None,
-                pending_key=f"donation:{donation_id}:match",
-                reference=f"donation:{donation_id}",
-            )
-        )
+        requests.append(match_resolved(donation_id, "post"))
     return requests
+
+
+def match_resolved(donation_id: int, kind: Literal["post", "void"]) -> TransferRequest:
+    """A donation's reserved match (the pending `donation:{id}:match`) posted when its
+    money arrives, or voided when it will not."""
+    return TransferRequest(
+        key=f"donation:{donation_id}:match:{kind}",
+        kind=kind,
+        amount=None,
+        pending_key=f"donation:{donation_id}:match",
+        reference=f"donation:{donation_id}",
+    )
 
 
 def paid_change(
