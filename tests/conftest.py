@@ -69,6 +69,11 @@ UNIT_ELSEWHERE = ENGINE != UNIT_PASS and not os.environ.get("MARKET_TEST_UNIT")
 # and the stricter one (an out-of-range number is an error there, not a wider value) —
 # else on SQLite. MARKET_TEST_FUZZ=1 runs it in both.
 FUZZ_ELSEWHERE = ENGINE != UNIT_PASS and not os.environ.get("MARKET_TEST_FUZZ")
+# The link crawl (tests/web/test_reachability.py: every page a role uses is reachable
+# from where it lands) checks the links, which are the same on both engines; every
+# page's own queries run on both in its own tests. It runs in the SQLite pass, beside
+# the browser walk that crawls the same way. MARKET_TEST_CRAWL=1 runs it on PostgreSQL.
+CRAWL_ELSEWHERE = ENGINE == "postgres" and not os.environ.get("MARKET_TEST_CRAWL")
 
 
 def pytest_runtest_setup(item: pytest.Item) -> None:
@@ -77,6 +82,11 @@ def pytest_runtest_setup(item: pytest.Item) -> None:
         pytest.skip(
             f"tests/unit is engine-independent (no database): runs in the {UNIT_PASS} pass"
             " of make test (MARKET_TEST_UNIT=1 runs it in both)"
+        )
+    if CRAWL_ELSEWHERE and path.endswith("/tests/web/test_reachability.py"):
+        pytest.skip(
+            "the link crawl runs in the SQLite pass of make test, beside the browser walk"
+            " (MARKET_TEST_CRAWL=1 runs it on PostgreSQL too)"
         )
     if FUZZ_ELSEWHERE and path.endswith("/tests/web/test_openapi_fuzz.py"):
         pytest.skip(

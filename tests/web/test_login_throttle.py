@@ -13,6 +13,7 @@ from composition.app import create_app
 from market import accounts
 from market.settings import get_settings, reset_settings
 from market.web.proxies import forwarded_client
+from tests.net import pass_redis_url
 from tests.web.forms import post_form
 
 PASSWORD = "correct horse battery"
@@ -41,7 +42,7 @@ async def clients(request: pytest.FixtureRequest) -> AsyncIterator[Client]:
     if request.param == "redis":
         import redis
 
-        settings = dataclasses.replace(settings, redis_url="redis://127.0.0.1:6379/14")
+        settings = dataclasses.replace(settings, redis_url=pass_redis_url(14))
         try:
             redis.Redis.from_url(settings.redis_url, socket_timeout=0.5).flushdb()
         except redis.exceptions.ConnectionError:

@@ -19,6 +19,7 @@ from market.tables import User
 from market.web import auth as auth_guards
 from market.web.sessions import COOKIE, _key
 from market.web.stores import make_store
+from tests.net import pass_redis_url
 from tests.web.forms import csrf_token, log_in, post_form
 
 PASSWORD = "correct horse battery"
@@ -195,7 +196,7 @@ async def test_login_rate_limit_is_shared_by_two_app_instances(backend, member, 
     if backend == "redis":
         if not _redis_answers():
             pytest.skip("Redis did not answer on 127.0.0.1:6379: shared Redis limit not tested")
-        settings = dataclasses.replace(settings, redis_url="redis://127.0.0.1:6379/15")
+        settings = dataclasses.replace(settings, redis_url=pass_redis_url(15))
         import redis
 
         redis.Redis.from_url(settings.redis_url).flushdb()
