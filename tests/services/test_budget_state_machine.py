@@ -401,11 +401,11 @@ class BudgetMachine(RuleBasedStateMachine):
         assert held == sum(1 for m in self.tenders.values() if m.state == "held")
 
 
-# 30 random programs of up to 50 steps in each engine's pass of `make test` (every step
+# 20 random programs of up to 50 steps in each engine's pass of `make test` (every step
 # goes through the real services), drawn afresh every run (database=None).
 # MARKET_TEST_BUDGET_EXAMPLES=300 for a deeper hunt.
 BudgetMachine.TestCase.settings = settings(
-    max_examples=int(os.environ.get("MARKET_TEST_BUDGET_EXAMPLES", "30")),
+    max_examples=int(os.environ.get("MARKET_TEST_BUDGET_EXAMPLES", "20")),
     stateful_step_count=50,
     deadline=None,
     database=None,
