@@ -141,10 +141,7 @@ async def _confirm_fresh(fresh: Sequence[Paid], actor: str) -> None:
             currency=paid.currency,
             event_id=paid.event.id,
             transfers=[t.body() for t in written],
-            summary={
-                "tender_id": int(donation["tender"]),
-                "match": int(donation["match_amount"]) if matched else 0,
-            },
+            summary=rules.donation_paid_summary(donation, matched),
         )
         events.append(new_event(actor, "donation.paid", "donation", payment["object_id"], change))
         metrics.count_donation("paid", kind="donation")

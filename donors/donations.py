@@ -335,7 +335,6 @@ async def _lock_donation(donation_id: int) -> Row:
 async def on_paid(payment: Row) -> tuple[list[Transfer], dict[str, Any]]:
     donation = await _lock_donation(int(payment["object_id"]))
     donation_id = int(donation["id"])
-    tender_id = int(donation["tender"])
     requests = donation_rules.donation_paid_requests(payment, donation)
     money_in = requests[0]
     matched = len(requests) > 1
@@ -355,10 +354,7 @@ async def on_paid(payment: Row) -> tuple[list[Transfer], dict[str, Any]]:
         "posted" if matched else donation["match_status"],
         donation_id,
     )
-    return transfers, {
-        "tender_id": tender_id,
-        "match": int(donation["match_amount"]) if matched else 0,
-    }
+    return transfers, donation_rules.donation_paid_summary(donation, matched)
 
 
 async def on_failed(payment: Row) -> tuple[list[Transfer], dict[str, Any]]:

@@ -168,6 +168,15 @@ def donation_paid_requests(
     return requests
 
 
+def donation_paid_summary(donation: Mapping[str, Any], matched: bool) -> dict[str, Any]:
+    """What a paid donation's audit event adds to `paid_change`: its tender and the match
+    posted with it (0 when none) — for `donations.on_paid` and the batch."""
+    return {
+        "tender_id": int(donation["tender"]),
+        "match": int(donation["match_amount"]) if matched else 0,
+    }
+
+
 def match_resolved(donation_id: int, kind: Literal["post", "void"]) -> TransferRequest:
     """A donation's reserved match (the pending `donation:{id}:match`) posted when its
     money arrives, or voided when it will not."""
